@@ -190,7 +190,8 @@ export class Reader {
 
   nullableString(): string | null {
     const len = this.int16()
-    if (len < 0) return len === -1 ? null : (this.fail('bad string length'), null)
+    if (len === -1) return null
+    if (len < 0) this.fail('bad string length')
     return this.utf8(len, 'string')
   }
 
@@ -221,7 +222,8 @@ export class Reader {
 
   nullableBytes(): Buffer | null {
     const len = this.int32()
-    if (len < 0) return len === -1 ? null : (this.fail('bad bytes length'), null)
+    if (len === -1) return null
+    if (len < 0) this.fail('bad bytes length')
     return this.view(len, 'bytes')
   }
 

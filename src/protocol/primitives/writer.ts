@@ -28,7 +28,7 @@ export function varintSize(n: number): number {
 }
 
 export function varlongSize(n: bigint): number {
-  let z = n >= 0n ? n << 1n : ((-n) << 1n) - 1n
+  let z = n >= 0n ? n << 1n : (-n << 1n) - 1n
   let size = 1
   while (z >= 0x80n) {
     z >>= 7n
@@ -153,7 +153,7 @@ export class Writer {
   }
 
   varlong(v: bigint): void {
-    let z = v >= 0n ? v << 1n : ((-v) << 1n) - 1n
+    let z = v >= 0n ? v << 1n : (-v << 1n) - 1n
     const buf = this.buf
     while (z >= 0x80n) {
       buf[this.pos++] = Number(z & 0x7fn) | 0x80
