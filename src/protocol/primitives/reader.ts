@@ -34,7 +34,7 @@ export class Reader {
 
   /** Returns false (and fails) when fewer than n bytes remain. */
   private need(n: number, what: string): boolean {
-    if (this.end - this.pos >= n) return true
+    if (n >= 0 && this.end - this.pos >= n) return true
     this.fail(`truncated ${what}: need ${n} bytes, have ${this.end - this.pos}`)
     return false
   }
@@ -191,7 +191,10 @@ export class Reader {
   nullableString(): string | null {
     const len = this.int16()
     if (len === -1) return null
-    if (len < 0) this.fail('bad string length')
+    if (len < 0) {
+      this.fail('bad string length')
+      return null
+    }
     return this.utf8(len, 'string')
   }
 
@@ -223,7 +226,10 @@ export class Reader {
   nullableBytes(): Buffer | null {
     const len = this.int32()
     if (len === -1) return null
-    if (len < 0) this.fail('bad bytes length')
+    if (len < 0) {
+      this.fail('bad bytes length')
+      return null
+    }
     return this.view(len, 'bytes')
   }
 
