@@ -154,9 +154,10 @@ export function magicAt(buf: Buffer, pos = 0): number {
 
 /**
  * Validates the batch that starts at `pos` and must end exactly at `pos + size` where size comes
- * from its batchLength. Checks length, magic, CRC and counts; never decodes records.
+ * from its batchLength. Checks length, magic, CRC (unless `verifyCrc` is false) and counts; never
+ * decodes records.
  */
-export function checkBatch(buf: Buffer, pos = 0, end = buf.length): BatchProblem {
+export function checkBatch(buf: Buffer, pos = 0, end = buf.length, verifyCrc = true): BatchProblem {
   const avail = end - pos
   if (avail < LOG_OVERHEAD + 5) return BatchProblem.truncated
   const magic = buf.readInt8(pos + 16)
@@ -168,7 +169,9 @@ export function checkBatch(buf: Buffer, pos = 0, end = buf.length): BatchProblem
   const count = buf.readInt32BE(pos + 57)
   const lastDelta = buf.readInt32BE(pos + 23)
   if (count < 0 || lastDelta < 0) return BatchProblem.invalid
-  if (crc32c(buf, pos + CRC_START, pos + size) !== buf.readUInt32BE(pos + 17)) return BatchProblem.crc
+  if (verifyCrc && crc32c(buf, pos + CRC_START, pos + size) !== buf.readUInt32BE(pos + 17)) {
+    return BatchProblem.crc
+  }
   return BatchProblem.ok
 }
 
