@@ -16,7 +16,10 @@
 //
 // The walk rejects truncated or malformed frames and computes an upper bound on the output: a
 // compressed block yields at most its block max size, and never more than 255 bytes per input
-// byte (LZ4's best possible ratio), so the bound is tight for small blocks. Frames may follow one
+// byte (LZ4's best possible ratio). The bound can overshoot by up to one block (a last block that
+// is not full), so frames whose bound passes maxOut by more than one block max size are refused
+// before anything is inflated, and the real output is then held to maxOut exactly: transient
+// memory stays below maxOut + 4 MiB whatever the input. Frames may follow one
 // another; each is decoded and the outputs joined. We encode with lz4_flex's defaults: independent
 // blocks, no checksums, no content size — a frame every Kafka client reads.
 
@@ -42,6 +45,7 @@ export function lz4Compress(buf: Buffer): Buffer {
 interface FrameInfo {
   end: number
   bound: number
+  blockMax: number
   contentSize: number
 }
 
@@ -89,7 +93,7 @@ function walkFrame(buf: Buffer, pos: number): FrameInfo {
     p += 4
   }
   if (contentSize >= 0) bound = Math.min(bound, contentSize)
-  return { end: p, bound, contentSize }
+  return { end: p, bound, blockMax, contentSize }
 }
 
 /** Decodes one or more concatenated LZ4 frames; output is at most maxOut bytes or this throws. */
@@ -97,10 +101,12 @@ export function lz4Decompress(buf: Buffer, maxOut: number): Buffer {
   const frames: FrameInfo[] = []
   let pos = 0
   let bound = 0
+  let slack = 0
   do {
     const info = walkFrame(buf, pos)
     bound += info.bound
-    if (bound > maxOut) {
+    slack = Math.max(slack, info.blockMax)
+    if (bound > maxOut + slack) {
       throw compressionError(
         'lz4',
         `decompressed size could reach ${bound} bytes, over the limit of ${maxOut}`,
@@ -114,12 +120,13 @@ export function lz4Decompress(buf: Buffer, maxOut: number): Buffer {
   let total = 0
   for (const f of frames) {
     const out = guard('lz4', 'decompression', () => binding().decompressFrameSync(buf.subarray(start, f.end)))
-    if (out.length > f.bound) throw tooLarge('lz4', out.length, f.bound)
+    if (out.length > f.bound) throw compressionError('lz4', `frame decoded to more than its bound ${f.bound}`)
     if (f.contentSize >= 0 && out.length !== f.contentSize) {
       throw compressionError('lz4', `frame announced ${f.contentSize} bytes but decoded to ${out.length}`)
     }
-    outs.push(out)
     total += out.length
+    if (total > maxOut) throw tooLarge('lz4', total, maxOut)
+    outs.push(out)
     start = f.end
   }
   return outs.length === 1 ? outs[0] : Buffer.concat(outs, total)
