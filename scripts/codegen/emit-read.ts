@@ -50,7 +50,7 @@ function cast(expr: string, ts: string | null): string {
 }
 
 /** An expression reading a primitive or struct field, or null for arrays (which need statements). */
-function readExpr(ctx: StructCtx, f: FieldSpec, within: Range, imp: Imports): string | null {
+function readExpr(ctx: StructCtx, f: FieldSpec, within: Range, imp: Imports, tagged = false): string | null {
   const t = f.type
   if (t.kind === 'prim') {
     const expr = primRead(t.prim, fieldFlexCond(ctx, f, within), nullCond(f, within))
@@ -59,7 +59,9 @@ function readExpr(ctx: StructCtx, f: FieldSpec, within: Range, imp: Imports): st
   if (t.kind === 'struct') {
     const read = `read${t.struct.tsName}(r, v)`
     const nullC = nullCond(f, within)
-    return nullC === 'false' ? read : `${and(nullC, 'r.int8() < 0')} ? null : ${read}`
+    // A nullable struct starts with a marker: int8 -1/1 in order, unsigned varint 0/1 when tagged.
+    const marker = tagged ? 'r.uvarint() === 0' : 'r.int8() < 0'
+    return nullC === 'false' ? read : `${and(nullC, marker)} ? null : ${read}`
   }
   return null
 }
@@ -110,8 +112,9 @@ function emitReadInto(
   target: string,
   within: Range,
   imp: Imports,
+  tagged = false,
 ): void {
-  const e = readExpr(ctx, f, within, imp)
+  const e = readExpr(ctx, f, within, imp, tagged)
   if (e !== null) code.line(`${target} = ${e}`)
   else emitArrayRead(code, ctx, f, target, within, imp)
 }
@@ -164,7 +167,7 @@ export function emitRead(code: Code, ctx: StructCtx, imp: Imports): void {
         code.open(`case ${f.tag}:`)
         if (cond !== 'true') code.open(`if (${cond})`)
         code.line('const _end = enterTagged(r, _size)')
-        emitReadInto(code, ctx, f, locals.get(f)!, within, imp)
+        emitReadInto(code, ctx, f, locals.get(f)!, within, imp, true)
         code.line('leaveTagged(r, _end)')
         if (cond !== 'true') code.close('} else r.skip(_size)')
         code.line('break')

@@ -39,7 +39,14 @@ function primWrite(code: Code, p: Prim, e: string, flexC: string): void {
   }
 }
 
-function emitWriteField(code: Code, ctx: StructCtx, f: FieldSpec, e: string, within: Range): void {
+function emitWriteField(
+  code: Code,
+  ctx: StructCtx,
+  f: FieldSpec,
+  e: string,
+  within: Range,
+  tagged = false,
+): void {
   const flexC = fieldFlexCond(ctx, f, within)
   const t = f.type
   if (t.kind === 'prim') {
@@ -51,10 +58,12 @@ function emitWriteField(code: Code, ctx: StructCtx, f: FieldSpec, e: string, wit
     const write = (x: string) => `write${t.struct.tsName}(w, ${x}, v)`
     if (nc === 'false') code.line(write(fieldNullable(f) ? `${e}!` : e))
     else {
-      code.line(`if (${e} === null) w.int8(-1)`)
+      // The null marker is int8 -1/1 in order, unsigned varint 0/1 when tagged (as Kafka writes it).
+      code.line(`if (${e} === null) ${tagged ? 'w.uvarint(0)' : 'w.int8(-1)'}`)
       code.open('else')
-      if (nc === 'true') code.line('w.int8(1)')
-      else code.line(`if (${nc}) w.int8(1)`)
+      const one = tagged ? 'w.uvarint(1)' : 'w.int8(1)'
+      if (nc === 'true') code.line(one)
+      else code.line(`if (${nc}) ${one}`)
       code.line(write(e))
       code.close()
     }
@@ -133,7 +142,7 @@ export function emitWrite(code: Code, ctx: StructCtx, imp: Imports): void {
           emitPayloadLen(code, ctx, f, e, within, imp)
           code.line('w.uvarint(_len)')
         }
-        emitWriteField(code, ctx, f, e, within)
+        emitWriteField(code, ctx, f, e, within, true)
         code.close()
       })
       if (flex !== 'true') code.close()

@@ -95,8 +95,6 @@ export function nonDefaultCond(f: FieldSpec, e: string): string {
     case 'bytes':
     case 'records':
       return orNull(`${e}.length !== 0`)
-    case 'float64':
-      return `!Object.is(${e}, ${primLiteral('float64', d, null, new Imports())})`
     case 'int64':
       return `${e} !== ${d}n`
     case 'string':

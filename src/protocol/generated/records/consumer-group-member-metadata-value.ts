@@ -104,7 +104,7 @@ function readConsumerGroupMemberMetadataValue(r: Reader, v: number): ConsumerGro
     switch (_tag) {
       case 0: {
         const _end = enterTagged(r, _size)
-        classicMemberMetadata = r.int8() < 0 ? null : readConsumerGroupMemberMetadataValueClassicMemberMetadata(r, v)
+        classicMemberMetadata = r.uvarint() === 0 ? null : readConsumerGroupMemberMetadataValueClassicMemberMetadata(r, v)
         leaveTagged(r, _end)
         break
       }
@@ -167,9 +167,9 @@ function writeConsumerGroupMemberMetadataValue(w: Writer, m: ConsumerGroupMember
     w.uvarint(0)
     const _len = m.classicMemberMetadata === null ? 1 : 1 + sizeConsumerGroupMemberMetadataValueClassicMemberMetadata(m.classicMemberMetadata, v, null)
     w.uvarint(_len)
-    if (m.classicMemberMetadata === null) w.int8(-1)
+    if (m.classicMemberMetadata === null) w.uvarint(0)
     else {
-      w.int8(1)
+      w.uvarint(1)
       writeConsumerGroupMemberMetadataValueClassicMemberMetadata(w, m.classicMemberMetadata, v)
     }
   }
