@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import { InternalErrorCode, SamsaError } from '../../../src/common/errors.ts'
 import { Compression } from '../../../src/records/batch-header.ts'
 import { codecByName, codecName, compress, decompress } from '../../../src/records/compression/index.ts'
+import { xxh32 } from '../../../src/records/compression/lz4.ts'
 import { throwsCode } from './assert-error.ts'
 
+const lz4napi = createRequire(import.meta.url)('lz4-napi') as {
+  compressFrameSync(b: Buffer, o?: { blockChecksums?: boolean; contentChecksum?: boolean }): Buffer
+  decompressFrameSync(b: Buffer): Buffer
+}
 const CODECS = [Compression.none, Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd]
 const MiB = 1024 * 1024
 const E = InternalErrorCode.Compression
@@ -121,11 +127,34 @@ describe('lz4 frames', () => {
     const frame = Buffer.concat([header, block(Buffer.from('raw!'), true), helloBlock, end])
     assert.equal(decompress(Compression.lz4, frame).toString(), 'raw!hello')
   })
-  test('our output is a standard frame: version 1, independent blocks, no dictionary', () => {
-    const out = compress(Compression.lz4, sample(1000))
-    assert.equal(out.readUInt32LE(0), 0x184d2204)
-    assert.equal(out[4] >> 6, 1)
-    assert.equal(out[4] & 0x21, 0x20)
+  test("our output is the frame Java writes, and lz4_flex's own frame decoder reads it", () => {
+    for (const buf of [sample(0), sample(1000), sample(300_000), randomBytes(70_000)]) {
+      const out = compress(Compression.lz4, buf)
+      assert.deepEqual(out.subarray(0, 7), header)
+      assert.deepEqual(lz4napi.decompressFrameSync(out), buf)
+    }
+    // Incompressible input is stored: block size word with bit 31 set.
+    const stored = compress(Compression.lz4, randomBytes(1000))
+    assert.equal(stored.readUInt32LE(7), (0x80000000 | 1000) >>> 0)
+  })
+  test('frames written by lz4_flex, with block and content checksums, decode', () => {
+    const buf = sample(300_000)
+    for (const options of [{}, { blockChecksums: true, contentChecksum: true }]) {
+      assert.deepEqual(decompress(Compression.lz4, lz4napi.compressFrameSync(buf, options)), buf)
+    }
+  })
+  test('linked blocks (block independence off) decode through the frame decoder', () => {
+    const desc = Buffer.from([0x40, 0x40]) // version 1, linked blocks; 64 KiB
+    const linkedHeader = Buffer.concat([
+      header.subarray(0, 4),
+      desc,
+      Buffer.from([(xxh32(desc, 0, 2) >>> 8) & 0xff]),
+    ])
+    // Block 1: literals "hello world". Block 2: a match of 11 at distance 11 (into block 1), then "!".
+    const b1 = block(Buffer.from([0xb0, ...Buffer.from('hello world')]), false)
+    const b2 = block(Buffer.from([0x07, 0x0b, 0x00, 0x10, 0x21]), false)
+    const frame = Buffer.concat([linkedHeader, b1, b2, end])
+    assert.equal(decompress(Compression.lz4, frame).toString(), 'hello worldhello world!')
   })
   test('concatenated frames decode as one', () => {
     const a = sample(70_000)
@@ -139,6 +168,10 @@ describe('lz4 frames', () => {
       throwsCode(() => decompress(Compression.lz4, frame.subarray(0, cut)), E)
     }
     throwsCode(() => decompress(Compression.lz4, Buffer.concat([header])), E, /end mark/)
+  })
+  test('our header checksum agrees with the frame header lz4_flex writes', () => {
+    const theirs = lz4napi.compressFrameSync(sample(10))
+    assert.equal(theirs[6], (xxh32(theirs, 4, 6) >>> 8) & 0xff)
   })
   test('header checksum, reserved bits, dictionaries and oversize blocks are refused', () => {
     const badHc = Buffer.concat([header, helloBlock, end])
