@@ -6,10 +6,8 @@ export function camel(name: string): string {
 }
 
 export function kebab(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
-    .toLowerCase()
+  // Only lower-to-upper boundaries split, so "KRaftVersionRecord" becomes kraft-version-record.
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()
 }
 
 const RESERVED = new Set(

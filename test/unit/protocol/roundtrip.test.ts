@@ -25,14 +25,15 @@ const RUNS = 25
 
 const inRange = (r: VersionRange | null, v: number) => r !== null && r[0] <= v && v <= r[1]
 
-function isCodec(x: unknown): x is MessageCodec<unknown> {
+// biome-ignore lint/suspicious/noExplicitAny: codecs of every message type
+function isCodec(x: unknown): x is MessageCodec<any> {
   return (
     typeof x === 'object' && x !== null && 'decode' in x && 'size' in x && 'write' in x && 'defaults' in x
   )
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: codecs of every message type
-const codecs: MessageCodec<any>[] = Object.values(generated).filter(isCodec)
+const codecs: MessageCodec<any>[] = Object.values(generated as Record<string, unknown>).filter(isCodec)
 
 function defaultOf(f: FieldDescriptor): unknown {
   if (f.default !== undefined) return f.default
@@ -97,7 +98,10 @@ const structArbs = new Map<StructDescriptor, Map<number, fc.Arbitrary<Record<str
 
 function structArb(s: StructDescriptor, v: number, depth: number): fc.Arbitrary<Record<string, unknown>> {
   let byVersion = structArbs.get(s)
-  if (byVersion === undefined) structArbs.set(s, (byVersion = new Map()))
+  if (byVersion === undefined) {
+    byVersion = new Map()
+    structArbs.set(s, byVersion)
+  }
   const cached = byVersion.get(v)
   if (cached !== undefined) return cached
   const model: Record<string, fc.Arbitrary<unknown>> = {}
