@@ -1,0 +1,563 @@
+// Broker configs outside the `log.*` family: identity, listeners and sockets, ZooKeeper, replication,
+// the group and transaction coordinators. Names, types, defaults, valid ranges, importance and update
+// modes are Kafka's (4.0 line); the one-line docs are ours. `support: 'ignored'` marks a config that
+// Samsa accepts and validates so Kafka files load unchanged, but that has no effect here.
+
+import { atLeast, type ConfigDefinition, define, listOf, oneOf, rule } from './config-def.ts'
+
+const INT_MAX = 2147483647
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
+
+const uuidText = rule('a 22-character base64url Uuid', (v) =>
+  typeof v === 'string' && !/^[A-Za-z0-9_-]{22}$/.test(v)
+    ? 'Expected a 22-character base64url Uuid (as written by kafka-storage random-uuid)'
+    : null,
+)
+
+export const SERVER_DEFS: readonly ConfigDefinition[] = [
+  // ----- Server basics -----
+  define(
+    'node.id',
+    'int',
+    -1,
+    'The id of this node. Same as broker.id; when both are set they must be equal.',
+    {
+      importance: 'high',
+    },
+  ),
+  define('broker.id', 'int', -1, 'The id of this broker (the pre-KRaft name of node.id).', {
+    importance: 'high',
+  }),
+  define(
+    'process.roles',
+    'list',
+    [],
+    "The roles of this process. Samsa runs as a broker: 'broker' or 'broker,controller' (the embedded " +
+      'metadata store acts as the controller of a single-node cluster).',
+    { validator: listOf('broker', 'controller'), importance: 'high' },
+  ),
+  define(
+    'cluster.id',
+    'string',
+    null,
+    'Samsa extension: the cluster id to use when formatting an empty log dir, and to check against ' +
+      'meta.properties otherwise. When unset, a fresh log dir gets a random id.',
+    { validator: uuidText, importance: 'low' },
+  ),
+  define(
+    'broker.rack',
+    'string',
+    null,
+    'The rack of this broker, reported to clients in Metadata responses.',
+  ),
+  define(
+    'controller.listener.names',
+    'string',
+    null,
+    'KRaft controller listener names. Accepted for compatibility; those listeners are not opened by Samsa.',
+    { importance: 'high', support: 'ignored' },
+  ),
+  define(
+    'controller.quorum.voters',
+    'list',
+    '',
+    'KRaft voter set. Accepted for compatibility; Samsa keeps metadata in its embedded store.',
+    { importance: 'high', support: 'ignored' },
+  ),
+  define(
+    'controller.quorum.bootstrap.servers',
+    'list',
+    '',
+    'KRaft bootstrap servers. Accepted for compatibility; Samsa keeps metadata in its embedded store.',
+    { importance: 'high', support: 'ignored' },
+  ),
+  define(
+    'metadata.log.dir',
+    'string',
+    null,
+    'KRaft metadata log directory. Accepted; Samsa stores metadata in the first log dir.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+  define(
+    'delete.topic.enable',
+    'boolean',
+    true,
+    'Whether DeleteTopics may delete topics; when false it fails with TOPIC_DELETION_DISABLED.',
+    {
+      importance: 'high',
+    },
+  ),
+  define(
+    'auto.create.topics.enable',
+    'boolean',
+    true,
+    'Create a topic with default settings when a client asks for metadata of, or produces to, an unknown topic.',
+    {
+      importance: 'high',
+    },
+  ),
+  define(
+    'message.max.bytes',
+    'int',
+    1048588,
+    'The largest record batch the broker accepts (after compression), unless the topic sets max.message.bytes.',
+    {
+      validator: atLeast(0),
+      importance: 'high',
+      updateMode: 'cluster-wide',
+    },
+  ),
+  define(
+    'num.io.threads',
+    'int',
+    8,
+    'Request handler threads in Kafka. Accepted, no effect: Samsa handles requests on the Node.js event loop.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+      updateMode: 'cluster-wide',
+      support: 'ignored',
+    },
+  ),
+  define(
+    'num.network.threads',
+    'int',
+    3,
+    'Network threads in Kafka. Accepted, no effect: Samsa does socket I/O on the Node.js event loop.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+      updateMode: 'cluster-wide',
+      support: 'ignored',
+    },
+  ),
+  define('background.threads', 'int', 10, 'Background task threads in Kafka. Accepted, no effect in Samsa.', {
+    validator: atLeast(1),
+    importance: 'high',
+    updateMode: 'cluster-wide',
+    support: 'ignored',
+  }),
+  define(
+    'request.timeout.ms',
+    'int',
+    30000,
+    'Timeout of requests the broker itself sends to other nodes. No effect on a single broker.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+  define(
+    'queued.max.requests',
+    'int',
+    500,
+    'How many requests may be queued before the broker stops reading from connections.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define(
+    'fetch.max.bytes',
+    'int',
+    57671680,
+    'The most bytes one Fetch response may carry, whatever the request asks for.',
+    {
+      validator: atLeast(1024),
+    },
+  ),
+  define(
+    'max.incremental.fetch.session.cache.slots',
+    'int',
+    1000,
+    'How many incremental fetch sessions (KIP-227) the broker keeps.',
+    {
+      validator: atLeast(0),
+    },
+  ),
+  define(
+    'compression.type',
+    'string',
+    'producer',
+    "Broker default of the topic config compression.type ('producer' keeps batches as the producer compressed them).",
+    {
+      validator: oneOf('uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'),
+      importance: 'high',
+      updateMode: 'cluster-wide',
+    },
+  ),
+  define('compression.gzip.level', 'int', -1, 'Broker default of compression.gzip.level.', {
+    validator: rule('[1,...,9] or -1', (v) =>
+      (v as number) > 9 || ((v as number) < 1 && v !== -1)
+        ? 'Value must be between 1 and 9 or equal to -1'
+        : null,
+    ),
+    updateMode: 'cluster-wide',
+  }),
+  define('compression.lz4.level', 'int', 9, 'Broker default of compression.lz4.level.', {
+    validator: rule('[1,...,17]', (v) =>
+      (v as number) < 1
+        ? 'Value must be at least 1'
+        : (v as number) > 17
+          ? 'Value must be no more than 17'
+          : null,
+    ),
+    updateMode: 'cluster-wide',
+  }),
+  define('compression.zstd.level', 'int', 3, 'Broker default of compression.zstd.level.', {
+    validator: rule('[-131072,...,22]', (v) =>
+      (v as number) < -131072
+        ? 'Value must be at least -131072'
+        : (v as number) > 22
+          ? 'Value must be no more than 22'
+          : null,
+    ),
+    updateMode: 'cluster-wide',
+  }),
+
+  // ----- Socket server -----
+  define(
+    'listeners',
+    'string',
+    'PLAINTEXT://:9092',
+    'Comma-separated NAME://host:port addresses to listen on; an empty host binds all interfaces, port 0 picks a free port. Read at startup only.',
+    { importance: 'high' },
+  ),
+  define(
+    'advertised.listeners',
+    'string',
+    null,
+    'Addresses given to clients, by listener name; defaults to listeners. 0.0.0.0 is not allowed here. Read at startup only.',
+    { importance: 'high' },
+  ),
+  define(
+    'listener.security.protocol.map',
+    'string',
+    'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'Maps each listener name to its security protocol, as NAME:PROTOCOL pairs.',
+    { importance: 'low' },
+  ),
+  define(
+    'inter.broker.listener.name',
+    'string',
+    null,
+    'Listener used between brokers. No effect on a single broker.',
+    {
+      support: 'ignored',
+    },
+  ),
+  define(
+    'security.inter.broker.protocol',
+    'string',
+    'PLAINTEXT',
+    'Security protocol between brokers. No effect on a single broker.',
+    {
+      validator: oneOf(...SECURITY_PROTOCOLS),
+      support: 'ignored',
+    },
+  ),
+  define(
+    'socket.send.buffer.bytes',
+    'int',
+    102400,
+    'SO_SNDBUF of accepted sockets (-1: OS default). Accepted, no effect: Node.js cannot set it on TCP sockets.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+  define(
+    'socket.receive.buffer.bytes',
+    'int',
+    102400,
+    'SO_RCVBUF of accepted sockets (-1: OS default). Accepted, no effect: Node.js cannot set it on TCP sockets.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+  define(
+    'socket.request.max.bytes',
+    'int',
+    104857600,
+    'The largest request frame accepted; a larger size prefix closes the connection before anything is buffered.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define('socket.listen.backlog.size', 'int', 50, 'Length of the queue of connections not yet accepted.', {
+    validator: atLeast(1),
+  }),
+  define(
+    'max.connections',
+    'int',
+    INT_MAX,
+    'The most client connections open at once; further connections are closed on accept.',
+    {
+      validator: atLeast(0),
+      updateMode: 'cluster-wide',
+    },
+  ),
+  define(
+    'max.connections.per.ip',
+    'int',
+    INT_MAX,
+    'The most connections from one IP address. Accepted, not enforced yet.',
+    {
+      validator: atLeast(0),
+      updateMode: 'cluster-wide',
+      support: 'ignored',
+    },
+  ),
+  define(
+    'connections.max.idle.ms',
+    'long',
+    600000,
+    'Close a connection that has seen no request for this long.',
+  ),
+  define(
+    'queued.max.request.bytes',
+    'long',
+    -1,
+    'Bytes of queued requests before reading stops (-1: no limit). Accepted, no effect in Samsa.',
+    {
+      support: 'ignored',
+    },
+  ),
+
+  // ----- ZooKeeper (the ZooKeeper mode comes later; until then the embedded store is used) -----
+  define(
+    'zookeeper.connect',
+    'string',
+    null,
+    'ZooKeeper connection string host:port[,host:port...][/chroot]. Samsa has no ZooKeeper mode yet and uses its embedded metadata store.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+  define('zookeeper.session.timeout.ms', 'int', 18000, 'ZooKeeper session timeout.', {
+    importance: 'high',
+    support: 'ignored',
+  }),
+  define(
+    'zookeeper.connection.timeout.ms',
+    'int',
+    null,
+    'How long to wait for a ZooKeeper connection; defaults to zookeeper.session.timeout.ms.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+  define('zookeeper.set.acl', 'boolean', false, 'Create znodes with secure ACLs.', {
+    importance: 'high',
+    support: 'ignored',
+  }),
+  define(
+    'zookeeper.max.in.flight.requests',
+    'int',
+    10,
+    'Unacknowledged ZooKeeper requests before the client blocks.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+
+  // ----- Replication -----
+  define(
+    'default.replication.factor',
+    'int',
+    1,
+    'Replication factor of topics created without one (auto-created topics, or -1 in CreateTopics).',
+  ),
+  define('min.insync.replicas', 'int', 1, 'Broker default of the topic config min.insync.replicas.', {
+    validator: atLeast(1),
+    importance: 'high',
+    updateMode: 'cluster-wide',
+  }),
+  define(
+    'unclean.leader.election.enable',
+    'boolean',
+    false,
+    'Broker default of the topic config unclean.leader.election.enable.',
+    {
+      importance: 'high',
+      updateMode: 'cluster-wide',
+    },
+  ),
+  define(
+    'replica.lag.time.max.ms',
+    'long',
+    30000,
+    'A follower that has not caught up for this long leaves the ISR. No effect on a single broker.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+  define(
+    'replica.high.watermark.checkpoint.interval.ms',
+    'long',
+    5000,
+    'How often high watermarks are checkpointed to disk.',
+    {
+      importance: 'high',
+    },
+  ),
+  define(
+    'auto.leader.rebalance.enable',
+    'boolean',
+    true,
+    'Move leadership back to preferred replicas periodically. No effect on a single broker.',
+    {
+      importance: 'high',
+      support: 'ignored',
+    },
+  ),
+
+  // ----- Group coordinator -----
+  define(
+    'group.initial.rebalance.delay.ms',
+    'int',
+    3000,
+    'How long the first rebalance of a new group waits for more members to join.',
+  ),
+  define(
+    'group.min.session.timeout.ms',
+    'int',
+    6000,
+    'The smallest session timeout a group member may ask for.',
+  ),
+  define(
+    'group.max.session.timeout.ms',
+    'int',
+    1800000,
+    'The largest session timeout a group member may ask for.',
+  ),
+  define('group.max.size', 'int', INT_MAX, 'The most members a classic consumer group may have.', {
+    validator: atLeast(1),
+  }),
+  define(
+    'offsets.topic.num.partitions',
+    'int',
+    50,
+    'Partitions of __consumer_offsets (fixed once the topic exists).',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define(
+    'offsets.topic.replication.factor',
+    'short',
+    3,
+    'Replication factor of __consumer_offsets; it is not created until that many brokers exist, so set 1 on a single broker.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define('offsets.topic.segment.bytes', 'int', 104857600, 'Segment size of __consumer_offsets.', {
+    validator: atLeast(1),
+    importance: 'high',
+  }),
+  define(
+    'offsets.retention.minutes',
+    'int',
+    10080,
+    'How long committed offsets of an empty group are kept.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define('offsets.retention.check.interval.ms', 'long', 600000, 'How often expired offsets are looked for.', {
+    validator: atLeast(1),
+    importance: 'high',
+  }),
+  define(
+    'offsets.commit.timeout.ms',
+    'int',
+    5000,
+    'How long an offset commit may wait for its write to be replicated.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define(
+    'offset.metadata.max.bytes',
+    'int',
+    4096,
+    'The largest metadata string an offset commit may carry.',
+    { importance: 'high' },
+  ),
+
+  // ----- Transactions and producer ids -----
+  define(
+    'transactional.id.expiration.ms',
+    'int',
+    604800000,
+    'A transactional id with no transaction status update for this long expires.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define(
+    'transaction.max.timeout.ms',
+    'int',
+    900000,
+    'The largest transaction timeout a producer may ask for.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define('transaction.state.log.num.partitions', 'int', 50, 'Partitions of __transaction_state.', {
+    validator: atLeast(1),
+    importance: 'high',
+  }),
+  define(
+    'transaction.state.log.replication.factor',
+    'short',
+    3,
+    'Replication factor of __transaction_state; set 1 on a single broker.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define(
+    'transaction.state.log.min.isr',
+    'int',
+    2,
+    'min.insync.replicas of __transaction_state; set 1 on a single broker.',
+    {
+      validator: atLeast(1),
+      importance: 'high',
+    },
+  ),
+  define('transaction.state.log.segment.bytes', 'int', 104857600, 'Segment size of __transaction_state.', {
+    validator: atLeast(1),
+    importance: 'high',
+  }),
+  define(
+    'producer.id.expiration.ms',
+    'int',
+    86400000,
+    'Producer state (idempotence sequence numbers) of a producer id idle for this long is dropped.',
+    {
+      validator: atLeast(1),
+      importance: 'low',
+      updateMode: 'cluster-wide',
+    },
+  ),
+]
