@@ -16,6 +16,14 @@ export class Code {
     return this
   }
 
+  /** Closes the current block and opens the next on the same line: `} else {`. */
+  reopen(head: string): this {
+    this.depth--
+    this.line(`} ${head} {`)
+    this.depth++
+    return this
+  }
+
   /** Writes `head` as is (it ends with an opening bracket) and indents. */
   openRaw(head: string): this {
     this.line(head)

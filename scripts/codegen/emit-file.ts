@@ -9,7 +9,7 @@ import { emitSize } from './emit-size.ts'
 import { emitDefault, emitInterface, emitIsDefault, structOrder } from './emit-struct.ts'
 import { emitWrite } from './emit-write.ts'
 import type { MessageSpec } from './model.ts'
-import { camel } from './names.ts'
+import { byName, camel } from './names.ts'
 import { Imports, structsNeedingIsDefault } from './ts-types.ts'
 import { isEmpty } from './versions.ts'
 
@@ -72,9 +72,7 @@ export function emitMessageFile(msgs: readonly MessageSpec[], depth: number): st
   head.line(`import { ${codec.join(', ')} } from '${up}../codec.ts'`)
   head.line(`import type { Reader } from '${up}../primitives/reader.ts'`)
   const types = new Set(['Splice', 'Writer'])
-  const writer = [...imp.writer]
-    .sort((a, b) => a.localeCompare(b))
-    .map((n) => (types.has(n) ? `type ${n}` : n))
+  const writer = [...imp.writer].sort(byName).map((n) => (types.has(n) ? `type ${n}` : n))
   const allTypes = writer.every((n) => n.startsWith('type '))
   if (allTypes)
     head.line(

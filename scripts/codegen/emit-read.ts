@@ -74,6 +74,7 @@ function emitArrayRead(
   target: string,
   within: Range,
   imp: Imports,
+  unassigned = false,
 ): void {
   const t = f.type
   if (t.kind !== 'array') throw new Error('not an array')
@@ -87,19 +88,30 @@ function emitArrayRead(
   code.open('')
   code.line(`const _n = ${choose(flexC, 'r.compactArrayLength()', 'r.arrayLength()')}`)
   const fail = `r.fail(${str(`${ctx.msg.name}: null in non-nullable array ${f.prop}`)})`
-  if (nullC === 'true') code.line(`if (_n < 0) ${target} = null`)
-  else if (nullC === 'false') code.line(`if (_n < 0) ${fail}`)
+  // When the local has no initializer (so no array is allocated only to be replaced), the
+  // failure path must still assign it.
+  const failThenElse = (head: string) => {
+    if (!unassigned) {
+      code.line(`${head} ${fail}`)
+      code.open('else')
+      return
+    }
+    code.open(head)
+    code.line(fail)
+    code.line(`${target} = ${defaultExpr(f, imp)}`)
+    code.reopen('else')
+  }
+  if (nullC === 'true') {
+    code.line(`if (_n < 0) ${target} = null`)
+    code.open('else')
+  } else if (nullC === 'false') failThenElse('if (_n < 0)')
   else {
     code.line(`if (_n < 0 && ${nullC}) ${target} = null`)
-    code.line(`else if (_n < 0) ${fail}`)
+    failThenElse('else if (_n < 0)')
   }
-  code.open('else')
   code.line(`const _a: ${elemTs}[] = []`)
-  if (typeof t.elem === 'string') {
-    code.line(`for (let _i = 0; _i < _n; _i++) _a.push(${elemRead})`)
-  } else {
-    code.line(`for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(${elemRead})`)
-  }
+  // Stop at the first error: a hostile count then costs no more than the bytes actually present.
+  code.line(`for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(${elemRead})`)
   code.line(`${target} = _a`)
   code.close()
   code.close()
@@ -133,8 +145,8 @@ export function emitRead(code: Code, ctx: StructCtx, imp: Imports): void {
         const e = readExpr(ctx, f, inOrderRange(ctx, f), imp)
         if (e !== null) code.line(`const ${locals.get(f)}: ${fieldTs(f, imp)} = ${e}`)
         else {
-          code.line(decl(f))
-          emitArrayRead(code, ctx, f, locals.get(f)!, inOrderRange(ctx, f), imp)
+          code.line(`let ${locals.get(f)}: ${fieldTs(f, imp)}`)
+          emitArrayRead(code, ctx, f, locals.get(f)!, inOrderRange(ctx, f), imp, true)
         }
       }
       continue

@@ -4,7 +4,7 @@
 import { Code } from './code.ts'
 import { codecName, fileHeader } from './emit-file.ts'
 import type { MessageSpec } from './model.ts'
-import { str } from './names.ts'
+import { byName, str } from './names.ts'
 import { isEmpty } from './versions.ts'
 
 export interface ApiPair {
@@ -22,7 +22,7 @@ export function emitApiKeys(apis: readonly ApiPair[]): string {
   })
   const code = new Code()
   code.line("import type { MessageCodec } from '../codec.ts'")
-  for (const a of [...sorted].sort((x, y) => x.module.localeCompare(y.module))) {
+  for (const a of [...sorted].sort((x, y) => byName(x.module, y.module))) {
     code.line(`import { ${codecName(a.request)}, ${codecName(a.response)} } from './messages/${a.module}.ts'`)
   }
   code.line()

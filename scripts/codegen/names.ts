@@ -29,3 +29,11 @@ export function localName(prop: string): string {
 export function str(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`
 }
+
+/** Locale-independent ordering (case-insensitive first), so output is the same on every machine. */
+export function byName(a: string, b: string): number {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  if (x !== y) return x < y ? -1 : 1
+  return a < b ? -1 : a > b ? 1 : 0
+}

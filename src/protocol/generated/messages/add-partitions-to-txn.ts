@@ -173,11 +173,13 @@ function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, v
   const producerId: ProducerId = r.int64() as ProducerId
   const producerEpoch: number = r.int16()
   const verifyOnly: boolean = r.bool()
-  let topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = []
+  let topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AddPartitionsToTxnRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('AddPartitionsToTxnRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v))
       topics = _a
@@ -214,13 +216,15 @@ function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: Writer, 
 function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, v: number): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
   const _flex = v >= 3
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AddPartitionsToTxnRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AddPartitionsToTxnRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }
@@ -417,11 +421,13 @@ function writeAddPartitionsToTxnResponse(w: Writer, m: AddPartitionsToTxnRespons
 
 function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
   const transactionalId: TransactionalId = r.compactString() as TransactionalId
-  let topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = []
+  let topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AddPartitionsToTxnResponse: null in non-nullable array topicResults')
-    else {
+    if (_n < 0) {
+      r.fail('AddPartitionsToTxnResponse: null in non-nullable array topicResults')
+      topicResults = []
+    } else {
       const _a: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v))
       topicResults = _a
@@ -455,11 +461,13 @@ function writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writer, m: A
 function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, v: number): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
   const _flex = v >= 3
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = []
+  let resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AddPartitionsToTxnResponse: null in non-nullable array resultsByPartition')
-    else {
+    if (_n < 0) {
+      r.fail('AddPartitionsToTxnResponse: null in non-nullable array resultsByPartition')
+      resultsByPartition = []
+    } else {
       const _a: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v))
       resultsByPartition = _a

@@ -58,11 +58,13 @@ function readAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterRequest {
   const timeoutMs: number = r.int32()
   const voterId: number = r.int32()
   const voterDirectoryId: Uuid = r.uuid()
-  let listeners: AddRaftVoterRequestListener[] = []
+  let listeners: AddRaftVoterRequestListener[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AddRaftVoterRequest: null in non-nullable array listeners')
-    else {
+    if (_n < 0) {
+      r.fail('AddRaftVoterRequest: null in non-nullable array listeners')
+      listeners = []
+    } else {
       const _a: AddRaftVoterRequestListener[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAddRaftVoterRequestListener(r, v))
       listeners = _a

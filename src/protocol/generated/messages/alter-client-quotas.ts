@@ -60,11 +60,13 @@ export function defaultAlterClientQuotasRequestOpData(): AlterClientQuotasReques
 
 function readAlterClientQuotasRequest(r: Reader, v: number): AlterClientQuotasRequest {
   const _flex = v >= 1
-  let entries: AlterClientQuotasRequestEntryData[] = []
+  let entries: AlterClientQuotasRequestEntryData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterClientQuotasRequest: null in non-nullable array entries')
-    else {
+    if (_n < 0) {
+      r.fail('AlterClientQuotasRequest: null in non-nullable array entries')
+      entries = []
+    } else {
       const _a: AlterClientQuotasRequestEntryData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterClientQuotasRequestEntryData(r, v))
       entries = _a
@@ -101,21 +103,25 @@ function writeAlterClientQuotasRequest(w: Writer, m: AlterClientQuotasRequest, v
 
 function readAlterClientQuotasRequestEntryData(r: Reader, v: number): AlterClientQuotasRequestEntryData {
   const _flex = v >= 1
-  let entity: AlterClientQuotasRequestEntityData[] = []
+  let entity: AlterClientQuotasRequestEntityData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterClientQuotasRequest: null in non-nullable array entity')
-    else {
+    if (_n < 0) {
+      r.fail('AlterClientQuotasRequest: null in non-nullable array entity')
+      entity = []
+    } else {
       const _a: AlterClientQuotasRequestEntityData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterClientQuotasRequestEntityData(r, v))
       entity = _a
     }
   }
-  let ops: AlterClientQuotasRequestOpData[] = []
+  let ops: AlterClientQuotasRequestOpData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterClientQuotasRequest: null in non-nullable array ops')
-    else {
+    if (_n < 0) {
+      r.fail('AlterClientQuotasRequest: null in non-nullable array ops')
+      ops = []
+    } else {
       const _a: AlterClientQuotasRequestOpData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterClientQuotasRequestOpData(r, v))
       ops = _a
@@ -278,11 +284,13 @@ export function defaultAlterClientQuotasResponseEntityData(): AlterClientQuotasR
 function readAlterClientQuotasResponse(r: Reader, v: number): AlterClientQuotasResponse {
   const _flex = v >= 1
   const throttleTimeMs: number = r.int32()
-  let entries: AlterClientQuotasResponseEntryData[] = []
+  let entries: AlterClientQuotasResponseEntryData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterClientQuotasResponse: null in non-nullable array entries')
-    else {
+    if (_n < 0) {
+      r.fail('AlterClientQuotasResponse: null in non-nullable array entries')
+      entries = []
+    } else {
       const _a: AlterClientQuotasResponseEntryData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterClientQuotasResponseEntryData(r, v))
       entries = _a
@@ -320,11 +328,13 @@ function readAlterClientQuotasResponseEntryData(r: Reader, v: number): AlterClie
   const _flex = v >= 1
   const errorCode: number = r.int16()
   const errorMessage: string | null = _flex ? r.compactNullableString() : r.nullableString()
-  let entity: AlterClientQuotasResponseEntityData[] = []
+  let entity: AlterClientQuotasResponseEntityData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterClientQuotasResponse: null in non-nullable array entity')
-    else {
+    if (_n < 0) {
+      r.fail('AlterClientQuotasResponse: null in non-nullable array entity')
+      entity = []
+    } else {
       const _a: AlterClientQuotasResponseEntityData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterClientQuotasResponseEntityData(r, v))
       entity = _a

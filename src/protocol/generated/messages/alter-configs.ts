@@ -54,11 +54,13 @@ export function defaultAlterConfigsRequestAlterableConfig(): AlterConfigsRequest
 
 function readAlterConfigsRequest(r: Reader, v: number): AlterConfigsRequest {
   const _flex = v >= 2
-  let resources: AlterConfigsRequestAlterConfigsResource[] = []
+  let resources: AlterConfigsRequestAlterConfigsResource[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterConfigsRequest: null in non-nullable array resources')
-    else {
+    if (_n < 0) {
+      r.fail('AlterConfigsRequest: null in non-nullable array resources')
+      resources = []
+    } else {
       const _a: AlterConfigsRequestAlterConfigsResource[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterConfigsRequestAlterConfigsResource(r, v))
       resources = _a
@@ -97,11 +99,13 @@ function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number): Alte
   const _flex = v >= 2
   const resourceType: number = r.int8()
   const resourceName: string = _flex ? r.compactString() : r.string()
-  let configs: AlterConfigsRequestAlterableConfig[] = []
+  let configs: AlterConfigsRequestAlterableConfig[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterConfigsRequest: null in non-nullable array configs')
-    else {
+    if (_n < 0) {
+      r.fail('AlterConfigsRequest: null in non-nullable array configs')
+      configs = []
+    } else {
       const _a: AlterConfigsRequestAlterableConfig[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterConfigsRequestAlterableConfig(r, v))
       configs = _a
@@ -221,11 +225,13 @@ export function defaultAlterConfigsResponseAlterConfigsResourceResponse(): Alter
 function readAlterConfigsResponse(r: Reader, v: number): AlterConfigsResponse {
   const _flex = v >= 2
   const throttleTimeMs: number = r.int32()
-  let responses: AlterConfigsResponseAlterConfigsResourceResponse[] = []
+  let responses: AlterConfigsResponseAlterConfigsResourceResponse[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterConfigsResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('AlterConfigsResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: AlterConfigsResponseAlterConfigsResourceResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterConfigsResponseAlterConfigsResourceResponse(r, v))
       responses = _a

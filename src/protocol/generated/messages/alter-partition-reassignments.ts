@@ -50,11 +50,13 @@ export function defaultAlterPartitionReassignmentsRequestReassignablePartition()
 
 function readAlterPartitionReassignmentsRequest(r: Reader, v: number): AlterPartitionReassignmentsRequest {
   const timeoutMs: number = r.int32()
-  let topics: AlterPartitionReassignmentsRequestReassignableTopic[] = []
+  let topics: AlterPartitionReassignmentsRequestReassignableTopic[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionReassignmentsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionReassignmentsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: AlterPartitionReassignmentsRequestReassignableTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionReassignmentsRequestReassignableTopic(r, v))
       topics = _a
@@ -86,11 +88,13 @@ function writeAlterPartitionReassignmentsRequest(w: Writer, m: AlterPartitionRea
 
 function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, v: number): AlterPartitionReassignmentsRequestReassignableTopic {
   const name: TopicName = r.compactString() as TopicName
-  let partitions: AlterPartitionReassignmentsRequestReassignablePartition[] = []
+  let partitions: AlterPartitionReassignmentsRequestReassignablePartition[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionReassignmentsRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionReassignmentsRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: AlterPartitionReassignmentsRequestReassignablePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionReassignmentsRequestReassignablePartition(r, v))
       partitions = _a
@@ -123,13 +127,13 @@ function writeAlterPartitionReassignmentsRequestReassignableTopic(w: Writer, m: 
 
 function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, v: number): AlterPartitionReassignmentsRequestReassignablePartition {
   const partitionIndex: number = r.int32()
-  let replicas: BrokerId[] | null = null
+  let replicas: BrokerId[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) replicas = null
     else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       replicas = _a
     }
   }
@@ -238,11 +242,13 @@ function readAlterPartitionReassignmentsResponse(r: Reader, v: number): AlterPar
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = r.compactNullableString()
-  let responses: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = []
+  let responses: AlterPartitionReassignmentsResponseReassignableTopicResponse[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionReassignmentsResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionReassignmentsResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, v))
       responses = _a
@@ -277,11 +283,13 @@ function writeAlterPartitionReassignmentsResponse(w: Writer, m: AlterPartitionRe
 
 function readAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Reader, v: number): AlterPartitionReassignmentsResponseReassignableTopicResponse {
   const name: TopicName = r.compactString() as TopicName
-  let partitions: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = []
+  let partitions: AlterPartitionReassignmentsResponseReassignablePartitionResponse[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionReassignmentsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionReassignmentsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: AlterPartitionReassignmentsResponseReassignablePartitionResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, v))
       partitions = _a

@@ -82,11 +82,13 @@ export function defaultAlterPartitionRequestBrokerState(): AlterPartitionRequest
 function readAlterPartitionRequest(r: Reader, v: number): AlterPartitionRequest {
   const brokerId: BrokerId = r.int32() as BrokerId
   const brokerEpoch: bigint = r.int64()
-  let topics: AlterPartitionRequestTopicData[] = []
+  let topics: AlterPartitionRequestTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: AlterPartitionRequestTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionRequestTopicData(r, v))
       topics = _a
@@ -126,11 +128,13 @@ function readAlterPartitionRequestTopicData(r: Reader, v: number): AlterPartitio
   if (v >= 2) {
     topicId = r.uuid()
   }
-  let partitions: AlterPartitionRequestPartitionData[] = []
+  let partitions: AlterPartitionRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: AlterPartitionRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionRequestPartitionData(r, v))
       partitions = _a
@@ -178,7 +182,7 @@ function readAlterPartitionRequestPartitionData(r: Reader, v: number): AlterPart
     if (_n < 0) r.fail('AlterPartitionRequest: null in non-nullable array newIsr')
     else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       newIsr = _a
     }
   }
@@ -356,11 +360,13 @@ export function defaultAlterPartitionResponsePartitionData(): AlterPartitionResp
 function readAlterPartitionResponse(r: Reader, v: number): AlterPartitionResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
-  let topics: AlterPartitionResponseTopicData[] = []
+  let topics: AlterPartitionResponseTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: AlterPartitionResponseTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionResponseTopicData(r, v))
       topics = _a
@@ -400,11 +406,13 @@ function readAlterPartitionResponseTopicData(r: Reader, v: number): AlterPartiti
   if (v >= 2) {
     topicId = r.uuid()
   }
-  let partitions: AlterPartitionResponsePartitionData[] = []
+  let partitions: AlterPartitionResponsePartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: AlterPartitionResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterPartitionResponsePartitionData(r, v))
       partitions = _a
@@ -448,13 +456,15 @@ function readAlterPartitionResponsePartitionData(r: Reader, v: number): AlterPar
   const errorCode: number = r.int16()
   const leaderId: BrokerId = r.int32() as BrokerId
   const leaderEpoch: number = r.int32()
-  let isr: BrokerId[] = []
+  let isr: BrokerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterPartitionResponse: null in non-nullable array isr')
-    else {
+    if (_n < 0) {
+      r.fail('AlterPartitionResponse: null in non-nullable array isr')
+      isr = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       isr = _a
     }
   }

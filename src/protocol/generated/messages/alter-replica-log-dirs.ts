@@ -51,11 +51,13 @@ export function defaultAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(): Alte
 
 function readAlterReplicaLogDirsRequest(r: Reader, v: number): AlterReplicaLogDirsRequest {
   const _flex = v >= 2
-  let dirs: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = []
+  let dirs: AlterReplicaLogDirsRequestAlterReplicaLogDir[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterReplicaLogDirsRequest: null in non-nullable array dirs')
-    else {
+    if (_n < 0) {
+      r.fail('AlterReplicaLogDirsRequest: null in non-nullable array dirs')
+      dirs = []
+    } else {
       const _a: AlterReplicaLogDirsRequestAlterReplicaLogDir[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDir(r, v))
       dirs = _a
@@ -91,11 +93,13 @@ function writeAlterReplicaLogDirsRequest(w: Writer, m: AlterReplicaLogDirsReques
 function readAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, v: number): AlterReplicaLogDirsRequestAlterReplicaLogDir {
   const _flex = v >= 2
   const path: string = _flex ? r.compactString() : r.string()
-  let topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = []
+  let topics: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterReplicaLogDirsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('AlterReplicaLogDirsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: AlterReplicaLogDirsRequestAlterReplicaLogDirTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, v))
       topics = _a
@@ -134,13 +138,15 @@ function writeAlterReplicaLogDirsRequestAlterReplicaLogDir(w: Writer, m: AlterRe
 function readAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, v: number): AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
   const _flex = v >= 2
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterReplicaLogDirsRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterReplicaLogDirsRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }
@@ -239,11 +245,13 @@ export function defaultAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionRes
 function readAlterReplicaLogDirsResponse(r: Reader, v: number): AlterReplicaLogDirsResponse {
   const _flex = v >= 2
   const throttleTimeMs: number = r.int32()
-  let results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = []
+  let results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterReplicaLogDirsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('AlterReplicaLogDirsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r, v))
       results = _a
@@ -280,11 +288,13 @@ function writeAlterReplicaLogDirsResponse(w: Writer, m: AlterReplicaLogDirsRespo
 function readAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(r: Reader, v: number): AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
   const _flex = v >= 2
   const topicName: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = []
+  let partitions: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('AlterReplicaLogDirsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterReplicaLogDirsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(r, v))
       partitions = _a

@@ -51,21 +51,25 @@ export function defaultAlterUserScramCredentialsRequestScramCredentialUpsertion(
 }
 
 function readAlterUserScramCredentialsRequest(r: Reader, v: number): AlterUserScramCredentialsRequest {
-  let deletions: AlterUserScramCredentialsRequestScramCredentialDeletion[] = []
+  let deletions: AlterUserScramCredentialsRequestScramCredentialDeletion[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterUserScramCredentialsRequest: null in non-nullable array deletions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterUserScramCredentialsRequest: null in non-nullable array deletions')
+      deletions = []
+    } else {
       const _a: AlterUserScramCredentialsRequestScramCredentialDeletion[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterUserScramCredentialsRequestScramCredentialDeletion(r, v))
       deletions = _a
     }
   }
-  let upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = []
+  let upsertions: AlterUserScramCredentialsRequestScramCredentialUpsertion[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterUserScramCredentialsRequest: null in non-nullable array upsertions')
-    else {
+    if (_n < 0) {
+      r.fail('AlterUserScramCredentialsRequest: null in non-nullable array upsertions')
+      upsertions = []
+    } else {
       const _a: AlterUserScramCredentialsRequestScramCredentialUpsertion[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, v))
       upsertions = _a
@@ -207,11 +211,13 @@ export function defaultAlterUserScramCredentialsResponseAlterUserScramCredential
 
 function readAlterUserScramCredentialsResponse(r: Reader, v: number): AlterUserScramCredentialsResponse {
   const throttleTimeMs: number = r.int32()
-  let results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = []
+  let results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AlterUserScramCredentialsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('AlterUserScramCredentialsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, v))
       results = _a

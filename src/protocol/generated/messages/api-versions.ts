@@ -174,11 +174,13 @@ export function defaultApiVersionsResponseFinalizedFeatureKey(): ApiVersionsResp
 function readApiVersionsResponse(r: Reader, v: number): ApiVersionsResponse {
   const _flex = v >= 3
   const errorCode: number = r.int16()
-  let apiKeys: ApiVersionsResponseApiVersion[] = []
+  let apiKeys: ApiVersionsResponseApiVersion[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ApiVersionsResponse: null in non-nullable array apiKeys')
-    else {
+    if (_n < 0) {
+      r.fail('ApiVersionsResponse: null in non-nullable array apiKeys')
+      apiKeys = []
+    } else {
       const _a: ApiVersionsResponseApiVersion[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readApiVersionsResponseApiVersion(r, v))
       apiKeys = _a

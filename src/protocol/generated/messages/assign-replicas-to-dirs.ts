@@ -57,11 +57,13 @@ export function defaultAssignReplicasToDirsRequestPartitionData(): AssignReplica
 function readAssignReplicasToDirsRequest(r: Reader, v: number): AssignReplicasToDirsRequest {
   const brokerId: BrokerId = r.int32() as BrokerId
   const brokerEpoch: bigint = r.int64()
-  let directories: AssignReplicasToDirsRequestDirectoryData[] = []
+  let directories: AssignReplicasToDirsRequestDirectoryData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AssignReplicasToDirsRequest: null in non-nullable array directories')
-    else {
+    if (_n < 0) {
+      r.fail('AssignReplicasToDirsRequest: null in non-nullable array directories')
+      directories = []
+    } else {
       const _a: AssignReplicasToDirsRequestDirectoryData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAssignReplicasToDirsRequestDirectoryData(r, v))
       directories = _a
@@ -94,11 +96,13 @@ function writeAssignReplicasToDirsRequest(w: Writer, m: AssignReplicasToDirsRequ
 
 function readAssignReplicasToDirsRequestDirectoryData(r: Reader, v: number): AssignReplicasToDirsRequestDirectoryData {
   const id: Uuid = r.uuid()
-  let topics: AssignReplicasToDirsRequestTopicData[] = []
+  let topics: AssignReplicasToDirsRequestTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AssignReplicasToDirsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('AssignReplicasToDirsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: AssignReplicasToDirsRequestTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAssignReplicasToDirsRequestTopicData(r, v))
       topics = _a
@@ -130,11 +134,13 @@ function writeAssignReplicasToDirsRequestDirectoryData(w: Writer, m: AssignRepli
 
 function readAssignReplicasToDirsRequestTopicData(r: Reader, v: number): AssignReplicasToDirsRequestTopicData {
   const topicId: Uuid = r.uuid()
-  let partitions: AssignReplicasToDirsRequestPartitionData[] = []
+  let partitions: AssignReplicasToDirsRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AssignReplicasToDirsRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AssignReplicasToDirsRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: AssignReplicasToDirsRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAssignReplicasToDirsRequestPartitionData(r, v))
       partitions = _a
@@ -256,11 +262,13 @@ export function defaultAssignReplicasToDirsResponsePartitionData(): AssignReplic
 function readAssignReplicasToDirsResponse(r: Reader, v: number): AssignReplicasToDirsResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
-  let directories: AssignReplicasToDirsResponseDirectoryData[] = []
+  let directories: AssignReplicasToDirsResponseDirectoryData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AssignReplicasToDirsResponse: null in non-nullable array directories')
-    else {
+    if (_n < 0) {
+      r.fail('AssignReplicasToDirsResponse: null in non-nullable array directories')
+      directories = []
+    } else {
       const _a: AssignReplicasToDirsResponseDirectoryData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAssignReplicasToDirsResponseDirectoryData(r, v))
       directories = _a
@@ -293,11 +301,13 @@ function writeAssignReplicasToDirsResponse(w: Writer, m: AssignReplicasToDirsRes
 
 function readAssignReplicasToDirsResponseDirectoryData(r: Reader, v: number): AssignReplicasToDirsResponseDirectoryData {
   const id: Uuid = r.uuid()
-  let topics: AssignReplicasToDirsResponseTopicData[] = []
+  let topics: AssignReplicasToDirsResponseTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AssignReplicasToDirsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('AssignReplicasToDirsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: AssignReplicasToDirsResponseTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAssignReplicasToDirsResponseTopicData(r, v))
       topics = _a
@@ -329,11 +339,13 @@ function writeAssignReplicasToDirsResponseDirectoryData(w: Writer, m: AssignRepl
 
 function readAssignReplicasToDirsResponseTopicData(r: Reader, v: number): AssignReplicasToDirsResponseTopicData {
   const topicId: Uuid = r.uuid()
-  let partitions: AssignReplicasToDirsResponsePartitionData[] = []
+  let partitions: AssignReplicasToDirsResponsePartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('AssignReplicasToDirsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('AssignReplicasToDirsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: AssignReplicasToDirsResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readAssignReplicasToDirsResponsePartitionData(r, v))
       partitions = _a

@@ -83,11 +83,13 @@ function readBeginQuorumEpochRequest(r: Reader, v: number): BeginQuorumEpochRequ
   if (v >= 1) {
     voterId = r.int32() as BrokerId
   }
-  let topics: BeginQuorumEpochRequestTopicData[] = []
+  let topics: BeginQuorumEpochRequestTopicData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('BeginQuorumEpochRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('BeginQuorumEpochRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: BeginQuorumEpochRequestTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readBeginQuorumEpochRequestTopicData(r, v))
       topics = _a
@@ -150,11 +152,13 @@ function writeBeginQuorumEpochRequest(w: Writer, m: BeginQuorumEpochRequest, v: 
 function readBeginQuorumEpochRequestTopicData(r: Reader, v: number): BeginQuorumEpochRequestTopicData {
   const _flex = v >= 1
   const topicName: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: BeginQuorumEpochRequestPartitionData[] = []
+  let partitions: BeginQuorumEpochRequestPartitionData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('BeginQuorumEpochRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('BeginQuorumEpochRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: BeginQuorumEpochRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readBeginQuorumEpochRequestPartitionData(r, v))
       partitions = _a
@@ -327,11 +331,13 @@ export function defaultBeginQuorumEpochResponseNodeEndpoint(): BeginQuorumEpochR
 function readBeginQuorumEpochResponse(r: Reader, v: number): BeginQuorumEpochResponse {
   const _flex = v >= 1
   const errorCode: number = r.int16()
-  let topics: BeginQuorumEpochResponseTopicData[] = []
+  let topics: BeginQuorumEpochResponseTopicData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('BeginQuorumEpochResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('BeginQuorumEpochResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: BeginQuorumEpochResponseTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readBeginQuorumEpochResponseTopicData(r, v))
       topics = _a
@@ -425,11 +431,13 @@ function writeBeginQuorumEpochResponse(w: Writer, m: BeginQuorumEpochResponse, v
 function readBeginQuorumEpochResponseTopicData(r: Reader, v: number): BeginQuorumEpochResponseTopicData {
   const _flex = v >= 1
   const topicName: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: BeginQuorumEpochResponsePartitionData[] = []
+  let partitions: BeginQuorumEpochResponsePartitionData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('BeginQuorumEpochResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('BeginQuorumEpochResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: BeginQuorumEpochResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readBeginQuorumEpochResponsePartitionData(r, v))
       partitions = _a

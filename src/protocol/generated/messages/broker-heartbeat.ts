@@ -59,7 +59,7 @@ function readBrokerHeartbeatRequest(r: Reader, v: number): BrokerHeartbeatReques
             if (_n < 0) r.fail('BrokerHeartbeatRequest: null in non-nullable array offlineLogDirs')
             else {
               const _a: Uuid[] = []
-              for (let _i = 0; _i < _n; _i++) _a.push(r.uuid())
+              for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.uuid())
               offlineLogDirs = _a
             }
           }

@@ -91,21 +91,25 @@ function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegistration
   const brokerId: BrokerId = r.int32() as BrokerId
   const clusterId: string = r.compactString()
   const incarnationId: Uuid = r.uuid()
-  let listeners: BrokerRegistrationRequestListener[] = []
+  let listeners: BrokerRegistrationRequestListener[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('BrokerRegistrationRequest: null in non-nullable array listeners')
-    else {
+    if (_n < 0) {
+      r.fail('BrokerRegistrationRequest: null in non-nullable array listeners')
+      listeners = []
+    } else {
       const _a: BrokerRegistrationRequestListener[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readBrokerRegistrationRequestListener(r, v))
       listeners = _a
     }
   }
-  let features: BrokerRegistrationRequestFeature[] = []
+  let features: BrokerRegistrationRequestFeature[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('BrokerRegistrationRequest: null in non-nullable array features')
-    else {
+    if (_n < 0) {
+      r.fail('BrokerRegistrationRequest: null in non-nullable array features')
+      features = []
+    } else {
       const _a: BrokerRegistrationRequestFeature[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readBrokerRegistrationRequestFeature(r, v))
       features = _a
@@ -122,7 +126,7 @@ function readBrokerRegistrationRequest(r: Reader, v: number): BrokerRegistration
     if (_n < 0) r.fail('BrokerRegistrationRequest: null in non-nullable array logDirs')
     else {
       const _a: Uuid[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.uuid())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.uuid())
       logDirs = _a
     }
   }

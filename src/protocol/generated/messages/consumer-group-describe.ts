@@ -22,13 +22,15 @@ export function defaultConsumerGroupDescribeRequest(): ConsumerGroupDescribeRequ
 }
 
 function readConsumerGroupDescribeRequest(r: Reader, v: number): ConsumerGroupDescribeRequest {
-  let groupIds: GroupId[] = []
+  let groupIds: GroupId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupDescribeRequest: null in non-nullable array groupIds')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupDescribeRequest: null in non-nullable array groupIds')
+      groupIds = []
+    } else {
       const _a: GroupId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString() as GroupId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString() as GroupId)
       groupIds = _a
     }
   }
@@ -208,11 +210,13 @@ export function defaultConsumerGroupDescribeResponseTopicPartitions(): ConsumerG
 
 function readConsumerGroupDescribeResponse(r: Reader, v: number): ConsumerGroupDescribeResponse {
   const throttleTimeMs: number = r.int32()
-  let groups: ConsumerGroupDescribeResponseDescribedGroup[] = []
+  let groups: ConsumerGroupDescribeResponseDescribedGroup[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupDescribeResponse: null in non-nullable array groups')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupDescribeResponse: null in non-nullable array groups')
+      groups = []
+    } else {
       const _a: ConsumerGroupDescribeResponseDescribedGroup[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupDescribeResponseDescribedGroup(r, v))
       groups = _a
@@ -250,11 +254,13 @@ function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, v: number): 
   const groupEpoch: number = r.int32()
   const assignmentEpoch: number = r.int32()
   const assignorName: string = r.compactString()
-  let members: ConsumerGroupDescribeResponseMember[] = []
+  let members: ConsumerGroupDescribeResponseMember[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupDescribeResponse: null in non-nullable array members')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupDescribeResponse: null in non-nullable array members')
+      members = []
+    } else {
       const _a: ConsumerGroupDescribeResponseMember[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupDescribeResponseMember(r, v))
       members = _a
@@ -313,13 +319,15 @@ function readConsumerGroupDescribeResponseMember(r: Reader, v: number): Consumer
   const memberEpoch: number = r.int32()
   const clientId: string = r.compactString()
   const clientHost: string = r.compactString()
-  let subscribedTopicNames: TopicName[] = []
+  let subscribedTopicNames: TopicName[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupDescribeResponse: null in non-nullable array subscribedTopicNames')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupDescribeResponse: null in non-nullable array subscribedTopicNames')
+      subscribedTopicNames = []
+    } else {
       const _a: TopicName[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString() as TopicName)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString() as TopicName)
       subscribedTopicNames = _a
     }
   }
@@ -378,11 +386,13 @@ function writeConsumerGroupDescribeResponseMember(w: Writer, m: ConsumerGroupDes
 }
 
 function readConsumerGroupDescribeResponseAssignment(r: Reader, v: number): ConsumerGroupDescribeResponseAssignment {
-  let topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[] = []
+  let topicPartitions: ConsumerGroupDescribeResponseTopicPartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupDescribeResponse: null in non-nullable array topicPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupDescribeResponse: null in non-nullable array topicPartitions')
+      topicPartitions = []
+    } else {
       const _a: ConsumerGroupDescribeResponseTopicPartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupDescribeResponseTopicPartitions(r, v))
       topicPartitions = _a
@@ -414,13 +424,15 @@ function writeConsumerGroupDescribeResponseAssignment(w: Writer, m: ConsumerGrou
 function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, v: number): ConsumerGroupDescribeResponseTopicPartitions {
   const topicId: Uuid = r.uuid()
   const topicName: TopicName = r.compactString() as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupDescribeResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupDescribeResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -94,13 +94,13 @@ function readConsumerGroupHeartbeatRequest(r: Reader, v: number): ConsumerGroupH
   const instanceId: string | null = r.compactNullableString()
   const rackId: string | null = r.compactNullableString()
   const rebalanceTimeoutMs: number = r.int32()
-  let subscribedTopicNames: TopicName[] | null = null
+  let subscribedTopicNames: TopicName[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) subscribedTopicNames = null
     else {
       const _a: TopicName[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString() as TopicName)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString() as TopicName)
       subscribedTopicNames = _a
     }
   }
@@ -109,7 +109,7 @@ function readConsumerGroupHeartbeatRequest(r: Reader, v: number): ConsumerGroupH
     subscribedTopicRegex = r.compactNullableString()
   }
   const serverAssignor: string | null = r.compactNullableString()
-  let topicPartitions: ConsumerGroupHeartbeatRequestTopicPartitions[] | null = null
+  let topicPartitions: ConsumerGroupHeartbeatRequestTopicPartitions[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) topicPartitions = null
@@ -196,13 +196,15 @@ function writeConsumerGroupHeartbeatRequest(w: Writer, m: ConsumerGroupHeartbeat
 
 function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, v: number): ConsumerGroupHeartbeatRequestTopicPartitions {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupHeartbeatRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupHeartbeatRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }
@@ -363,11 +365,13 @@ function writeConsumerGroupHeartbeatResponse(w: Writer, m: ConsumerGroupHeartbea
 }
 
 function readConsumerGroupHeartbeatResponseAssignment(r: Reader, v: number): ConsumerGroupHeartbeatResponseAssignment {
-  let topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[] = []
+  let topicPartitions: ConsumerGroupHeartbeatResponseTopicPartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupHeartbeatResponse: null in non-nullable array topicPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupHeartbeatResponse: null in non-nullable array topicPartitions')
+      topicPartitions = []
+    } else {
       const _a: ConsumerGroupHeartbeatResponseTopicPartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupHeartbeatResponseTopicPartitions(r, v))
       topicPartitions = _a
@@ -398,13 +402,15 @@ function writeConsumerGroupHeartbeatResponseAssignment(w: Writer, m: ConsumerGro
 
 function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): ConsumerGroupHeartbeatResponseTopicPartitions {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupHeartbeatResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupHeartbeatResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -102,11 +102,13 @@ export function defaultControlledShutdownResponseRemainingPartition(): Controlle
 function readControlledShutdownResponse(r: Reader, v: number): ControlledShutdownResponse {
   const _flex = v >= 3
   const errorCode: number = r.int16()
-  let remainingPartitions: ControlledShutdownResponseRemainingPartition[] = []
+  let remainingPartitions: ControlledShutdownResponseRemainingPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ControlledShutdownResponse: null in non-nullable array remainingPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ControlledShutdownResponse: null in non-nullable array remainingPartitions')
+      remainingPartitions = []
+    } else {
       const _a: ControlledShutdownResponseRemainingPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readControlledShutdownResponseRemainingPartition(r, v))
       remainingPartitions = _a

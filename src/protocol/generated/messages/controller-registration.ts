@@ -76,21 +76,25 @@ function readControllerRegistrationRequest(r: Reader, v: number): ControllerRegi
   const controllerId: number = r.int32()
   const incarnationId: Uuid = r.uuid()
   const zkMigrationReady: boolean = r.bool()
-  let listeners: ControllerRegistrationRequestListener[] = []
+  let listeners: ControllerRegistrationRequestListener[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ControllerRegistrationRequest: null in non-nullable array listeners')
-    else {
+    if (_n < 0) {
+      r.fail('ControllerRegistrationRequest: null in non-nullable array listeners')
+      listeners = []
+    } else {
       const _a: ControllerRegistrationRequestListener[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readControllerRegistrationRequestListener(r, v))
       listeners = _a
     }
   }
-  let features: ControllerRegistrationRequestFeature[] = []
+  let features: ControllerRegistrationRequestFeature[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ControllerRegistrationRequest: null in non-nullable array features')
-    else {
+    if (_n < 0) {
+      r.fail('ControllerRegistrationRequest: null in non-nullable array features')
+      features = []
+    } else {
       const _a: ControllerRegistrationRequestFeature[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readControllerRegistrationRequestFeature(r, v))
       features = _a

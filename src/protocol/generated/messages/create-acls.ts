@@ -50,11 +50,13 @@ export function defaultCreateAclsRequestAclCreation(): CreateAclsRequestAclCreat
 
 function readCreateAclsRequest(r: Reader, v: number): CreateAclsRequest {
   const _flex = v >= 2
-  let creations: CreateAclsRequestAclCreation[] = []
+  let creations: CreateAclsRequestAclCreation[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateAclsRequest: null in non-nullable array creations')
-    else {
+    if (_n < 0) {
+      r.fail('CreateAclsRequest: null in non-nullable array creations')
+      creations = []
+    } else {
       const _a: CreateAclsRequestAclCreation[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreateAclsRequestAclCreation(r, v))
       creations = _a
@@ -193,11 +195,13 @@ export function defaultCreateAclsResponseAclCreationResult(): CreateAclsResponse
 function readCreateAclsResponse(r: Reader, v: number): CreateAclsResponse {
   const _flex = v >= 2
   const throttleTimeMs: number = r.int32()
-  let results: CreateAclsResponseAclCreationResult[] = []
+  let results: CreateAclsResponseAclCreationResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateAclsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('CreateAclsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: CreateAclsResponseAclCreationResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreateAclsResponseAclCreationResult(r, v))
       results = _a

@@ -56,11 +56,13 @@ function readCreateDelegationTokenRequest(r: Reader, v: number): CreateDelegatio
     ownerPrincipalType = r.compactNullableString()
     ownerPrincipalName = r.compactNullableString()
   }
-  let renewers: CreateDelegationTokenRequestCreatableRenewers[] = []
+  let renewers: CreateDelegationTokenRequestCreatableRenewers[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateDelegationTokenRequest: null in non-nullable array renewers')
-    else {
+    if (_n < 0) {
+      r.fail('CreateDelegationTokenRequest: null in non-nullable array renewers')
+      renewers = []
+    } else {
       const _a: CreateDelegationTokenRequestCreatableRenewers[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreateDelegationTokenRequestCreatableRenewers(r, v))
       renewers = _a

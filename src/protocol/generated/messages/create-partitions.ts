@@ -58,11 +58,13 @@ export function defaultCreatePartitionsRequestCreatePartitionsAssignment(): Crea
 
 function readCreatePartitionsRequest(r: Reader, v: number): CreatePartitionsRequest {
   const _flex = v >= 2
-  let topics: CreatePartitionsRequestCreatePartitionsTopic[] = []
+  let topics: CreatePartitionsRequestCreatePartitionsTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreatePartitionsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('CreatePartitionsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: CreatePartitionsRequestCreatePartitionsTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreatePartitionsRequestCreatePartitionsTopic(r, v))
       topics = _a
@@ -103,7 +105,7 @@ function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: number):
   const _flex = v >= 2
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
   const count: number = r.int32()
-  let assignments: CreatePartitionsRequestCreatePartitionsAssignment[] | null = []
+  let assignments: CreatePartitionsRequestCreatePartitionsAssignment[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0) assignments = null
@@ -152,13 +154,15 @@ function writeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, m: CreateP
 
 function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: number): CreatePartitionsRequestCreatePartitionsAssignment {
   const _flex = v >= 2
-  let brokerIds: BrokerId[] = []
+  let brokerIds: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreatePartitionsRequest: null in non-nullable array brokerIds')
-    else {
+    if (_n < 0) {
+      r.fail('CreatePartitionsRequest: null in non-nullable array brokerIds')
+      brokerIds = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       brokerIds = _a
     }
   }
@@ -247,11 +251,13 @@ export function defaultCreatePartitionsResponseCreatePartitionsTopicResult(): Cr
 function readCreatePartitionsResponse(r: Reader, v: number): CreatePartitionsResponse {
   const _flex = v >= 2
   const throttleTimeMs: number = r.int32()
-  let results: CreatePartitionsResponseCreatePartitionsTopicResult[] = []
+  let results: CreatePartitionsResponseCreatePartitionsTopicResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreatePartitionsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('CreatePartitionsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: CreatePartitionsResponseCreatePartitionsTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreatePartitionsResponseCreatePartitionsTopicResult(r, v))
       results = _a

@@ -92,11 +92,13 @@ export function defaultCreateTopicsRequestCreatableTopicConfig(): CreateTopicsRe
 
 function readCreateTopicsRequest(r: Reader, v: number): CreateTopicsRequest {
   const _flex = v >= 5
-  let topics: CreateTopicsRequestCreatableTopic[] = []
+  let topics: CreateTopicsRequestCreatableTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateTopicsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('CreateTopicsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: CreateTopicsRequestCreatableTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreateTopicsRequestCreatableTopic(r, v))
       topics = _a
@@ -145,21 +147,25 @@ function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): CreateTopi
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
   const numPartitions: number = r.int32()
   const replicationFactor: number = r.int16()
-  let assignments: CreateTopicsRequestCreatableReplicaAssignment[] = []
+  let assignments: CreateTopicsRequestCreatableReplicaAssignment[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateTopicsRequest: null in non-nullable array assignments')
-    else {
+    if (_n < 0) {
+      r.fail('CreateTopicsRequest: null in non-nullable array assignments')
+      assignments = []
+    } else {
       const _a: CreateTopicsRequestCreatableReplicaAssignment[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreateTopicsRequestCreatableReplicaAssignment(r, v))
       assignments = _a
     }
   }
-  let configs: CreateTopicsRequestCreatableTopicConfig[] = []
+  let configs: CreateTopicsRequestCreatableTopicConfig[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateTopicsRequest: null in non-nullable array configs')
-    else {
+    if (_n < 0) {
+      r.fail('CreateTopicsRequest: null in non-nullable array configs')
+      configs = []
+    } else {
       const _a: CreateTopicsRequestCreatableTopicConfig[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreateTopicsRequestCreatableTopicConfig(r, v))
       configs = _a
@@ -211,13 +217,15 @@ function writeCreateTopicsRequestCreatableTopic(w: Writer, m: CreateTopicsReques
 function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: number): CreateTopicsRequestCreatableReplicaAssignment {
   const _flex = v >= 5
   const partitionIndex: number = r.int32()
-  let brokerIds: BrokerId[] = []
+  let brokerIds: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateTopicsRequest: null in non-nullable array brokerIds')
-    else {
+    if (_n < 0) {
+      r.fail('CreateTopicsRequest: null in non-nullable array brokerIds')
+      brokerIds = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       brokerIds = _a
     }
   }
@@ -379,11 +387,13 @@ function readCreateTopicsResponse(r: Reader, v: number): CreateTopicsResponse {
   if (v >= 2) {
     throttleTimeMs = r.int32()
   }
-  let topics: CreateTopicsResponseCreatableTopicResult[] = []
+  let topics: CreateTopicsResponseCreatableTopicResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('CreateTopicsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('CreateTopicsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: CreateTopicsResponseCreatableTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readCreateTopicsResponseCreatableTopicResult(r, v))
       topics = _a

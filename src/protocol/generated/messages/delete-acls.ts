@@ -50,11 +50,13 @@ export function defaultDeleteAclsRequestDeleteAclsFilter(): DeleteAclsRequestDel
 
 function readDeleteAclsRequest(r: Reader, v: number): DeleteAclsRequest {
   const _flex = v >= 2
-  let filters: DeleteAclsRequestDeleteAclsFilter[] = []
+  let filters: DeleteAclsRequestDeleteAclsFilter[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteAclsRequest: null in non-nullable array filters')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteAclsRequest: null in non-nullable array filters')
+      filters = []
+    } else {
       const _a: DeleteAclsRequestDeleteAclsFilter[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteAclsRequestDeleteAclsFilter(r, v))
       filters = _a
@@ -231,11 +233,13 @@ export function defaultDeleteAclsResponseDeleteAclsMatchingAcl(): DeleteAclsResp
 function readDeleteAclsResponse(r: Reader, v: number): DeleteAclsResponse {
   const _flex = v >= 2
   const throttleTimeMs: number = r.int32()
-  let filterResults: DeleteAclsResponseDeleteAclsFilterResult[] = []
+  let filterResults: DeleteAclsResponseDeleteAclsFilterResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteAclsResponse: null in non-nullable array filterResults')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteAclsResponse: null in non-nullable array filterResults')
+      filterResults = []
+    } else {
       const _a: DeleteAclsResponseDeleteAclsFilterResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteAclsResponseDeleteAclsFilterResult(r, v))
       filterResults = _a
@@ -273,11 +277,13 @@ function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, v: number): Del
   const _flex = v >= 2
   const errorCode: number = r.int16()
   const errorMessage: string | null = _flex ? r.compactNullableString() : r.nullableString()
-  let matchingAcls: DeleteAclsResponseDeleteAclsMatchingAcl[] = []
+  let matchingAcls: DeleteAclsResponseDeleteAclsMatchingAcl[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteAclsResponse: null in non-nullable array matchingAcls')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteAclsResponse: null in non-nullable array matchingAcls')
+      matchingAcls = []
+    } else {
       const _a: DeleteAclsResponseDeleteAclsMatchingAcl[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteAclsResponseDeleteAclsMatchingAcl(r, v))
       matchingAcls = _a

@@ -21,13 +21,15 @@ export function defaultDeleteGroupsRequest(): DeleteGroupsRequest {
 
 function readDeleteGroupsRequest(r: Reader, v: number): DeleteGroupsRequest {
   const _flex = v >= 2
-  let groupsNames: GroupId[] = []
+  let groupsNames: GroupId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteGroupsRequest: null in non-nullable array groupsNames')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteGroupsRequest: null in non-nullable array groupsNames')
+      groupsNames = []
+    } else {
       const _a: GroupId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push((_flex ? r.compactString() : r.string()) as GroupId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push((_flex ? r.compactString() : r.string()) as GroupId)
       groupsNames = _a
     }
   }
@@ -117,11 +119,13 @@ export function defaultDeleteGroupsResponseDeletableGroupResult(): DeleteGroupsR
 function readDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResponse {
   const _flex = v >= 2
   const throttleTimeMs: number = r.int32()
-  let results: DeleteGroupsResponseDeletableGroupResult[] = []
+  let results: DeleteGroupsResponseDeletableGroupResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteGroupsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteGroupsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: DeleteGroupsResponseDeletableGroupResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteGroupsResponseDeletableGroupResult(r, v))
       results = _a

@@ -50,11 +50,13 @@ export function defaultDeleteRecordsRequestDeleteRecordsPartition(): DeleteRecor
 
 function readDeleteRecordsRequest(r: Reader, v: number): DeleteRecordsRequest {
   const _flex = v >= 2
-  let topics: DeleteRecordsRequestDeleteRecordsTopic[] = []
+  let topics: DeleteRecordsRequestDeleteRecordsTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteRecordsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteRecordsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DeleteRecordsRequestDeleteRecordsTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteRecordsRequestDeleteRecordsTopic(r, v))
       topics = _a
@@ -92,11 +94,13 @@ function writeDeleteRecordsRequest(w: Writer, m: DeleteRecordsRequest, v: number
 function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): DeleteRecordsRequestDeleteRecordsTopic {
   const _flex = v >= 2
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: DeleteRecordsRequestDeleteRecordsPartition[] = []
+  let partitions: DeleteRecordsRequestDeleteRecordsPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteRecordsRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteRecordsRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DeleteRecordsRequestDeleteRecordsPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteRecordsRequestDeleteRecordsPartition(r, v))
       partitions = _a
@@ -227,11 +231,13 @@ export function defaultDeleteRecordsResponseDeleteRecordsPartitionResult(): Dele
 function readDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsResponse {
   const _flex = v >= 2
   const throttleTimeMs: number = r.int32()
-  let topics: DeleteRecordsResponseDeleteRecordsTopicResult[] = []
+  let topics: DeleteRecordsResponseDeleteRecordsTopicResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteRecordsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteRecordsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DeleteRecordsResponseDeleteRecordsTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteRecordsResponseDeleteRecordsTopicResult(r, v))
       topics = _a
@@ -268,11 +274,13 @@ function writeDeleteRecordsResponse(w: Writer, m: DeleteRecordsResponse, v: numb
 function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: number): DeleteRecordsResponseDeleteRecordsTopicResult {
   const _flex = v >= 2
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[] = []
+  let partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteRecordsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteRecordsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DeleteRecordsResponseDeleteRecordsPartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v))
       partitions = _a

@@ -45,11 +45,13 @@ export function defaultDeleteShareGroupStateRequestPartitionData(): DeleteShareG
 
 function readDeleteShareGroupStateRequest(r: Reader, v: number): DeleteShareGroupStateRequest {
   const groupId: string = r.compactString()
-  let topics: DeleteShareGroupStateRequestDeleteStateData[] = []
+  let topics: DeleteShareGroupStateRequestDeleteStateData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DeleteShareGroupStateRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteShareGroupStateRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DeleteShareGroupStateRequestDeleteStateData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteShareGroupStateRequestDeleteStateData(r, v))
       topics = _a
@@ -82,11 +84,13 @@ function writeDeleteShareGroupStateRequest(w: Writer, m: DeleteShareGroupStateRe
 
 function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, v: number): DeleteShareGroupStateRequestDeleteStateData {
   const topicId: Uuid = r.uuid()
-  let partitions: DeleteShareGroupStateRequestPartitionData[] = []
+  let partitions: DeleteShareGroupStateRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DeleteShareGroupStateRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteShareGroupStateRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DeleteShareGroupStateRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteShareGroupStateRequestPartitionData(r, v))
       partitions = _a
@@ -192,11 +196,13 @@ export function defaultDeleteShareGroupStateResponsePartitionResult(): DeleteSha
 }
 
 function readDeleteShareGroupStateResponse(r: Reader, v: number): DeleteShareGroupStateResponse {
-  let results: DeleteShareGroupStateResponseDeleteStateResult[] = []
+  let results: DeleteShareGroupStateResponseDeleteStateResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DeleteShareGroupStateResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteShareGroupStateResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: DeleteShareGroupStateResponseDeleteStateResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteShareGroupStateResponseDeleteStateResult(r, v))
       results = _a
@@ -227,11 +233,13 @@ function writeDeleteShareGroupStateResponse(w: Writer, m: DeleteShareGroupStateR
 
 function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, v: number): DeleteShareGroupStateResponseDeleteStateResult {
   const topicId: Uuid = r.uuid()
-  let partitions: DeleteShareGroupStateResponsePartitionResult[] = []
+  let partitions: DeleteShareGroupStateResponsePartitionResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DeleteShareGroupStateResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteShareGroupStateResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DeleteShareGroupStateResponsePartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteShareGroupStateResponsePartitionResult(r, v))
       partitions = _a

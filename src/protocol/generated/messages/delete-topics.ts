@@ -53,7 +53,7 @@ function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsRequest {
     if (_n < 0) r.fail('DeleteTopicsRequest: null in non-nullable array topicNames')
     else {
       const _a: TopicName[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push((_flex ? r.compactString() : r.string()) as TopicName)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push((_flex ? r.compactString() : r.string()) as TopicName)
       topicNames = _a
     }
   }
@@ -190,11 +190,13 @@ function readDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResponse {
   if (v >= 1) {
     throttleTimeMs = r.int32()
   }
-  let responses: DeleteTopicsResponseDeletableTopicResult[] = []
+  let responses: DeleteTopicsResponseDeletableTopicResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DeleteTopicsResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('DeleteTopicsResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: DeleteTopicsResponseDeletableTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDeleteTopicsResponseDeletableTopicResult(r, v))
       responses = _a

@@ -170,11 +170,13 @@ function readDescribeAclsResponse(r: Reader, v: number): DescribeAclsResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = _flex ? r.compactNullableString() : r.nullableString()
-  let resources: DescribeAclsResponseDescribeAclsResource[] = []
+  let resources: DescribeAclsResponseDescribeAclsResource[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeAclsResponse: null in non-nullable array resources')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeAclsResponse: null in non-nullable array resources')
+      resources = []
+    } else {
       const _a: DescribeAclsResponseDescribeAclsResource[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeAclsResponseDescribeAclsResource(r, v))
       resources = _a
@@ -220,11 +222,13 @@ function readDescribeAclsResponseDescribeAclsResource(r: Reader, v: number): Des
   if (v >= 1) {
     patternType = r.int8()
   }
-  let acls: DescribeAclsResponseAclDescription[] = []
+  let acls: DescribeAclsResponseAclDescription[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeAclsResponse: null in non-nullable array acls')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeAclsResponse: null in non-nullable array acls')
+      acls = []
+    } else {
       const _a: DescribeAclsResponseAclDescription[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeAclsResponseAclDescription(r, v))
       acls = _a

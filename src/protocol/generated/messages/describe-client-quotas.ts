@@ -39,11 +39,13 @@ export function defaultDescribeClientQuotasRequestComponentData(): DescribeClien
 
 function readDescribeClientQuotasRequest(r: Reader, v: number): DescribeClientQuotasRequest {
   const _flex = v >= 1
-  let components: DescribeClientQuotasRequestComponentData[] = []
+  let components: DescribeClientQuotasRequestComponentData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeClientQuotasRequest: null in non-nullable array components')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeClientQuotasRequest: null in non-nullable array components')
+      components = []
+    } else {
       const _a: DescribeClientQuotasRequestComponentData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeClientQuotasRequestComponentData(r, v))
       components = _a
@@ -189,7 +191,7 @@ function readDescribeClientQuotasResponse(r: Reader, v: number): DescribeClientQ
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = _flex ? r.compactNullableString() : r.nullableString()
-  let entries: DescribeClientQuotasResponseEntryData[] | null = []
+  let entries: DescribeClientQuotasResponseEntryData[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0) entries = null
@@ -239,21 +241,25 @@ function writeDescribeClientQuotasResponse(w: Writer, m: DescribeClientQuotasRes
 
 function readDescribeClientQuotasResponseEntryData(r: Reader, v: number): DescribeClientQuotasResponseEntryData {
   const _flex = v >= 1
-  let entity: DescribeClientQuotasResponseEntityData[] = []
+  let entity: DescribeClientQuotasResponseEntityData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeClientQuotasResponse: null in non-nullable array entity')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeClientQuotasResponse: null in non-nullable array entity')
+      entity = []
+    } else {
       const _a: DescribeClientQuotasResponseEntityData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeClientQuotasResponseEntityData(r, v))
       entity = _a
     }
   }
-  let values: DescribeClientQuotasResponseValueData[] = []
+  let values: DescribeClientQuotasResponseValueData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeClientQuotasResponse: null in non-nullable array values')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeClientQuotasResponse: null in non-nullable array values')
+      values = []
+    } else {
       const _a: DescribeClientQuotasResponseValueData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeClientQuotasResponseValueData(r, v))
       values = _a

@@ -143,11 +143,13 @@ function readDescribeClusterResponse(r: Reader, v: number): DescribeClusterRespo
   }
   const clusterId: string = r.compactString()
   const controllerId: BrokerId = r.int32() as BrokerId
-  let brokers: DescribeClusterResponseDescribeClusterBroker[] = []
+  let brokers: DescribeClusterResponseDescribeClusterBroker[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeClusterResponse: null in non-nullable array brokers')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeClusterResponse: null in non-nullable array brokers')
+      brokers = []
+    } else {
       const _a: DescribeClusterResponseDescribeClusterBroker[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeClusterResponseDescribeClusterBroker(r, v))
       brokers = _a

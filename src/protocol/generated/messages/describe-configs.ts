@@ -44,11 +44,13 @@ export function defaultDescribeConfigsRequestDescribeConfigsResource(): Describe
 
 function readDescribeConfigsRequest(r: Reader, v: number): DescribeConfigsRequest {
   const _flex = v >= 4
-  let resources: DescribeConfigsRequestDescribeConfigsResource[] = []
+  let resources: DescribeConfigsRequestDescribeConfigsResource[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeConfigsRequest: null in non-nullable array resources')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeConfigsRequest: null in non-nullable array resources')
+      resources = []
+    } else {
       const _a: DescribeConfigsRequestDescribeConfigsResource[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeConfigsRequestDescribeConfigsResource(r, v))
       resources = _a
@@ -103,13 +105,13 @@ function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: number)
   const _flex = v >= 4
   const resourceType: number = r.int8()
   const resourceName: string = _flex ? r.compactString() : r.string()
-  let configurationKeys: string[] | null = []
+  let configurationKeys: string[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0) configurationKeys = null
     else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(_flex ? r.compactString() : r.string())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(_flex ? r.compactString() : r.string())
       configurationKeys = _a
     }
   }
@@ -271,11 +273,13 @@ export function defaultDescribeConfigsResponseDescribeConfigsSynonym(): Describe
 function readDescribeConfigsResponse(r: Reader, v: number): DescribeConfigsResponse {
   const _flex = v >= 4
   const throttleTimeMs: number = r.int32()
-  let results: DescribeConfigsResponseDescribeConfigsResult[] = []
+  let results: DescribeConfigsResponseDescribeConfigsResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeConfigsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeConfigsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: DescribeConfigsResponseDescribeConfigsResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeConfigsResponseDescribeConfigsResult(r, v))
       results = _a
@@ -315,11 +319,13 @@ function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: number):
   const errorMessage: string | null = _flex ? r.compactNullableString() : r.nullableString()
   const resourceType: number = r.int8()
   const resourceName: string = _flex ? r.compactString() : r.string()
-  let configs: DescribeConfigsResponseDescribeConfigsResourceResult[] = []
+  let configs: DescribeConfigsResponseDescribeConfigsResourceResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeConfigsResponse: null in non-nullable array configs')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeConfigsResponse: null in non-nullable array configs')
+      configs = []
+    } else {
       const _a: DescribeConfigsResponseDescribeConfigsResourceResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeConfigsResponseDescribeConfigsResourceResult(r, v))
       configs = _a

@@ -35,7 +35,7 @@ export function defaultDescribeDelegationTokenRequestDescribeDelegationTokenOwne
 
 function readDescribeDelegationTokenRequest(r: Reader, v: number): DescribeDelegationTokenRequest {
   const _flex = v >= 2
-  let owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] | null = []
+  let owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0) owners = null
@@ -201,11 +201,13 @@ export function defaultDescribeDelegationTokenResponseDescribedDelegationTokenRe
 function readDescribeDelegationTokenResponse(r: Reader, v: number): DescribeDelegationTokenResponse {
   const _flex = v >= 2
   const errorCode: number = r.int16()
-  let tokens: DescribeDelegationTokenResponseDescribedDelegationToken[] = []
+  let tokens: DescribeDelegationTokenResponseDescribedDelegationToken[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeDelegationTokenResponse: null in non-nullable array tokens')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeDelegationTokenResponse: null in non-nullable array tokens')
+      tokens = []
+    } else {
       const _a: DescribeDelegationTokenResponseDescribedDelegationToken[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeDelegationTokenResponseDescribedDelegationToken(r, v))
       tokens = _a
@@ -256,11 +258,13 @@ function readDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, 
   const maxTimestamp: bigint = r.int64()
   const tokenId: string = _flex ? r.compactString() : r.string()
   const hmac: Buffer = _flex ? r.compactBytes() : r.bytes()
-  let renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = []
+  let renewers: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeDelegationTokenResponse: null in non-nullable array renewers')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeDelegationTokenResponse: null in non-nullable array renewers')
+      renewers = []
+    } else {
       const _a: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, v))
       renewers = _a

@@ -23,13 +23,15 @@ export function defaultDescribeGroupsRequest(): DescribeGroupsRequest {
 
 function readDescribeGroupsRequest(r: Reader, v: number): DescribeGroupsRequest {
   const _flex = v >= 5
-  let groups: GroupId[] = []
+  let groups: GroupId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeGroupsRequest: null in non-nullable array groups')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeGroupsRequest: null in non-nullable array groups')
+      groups = []
+    } else {
       const _a: GroupId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push((_flex ? r.compactString() : r.string()) as GroupId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push((_flex ? r.compactString() : r.string()) as GroupId)
       groups = _a
     }
   }
@@ -179,11 +181,13 @@ function readDescribeGroupsResponse(r: Reader, v: number): DescribeGroupsRespons
   if (v >= 1) {
     throttleTimeMs = r.int32()
   }
-  let groups: DescribeGroupsResponseDescribedGroup[] = []
+  let groups: DescribeGroupsResponseDescribedGroup[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeGroupsResponse: null in non-nullable array groups')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeGroupsResponse: null in non-nullable array groups')
+      groups = []
+    } else {
       const _a: DescribeGroupsResponseDescribedGroup[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeGroupsResponseDescribedGroup(r, v))
       groups = _a
@@ -227,11 +231,13 @@ function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): Describ
   const groupState: string = _flex ? r.compactString() : r.string()
   const protocolType: string = _flex ? r.compactString() : r.string()
   const protocolData: string = _flex ? r.compactString() : r.string()
-  let members: DescribeGroupsResponseDescribedGroupMember[] = []
+  let members: DescribeGroupsResponseDescribedGroupMember[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeGroupsResponse: null in non-nullable array members')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeGroupsResponse: null in non-nullable array members')
+      members = []
+    } else {
       const _a: DescribeGroupsResponseDescribedGroupMember[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeGroupsResponseDescribedGroupMember(r, v))
       members = _a

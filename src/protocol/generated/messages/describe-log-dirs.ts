@@ -36,7 +36,7 @@ export function defaultDescribeLogDirsRequestDescribableLogDirTopic(): DescribeL
 
 function readDescribeLogDirsRequest(r: Reader, v: number): DescribeLogDirsRequest {
   const _flex = v >= 2
-  let topics: DescribeLogDirsRequestDescribableLogDirTopic[] | null = []
+  let topics: DescribeLogDirsRequestDescribableLogDirTopic[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0) topics = null
@@ -82,13 +82,15 @@ function writeDescribeLogDirsRequest(w: Writer, m: DescribeLogDirsRequest, v: nu
 function readDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, v: number): DescribeLogDirsRequestDescribableLogDirTopic {
   const _flex = v >= 2
   const topic: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeLogDirsRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeLogDirsRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }
@@ -226,11 +228,13 @@ function readDescribeLogDirsResponse(r: Reader, v: number): DescribeLogDirsRespo
   if (v >= 3) {
     errorCode = r.int16()
   }
-  let results: DescribeLogDirsResponseDescribeLogDirsResult[] = []
+  let results: DescribeLogDirsResponseDescribeLogDirsResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeLogDirsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeLogDirsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: DescribeLogDirsResponseDescribeLogDirsResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeLogDirsResponseDescribeLogDirsResult(r, v))
       results = _a
@@ -272,11 +276,13 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
   const _flex = v >= 2
   const errorCode: number = r.int16()
   const logDir: string = _flex ? r.compactString() : r.string()
-  let topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = []
+  let topics: DescribeLogDirsResponseDescribeLogDirsTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeLogDirsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeLogDirsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeLogDirsResponseDescribeLogDirsTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeLogDirsResponseDescribeLogDirsTopic(r, v))
       topics = _a
@@ -327,11 +333,13 @@ function writeDescribeLogDirsResponseDescribeLogDirsResult(w: Writer, m: Describ
 function readDescribeLogDirsResponseDescribeLogDirsTopic(r: Reader, v: number): DescribeLogDirsResponseDescribeLogDirsTopic {
   const _flex = v >= 2
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: DescribeLogDirsResponseDescribeLogDirsPartition[] = []
+  let partitions: DescribeLogDirsResponseDescribeLogDirsPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('DescribeLogDirsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeLogDirsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DescribeLogDirsResponseDescribeLogDirsPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeLogDirsResponseDescribeLogDirsPartition(r, v))
       partitions = _a

@@ -31,11 +31,13 @@ export function defaultDescribeProducersRequestTopicRequest(): DescribeProducers
 }
 
 function readDescribeProducersRequest(r: Reader, v: number): DescribeProducersRequest {
-  let topics: DescribeProducersRequestTopicRequest[] = []
+  let topics: DescribeProducersRequestTopicRequest[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeProducersRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeProducersRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeProducersRequestTopicRequest[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeProducersRequestTopicRequest(r, v))
       topics = _a
@@ -66,13 +68,15 @@ function writeDescribeProducersRequest(w: Writer, m: DescribeProducersRequest, v
 
 function readDescribeProducersRequestTopicRequest(r: Reader, v: number): DescribeProducersRequestTopicRequest {
   const name: TopicName = r.compactString() as TopicName
-  let partitionIndexes: number[] = []
+  let partitionIndexes: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeProducersRequest: null in non-nullable array partitionIndexes')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeProducersRequest: null in non-nullable array partitionIndexes')
+      partitionIndexes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitionIndexes = _a
     }
   }
@@ -198,11 +202,13 @@ export function defaultDescribeProducersResponseProducerState(): DescribeProduce
 
 function readDescribeProducersResponse(r: Reader, v: number): DescribeProducersResponse {
   const throttleTimeMs: number = r.int32()
-  let topics: DescribeProducersResponseTopicResponse[] = []
+  let topics: DescribeProducersResponseTopicResponse[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeProducersResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeProducersResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeProducersResponseTopicResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeProducersResponseTopicResponse(r, v))
       topics = _a
@@ -234,11 +240,13 @@ function writeDescribeProducersResponse(w: Writer, m: DescribeProducersResponse,
 
 function readDescribeProducersResponseTopicResponse(r: Reader, v: number): DescribeProducersResponseTopicResponse {
   const name: TopicName = r.compactString() as TopicName
-  let partitions: DescribeProducersResponsePartitionResponse[] = []
+  let partitions: DescribeProducersResponsePartitionResponse[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeProducersResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeProducersResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DescribeProducersResponsePartitionResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeProducersResponsePartitionResponse(r, v))
       partitions = _a
@@ -273,11 +281,13 @@ function readDescribeProducersResponsePartitionResponse(r: Reader, v: number): D
   const partitionIndex: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = r.compactNullableString()
-  let activeProducers: DescribeProducersResponseProducerState[] = []
+  let activeProducers: DescribeProducersResponseProducerState[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeProducersResponse: null in non-nullable array activeProducers')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeProducersResponse: null in non-nullable array activeProducers')
+      activeProducers = []
+    } else {
       const _a: DescribeProducersResponseProducerState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeProducersResponseProducerState(r, v))
       activeProducers = _a

@@ -40,11 +40,13 @@ export function defaultDescribeQuorumRequestPartitionData(): DescribeQuorumReque
 }
 
 function readDescribeQuorumRequest(r: Reader, v: number): DescribeQuorumRequest {
-  let topics: DescribeQuorumRequestTopicData[] = []
+  let topics: DescribeQuorumRequestTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeQuorumRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeQuorumRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeQuorumRequestTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeQuorumRequestTopicData(r, v))
       topics = _a
@@ -75,11 +77,13 @@ function writeDescribeQuorumRequest(w: Writer, m: DescribeQuorumRequest, v: numb
 
 function readDescribeQuorumRequestTopicData(r: Reader, v: number): DescribeQuorumRequestTopicData {
   const topicName: TopicName = r.compactString() as TopicName
-  let partitions: DescribeQuorumRequestPartitionData[] = []
+  let partitions: DescribeQuorumRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeQuorumRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeQuorumRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DescribeQuorumRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeQuorumRequestPartitionData(r, v))
       partitions = _a
@@ -273,11 +277,13 @@ function readDescribeQuorumResponse(r: Reader, v: number): DescribeQuorumRespons
   if (v >= 2) {
     errorMessage = r.compactNullableString()
   }
-  let topics: DescribeQuorumResponseTopicData[] = []
+  let topics: DescribeQuorumResponseTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeQuorumResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeQuorumResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeQuorumResponseTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeQuorumResponseTopicData(r, v))
       topics = _a
@@ -336,11 +342,13 @@ function writeDescribeQuorumResponse(w: Writer, m: DescribeQuorumResponse, v: nu
 
 function readDescribeQuorumResponseTopicData(r: Reader, v: number): DescribeQuorumResponseTopicData {
   const topicName: TopicName = r.compactString() as TopicName
-  let partitions: DescribeQuorumResponsePartitionData[] = []
+  let partitions: DescribeQuorumResponsePartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeQuorumResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeQuorumResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DescribeQuorumResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeQuorumResponsePartitionData(r, v))
       partitions = _a
@@ -381,21 +389,25 @@ function readDescribeQuorumResponsePartitionData(r: Reader, v: number): Describe
   const leaderId: BrokerId = r.int32() as BrokerId
   const leaderEpoch: number = r.int32()
   const highWatermark: bigint = r.int64()
-  let currentVoters: DescribeQuorumResponseReplicaState[] = []
+  let currentVoters: DescribeQuorumResponseReplicaState[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeQuorumResponse: null in non-nullable array currentVoters')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeQuorumResponse: null in non-nullable array currentVoters')
+      currentVoters = []
+    } else {
       const _a: DescribeQuorumResponseReplicaState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeQuorumResponseReplicaState(r, v))
       currentVoters = _a
     }
   }
-  let observers: DescribeQuorumResponseReplicaState[] = []
+  let observers: DescribeQuorumResponseReplicaState[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeQuorumResponse: null in non-nullable array observers')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeQuorumResponse: null in non-nullable array observers')
+      observers = []
+    } else {
       const _a: DescribeQuorumResponseReplicaState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeQuorumResponseReplicaState(r, v))
       observers = _a
@@ -494,11 +506,13 @@ function writeDescribeQuorumResponseReplicaState(w: Writer, m: DescribeQuorumRes
 
 function readDescribeQuorumResponseNode(r: Reader, v: number): DescribeQuorumResponseNode {
   const nodeId: BrokerId = r.int32() as BrokerId
-  let listeners: DescribeQuorumResponseListener[] = []
+  let listeners: DescribeQuorumResponseListener[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeQuorumResponse: null in non-nullable array listeners')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeQuorumResponse: null in non-nullable array listeners')
+      listeners = []
+    } else {
       const _a: DescribeQuorumResponseListener[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeQuorumResponseListener(r, v))
       listeners = _a

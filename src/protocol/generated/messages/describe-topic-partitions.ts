@@ -49,11 +49,13 @@ export function defaultDescribeTopicPartitionsRequestCursor(): DescribeTopicPart
 }
 
 function readDescribeTopicPartitionsRequest(r: Reader, v: number): DescribeTopicPartitionsRequest {
-  let topics: DescribeTopicPartitionsRequestTopicRequest[] = []
+  let topics: DescribeTopicPartitionsRequestTopicRequest[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTopicPartitionsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTopicPartitionsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeTopicPartitionsRequestTopicRequest[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeTopicPartitionsRequestTopicRequest(r, v))
       topics = _a
@@ -259,11 +261,13 @@ export function defaultDescribeTopicPartitionsResponseCursor(): DescribeTopicPar
 
 function readDescribeTopicPartitionsResponse(r: Reader, v: number): DescribeTopicPartitionsResponse {
   const throttleTimeMs: number = r.int32()
-  let topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = []
+  let topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTopicPartitionsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTopicPartitionsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r, v))
       topics = _a
@@ -305,11 +309,13 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic
   const name: TopicName | null = r.compactNullableString() as TopicName | null
   const topicId: Uuid = r.uuid()
   const isInternal: boolean = r.bool()
-  let partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = []
+  let partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTopicPartitionsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTopicPartitionsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r, v))
       partitions = _a
@@ -350,53 +356,59 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
   const partitionIndex: number = r.int32()
   const leaderId: BrokerId = r.int32() as BrokerId
   const leaderEpoch: number = r.int32()
-  let replicaNodes: BrokerId[] = []
+  let replicaNodes: BrokerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTopicPartitionsResponse: null in non-nullable array replicaNodes')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTopicPartitionsResponse: null in non-nullable array replicaNodes')
+      replicaNodes = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       replicaNodes = _a
     }
   }
-  let isrNodes: BrokerId[] = []
+  let isrNodes: BrokerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTopicPartitionsResponse: null in non-nullable array isrNodes')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTopicPartitionsResponse: null in non-nullable array isrNodes')
+      isrNodes = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       isrNodes = _a
     }
   }
-  let eligibleLeaderReplicas: BrokerId[] | null = null
+  let eligibleLeaderReplicas: BrokerId[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) eligibleLeaderReplicas = null
     else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       eligibleLeaderReplicas = _a
     }
   }
-  let lastKnownElr: BrokerId[] | null = null
+  let lastKnownElr: BrokerId[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) lastKnownElr = null
     else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       lastKnownElr = _a
     }
   }
-  let offlineReplicas: BrokerId[] = []
+  let offlineReplicas: BrokerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTopicPartitionsResponse: null in non-nullable array offlineReplicas')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTopicPartitionsResponse: null in non-nullable array offlineReplicas')
+      offlineReplicas = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       offlineReplicas = _a
     }
   }

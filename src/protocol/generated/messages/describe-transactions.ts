@@ -23,13 +23,15 @@ export function defaultDescribeTransactionsRequest(): DescribeTransactionsReques
 }
 
 function readDescribeTransactionsRequest(r: Reader, v: number): DescribeTransactionsRequest {
-  let transactionalIds: TransactionalId[] = []
+  let transactionalIds: TransactionalId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTransactionsRequest: null in non-nullable array transactionalIds')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTransactionsRequest: null in non-nullable array transactionalIds')
+      transactionalIds = []
+    } else {
       const _a: TransactionalId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString() as TransactionalId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString() as TransactionalId)
       transactionalIds = _a
     }
   }
@@ -147,11 +149,13 @@ export function defaultDescribeTransactionsResponseTopicData(): DescribeTransact
 
 function readDescribeTransactionsResponse(r: Reader, v: number): DescribeTransactionsResponse {
   const throttleTimeMs: number = r.int32()
-  let transactionStates: DescribeTransactionsResponseTransactionState[] = []
+  let transactionStates: DescribeTransactionsResponseTransactionState[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTransactionsResponse: null in non-nullable array transactionStates')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTransactionsResponse: null in non-nullable array transactionStates')
+      transactionStates = []
+    } else {
       const _a: DescribeTransactionsResponseTransactionState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeTransactionsResponseTransactionState(r, v))
       transactionStates = _a
@@ -189,11 +193,13 @@ function readDescribeTransactionsResponseTransactionState(r: Reader, v: number):
   const transactionStartTimeMs: bigint = r.int64()
   const producerId: ProducerId = r.int64() as ProducerId
   const producerEpoch: number = r.int16()
-  let topics: DescribeTransactionsResponseTopicData[] = []
+  let topics: DescribeTransactionsResponseTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTransactionsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTransactionsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: DescribeTransactionsResponseTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeTransactionsResponseTopicData(r, v))
       topics = _a
@@ -242,13 +248,15 @@ function writeDescribeTransactionsResponseTransactionState(w: Writer, m: Describ
 
 function readDescribeTransactionsResponseTopicData(r: Reader, v: number): DescribeTransactionsResponseTopicData {
   const topic: TopicName = r.compactString() as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeTransactionsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeTransactionsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -32,7 +32,7 @@ export function defaultDescribeUserScramCredentialsRequestUserName(): DescribeUs
 }
 
 function readDescribeUserScramCredentialsRequest(r: Reader, v: number): DescribeUserScramCredentialsRequest {
-  let users: DescribeUserScramCredentialsRequestUserName[] | null = []
+  let users: DescribeUserScramCredentialsRequestUserName[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) users = null
@@ -171,11 +171,13 @@ function readDescribeUserScramCredentialsResponse(r: Reader, v: number): Describ
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = r.compactNullableString()
-  let results: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = []
+  let results: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeUserScramCredentialsResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeUserScramCredentialsResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, v))
       results = _a
@@ -212,11 +214,13 @@ function readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRes
   const user: string = r.compactString()
   const errorCode: number = r.int16()
   const errorMessage: string | null = r.compactNullableString()
-  let credentialInfos: DescribeUserScramCredentialsResponseCredentialInfo[] = []
+  let credentialInfos: DescribeUserScramCredentialsResponseCredentialInfo[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('DescribeUserScramCredentialsResponse: null in non-nullable array credentialInfos')
-    else {
+    if (_n < 0) {
+      r.fail('DescribeUserScramCredentialsResponse: null in non-nullable array credentialInfos')
+      credentialInfos = []
+    } else {
       const _a: DescribeUserScramCredentialsResponseCredentialInfo[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readDescribeUserScramCredentialsResponseCredentialInfo(r, v))
       credentialInfos = _a

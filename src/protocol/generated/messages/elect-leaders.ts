@@ -47,7 +47,7 @@ function readElectLeadersRequest(r: Reader, v: number): ElectLeadersRequest {
   if (v >= 1) {
     electionType = r.int8()
   }
-  let topicPartitions: ElectLeadersRequestTopicPartitions[] | null = []
+  let topicPartitions: ElectLeadersRequestTopicPartitions[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0) topicPartitions = null
@@ -100,13 +100,15 @@ function writeElectLeadersRequest(w: Writer, m: ElectLeadersRequest, v: number):
 function readElectLeadersRequestTopicPartitions(r: Reader, v: number): ElectLeadersRequestTopicPartitions {
   const _flex = v >= 2
   const topic: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ElectLeadersRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ElectLeadersRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }
@@ -219,11 +221,13 @@ function readElectLeadersResponse(r: Reader, v: number): ElectLeadersResponse {
   if (v >= 1) {
     errorCode = r.int16()
   }
-  let replicaElectionResults: ElectLeadersResponseReplicaElectionResult[] = []
+  let replicaElectionResults: ElectLeadersResponseReplicaElectionResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ElectLeadersResponse: null in non-nullable array replicaElectionResults')
-    else {
+    if (_n < 0) {
+      r.fail('ElectLeadersResponse: null in non-nullable array replicaElectionResults')
+      replicaElectionResults = []
+    } else {
       const _a: ElectLeadersResponseReplicaElectionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readElectLeadersResponseReplicaElectionResult(r, v))
       replicaElectionResults = _a
@@ -265,11 +269,13 @@ function writeElectLeadersResponse(w: Writer, m: ElectLeadersResponse, v: number
 function readElectLeadersResponseReplicaElectionResult(r: Reader, v: number): ElectLeadersResponseReplicaElectionResult {
   const _flex = v >= 2
   const topic: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitionResult: ElectLeadersResponsePartitionResult[] = []
+  let partitionResult: ElectLeadersResponsePartitionResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ElectLeadersResponse: null in non-nullable array partitionResult')
-    else {
+    if (_n < 0) {
+      r.fail('ElectLeadersResponse: null in non-nullable array partitionResult')
+      partitionResult = []
+    } else {
       const _a: ElectLeadersResponsePartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readElectLeadersResponsePartitionResult(r, v))
       partitionResult = _a

@@ -95,11 +95,13 @@ export function defaultEndQuorumEpochRequestLeaderEndpoint(): EndQuorumEpochRequ
 function readEndQuorumEpochRequest(r: Reader, v: number): EndQuorumEpochRequest {
   const _flex = v >= 1
   const clusterId: string | null = _flex ? r.compactNullableString() : r.nullableString()
-  let topics: EndQuorumEpochRequestTopicData[] = []
+  let topics: EndQuorumEpochRequestTopicData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('EndQuorumEpochRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('EndQuorumEpochRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: EndQuorumEpochRequestTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readEndQuorumEpochRequestTopicData(r, v))
       topics = _a
@@ -158,11 +160,13 @@ function writeEndQuorumEpochRequest(w: Writer, m: EndQuorumEpochRequest, v: numb
 function readEndQuorumEpochRequestTopicData(r: Reader, v: number): EndQuorumEpochRequestTopicData {
   const _flex = v >= 1
   const topicName: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: EndQuorumEpochRequestPartitionData[] = []
+  let partitions: EndQuorumEpochRequestPartitionData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('EndQuorumEpochRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('EndQuorumEpochRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: EndQuorumEpochRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readEndQuorumEpochRequestPartitionData(r, v))
       partitions = _a
@@ -209,7 +213,7 @@ function readEndQuorumEpochRequestPartitionData(r: Reader, v: number): EndQuorum
     if (_n < 0) r.fail('EndQuorumEpochRequest: null in non-nullable array preferredSuccessors')
     else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       preferredSuccessors = _a
     }
   }
@@ -385,11 +389,13 @@ export function defaultEndQuorumEpochResponseNodeEndpoint(): EndQuorumEpochRespo
 function readEndQuorumEpochResponse(r: Reader, v: number): EndQuorumEpochResponse {
   const _flex = v >= 1
   const errorCode: number = r.int16()
-  let topics: EndQuorumEpochResponseTopicData[] = []
+  let topics: EndQuorumEpochResponseTopicData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('EndQuorumEpochResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('EndQuorumEpochResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: EndQuorumEpochResponseTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readEndQuorumEpochResponseTopicData(r, v))
       topics = _a
@@ -483,11 +489,13 @@ function writeEndQuorumEpochResponse(w: Writer, m: EndQuorumEpochResponse, v: nu
 function readEndQuorumEpochResponseTopicData(r: Reader, v: number): EndQuorumEpochResponseTopicData {
   const _flex = v >= 1
   const topicName: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: EndQuorumEpochResponsePartitionData[] = []
+  let partitions: EndQuorumEpochResponsePartitionData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('EndQuorumEpochResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('EndQuorumEpochResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: EndQuorumEpochResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readEndQuorumEpochResponsePartitionData(r, v))
       partitions = _a

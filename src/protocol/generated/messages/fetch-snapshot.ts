@@ -89,11 +89,13 @@ function readFetchSnapshotRequest(r: Reader, v: number): FetchSnapshotRequest {
   let clusterId: string | null = null
   const replicaId: BrokerId = r.int32() as BrokerId
   const maxBytes: number = r.int32()
-  let topics: FetchSnapshotRequestTopicSnapshot[] = []
+  let topics: FetchSnapshotRequestTopicSnapshot[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('FetchSnapshotRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('FetchSnapshotRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: FetchSnapshotRequestTopicSnapshot[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchSnapshotRequestTopicSnapshot(r, v))
       topics = _a
@@ -154,11 +156,13 @@ function writeFetchSnapshotRequest(w: Writer, m: FetchSnapshotRequest, v: number
 
 function readFetchSnapshotRequestTopicSnapshot(r: Reader, v: number): FetchSnapshotRequestTopicSnapshot {
   const name: TopicName = r.compactString() as TopicName
-  let partitions: FetchSnapshotRequestPartitionSnapshot[] = []
+  let partitions: FetchSnapshotRequestPartitionSnapshot[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('FetchSnapshotRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('FetchSnapshotRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: FetchSnapshotRequestPartitionSnapshot[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchSnapshotRequestPartitionSnapshot(r, v))
       partitions = _a
@@ -398,11 +402,13 @@ export function defaultFetchSnapshotResponseNodeEndpoint(): FetchSnapshotRespons
 function readFetchSnapshotResponse(r: Reader, v: number): FetchSnapshotResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
-  let topics: FetchSnapshotResponseTopicSnapshot[] = []
+  let topics: FetchSnapshotResponseTopicSnapshot[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('FetchSnapshotResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('FetchSnapshotResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: FetchSnapshotResponseTopicSnapshot[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchSnapshotResponseTopicSnapshot(r, v))
       topics = _a
@@ -489,11 +495,13 @@ function writeFetchSnapshotResponse(w: Writer, m: FetchSnapshotResponse, v: numb
 
 function readFetchSnapshotResponseTopicSnapshot(r: Reader, v: number): FetchSnapshotResponseTopicSnapshot {
   const name: TopicName = r.compactString() as TopicName
-  let partitions: FetchSnapshotResponsePartitionSnapshot[] = []
+  let partitions: FetchSnapshotResponsePartitionSnapshot[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('FetchSnapshotResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('FetchSnapshotResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: FetchSnapshotResponsePartitionSnapshot[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchSnapshotResponsePartitionSnapshot(r, v))
       partitions = _a

@@ -187,11 +187,13 @@ function readFetchRequest(r: Reader, v: number): FetchRequest {
     sessionId = r.int32()
     sessionEpoch = r.int32()
   }
-  let topics: FetchRequestFetchTopic[] = []
+  let topics: FetchRequestFetchTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('FetchRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('FetchRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: FetchRequestFetchTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchRequestFetchTopic(r, v))
       topics = _a
@@ -372,11 +374,13 @@ function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopi
   if (v >= 13) {
     topicId = r.uuid()
   }
-  let partitions: FetchRequestFetchPartition[] = []
+  let partitions: FetchRequestFetchPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('FetchRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('FetchRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: FetchRequestFetchPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchRequestFetchPartition(r, v))
       partitions = _a
@@ -521,13 +525,15 @@ function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgo
   if (v >= 13) {
     topicId = r.uuid()
   }
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('FetchRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('FetchRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }
@@ -794,11 +800,13 @@ function readFetchResponse(r: Reader, v: number): FetchResponse {
     errorCode = r.int16()
     sessionId = r.int32()
   }
-  let responses: FetchResponseFetchableTopicResponse[] = []
+  let responses: FetchResponseFetchableTopicResponse[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('FetchResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('FetchResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: FetchResponseFetchableTopicResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchResponseFetchableTopicResponse(r, v))
       responses = _a
@@ -910,11 +918,13 @@ function readFetchResponseFetchableTopicResponse(r: Reader, v: number): FetchRes
   if (v >= 13) {
     topicId = r.uuid()
   }
-  let partitions: FetchResponsePartitionData[] = []
+  let partitions: FetchResponsePartitionData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('FetchResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('FetchResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: FetchResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readFetchResponsePartitionData(r, v))
       partitions = _a

@@ -39,7 +39,7 @@ function readFindCoordinatorRequest(r: Reader, v: number): FindCoordinatorReques
     if (_n < 0) r.fail('FindCoordinatorRequest: null in non-nullable array coordinatorKeys')
     else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       coordinatorKeys = _a
     }
   }

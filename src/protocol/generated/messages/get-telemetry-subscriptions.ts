@@ -120,26 +120,30 @@ function readGetTelemetrySubscriptionsResponse(r: Reader, v: number): GetTelemet
   const errorCode: number = r.int16()
   const clientInstanceId: Uuid = r.uuid()
   const subscriptionId: number = r.int32()
-  let acceptedCompressionTypes: number[] = []
+  let acceptedCompressionTypes: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('GetTelemetrySubscriptionsResponse: null in non-nullable array acceptedCompressionTypes')
-    else {
+    if (_n < 0) {
+      r.fail('GetTelemetrySubscriptionsResponse: null in non-nullable array acceptedCompressionTypes')
+      acceptedCompressionTypes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int8())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int8())
       acceptedCompressionTypes = _a
     }
   }
   const pushIntervalMs: number = r.int32()
   const telemetryMaxBytes: number = r.int32()
   const deltaTemporality: boolean = r.bool()
-  let requestedMetrics: string[] = []
+  let requestedMetrics: string[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('GetTelemetrySubscriptionsResponse: null in non-nullable array requestedMetrics')
-    else {
+    if (_n < 0) {
+      r.fail('GetTelemetrySubscriptionsResponse: null in non-nullable array requestedMetrics')
+      requestedMetrics = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       requestedMetrics = _a
     }
   }

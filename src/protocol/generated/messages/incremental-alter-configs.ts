@@ -56,11 +56,13 @@ export function defaultIncrementalAlterConfigsRequestAlterableConfig(): Incremen
 
 function readIncrementalAlterConfigsRequest(r: Reader, v: number): IncrementalAlterConfigsRequest {
   const _flex = v >= 1
-  let resources: IncrementalAlterConfigsRequestAlterConfigsResource[] = []
+  let resources: IncrementalAlterConfigsRequestAlterConfigsResource[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('IncrementalAlterConfigsRequest: null in non-nullable array resources')
-    else {
+    if (_n < 0) {
+      r.fail('IncrementalAlterConfigsRequest: null in non-nullable array resources')
+      resources = []
+    } else {
       const _a: IncrementalAlterConfigsRequestAlterConfigsResource[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readIncrementalAlterConfigsRequestAlterConfigsResource(r, v))
       resources = _a
@@ -99,11 +101,13 @@ function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader, v: nu
   const _flex = v >= 1
   const resourceType: number = r.int8()
   const resourceName: string = _flex ? r.compactString() : r.string()
-  let configs: IncrementalAlterConfigsRequestAlterableConfig[] = []
+  let configs: IncrementalAlterConfigsRequestAlterableConfig[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('IncrementalAlterConfigsRequest: null in non-nullable array configs')
-    else {
+    if (_n < 0) {
+      r.fail('IncrementalAlterConfigsRequest: null in non-nullable array configs')
+      configs = []
+    } else {
       const _a: IncrementalAlterConfigsRequestAlterableConfig[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readIncrementalAlterConfigsRequestAlterableConfig(r, v))
       configs = _a
@@ -225,11 +229,13 @@ export function defaultIncrementalAlterConfigsResponseAlterConfigsResourceRespon
 function readIncrementalAlterConfigsResponse(r: Reader, v: number): IncrementalAlterConfigsResponse {
   const _flex = v >= 1
   const throttleTimeMs: number = r.int32()
-  let responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = []
+  let responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('IncrementalAlterConfigsResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('IncrementalAlterConfigsResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, v))
       responses = _a

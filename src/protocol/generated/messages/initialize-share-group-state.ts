@@ -52,11 +52,13 @@ export function defaultInitializeShareGroupStateRequestPartitionData(): Initiali
 
 function readInitializeShareGroupStateRequest(r: Reader, v: number): InitializeShareGroupStateRequest {
   const groupId: string = r.compactString()
-  let topics: InitializeShareGroupStateRequestInitializeStateData[] = []
+  let topics: InitializeShareGroupStateRequestInitializeStateData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('InitializeShareGroupStateRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('InitializeShareGroupStateRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: InitializeShareGroupStateRequestInitializeStateData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readInitializeShareGroupStateRequestInitializeStateData(r, v))
       topics = _a
@@ -89,11 +91,13 @@ function writeInitializeShareGroupStateRequest(w: Writer, m: InitializeShareGrou
 
 function readInitializeShareGroupStateRequestInitializeStateData(r: Reader, v: number): InitializeShareGroupStateRequestInitializeStateData {
   const topicId: Uuid = r.uuid()
-  let partitions: InitializeShareGroupStateRequestPartitionData[] = []
+  let partitions: InitializeShareGroupStateRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('InitializeShareGroupStateRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('InitializeShareGroupStateRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: InitializeShareGroupStateRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readInitializeShareGroupStateRequestPartitionData(r, v))
       partitions = _a
@@ -203,11 +207,13 @@ export function defaultInitializeShareGroupStateResponsePartitionResult(): Initi
 }
 
 function readInitializeShareGroupStateResponse(r: Reader, v: number): InitializeShareGroupStateResponse {
-  let results: InitializeShareGroupStateResponseInitializeStateResult[] = []
+  let results: InitializeShareGroupStateResponseInitializeStateResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('InitializeShareGroupStateResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('InitializeShareGroupStateResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: InitializeShareGroupStateResponseInitializeStateResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readInitializeShareGroupStateResponseInitializeStateResult(r, v))
       results = _a
@@ -238,11 +244,13 @@ function writeInitializeShareGroupStateResponse(w: Writer, m: InitializeShareGro
 
 function readInitializeShareGroupStateResponseInitializeStateResult(r: Reader, v: number): InitializeShareGroupStateResponseInitializeStateResult {
   const topicId: Uuid = r.uuid()
-  let partitions: InitializeShareGroupStateResponsePartitionResult[] = []
+  let partitions: InitializeShareGroupStateResponsePartitionResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('InitializeShareGroupStateResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('InitializeShareGroupStateResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: InitializeShareGroupStateResponsePartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readInitializeShareGroupStateResponsePartitionResult(r, v))
       partitions = _a

@@ -83,11 +83,13 @@ function readJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
     groupInstanceId = _flex ? r.compactNullableString() : r.nullableString()
   }
   const protocolType: string = _flex ? r.compactString() : r.string()
-  let protocols: JoinGroupRequestJoinGroupRequestProtocol[] = []
+  let protocols: JoinGroupRequestJoinGroupRequestProtocol[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('JoinGroupRequest: null in non-nullable array protocols')
-    else {
+    if (_n < 0) {
+      r.fail('JoinGroupRequest: null in non-nullable array protocols')
+      protocols = []
+    } else {
       const _a: JoinGroupRequestJoinGroupRequestProtocol[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readJoinGroupRequestJoinGroupRequestProtocol(r, v))
       protocols = _a
@@ -284,11 +286,13 @@ function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
     skipAssignment = r.bool()
   }
   const memberId: string = _flex ? r.compactString() : r.string()
-  let members: JoinGroupResponseJoinGroupResponseMember[] = []
+  let members: JoinGroupResponseJoinGroupResponseMember[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('JoinGroupResponse: null in non-nullable array members')
-    else {
+    if (_n < 0) {
+      r.fail('JoinGroupResponse: null in non-nullable array members')
+      members = []
+    } else {
       const _a: JoinGroupResponseJoinGroupResponseMember[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readJoinGroupResponseJoinGroupResponseMember(r, v))
       members = _a

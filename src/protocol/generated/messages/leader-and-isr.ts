@@ -167,11 +167,13 @@ function readLeaderAndIsrRequest(r: Reader, v: number): LeaderAndIsrRequest {
       topicStates = _a
     }
   }
-  let liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeader[] = []
+  let liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeader[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('LeaderAndIsrRequest: null in non-nullable array liveLeaders')
-    else {
+    if (_n < 0) {
+      r.fail('LeaderAndIsrRequest: null in non-nullable array liveLeaders')
+      liveLeaders = []
+    } else {
       const _a: LeaderAndIsrRequestLeaderAndIsrLiveLeader[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readLeaderAndIsrRequestLeaderAndIsrLiveLeader(r, v))
       liveLeaders = _a
@@ -262,24 +264,28 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, v: number)
   const controllerEpoch: number = r.int32()
   const leader: BrokerId = r.int32() as BrokerId
   const leaderEpoch: number = r.int32()
-  let isr: BrokerId[] = []
+  let isr: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('LeaderAndIsrRequest: null in non-nullable array isr')
-    else {
+    if (_n < 0) {
+      r.fail('LeaderAndIsrRequest: null in non-nullable array isr')
+      isr = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       isr = _a
     }
   }
   const partitionEpoch: number = r.int32()
-  let replicas: BrokerId[] = []
+  let replicas: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('LeaderAndIsrRequest: null in non-nullable array replicas')
-    else {
+    if (_n < 0) {
+      r.fail('LeaderAndIsrRequest: null in non-nullable array replicas')
+      replicas = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       replicas = _a
     }
   }
@@ -291,7 +297,7 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, v: number)
       if (_n < 0) r.fail('LeaderAndIsrRequest: null in non-nullable array addingReplicas')
       else {
         const _a: BrokerId[] = []
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+        for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
         addingReplicas = _a
       }
     }
@@ -300,7 +306,7 @@ function readLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, v: number)
       if (_n < 0) r.fail('LeaderAndIsrRequest: null in non-nullable array removingReplicas')
       else {
         const _a: BrokerId[] = []
-        for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+        for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
         removingReplicas = _a
       }
     }
@@ -417,11 +423,13 @@ function readLeaderAndIsrRequestLeaderAndIsrTopicState(r: Reader, v: number): Le
   if (v >= 5) {
     topicId = r.uuid()
   }
-  let partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = []
+  let partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionState[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('LeaderAndIsrRequest: null in non-nullable array partitionStates')
-    else {
+    if (_n < 0) {
+      r.fail('LeaderAndIsrRequest: null in non-nullable array partitionStates')
+      partitionStates = []
+    } else {
       const _a: LeaderAndIsrRequestLeaderAndIsrPartitionState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readLeaderAndIsrRequestLeaderAndIsrPartitionState(r, v))
       partitionStates = _a
@@ -650,11 +658,13 @@ function writeLeaderAndIsrResponseLeaderAndIsrPartitionError(w: Writer, m: Leade
 
 function readLeaderAndIsrResponseLeaderAndIsrTopicError(r: Reader, v: number): LeaderAndIsrResponseLeaderAndIsrTopicError {
   const topicId: Uuid = r.uuid()
-  let partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = []
+  let partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionError[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('LeaderAndIsrResponse: null in non-nullable array partitionErrors')
-    else {
+    if (_n < 0) {
+      r.fail('LeaderAndIsrResponse: null in non-nullable array partitionErrors')
+      partitionErrors = []
+    } else {
       const _a: LeaderAndIsrResponseLeaderAndIsrPartitionError[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readLeaderAndIsrResponseLeaderAndIsrPartitionError(r, v))
       partitionErrors = _a

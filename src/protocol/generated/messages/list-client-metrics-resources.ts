@@ -83,11 +83,13 @@ export function defaultListClientMetricsResourcesResponseClientMetricsResource()
 function readListClientMetricsResourcesResponse(r: Reader, v: number): ListClientMetricsResourcesResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
-  let clientMetricsResources: ListClientMetricsResourcesResponseClientMetricsResource[] = []
+  let clientMetricsResources: ListClientMetricsResourcesResponseClientMetricsResource[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListClientMetricsResourcesResponse: null in non-nullable array clientMetricsResources')
-    else {
+    if (_n < 0) {
+      r.fail('ListClientMetricsResourcesResponse: null in non-nullable array clientMetricsResources')
+      clientMetricsResources = []
+    } else {
       const _a: ListClientMetricsResourcesResponseClientMetricsResource[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListClientMetricsResourcesResponseClientMetricsResource(r, v))
       clientMetricsResources = _a

@@ -35,7 +35,7 @@ function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
     if (_n < 0) r.fail('ListGroupsRequest: null in non-nullable array statesFilter')
     else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       statesFilter = _a
     }
   }
@@ -45,7 +45,7 @@ function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
     if (_n < 0) r.fail('ListGroupsRequest: null in non-nullable array typesFilter')
     else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       typesFilter = _a
     }
   }
@@ -150,11 +150,13 @@ function readListGroupsResponse(r: Reader, v: number): ListGroupsResponse {
     throttleTimeMs = r.int32()
   }
   const errorCode: number = r.int16()
-  let groups: ListGroupsResponseListedGroup[] = []
+  let groups: ListGroupsResponseListedGroup[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ListGroupsResponse: null in non-nullable array groups')
-    else {
+    if (_n < 0) {
+      r.fail('ListGroupsResponse: null in non-nullable array groups')
+      groups = []
+    } else {
       const _a: ListGroupsResponseListedGroup[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListGroupsResponseListedGroup(r, v))
       groups = _a

@@ -73,11 +73,13 @@ function readListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest {
   if (v >= 2) {
     isolationLevel = r.int8()
   }
-  let topics: ListOffsetsRequestListOffsetsTopic[] = []
+  let topics: ListOffsetsRequestListOffsetsTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ListOffsetsRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ListOffsetsRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ListOffsetsRequestListOffsetsTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListOffsetsRequestListOffsetsTopic(r, v))
       topics = _a
@@ -127,11 +129,13 @@ function writeListOffsetsRequest(w: Writer, m: ListOffsetsRequest, v: number): v
 function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffsetsRequestListOffsetsTopic {
   const _flex = v >= 6
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: ListOffsetsRequestListOffsetsPartition[] = []
+  let partitions: ListOffsetsRequestListOffsetsPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ListOffsetsRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ListOffsetsRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ListOffsetsRequestListOffsetsPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListOffsetsRequestListOffsetsPartition(r, v))
       partitions = _a
@@ -289,11 +293,13 @@ function readListOffsetsResponse(r: Reader, v: number): ListOffsetsResponse {
   if (v >= 2) {
     throttleTimeMs = r.int32()
   }
-  let topics: ListOffsetsResponseListOffsetsTopicResponse[] = []
+  let topics: ListOffsetsResponseListOffsetsTopicResponse[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ListOffsetsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ListOffsetsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ListOffsetsResponseListOffsetsTopicResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListOffsetsResponseListOffsetsTopicResponse(r, v))
       topics = _a
@@ -333,11 +339,13 @@ function writeListOffsetsResponse(w: Writer, m: ListOffsetsResponse, v: number):
 function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: number): ListOffsetsResponseListOffsetsTopicResponse {
   const _flex = v >= 6
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: ListOffsetsResponseListOffsetsPartitionResponse[] = []
+  let partitions: ListOffsetsResponseListOffsetsPartitionResponse[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ListOffsetsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ListOffsetsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ListOffsetsResponseListOffsetsPartitionResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListOffsetsResponseListOffsetsPartitionResponse(r, v))
       partitions = _a
@@ -383,7 +391,7 @@ function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v: numbe
     if (_n < 0) r.fail('ListOffsetsResponse: null in non-nullable array oldStyleOffsets')
     else {
       const _a: bigint[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int64())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int64())
       oldStyleOffsets = _a
     }
   }

@@ -38,7 +38,7 @@ export function defaultListPartitionReassignmentsRequestListPartitionReassignmen
 
 function readListPartitionReassignmentsRequest(r: Reader, v: number): ListPartitionReassignmentsRequest {
   const timeoutMs: number = r.int32()
-  let topics: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] | null = null
+  let topics: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) topics = null
@@ -80,13 +80,15 @@ function writeListPartitionReassignmentsRequest(w: Writer, m: ListPartitionReass
 
 function readListPartitionReassignmentsRequestListPartitionReassignmentsTopics(r: Reader, v: number): ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
   const name: TopicName = r.compactString() as TopicName
-  let partitionIndexes: number[] = []
+  let partitionIndexes: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListPartitionReassignmentsRequest: null in non-nullable array partitionIndexes')
-    else {
+    if (_n < 0) {
+      r.fail('ListPartitionReassignmentsRequest: null in non-nullable array partitionIndexes')
+      partitionIndexes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitionIndexes = _a
     }
   }
@@ -192,11 +194,13 @@ function readListPartitionReassignmentsResponse(r: Reader, v: number): ListParti
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = r.compactNullableString()
-  let topics: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = []
+  let topics: ListPartitionReassignmentsResponseOngoingTopicReassignment[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListPartitionReassignmentsResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ListPartitionReassignmentsResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ListPartitionReassignmentsResponseOngoingTopicReassignment[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListPartitionReassignmentsResponseOngoingTopicReassignment(r, v))
       topics = _a
@@ -231,11 +235,13 @@ function writeListPartitionReassignmentsResponse(w: Writer, m: ListPartitionReas
 
 function readListPartitionReassignmentsResponseOngoingTopicReassignment(r: Reader, v: number): ListPartitionReassignmentsResponseOngoingTopicReassignment {
   const name: TopicName = r.compactString() as TopicName
-  let partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = []
+  let partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignment[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListPartitionReassignmentsResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ListPartitionReassignmentsResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, v))
       partitions = _a
@@ -268,33 +274,39 @@ function writeListPartitionReassignmentsResponseOngoingTopicReassignment(w: Writ
 
 function readListPartitionReassignmentsResponseOngoingPartitionReassignment(r: Reader, v: number): ListPartitionReassignmentsResponseOngoingPartitionReassignment {
   const partitionIndex: number = r.int32()
-  let replicas: BrokerId[] = []
+  let replicas: BrokerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListPartitionReassignmentsResponse: null in non-nullable array replicas')
-    else {
+    if (_n < 0) {
+      r.fail('ListPartitionReassignmentsResponse: null in non-nullable array replicas')
+      replicas = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       replicas = _a
     }
   }
-  let addingReplicas: BrokerId[] = []
+  let addingReplicas: BrokerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListPartitionReassignmentsResponse: null in non-nullable array addingReplicas')
-    else {
+    if (_n < 0) {
+      r.fail('ListPartitionReassignmentsResponse: null in non-nullable array addingReplicas')
+      addingReplicas = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       addingReplicas = _a
     }
   }
-  let removingReplicas: BrokerId[] = []
+  let removingReplicas: BrokerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListPartitionReassignmentsResponse: null in non-nullable array removingReplicas')
-    else {
+    if (_n < 0) {
+      r.fail('ListPartitionReassignmentsResponse: null in non-nullable array removingReplicas')
+      removingReplicas = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       removingReplicas = _a
     }
   }

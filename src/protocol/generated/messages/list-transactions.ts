@@ -35,23 +35,27 @@ export function defaultListTransactionsRequest(): ListTransactionsRequest {
 }
 
 function readListTransactionsRequest(r: Reader, v: number): ListTransactionsRequest {
-  let stateFilters: string[] = []
+  let stateFilters: string[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListTransactionsRequest: null in non-nullable array stateFilters')
-    else {
+    if (_n < 0) {
+      r.fail('ListTransactionsRequest: null in non-nullable array stateFilters')
+      stateFilters = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       stateFilters = _a
     }
   }
-  let producerIdFilters: ProducerId[] = []
+  let producerIdFilters: ProducerId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListTransactionsRequest: null in non-nullable array producerIdFilters')
-    else {
+    if (_n < 0) {
+      r.fail('ListTransactionsRequest: null in non-nullable array producerIdFilters')
+      producerIdFilters = []
+    } else {
       const _a: ProducerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int64() as ProducerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int64() as ProducerId)
       producerIdFilters = _a
     }
   }
@@ -162,21 +166,25 @@ export function defaultListTransactionsResponseTransactionState(): ListTransacti
 function readListTransactionsResponse(r: Reader, v: number): ListTransactionsResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
-  let unknownStateFilters: string[] = []
+  let unknownStateFilters: string[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListTransactionsResponse: null in non-nullable array unknownStateFilters')
-    else {
+    if (_n < 0) {
+      r.fail('ListTransactionsResponse: null in non-nullable array unknownStateFilters')
+      unknownStateFilters = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       unknownStateFilters = _a
     }
   }
-  let transactionStates: ListTransactionsResponseTransactionState[] = []
+  let transactionStates: ListTransactionsResponseTransactionState[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ListTransactionsResponse: null in non-nullable array transactionStates')
-    else {
+    if (_n < 0) {
+      r.fail('ListTransactionsResponse: null in non-nullable array transactionStates')
+      transactionStates = []
+    } else {
       const _a: ListTransactionsResponseTransactionState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readListTransactionsResponseTransactionState(r, v))
       transactionStates = _a

@@ -47,12 +47,14 @@ export function defaultMetadataRequestMetadataRequestTopic(): MetadataRequestMet
 
 function readMetadataRequest(r: Reader, v: number): MetadataRequest {
   const _flex = v >= 9
-  let topics: MetadataRequestMetadataRequestTopic[] | null = []
+  let topics: MetadataRequestMetadataRequestTopic[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0 && v >= 1) topics = null
-    else if (_n < 0) r.fail('MetadataRequest: null in non-nullable array topics')
-    else {
+    else if (_n < 0) {
+      r.fail('MetadataRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: MetadataRequestMetadataRequestTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readMetadataRequestMetadataRequestTopic(r, v))
       topics = _a
@@ -315,11 +317,13 @@ function readMetadataResponse(r: Reader, v: number): MetadataResponse {
   if (v >= 3) {
     throttleTimeMs = r.int32()
   }
-  let brokers: MetadataResponseMetadataResponseBroker[] = []
+  let brokers: MetadataResponseMetadataResponseBroker[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('MetadataResponse: null in non-nullable array brokers')
-    else {
+    if (_n < 0) {
+      r.fail('MetadataResponse: null in non-nullable array brokers')
+      brokers = []
+    } else {
       const _a: MetadataResponseMetadataResponseBroker[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readMetadataResponseMetadataResponseBroker(r, v))
       brokers = _a
@@ -333,11 +337,13 @@ function readMetadataResponse(r: Reader, v: number): MetadataResponse {
   if (v >= 1) {
     controllerId = r.int32() as BrokerId
   }
-  let topics: MetadataResponseMetadataResponseTopic[] = []
+  let topics: MetadataResponseMetadataResponseTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('MetadataResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('MetadataResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: MetadataResponseMetadataResponseTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readMetadataResponseMetadataResponseTopic(r, v))
       topics = _a
@@ -454,11 +460,13 @@ function readMetadataResponseMetadataResponseTopic(r: Reader, v: number): Metada
   if (v >= 1) {
     isInternal = r.bool()
   }
-  let partitions: MetadataResponseMetadataResponsePartition[] = []
+  let partitions: MetadataResponseMetadataResponsePartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('MetadataResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('MetadataResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: MetadataResponseMetadataResponsePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readMetadataResponseMetadataResponsePartition(r, v))
       partitions = _a
@@ -522,23 +530,27 @@ function readMetadataResponseMetadataResponsePartition(r: Reader, v: number): Me
   if (v >= 7) {
     leaderEpoch = r.int32()
   }
-  let replicaNodes: BrokerId[] = []
+  let replicaNodes: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('MetadataResponse: null in non-nullable array replicaNodes')
-    else {
+    if (_n < 0) {
+      r.fail('MetadataResponse: null in non-nullable array replicaNodes')
+      replicaNodes = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       replicaNodes = _a
     }
   }
-  let isrNodes: BrokerId[] = []
+  let isrNodes: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('MetadataResponse: null in non-nullable array isrNodes')
-    else {
+    if (_n < 0) {
+      r.fail('MetadataResponse: null in non-nullable array isrNodes')
+      isrNodes = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       isrNodes = _a
     }
   }
@@ -548,7 +560,7 @@ function readMetadataResponseMetadataResponsePartition(r: Reader, v: number): Me
     if (_n < 0) r.fail('MetadataResponse: null in non-nullable array offlineReplicas')
     else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       offlineReplicas = _a
     }
   }

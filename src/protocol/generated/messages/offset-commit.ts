@@ -95,11 +95,13 @@ function readOffsetCommitRequest(r: Reader, v: number): OffsetCommitRequest {
   if (v >= 2 && v <= 4) {
     retentionTimeMs = r.int64()
   }
-  let topics: OffsetCommitRequestOffsetCommitRequestTopic[] = []
+  let topics: OffsetCommitRequestOffsetCommitRequestTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetCommitRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetCommitRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: OffsetCommitRequestOffsetCommitRequestTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetCommitRequestOffsetCommitRequestTopic(r, v))
       topics = _a
@@ -159,11 +161,13 @@ function writeOffsetCommitRequest(w: Writer, m: OffsetCommitRequest, v: number):
 function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequestOffsetCommitRequestTopic {
   const _flex = v >= 8
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: OffsetCommitRequestOffsetCommitRequestPartition[] = []
+  let partitions: OffsetCommitRequestOffsetCommitRequestPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetCommitRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetCommitRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetCommitRequestOffsetCommitRequestPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetCommitRequestOffsetCommitRequestPartition(r, v))
       partitions = _a
@@ -313,11 +317,13 @@ function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResponse {
   if (v >= 3) {
     throttleTimeMs = r.int32()
   }
-  let topics: OffsetCommitResponseOffsetCommitResponseTopic[] = []
+  let topics: OffsetCommitResponseOffsetCommitResponseTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetCommitResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetCommitResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: OffsetCommitResponseOffsetCommitResponseTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetCommitResponseOffsetCommitResponseTopic(r, v))
       topics = _a
@@ -357,11 +363,13 @@ function writeOffsetCommitResponse(w: Writer, m: OffsetCommitResponse, v: number
 function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitResponseOffsetCommitResponseTopic {
   const _flex = v >= 8
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: OffsetCommitResponseOffsetCommitResponsePartition[] = []
+  let partitions: OffsetCommitResponseOffsetCommitResponsePartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetCommitResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetCommitResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetCommitResponseOffsetCommitResponsePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetCommitResponseOffsetCommitResponsePartition(r, v))
       partitions = _a

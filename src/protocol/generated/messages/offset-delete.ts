@@ -48,11 +48,13 @@ export function defaultOffsetDeleteRequestOffsetDeleteRequestPartition(): Offset
 
 function readOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteRequest {
   const groupId: GroupId = r.string() as GroupId
-  let topics: OffsetDeleteRequestOffsetDeleteRequestTopic[] = []
+  let topics: OffsetDeleteRequestOffsetDeleteRequestTopic[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('OffsetDeleteRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetDeleteRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: OffsetDeleteRequestOffsetDeleteRequestTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetDeleteRequestOffsetDeleteRequestTopic(r, v))
       topics = _a
@@ -83,11 +85,13 @@ function writeOffsetDeleteRequest(w: Writer, m: OffsetDeleteRequest, v: number):
 
 function readOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequestOffsetDeleteRequestTopic {
   const name: TopicName = r.string() as TopicName
-  let partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[] = []
+  let partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('OffsetDeleteRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetDeleteRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetDeleteRequestOffsetDeleteRequestPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetDeleteRequestOffsetDeleteRequestPartition(r, v))
       partitions = _a
@@ -203,11 +207,13 @@ export function defaultOffsetDeleteResponseOffsetDeleteResponsePartition(): Offs
 function readOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResponse {
   const errorCode: number = r.int16()
   const throttleTimeMs: number = r.int32()
-  let topics: OffsetDeleteResponseOffsetDeleteResponseTopic[] = []
+  let topics: OffsetDeleteResponseOffsetDeleteResponseTopic[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('OffsetDeleteResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetDeleteResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: OffsetDeleteResponseOffsetDeleteResponseTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetDeleteResponseOffsetDeleteResponseTopic(r, v))
       topics = _a
@@ -238,11 +244,13 @@ function writeOffsetDeleteResponse(w: Writer, m: OffsetDeleteResponse, v: number
 
 function readOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteResponseOffsetDeleteResponseTopic {
   const name: TopicName = r.string() as TopicName
-  let partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[] = []
+  let partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('OffsetDeleteResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetDeleteResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetDeleteResponseOffsetDeleteResponsePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetDeleteResponseOffsetDeleteResponsePartition(r, v))
       partitions = _a

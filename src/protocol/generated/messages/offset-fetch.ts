@@ -176,13 +176,15 @@ function writeOffsetFetchRequest(w: Writer, m: OffsetFetchRequest, v: number): v
 function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestOffsetFetchRequestTopic {
   const _flex = v >= 6
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitionIndexes: number[] = []
+  let partitionIndexes: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetFetchRequest: null in non-nullable array partitionIndexes')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetFetchRequest: null in non-nullable array partitionIndexes')
+      partitionIndexes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitionIndexes = _a
     }
   }
@@ -224,7 +226,7 @@ function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, v: number): Of
     memberId = r.compactNullableString()
     memberEpoch = r.int32()
   }
-  let topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null = []
+  let topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) topics = null
@@ -275,13 +277,15 @@ function writeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, m: OffsetFetc
 
 function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestOffsetFetchRequestTopics {
   const name: TopicName = r.compactString() as TopicName
-  let partitionIndexes: number[] = []
+  let partitionIndexes: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('OffsetFetchRequest: null in non-nullable array partitionIndexes')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetFetchRequest: null in non-nullable array partitionIndexes')
+      partitionIndexes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitionIndexes = _a
     }
   }
@@ -518,11 +522,13 @@ function writeOffsetFetchResponse(w: Writer, m: OffsetFetchResponse, v: number):
 function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponseOffsetFetchResponseTopic {
   const _flex = v >= 6
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: OffsetFetchResponseOffsetFetchResponsePartition[] = []
+  let partitions: OffsetFetchResponseOffsetFetchResponsePartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetFetchResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetFetchResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetFetchResponseOffsetFetchResponsePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetFetchResponseOffsetFetchResponsePartition(r, v))
       partitions = _a
@@ -596,11 +602,13 @@ function writeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, m: Offs
 
 function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponseOffsetFetchResponseGroup {
   const groupId: GroupId = r.compactString() as GroupId
-  let topics: OffsetFetchResponseOffsetFetchResponseTopics[] = []
+  let topics: OffsetFetchResponseOffsetFetchResponseTopics[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('OffsetFetchResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetFetchResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: OffsetFetchResponseOffsetFetchResponseTopics[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetFetchResponseOffsetFetchResponseTopics(r, v))
       topics = _a
@@ -635,11 +643,13 @@ function writeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, m: OffsetFe
 
 function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchResponseOffsetFetchResponseTopics {
   const name: TopicName = r.compactString() as TopicName
-  let partitions: OffsetFetchResponseOffsetFetchResponsePartitions[] = []
+  let partitions: OffsetFetchResponseOffsetFetchResponsePartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('OffsetFetchResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetFetchResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetFetchResponseOffsetFetchResponsePartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetFetchResponseOffsetFetchResponsePartitions(r, v))
       partitions = _a

@@ -64,11 +64,13 @@ function readOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetForLeaderE
   if (v >= 3) {
     replicaId = r.int32() as BrokerId
   }
-  let topics: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = []
+  let topics: OffsetForLeaderEpochRequestOffsetForLeaderTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetForLeaderEpochRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetForLeaderEpochRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, v))
       topics = _a
@@ -108,11 +110,13 @@ function writeOffsetForLeaderEpochRequest(w: Writer, m: OffsetForLeaderEpochRequ
 function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v: number): OffsetForLeaderEpochRequestOffsetForLeaderTopic {
   const _flex = v >= 4
   const topic: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = []
+  let partitions: OffsetForLeaderEpochRequestOffsetForLeaderPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetForLeaderEpochRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetForLeaderEpochRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v))
       partitions = _a
@@ -253,11 +257,13 @@ function readOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetForLeader
   if (v >= 2) {
     throttleTimeMs = r.int32()
   }
-  let topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = []
+  let topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetForLeaderEpochResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetForLeaderEpochResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, v))
       topics = _a
@@ -297,11 +303,13 @@ function writeOffsetForLeaderEpochResponse(w: Writer, m: OffsetForLeaderEpochRes
 function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Reader, v: number): OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
   const _flex = v >= 4
   const topic: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = []
+  let partitions: OffsetForLeaderEpochResponseEpochEndOffset[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('OffsetForLeaderEpochResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('OffsetForLeaderEpochResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: OffsetForLeaderEpochResponseEpochEndOffset[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readOffsetForLeaderEpochResponseEpochEndOffset(r, v))
       partitions = _a

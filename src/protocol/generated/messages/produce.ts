@@ -67,11 +67,13 @@ function readProduceRequest(r: Reader, v: number): ProduceRequest {
   }
   const acks: number = r.int16()
   const timeoutMs: number = r.int32()
-  let topicData: ProduceRequestTopicProduceData[] = []
+  let topicData: ProduceRequestTopicProduceData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ProduceRequest: null in non-nullable array topicData')
-    else {
+    if (_n < 0) {
+      r.fail('ProduceRequest: null in non-nullable array topicData')
+      topicData = []
+    } else {
       const _a: ProduceRequestTopicProduceData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readProduceRequestTopicProduceData(r, v))
       topicData = _a
@@ -117,11 +119,13 @@ function writeProduceRequest(w: Writer, m: ProduceRequest, v: number): void {
 function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceRequestTopicProduceData {
   const _flex = v >= 9
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitionData: ProduceRequestPartitionProduceData[] = []
+  let partitionData: ProduceRequestPartitionProduceData[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ProduceRequest: null in non-nullable array partitionData')
-    else {
+    if (_n < 0) {
+      r.fail('ProduceRequest: null in non-nullable array partitionData')
+      partitionData = []
+    } else {
       const _a: ProduceRequestPartitionProduceData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readProduceRequestPartitionProduceData(r, v))
       partitionData = _a
@@ -341,11 +345,13 @@ export function defaultProduceResponseNodeEndpoint(): ProduceResponseNodeEndpoin
 
 function readProduceResponse(r: Reader, v: number): ProduceResponse {
   const _flex = v >= 9
-  let responses: ProduceResponseTopicProduceResponse[] = []
+  let responses: ProduceResponseTopicProduceResponse[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ProduceResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('ProduceResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: ProduceResponseTopicProduceResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readProduceResponseTopicProduceResponse(r, v))
       responses = _a
@@ -448,11 +454,13 @@ function writeProduceResponse(w: Writer, m: ProduceResponse, v: number): void {
 function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceResponseTopicProduceResponse {
   const _flex = v >= 9
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitionResponses: ProduceResponsePartitionProduceResponse[] = []
+  let partitionResponses: ProduceResponsePartitionProduceResponse[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('ProduceResponse: null in non-nullable array partitionResponses')
-    else {
+    if (_n < 0) {
+      r.fail('ProduceResponse: null in non-nullable array partitionResponses')
+      partitionResponses = []
+    } else {
       const _a: ProduceResponsePartitionProduceResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readProduceResponsePartitionProduceResponse(r, v))
       partitionResponses = _a

@@ -47,11 +47,13 @@ export function defaultReadShareGroupStateSummaryRequestPartitionData(): ReadSha
 
 function readReadShareGroupStateSummaryRequest(r: Reader, v: number): ReadShareGroupStateSummaryRequest {
   const groupId: string = r.compactString()
-  let topics: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = []
+  let topics: ReadShareGroupStateSummaryRequestReadStateSummaryData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateSummaryRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateSummaryRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ReadShareGroupStateSummaryRequestReadStateSummaryData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateSummaryRequestReadStateSummaryData(r, v))
       topics = _a
@@ -84,11 +86,13 @@ function writeReadShareGroupStateSummaryRequest(w: Writer, m: ReadShareGroupStat
 
 function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, v: number): ReadShareGroupStateSummaryRequestReadStateSummaryData {
   const topicId: Uuid = r.uuid()
-  let partitions: ReadShareGroupStateSummaryRequestPartitionData[] = []
+  let partitions: ReadShareGroupStateSummaryRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateSummaryRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateSummaryRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ReadShareGroupStateSummaryRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateSummaryRequestPartitionData(r, v))
       partitions = _a
@@ -200,11 +204,13 @@ export function defaultReadShareGroupStateSummaryResponsePartitionResult(): Read
 }
 
 function readReadShareGroupStateSummaryResponse(r: Reader, v: number): ReadShareGroupStateSummaryResponse {
-  let results: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = []
+  let results: ReadShareGroupStateSummaryResponseReadStateSummaryResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateSummaryResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateSummaryResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: ReadShareGroupStateSummaryResponseReadStateSummaryResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, v))
       results = _a
@@ -235,11 +241,13 @@ function writeReadShareGroupStateSummaryResponse(w: Writer, m: ReadShareGroupSta
 
 function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: Reader, v: number): ReadShareGroupStateSummaryResponseReadStateSummaryResult {
   const topicId: Uuid = r.uuid()
-  let partitions: ReadShareGroupStateSummaryResponsePartitionResult[] = []
+  let partitions: ReadShareGroupStateSummaryResponsePartitionResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateSummaryResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateSummaryResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ReadShareGroupStateSummaryResponsePartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateSummaryResponsePartitionResult(r, v))
       partitions = _a

@@ -47,11 +47,13 @@ export function defaultReadShareGroupStateRequestPartitionData(): ReadShareGroup
 
 function readReadShareGroupStateRequest(r: Reader, v: number): ReadShareGroupStateRequest {
   const groupId: string = r.compactString()
-  let topics: ReadShareGroupStateRequestReadStateData[] = []
+  let topics: ReadShareGroupStateRequestReadStateData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ReadShareGroupStateRequestReadStateData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateRequestReadStateData(r, v))
       topics = _a
@@ -84,11 +86,13 @@ function writeReadShareGroupStateRequest(w: Writer, m: ReadShareGroupStateReques
 
 function readReadShareGroupStateRequestReadStateData(r: Reader, v: number): ReadShareGroupStateRequestReadStateData {
   const topicId: Uuid = r.uuid()
-  let partitions: ReadShareGroupStateRequestPartitionData[] = []
+  let partitions: ReadShareGroupStateRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ReadShareGroupStateRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateRequestPartitionData(r, v))
       partitions = _a
@@ -224,11 +228,13 @@ export function defaultReadShareGroupStateResponseStateBatch(): ReadShareGroupSt
 }
 
 function readReadShareGroupStateResponse(r: Reader, v: number): ReadShareGroupStateResponse {
-  let results: ReadShareGroupStateResponseReadStateResult[] = []
+  let results: ReadShareGroupStateResponseReadStateResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: ReadShareGroupStateResponseReadStateResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateResponseReadStateResult(r, v))
       results = _a
@@ -259,11 +265,13 @@ function writeReadShareGroupStateResponse(w: Writer, m: ReadShareGroupStateRespo
 
 function readReadShareGroupStateResponseReadStateResult(r: Reader, v: number): ReadShareGroupStateResponseReadStateResult {
   const topicId: Uuid = r.uuid()
-  let partitions: ReadShareGroupStateResponsePartitionResult[] = []
+  let partitions: ReadShareGroupStateResponsePartitionResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ReadShareGroupStateResponsePartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateResponsePartitionResult(r, v))
       partitions = _a
@@ -299,11 +307,13 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): R
   const errorMessage: string | null = r.compactNullableString()
   const stateEpoch: number = r.int32()
   const startOffset: bigint = r.int64()
-  let stateBatches: ReadShareGroupStateResponseStateBatch[] = []
+  let stateBatches: ReadShareGroupStateResponseStateBatch[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ReadShareGroupStateResponse: null in non-nullable array stateBatches')
-    else {
+    if (_n < 0) {
+      r.fail('ReadShareGroupStateResponse: null in non-nullable array stateBatches')
+      stateBatches = []
+    } else {
       const _a: ReadShareGroupStateResponseStateBatch[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readReadShareGroupStateResponseStateBatch(r, v))
       stateBatches = _a

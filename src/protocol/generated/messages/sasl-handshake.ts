@@ -70,13 +70,15 @@ export function defaultSaslHandshakeResponse(): SaslHandshakeResponse {
 
 function readSaslHandshakeResponse(r: Reader, v: number): SaslHandshakeResponse {
   const errorCode: number = r.int16()
-  let mechanisms: string[] = []
+  let mechanisms: string[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('SaslHandshakeResponse: null in non-nullable array mechanisms')
-    else {
+    if (_n < 0) {
+      r.fail('SaslHandshakeResponse: null in non-nullable array mechanisms')
+      mechanisms = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.string())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.string())
       mechanisms = _a
     }
   }

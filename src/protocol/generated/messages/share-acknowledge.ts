@@ -73,11 +73,13 @@ function readShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowledgeRequ
   const groupId: GroupId | null = r.compactNullableString() as GroupId | null
   const memberId: string | null = r.compactNullableString()
   const shareSessionEpoch: number = r.int32()
-  let topics: ShareAcknowledgeRequestAcknowledgeTopic[] = []
+  let topics: ShareAcknowledgeRequestAcknowledgeTopic[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareAcknowledgeRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ShareAcknowledgeRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ShareAcknowledgeRequestAcknowledgeTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareAcknowledgeRequestAcknowledgeTopic(r, v))
       topics = _a
@@ -113,11 +115,13 @@ function writeShareAcknowledgeRequest(w: Writer, m: ShareAcknowledgeRequest, v: 
 
 function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgeTopic {
   const topicId: Uuid = r.uuid()
-  let partitions: ShareAcknowledgeRequestAcknowledgePartition[] = []
+  let partitions: ShareAcknowledgeRequestAcknowledgePartition[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareAcknowledgeRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareAcknowledgeRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ShareAcknowledgeRequestAcknowledgePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareAcknowledgeRequestAcknowledgePartition(r, v))
       partitions = _a
@@ -149,11 +153,13 @@ function writeShareAcknowledgeRequestAcknowledgeTopic(w: Writer, m: ShareAcknowl
 
 function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgePartition {
   const partitionIndex: number = r.int32()
-  let acknowledgementBatches: ShareAcknowledgeRequestAcknowledgementBatch[] = []
+  let acknowledgementBatches: ShareAcknowledgeRequestAcknowledgementBatch[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareAcknowledgeRequest: null in non-nullable array acknowledgementBatches')
-    else {
+    if (_n < 0) {
+      r.fail('ShareAcknowledgeRequest: null in non-nullable array acknowledgementBatches')
+      acknowledgementBatches = []
+    } else {
       const _a: ShareAcknowledgeRequestAcknowledgementBatch[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareAcknowledgeRequestAcknowledgementBatch(r, v))
       acknowledgementBatches = _a
@@ -186,13 +192,15 @@ function writeShareAcknowledgeRequestAcknowledgePartition(w: Writer, m: ShareAck
 function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, v: number): ShareAcknowledgeRequestAcknowledgementBatch {
   const firstOffset: bigint = r.int64()
   const lastOffset: bigint = r.int64()
-  let acknowledgeTypes: number[] = []
+  let acknowledgeTypes: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareAcknowledgeRequest: null in non-nullable array acknowledgeTypes')
-    else {
+    if (_n < 0) {
+      r.fail('ShareAcknowledgeRequest: null in non-nullable array acknowledgeTypes')
+      acknowledgeTypes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int8())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int8())
       acknowledgeTypes = _a
     }
   }
@@ -344,21 +352,25 @@ function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowledgeRes
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = r.compactNullableString()
-  let responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = []
+  let responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareAcknowledgeResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('ShareAcknowledgeResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, v))
       responses = _a
     }
   }
-  let nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[] = []
+  let nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareAcknowledgeResponse: null in non-nullable array nodeEndpoints')
-    else {
+    if (_n < 0) {
+      r.fail('ShareAcknowledgeResponse: null in non-nullable array nodeEndpoints')
+      nodeEndpoints = []
+    } else {
       const _a: ShareAcknowledgeResponseNodeEndpoint[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareAcknowledgeResponseNodeEndpoint(r, v))
       nodeEndpoints = _a
@@ -403,11 +415,13 @@ function writeShareAcknowledgeResponse(w: Writer, m: ShareAcknowledgeResponse, v
 
 function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Reader, v: number): ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
   const topicId: Uuid = r.uuid()
-  let partitions: ShareAcknowledgeResponsePartitionData[] = []
+  let partitions: ShareAcknowledgeResponsePartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareAcknowledgeResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareAcknowledgeResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ShareAcknowledgeResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareAcknowledgeResponsePartitionData(r, v))
       partitions = _a

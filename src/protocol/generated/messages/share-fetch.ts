@@ -110,21 +110,25 @@ function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
   const maxWaitMs: number = r.int32()
   const minBytes: number = r.int32()
   const maxBytes: number = r.int32()
-  let topics: ShareFetchRequestFetchTopic[] = []
+  let topics: ShareFetchRequestFetchTopic[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ShareFetchRequestFetchTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchRequestFetchTopic(r, v))
       topics = _a
     }
   }
-  let forgottenTopicsData: ShareFetchRequestForgottenTopic[] = []
+  let forgottenTopicsData: ShareFetchRequestForgottenTopic[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchRequest: null in non-nullable array forgottenTopicsData')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchRequest: null in non-nullable array forgottenTopicsData')
+      forgottenTopicsData = []
+    } else {
       const _a: ShareFetchRequestForgottenTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchRequestForgottenTopic(r, v))
       forgottenTopicsData = _a
@@ -182,11 +186,13 @@ function writeShareFetchRequest(w: Writer, m: ShareFetchRequest, v: number): voi
 
 function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchRequestFetchTopic {
   const topicId: Uuid = r.uuid()
-  let partitions: ShareFetchRequestFetchPartition[] = []
+  let partitions: ShareFetchRequestFetchPartition[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ShareFetchRequestFetchPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchRequestFetchPartition(r, v))
       partitions = _a
@@ -219,11 +225,13 @@ function writeShareFetchRequestFetchTopic(w: Writer, m: ShareFetchRequestFetchTo
 function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRequestFetchPartition {
   const partitionIndex: number = r.int32()
   const partitionMaxBytes: number = r.int32()
-  let acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[] = []
+  let acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchRequest: null in non-nullable array acknowledgementBatches')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchRequest: null in non-nullable array acknowledgementBatches')
+      acknowledgementBatches = []
+    } else {
       const _a: ShareFetchRequestAcknowledgementBatch[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchRequestAcknowledgementBatch(r, v))
       acknowledgementBatches = _a
@@ -257,13 +265,15 @@ function writeShareFetchRequestFetchPartition(w: Writer, m: ShareFetchRequestFet
 function readShareFetchRequestAcknowledgementBatch(r: Reader, v: number): ShareFetchRequestAcknowledgementBatch {
   const firstOffset: bigint = r.int64()
   const lastOffset: bigint = r.int64()
-  let acknowledgeTypes: number[] = []
+  let acknowledgeTypes: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchRequest: null in non-nullable array acknowledgeTypes')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchRequest: null in non-nullable array acknowledgeTypes')
+      acknowledgeTypes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int8())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int8())
       acknowledgeTypes = _a
     }
   }
@@ -294,13 +304,15 @@ function writeShareFetchRequestAcknowledgementBatch(w: Writer, m: ShareFetchRequ
 
 function readShareFetchRequestForgottenTopic(r: Reader, v: number): ShareFetchRequestForgottenTopic {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }
@@ -483,21 +495,25 @@ function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = r.compactNullableString()
-  let responses: ShareFetchResponseShareFetchableTopicResponse[] = []
+  let responses: ShareFetchResponseShareFetchableTopicResponse[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchResponse: null in non-nullable array responses')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchResponse: null in non-nullable array responses')
+      responses = []
+    } else {
       const _a: ShareFetchResponseShareFetchableTopicResponse[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchResponseShareFetchableTopicResponse(r, v))
       responses = _a
     }
   }
-  let nodeEndpoints: ShareFetchResponseNodeEndpoint[] = []
+  let nodeEndpoints: ShareFetchResponseNodeEndpoint[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchResponse: null in non-nullable array nodeEndpoints')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchResponse: null in non-nullable array nodeEndpoints')
+      nodeEndpoints = []
+    } else {
       const _a: ShareFetchResponseNodeEndpoint[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchResponseNodeEndpoint(r, v))
       nodeEndpoints = _a
@@ -542,11 +558,13 @@ function writeShareFetchResponse(w: Writer, m: ShareFetchResponse, v: number): v
 
 function readShareFetchResponseShareFetchableTopicResponse(r: Reader, v: number): ShareFetchResponseShareFetchableTopicResponse {
   const topicId: Uuid = r.uuid()
-  let partitions: ShareFetchResponsePartitionData[] = []
+  let partitions: ShareFetchResponsePartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: ShareFetchResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchResponsePartitionData(r, v))
       partitions = _a
@@ -584,11 +602,13 @@ function readShareFetchResponsePartitionData(r: Reader, v: number): ShareFetchRe
   const acknowledgeErrorMessage: string | null = r.compactNullableString()
   const currentLeader: ShareFetchResponseLeaderIdAndEpoch = readShareFetchResponseLeaderIdAndEpoch(r, v)
   const records: Buffer | null = r.compactNullableBytes()
-  let acquiredRecords: ShareFetchResponseAcquiredRecords[] = []
+  let acquiredRecords: ShareFetchResponseAcquiredRecords[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareFetchResponse: null in non-nullable array acquiredRecords')
-    else {
+    if (_n < 0) {
+      r.fail('ShareFetchResponse: null in non-nullable array acquiredRecords')
+      acquiredRecords = []
+    } else {
       const _a: ShareFetchResponseAcquiredRecords[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareFetchResponseAcquiredRecords(r, v))
       acquiredRecords = _a

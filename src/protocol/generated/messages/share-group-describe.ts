@@ -22,13 +22,15 @@ export function defaultShareGroupDescribeRequest(): ShareGroupDescribeRequest {
 }
 
 function readShareGroupDescribeRequest(r: Reader, v: number): ShareGroupDescribeRequest {
-  let groupIds: GroupId[] = []
+  let groupIds: GroupId[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupDescribeRequest: null in non-nullable array groupIds')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupDescribeRequest: null in non-nullable array groupIds')
+      groupIds = []
+    } else {
       const _a: GroupId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString() as GroupId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString() as GroupId)
       groupIds = _a
     }
   }
@@ -196,11 +198,13 @@ export function defaultShareGroupDescribeResponseTopicPartitions(): ShareGroupDe
 
 function readShareGroupDescribeResponse(r: Reader, v: number): ShareGroupDescribeResponse {
   const throttleTimeMs: number = r.int32()
-  let groups: ShareGroupDescribeResponseDescribedGroup[] = []
+  let groups: ShareGroupDescribeResponseDescribedGroup[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupDescribeResponse: null in non-nullable array groups')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupDescribeResponse: null in non-nullable array groups')
+      groups = []
+    } else {
       const _a: ShareGroupDescribeResponseDescribedGroup[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupDescribeResponseDescribedGroup(r, v))
       groups = _a
@@ -238,11 +242,13 @@ function readShareGroupDescribeResponseDescribedGroup(r: Reader, v: number): Sha
   const groupEpoch: number = r.int32()
   const assignmentEpoch: number = r.int32()
   const assignorName: string = r.compactString()
-  let members: ShareGroupDescribeResponseMember[] = []
+  let members: ShareGroupDescribeResponseMember[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupDescribeResponse: null in non-nullable array members')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupDescribeResponse: null in non-nullable array members')
+      members = []
+    } else {
       const _a: ShareGroupDescribeResponseMember[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupDescribeResponseMember(r, v))
       members = _a
@@ -300,13 +306,15 @@ function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupD
   const memberEpoch: number = r.int32()
   const clientId: string = r.compactString()
   const clientHost: string = r.compactString()
-  let subscribedTopicNames: TopicName[] = []
+  let subscribedTopicNames: TopicName[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupDescribeResponse: null in non-nullable array subscribedTopicNames')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupDescribeResponse: null in non-nullable array subscribedTopicNames')
+      subscribedTopicNames = []
+    } else {
       const _a: TopicName[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString() as TopicName)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString() as TopicName)
       subscribedTopicNames = _a
     }
   }
@@ -346,11 +354,13 @@ function writeShareGroupDescribeResponseMember(w: Writer, m: ShareGroupDescribeR
 }
 
 function readShareGroupDescribeResponseAssignment(r: Reader, v: number): ShareGroupDescribeResponseAssignment {
-  let topicPartitions: ShareGroupDescribeResponseTopicPartitions[] = []
+  let topicPartitions: ShareGroupDescribeResponseTopicPartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupDescribeResponse: null in non-nullable array topicPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupDescribeResponse: null in non-nullable array topicPartitions')
+      topicPartitions = []
+    } else {
       const _a: ShareGroupDescribeResponseTopicPartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupDescribeResponseTopicPartitions(r, v))
       topicPartitions = _a
@@ -382,13 +392,15 @@ function writeShareGroupDescribeResponseAssignment(w: Writer, m: ShareGroupDescr
 function readShareGroupDescribeResponseTopicPartitions(r: Reader, v: number): ShareGroupDescribeResponseTopicPartitions {
   const topicId: Uuid = r.uuid()
   const topicName: TopicName = r.compactString() as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupDescribeResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupDescribeResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -47,13 +47,13 @@ function readShareGroupHeartbeatRequest(r: Reader, v: number): ShareGroupHeartbe
   const memberId: string = r.compactString()
   const memberEpoch: number = r.int32()
   const rackId: string | null = r.compactNullableString()
-  let subscribedTopicNames: string[] | null = null
+  let subscribedTopicNames: string[] | null
   {
     const _n = r.compactArrayLength()
     if (_n < 0) subscribedTopicNames = null
     else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       subscribedTopicNames = _a
     }
   }
@@ -223,11 +223,13 @@ function writeShareGroupHeartbeatResponse(w: Writer, m: ShareGroupHeartbeatRespo
 }
 
 function readShareGroupHeartbeatResponseAssignment(r: Reader, v: number): ShareGroupHeartbeatResponseAssignment {
-  let topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[] = []
+  let topicPartitions: ShareGroupHeartbeatResponseTopicPartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupHeartbeatResponse: null in non-nullable array topicPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupHeartbeatResponse: null in non-nullable array topicPartitions')
+      topicPartitions = []
+    } else {
       const _a: ShareGroupHeartbeatResponseTopicPartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupHeartbeatResponseTopicPartitions(r, v))
       topicPartitions = _a
@@ -258,13 +260,15 @@ function writeShareGroupHeartbeatResponseAssignment(w: Writer, m: ShareGroupHear
 
 function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, v: number): ShareGroupHeartbeatResponseTopicPartitions {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupHeartbeatResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupHeartbeatResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -233,13 +233,15 @@ function writeStopReplicaRequestStopReplicaPartitionV0(w: Writer, m: StopReplica
 function readStopReplicaRequestStopReplicaTopicV1(r: Reader, v: number): StopReplicaRequestStopReplicaTopicV1 {
   const _flex = v >= 2
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitionIndexes: number[] = []
+  let partitionIndexes: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('StopReplicaRequest: null in non-nullable array partitionIndexes')
-    else {
+    if (_n < 0) {
+      r.fail('StopReplicaRequest: null in non-nullable array partitionIndexes')
+      partitionIndexes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitionIndexes = _a
     }
   }
@@ -275,11 +277,13 @@ function writeStopReplicaRequestStopReplicaTopicV1(w: Writer, m: StopReplicaRequ
 
 function readStopReplicaRequestStopReplicaTopicState(r: Reader, v: number): StopReplicaRequestStopReplicaTopicState {
   const topicName: TopicName = r.compactString() as TopicName
-  let partitionStates: StopReplicaRequestStopReplicaPartitionState[] = []
+  let partitionStates: StopReplicaRequestStopReplicaPartitionState[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('StopReplicaRequest: null in non-nullable array partitionStates')
-    else {
+    if (_n < 0) {
+      r.fail('StopReplicaRequest: null in non-nullable array partitionStates')
+      partitionStates = []
+    } else {
       const _a: StopReplicaRequestStopReplicaPartitionState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readStopReplicaRequestStopReplicaPartitionState(r, v))
       partitionStates = _a
@@ -382,11 +386,13 @@ export function defaultStopReplicaResponseStopReplicaPartitionError(): StopRepli
 function readStopReplicaResponse(r: Reader, v: number): StopReplicaResponse {
   const _flex = v >= 2
   const errorCode: number = r.int16()
-  let partitionErrors: StopReplicaResponseStopReplicaPartitionError[] = []
+  let partitionErrors: StopReplicaResponseStopReplicaPartitionError[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('StopReplicaResponse: null in non-nullable array partitionErrors')
-    else {
+    if (_n < 0) {
+      r.fail('StopReplicaResponse: null in non-nullable array partitionErrors')
+      partitionErrors = []
+    } else {
       const _a: StopReplicaResponseStopReplicaPartitionError[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readStopReplicaResponseStopReplicaPartitionError(r, v))
       partitionErrors = _a

@@ -69,11 +69,13 @@ function readSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
     protocolType = r.compactNullableString()
     protocolName = r.compactNullableString()
   }
-  let assignments: SyncGroupRequestSyncGroupRequestAssignment[] = []
+  let assignments: SyncGroupRequestSyncGroupRequestAssignment[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('SyncGroupRequest: null in non-nullable array assignments')
-    else {
+    if (_n < 0) {
+      r.fail('SyncGroupRequest: null in non-nullable array assignments')
+      assignments = []
+    } else {
       const _a: SyncGroupRequestSyncGroupRequestAssignment[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readSyncGroupRequestSyncGroupRequestAssignment(r, v))
       assignments = _a

@@ -93,11 +93,13 @@ function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommitReques
     memberId = r.compactString()
     groupInstanceId = r.compactNullableString()
   }
-  let topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = []
+  let topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('TxnOffsetCommitRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('TxnOffsetCommitRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, v))
       topics = _a
@@ -163,11 +165,13 @@ function writeTxnOffsetCommitRequest(w: Writer, m: TxnOffsetCommitRequest, v: nu
 function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
   const _flex = v >= 3
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = []
+  let partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('TxnOffsetCommitRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('TxnOffsetCommitRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, v))
       partitions = _a
@@ -305,11 +309,13 @@ export function defaultTxnOffsetCommitResponseTxnOffsetCommitResponsePartition()
 function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetCommitResponse {
   const _flex = v >= 3
   const throttleTimeMs: number = r.int32()
-  let topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = []
+  let topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('TxnOffsetCommitResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('TxnOffsetCommitResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, v))
       topics = _a
@@ -346,11 +352,13 @@ function writeTxnOffsetCommitResponse(w: Writer, m: TxnOffsetCommitResponse, v: 
 function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
   const _flex = v >= 3
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = []
+  let partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('TxnOffsetCommitResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('TxnOffsetCommitResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, v))
       partitions = _a

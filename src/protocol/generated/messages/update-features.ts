@@ -53,11 +53,13 @@ export function defaultUpdateFeaturesRequestFeatureUpdateKey(): UpdateFeaturesRe
 
 function readUpdateFeaturesRequest(r: Reader, v: number): UpdateFeaturesRequest {
   const timeoutMs: number = r.int32()
-  let featureUpdates: UpdateFeaturesRequestFeatureUpdateKey[] = []
+  let featureUpdates: UpdateFeaturesRequestFeatureUpdateKey[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('UpdateFeaturesRequest: null in non-nullable array featureUpdates')
-    else {
+    if (_n < 0) {
+      r.fail('UpdateFeaturesRequest: null in non-nullable array featureUpdates')
+      featureUpdates = []
+    } else {
       const _a: UpdateFeaturesRequestFeatureUpdateKey[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readUpdateFeaturesRequestFeatureUpdateKey(r, v))
       featureUpdates = _a

@@ -173,11 +173,13 @@ function readUpdateMetadataRequest(r: Reader, v: number): UpdateMetadataRequest 
       topicStates = _a
     }
   }
-  let liveBrokers: UpdateMetadataRequestUpdateMetadataBroker[] = []
+  let liveBrokers: UpdateMetadataRequestUpdateMetadataBroker[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('UpdateMetadataRequest: null in non-nullable array liveBrokers')
-    else {
+    if (_n < 0) {
+      r.fail('UpdateMetadataRequest: null in non-nullable array liveBrokers')
+      liveBrokers = []
+    } else {
       const _a: UpdateMetadataRequestUpdateMetadataBroker[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readUpdateMetadataRequestUpdateMetadataBroker(r, v))
       liveBrokers = _a
@@ -297,24 +299,28 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader, v: num
   const controllerEpoch: number = r.int32()
   const leader: BrokerId = r.int32() as BrokerId
   const leaderEpoch: number = r.int32()
-  let isr: BrokerId[] = []
+  let isr: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('UpdateMetadataRequest: null in non-nullable array isr')
-    else {
+    if (_n < 0) {
+      r.fail('UpdateMetadataRequest: null in non-nullable array isr')
+      isr = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       isr = _a
     }
   }
   const zkVersion: number = r.int32()
-  let replicas: BrokerId[] = []
+  let replicas: BrokerId[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('UpdateMetadataRequest: null in non-nullable array replicas')
-    else {
+    if (_n < 0) {
+      r.fail('UpdateMetadataRequest: null in non-nullable array replicas')
+      replicas = []
+    } else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       replicas = _a
     }
   }
@@ -324,7 +330,7 @@ function readUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader, v: num
     if (_n < 0) r.fail('UpdateMetadataRequest: null in non-nullable array offlineReplicas')
     else {
       const _a: BrokerId[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32() as BrokerId)
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32() as BrokerId)
       offlineReplicas = _a
     }
   }
@@ -405,11 +411,13 @@ function readUpdateMetadataRequestUpdateMetadataTopicState(r: Reader, v: number)
   if (v >= 7) {
     topicId = r.uuid()
   }
-  let partitionStates: UpdateMetadataRequestUpdateMetadataPartitionState[] = []
+  let partitionStates: UpdateMetadataRequestUpdateMetadataPartitionState[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('UpdateMetadataRequest: null in non-nullable array partitionStates')
-    else {
+    if (_n < 0) {
+      r.fail('UpdateMetadataRequest: null in non-nullable array partitionStates')
+      partitionStates = []
+    } else {
       const _a: UpdateMetadataRequestUpdateMetadataPartitionState[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readUpdateMetadataRequestUpdateMetadataPartitionState(r, v))
       partitionStates = _a

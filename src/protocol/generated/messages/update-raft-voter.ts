@@ -82,11 +82,13 @@ function readUpdateRaftVoterRequest(r: Reader, v: number): UpdateRaftVoterReques
   const currentLeaderEpoch: number = r.int32()
   const voterId: number = r.int32()
   const voterDirectoryId: Uuid = r.uuid()
-  let listeners: UpdateRaftVoterRequestListener[] = []
+  let listeners: UpdateRaftVoterRequestListener[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('UpdateRaftVoterRequest: null in non-nullable array listeners')
-    else {
+    if (_n < 0) {
+      r.fail('UpdateRaftVoterRequest: null in non-nullable array listeners')
+      listeners = []
+    } else {
       const _a: UpdateRaftVoterRequestListener[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readUpdateRaftVoterRequestListener(r, v))
       listeners = _a

@@ -75,11 +75,13 @@ function readVoteRequest(r: Reader, v: number): VoteRequest {
   if (v >= 1) {
     voterId = r.int32() as BrokerId
   }
-  let topics: VoteRequestTopicData[] = []
+  let topics: VoteRequestTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('VoteRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('VoteRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: VoteRequestTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readVoteRequestTopicData(r, v))
       topics = _a
@@ -116,11 +118,13 @@ function writeVoteRequest(w: Writer, m: VoteRequest, v: number): void {
 
 function readVoteRequestTopicData(r: Reader, v: number): VoteRequestTopicData {
   const topicName: TopicName = r.compactString() as TopicName
-  let partitions: VoteRequestPartitionData[] = []
+  let partitions: VoteRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('VoteRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('VoteRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: VoteRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readVoteRequestPartitionData(r, v))
       partitions = _a
@@ -284,11 +288,13 @@ export function defaultVoteResponseNodeEndpoint(): VoteResponseNodeEndpoint {
 
 function readVoteResponse(r: Reader, v: number): VoteResponse {
   const errorCode: number = r.int16()
-  let topics: VoteResponseTopicData[] = []
+  let topics: VoteResponseTopicData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('VoteResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('VoteResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: VoteResponseTopicData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readVoteResponseTopicData(r, v))
       topics = _a
@@ -374,11 +380,13 @@ function writeVoteResponse(w: Writer, m: VoteResponse, v: number): void {
 
 function readVoteResponseTopicData(r: Reader, v: number): VoteResponseTopicData {
   const topicName: TopicName = r.compactString() as TopicName
-  let partitions: VoteResponsePartitionData[] = []
+  let partitions: VoteResponsePartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('VoteResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('VoteResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: VoteResponsePartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readVoteResponsePartitionData(r, v))
       partitions = _a

@@ -68,11 +68,13 @@ export function defaultWriteShareGroupStateRequestStateBatch(): WriteShareGroupS
 
 function readWriteShareGroupStateRequest(r: Reader, v: number): WriteShareGroupStateRequest {
   const groupId: string = r.compactString()
-  let topics: WriteShareGroupStateRequestWriteStateData[] = []
+  let topics: WriteShareGroupStateRequestWriteStateData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('WriteShareGroupStateRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('WriteShareGroupStateRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: WriteShareGroupStateRequestWriteStateData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteShareGroupStateRequestWriteStateData(r, v))
       topics = _a
@@ -105,11 +107,13 @@ function writeWriteShareGroupStateRequest(w: Writer, m: WriteShareGroupStateRequ
 
 function readWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): WriteShareGroupStateRequestWriteStateData {
   const topicId: Uuid = r.uuid()
-  let partitions: WriteShareGroupStateRequestPartitionData[] = []
+  let partitions: WriteShareGroupStateRequestPartitionData[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('WriteShareGroupStateRequest: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('WriteShareGroupStateRequest: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: WriteShareGroupStateRequestPartitionData[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteShareGroupStateRequestPartitionData(r, v))
       partitions = _a
@@ -144,11 +148,13 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
   const stateEpoch: number = r.int32()
   const leaderEpoch: number = r.int32()
   const startOffset: bigint = r.int64()
-  let stateBatches: WriteShareGroupStateRequestStateBatch[] = []
+  let stateBatches: WriteShareGroupStateRequestStateBatch[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('WriteShareGroupStateRequest: null in non-nullable array stateBatches')
-    else {
+    if (_n < 0) {
+      r.fail('WriteShareGroupStateRequest: null in non-nullable array stateBatches')
+      stateBatches = []
+    } else {
       const _a: WriteShareGroupStateRequestStateBatch[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteShareGroupStateRequestStateBatch(r, v))
       stateBatches = _a
@@ -263,11 +269,13 @@ export function defaultWriteShareGroupStateResponsePartitionResult(): WriteShare
 }
 
 function readWriteShareGroupStateResponse(r: Reader, v: number): WriteShareGroupStateResponse {
-  let results: WriteShareGroupStateResponseWriteStateResult[] = []
+  let results: WriteShareGroupStateResponseWriteStateResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('WriteShareGroupStateResponse: null in non-nullable array results')
-    else {
+    if (_n < 0) {
+      r.fail('WriteShareGroupStateResponse: null in non-nullable array results')
+      results = []
+    } else {
       const _a: WriteShareGroupStateResponseWriteStateResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteShareGroupStateResponseWriteStateResult(r, v))
       results = _a
@@ -298,11 +306,13 @@ function writeWriteShareGroupStateResponse(w: Writer, m: WriteShareGroupStateRes
 
 function readWriteShareGroupStateResponseWriteStateResult(r: Reader, v: number): WriteShareGroupStateResponseWriteStateResult {
   const topicId: Uuid = r.uuid()
-  let partitions: WriteShareGroupStateResponsePartitionResult[] = []
+  let partitions: WriteShareGroupStateResponsePartitionResult[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('WriteShareGroupStateResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('WriteShareGroupStateResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: WriteShareGroupStateResponsePartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteShareGroupStateResponsePartitionResult(r, v))
       partitions = _a

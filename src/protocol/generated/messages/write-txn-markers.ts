@@ -66,11 +66,13 @@ export function defaultWriteTxnMarkersRequestWritableTxnMarkerTopic(): WriteTxnM
 
 function readWriteTxnMarkersRequest(r: Reader, v: number): WriteTxnMarkersRequest {
   const _flex = v >= 1
-  let markers: WriteTxnMarkersRequestWritableTxnMarker[] = []
+  let markers: WriteTxnMarkersRequestWritableTxnMarker[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('WriteTxnMarkersRequest: null in non-nullable array markers')
-    else {
+    if (_n < 0) {
+      r.fail('WriteTxnMarkersRequest: null in non-nullable array markers')
+      markers = []
+    } else {
       const _a: WriteTxnMarkersRequestWritableTxnMarker[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteTxnMarkersRequestWritableTxnMarker(r, v))
       markers = _a
@@ -108,11 +110,13 @@ function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): Writ
   const producerId: ProducerId = r.int64() as ProducerId
   const producerEpoch: number = r.int16()
   const transactionResult: boolean = r.bool()
-  let topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = []
+  let topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('WriteTxnMarkersRequest: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('WriteTxnMarkersRequest: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, v))
       topics = _a
@@ -153,13 +157,15 @@ function writeWriteTxnMarkersRequestWritableTxnMarker(w: Writer, m: WriteTxnMark
 function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, v: number): WriteTxnMarkersRequestWritableTxnMarkerTopic {
   const _flex = v >= 1
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitionIndexes: number[] = []
+  let partitionIndexes: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('WriteTxnMarkersRequest: null in non-nullable array partitionIndexes')
-    else {
+    if (_n < 0) {
+      r.fail('WriteTxnMarkersRequest: null in non-nullable array partitionIndexes')
+      partitionIndexes = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitionIndexes = _a
     }
   }
@@ -264,11 +270,13 @@ export function defaultWriteTxnMarkersResponseWritableTxnMarkerPartitionResult()
 
 function readWriteTxnMarkersResponse(r: Reader, v: number): WriteTxnMarkersResponse {
   const _flex = v >= 1
-  let markers: WriteTxnMarkersResponseWritableTxnMarkerResult[] = []
+  let markers: WriteTxnMarkersResponseWritableTxnMarkerResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('WriteTxnMarkersResponse: null in non-nullable array markers')
-    else {
+    if (_n < 0) {
+      r.fail('WriteTxnMarkersResponse: null in non-nullable array markers')
+      markers = []
+    } else {
       const _a: WriteTxnMarkersResponseWritableTxnMarkerResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteTxnMarkersResponseWritableTxnMarkerResult(r, v))
       markers = _a
@@ -304,11 +312,13 @@ function writeWriteTxnMarkersResponse(w: Writer, m: WriteTxnMarkersResponse, v: 
 function readWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerResult {
   const _flex = v >= 1
   const producerId: ProducerId = r.int64() as ProducerId
-  let topics: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = []
+  let topics: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('WriteTxnMarkersResponse: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('WriteTxnMarkersResponse: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: WriteTxnMarkersResponseWritableTxnMarkerTopicResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, v))
       topics = _a
@@ -345,11 +355,13 @@ function writeWriteTxnMarkersResponseWritableTxnMarkerResult(w: Writer, m: Write
 function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reader, v: number): WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
   const _flex = v >= 1
   const name: TopicName = (_flex ? r.compactString() : r.string()) as TopicName
-  let partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = []
+  let partitions: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('WriteTxnMarkersResponse: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('WriteTxnMarkersResponse: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, v))
       partitions = _a

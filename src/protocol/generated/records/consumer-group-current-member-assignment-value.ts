@@ -51,21 +51,25 @@ function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, v: number): Co
   const memberEpoch: number = r.int32()
   const previousMemberEpoch: number = r.int32()
   const state: number = r.int8()
-  let assignedPartitions: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = []
+  let assignedPartitions: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupCurrentMemberAssignmentValue: null in non-nullable array assignedPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupCurrentMemberAssignmentValue: null in non-nullable array assignedPartitions')
+      assignedPartitions = []
+    } else {
       const _a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v))
       assignedPartitions = _a
     }
   }
-  let partitionsPendingRevocation: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = []
+  let partitionsPendingRevocation: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupCurrentMemberAssignmentValue: null in non-nullable array partitionsPendingRevocation')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupCurrentMemberAssignmentValue: null in non-nullable array partitionsPendingRevocation')
+      partitionsPendingRevocation = []
+    } else {
       const _a: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, v))
       partitionsPendingRevocation = _a
@@ -109,13 +113,15 @@ function writeConsumerGroupCurrentMemberAssignmentValue(w: Writer, m: ConsumerGr
 
 function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v: number): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupCurrentMemberAssignmentValue: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupCurrentMemberAssignmentValue: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -83,13 +83,15 @@ function readConsumerGroupMemberMetadataValue(r: Reader, v: number): ConsumerGro
   const rackId: string | null = r.compactNullableString()
   const clientId: string = r.compactString()
   const clientHost: string = r.compactString()
-  let subscribedTopicNames: string[] = []
+  let subscribedTopicNames: string[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupMemberMetadataValue: null in non-nullable array subscribedTopicNames')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupMemberMetadataValue: null in non-nullable array subscribedTopicNames')
+      subscribedTopicNames = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       subscribedTopicNames = _a
     }
   }
@@ -177,11 +179,13 @@ function writeConsumerGroupMemberMetadataValue(w: Writer, m: ConsumerGroupMember
 
 function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Reader, v: number): ConsumerGroupMemberMetadataValueClassicMemberMetadata {
   const sessionTimeoutMs: number = r.int32()
-  let supportedProtocols: ConsumerGroupMemberMetadataValueClassicProtocol[] = []
+  let supportedProtocols: ConsumerGroupMemberMetadataValueClassicProtocol[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupMemberMetadataValue: null in non-nullable array supportedProtocols')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupMemberMetadataValue: null in non-nullable array supportedProtocols')
+      supportedProtocols = []
+    } else {
       const _a: ConsumerGroupMemberMetadataValueClassicProtocol[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupMemberMetadataValueClassicProtocol(r, v))
       supportedProtocols = _a

@@ -60,11 +60,13 @@ export function defaultConsumerGroupPartitionMetadataValuePartitionMetadata(): C
 }
 
 function readConsumerGroupPartitionMetadataValue(r: Reader, v: number): ConsumerGroupPartitionMetadataValue {
-  let topics: ConsumerGroupPartitionMetadataValueTopicMetadata[] = []
+  let topics: ConsumerGroupPartitionMetadataValueTopicMetadata[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupPartitionMetadataValue: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupPartitionMetadataValue: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ConsumerGroupPartitionMetadataValueTopicMetadata[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupPartitionMetadataValueTopicMetadata(r, v))
       topics = _a
@@ -97,11 +99,13 @@ function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, v: numb
   const topicId: Uuid = r.uuid()
   const topicName: string = r.compactString()
   const numPartitions: number = r.int32()
-  let partitionMetadata: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = []
+  let partitionMetadata: ConsumerGroupPartitionMetadataValuePartitionMetadata[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupPartitionMetadataValue: null in non-nullable array partitionMetadata')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupPartitionMetadataValue: null in non-nullable array partitionMetadata')
+      partitionMetadata = []
+    } else {
       const _a: ConsumerGroupPartitionMetadataValuePartitionMetadata[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupPartitionMetadataValuePartitionMetadata(r, v))
       partitionMetadata = _a
@@ -136,13 +140,15 @@ function writeConsumerGroupPartitionMetadataValueTopicMetadata(w: Writer, m: Con
 
 function readConsumerGroupPartitionMetadataValuePartitionMetadata(r: Reader, v: number): ConsumerGroupPartitionMetadataValuePartitionMetadata {
   const partition: number = r.int32()
-  let racks: string[] = []
+  let racks: string[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupPartitionMetadataValue: null in non-nullable array racks')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupPartitionMetadataValue: null in non-nullable array racks')
+      racks = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       racks = _a
     }
   }

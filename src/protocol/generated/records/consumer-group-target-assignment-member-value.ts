@@ -32,11 +32,13 @@ export function defaultConsumerGroupTargetAssignmentMemberValueTopicPartition():
 }
 
 function readConsumerGroupTargetAssignmentMemberValue(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberValue {
-  let topicPartitions: ConsumerGroupTargetAssignmentMemberValueTopicPartition[] = []
+  let topicPartitions: ConsumerGroupTargetAssignmentMemberValueTopicPartition[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupTargetAssignmentMemberValue: null in non-nullable array topicPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupTargetAssignmentMemberValue: null in non-nullable array topicPartitions')
+      topicPartitions = []
+    } else {
       const _a: ConsumerGroupTargetAssignmentMemberValueTopicPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerGroupTargetAssignmentMemberValueTopicPartition(r, v))
       topicPartitions = _a
@@ -67,13 +69,15 @@ function writeConsumerGroupTargetAssignmentMemberValue(w: Writer, m: ConsumerGro
 
 function readConsumerGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: number): ConsumerGroupTargetAssignmentMemberValueTopicPartition {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ConsumerGroupTargetAssignmentMemberValue: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerGroupTargetAssignmentMemberValue: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

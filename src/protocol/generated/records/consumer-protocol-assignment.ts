@@ -33,11 +33,13 @@ export function defaultConsumerProtocolAssignmentTopicPartition(): ConsumerProto
 }
 
 function readConsumerProtocolAssignment(r: Reader, v: number): ConsumerProtocolAssignment {
-  let assignedPartitions: ConsumerProtocolAssignmentTopicPartition[] = []
+  let assignedPartitions: ConsumerProtocolAssignmentTopicPartition[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('ConsumerProtocolAssignment: null in non-nullable array assignedPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerProtocolAssignment: null in non-nullable array assignedPartitions')
+      assignedPartitions = []
+    } else {
       const _a: ConsumerProtocolAssignmentTopicPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readConsumerProtocolAssignmentTopicPartition(r, v))
       assignedPartitions = _a
@@ -69,13 +71,15 @@ function writeConsumerProtocolAssignment(w: Writer, m: ConsumerProtocolAssignmen
 
 function readConsumerProtocolAssignmentTopicPartition(r: Reader, v: number): ConsumerProtocolAssignmentTopicPartition {
   const topic: TopicName = r.string() as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('ConsumerProtocolAssignment: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerProtocolAssignment: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -39,13 +39,15 @@ export function defaultConsumerProtocolSubscriptionTopicPartition(): ConsumerPro
 }
 
 function readConsumerProtocolSubscription(r: Reader, v: number): ConsumerProtocolSubscription {
-  let topics: string[] = []
+  let topics: string[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('ConsumerProtocolSubscription: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerProtocolSubscription: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.string())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.string())
       topics = _a
     }
   }
@@ -113,13 +115,15 @@ function writeConsumerProtocolSubscription(w: Writer, m: ConsumerProtocolSubscri
 
 function readConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): ConsumerProtocolSubscriptionTopicPartition {
   const topic: TopicName = r.string() as TopicName
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('ConsumerProtocolSubscription: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ConsumerProtocolSubscription: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -77,11 +77,13 @@ function readGroupMetadataValue(r: Reader, v: number): GroupMetadataValue {
   if (v >= 2) {
     currentStateTimestamp = r.int64()
   }
-  let members: GroupMetadataValueMemberMetadata[] = []
+  let members: GroupMetadataValueMemberMetadata[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('GroupMetadataValue: null in non-nullable array members')
-    else {
+    if (_n < 0) {
+      r.fail('GroupMetadataValue: null in non-nullable array members')
+      members = []
+    } else {
       const _a: GroupMetadataValueMemberMetadata[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readGroupMetadataValueMemberMetadata(r, v))
       members = _a

@@ -39,21 +39,25 @@ export function defaultLeaderChangeMessageVoter(): LeaderChangeMessageVoter {
 function readLeaderChangeMessage(r: Reader, v: number): LeaderChangeMessage {
   const version: number = r.int16()
   const leaderId: BrokerId = r.int32() as BrokerId
-  let voters: LeaderChangeMessageVoter[] = []
+  let voters: LeaderChangeMessageVoter[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('LeaderChangeMessage: null in non-nullable array voters')
-    else {
+    if (_n < 0) {
+      r.fail('LeaderChangeMessage: null in non-nullable array voters')
+      voters = []
+    } else {
       const _a: LeaderChangeMessageVoter[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readLeaderChangeMessageVoter(r, v))
       voters = _a
     }
   }
-  let grantingVoters: LeaderChangeMessageVoter[] = []
+  let grantingVoters: LeaderChangeMessageVoter[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('LeaderChangeMessage: null in non-nullable array grantingVoters')
-    else {
+    if (_n < 0) {
+      r.fail('LeaderChangeMessage: null in non-nullable array grantingVoters')
+      grantingVoters = []
+    } else {
       const _a: LeaderChangeMessageVoter[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readLeaderChangeMessageVoter(r, v))
       grantingVoters = _a

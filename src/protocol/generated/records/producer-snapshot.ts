@@ -55,11 +55,13 @@ export function defaultProducerSnapshotProducerEntry(): ProducerSnapshotProducer
 
 function readProducerSnapshot(r: Reader, v: number): ProducerSnapshot {
   const crc: number = r.uint32()
-  let producerEntries: ProducerSnapshotProducerEntry[] = []
+  let producerEntries: ProducerSnapshotProducerEntry[]
   {
     const _n = r.arrayLength()
-    if (_n < 0) r.fail('ProducerSnapshot: null in non-nullable array producerEntries')
-    else {
+    if (_n < 0) {
+      r.fail('ProducerSnapshot: null in non-nullable array producerEntries')
+      producerEntries = []
+    } else {
       const _a: ProducerSnapshotProducerEntry[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readProducerSnapshotProducerEntry(r, v))
       producerEntries = _a

@@ -115,11 +115,13 @@ function readRemoteLogSegmentMetadataRecord(r: Reader, v: number): RemoteLogSegm
   const brokerId: number = r.int32()
   const maxTimestampMs: bigint = r.int64()
   const eventTimestampMs: bigint = r.int64()
-  let segmentLeaderEpochs: RemoteLogSegmentMetadataRecordSegmentLeaderEpochEntry[] = []
+  let segmentLeaderEpochs: RemoteLogSegmentMetadataRecordSegmentLeaderEpochEntry[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('RemoteLogSegmentMetadataRecord: null in non-nullable array segmentLeaderEpochs')
-    else {
+    if (_n < 0) {
+      r.fail('RemoteLogSegmentMetadataRecord: null in non-nullable array segmentLeaderEpochs')
+      segmentLeaderEpochs = []
+    } else {
       const _a: RemoteLogSegmentMetadataRecordSegmentLeaderEpochEntry[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readRemoteLogSegmentMetadataRecordSegmentLeaderEpochEntry(r, v))
       segmentLeaderEpochs = _a

@@ -67,11 +67,13 @@ function readRemoteLogSegmentMetadataSnapshotRecord(r: Reader, v: number): Remot
   const brokerId: number = r.int32()
   const maxTimestampMs: bigint = r.int64()
   const eventTimestampMs: bigint = r.int64()
-  let segmentLeaderEpochs: RemoteLogSegmentMetadataSnapshotRecordSegmentLeaderEpochEntry[] = []
+  let segmentLeaderEpochs: RemoteLogSegmentMetadataSnapshotRecordSegmentLeaderEpochEntry[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('RemoteLogSegmentMetadataSnapshotRecord: null in non-nullable array segmentLeaderEpochs')
-    else {
+    if (_n < 0) {
+      r.fail('RemoteLogSegmentMetadataSnapshotRecord: null in non-nullable array segmentLeaderEpochs')
+      segmentLeaderEpochs = []
+    } else {
       const _a: RemoteLogSegmentMetadataSnapshotRecordSegmentLeaderEpochEntry[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readRemoteLogSegmentMetadataSnapshotRecordSegmentLeaderEpochEntry(r, v))
       segmentLeaderEpochs = _a

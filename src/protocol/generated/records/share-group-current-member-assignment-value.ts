@@ -43,11 +43,13 @@ function readShareGroupCurrentMemberAssignmentValue(r: Reader, v: number): Share
   const memberEpoch: number = r.int32()
   const previousMemberEpoch: number = r.int32()
   const state: number = r.int8()
-  let assignedPartitions: ShareGroupCurrentMemberAssignmentValueTopicPartitions[] = []
+  let assignedPartitions: ShareGroupCurrentMemberAssignmentValueTopicPartitions[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupCurrentMemberAssignmentValue: null in non-nullable array assignedPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupCurrentMemberAssignmentValue: null in non-nullable array assignedPartitions')
+      assignedPartitions = []
+    } else {
       const _a: ShareGroupCurrentMemberAssignmentValueTopicPartitions[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupCurrentMemberAssignmentValueTopicPartitions(r, v))
       assignedPartitions = _a
@@ -81,13 +83,15 @@ function writeShareGroupCurrentMemberAssignmentValue(w: Writer, m: ShareGroupCur
 
 function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Reader, v: number): ShareGroupCurrentMemberAssignmentValueTopicPartitions {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupCurrentMemberAssignmentValue: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupCurrentMemberAssignmentValue: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -28,13 +28,15 @@ function readShareGroupMemberMetadataValue(r: Reader, v: number): ShareGroupMemb
   const rackId: string | null = r.compactNullableString()
   const clientId: string = r.compactString()
   const clientHost: string = r.compactString()
-  let subscribedTopicNames: string[] = []
+  let subscribedTopicNames: string[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupMemberMetadataValue: null in non-nullable array subscribedTopicNames')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupMemberMetadataValue: null in non-nullable array subscribedTopicNames')
+      subscribedTopicNames = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       subscribedTopicNames = _a
     }
   }

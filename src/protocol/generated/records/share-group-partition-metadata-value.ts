@@ -59,11 +59,13 @@ export function defaultShareGroupPartitionMetadataValuePartitionMetadata(): Shar
 }
 
 function readShareGroupPartitionMetadataValue(r: Reader, v: number): ShareGroupPartitionMetadataValue {
-  let topics: ShareGroupPartitionMetadataValueTopicMetadata[] = []
+  let topics: ShareGroupPartitionMetadataValueTopicMetadata[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupPartitionMetadataValue: null in non-nullable array topics')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupPartitionMetadataValue: null in non-nullable array topics')
+      topics = []
+    } else {
       const _a: ShareGroupPartitionMetadataValueTopicMetadata[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupPartitionMetadataValueTopicMetadata(r, v))
       topics = _a
@@ -96,11 +98,13 @@ function readShareGroupPartitionMetadataValueTopicMetadata(r: Reader, v: number)
   const topicId: Uuid = r.uuid()
   const topicName: string = r.compactString()
   const numPartitions: number = r.int32()
-  let partitionMetadata: ShareGroupPartitionMetadataValuePartitionMetadata[] = []
+  let partitionMetadata: ShareGroupPartitionMetadataValuePartitionMetadata[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupPartitionMetadataValue: null in non-nullable array partitionMetadata')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupPartitionMetadataValue: null in non-nullable array partitionMetadata')
+      partitionMetadata = []
+    } else {
       const _a: ShareGroupPartitionMetadataValuePartitionMetadata[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupPartitionMetadataValuePartitionMetadata(r, v))
       partitionMetadata = _a
@@ -135,13 +139,15 @@ function writeShareGroupPartitionMetadataValueTopicMetadata(w: Writer, m: ShareG
 
 function readShareGroupPartitionMetadataValuePartitionMetadata(r: Reader, v: number): ShareGroupPartitionMetadataValuePartitionMetadata {
   const partition: number = r.int32()
-  let racks: string[] = []
+  let racks: string[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupPartitionMetadataValue: null in non-nullable array racks')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupPartitionMetadataValue: null in non-nullable array racks')
+      racks = []
+    } else {
       const _a: string[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.compactString())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.compactString())
       racks = _a
     }
   }

@@ -46,21 +46,25 @@ export function defaultShareGroupStatePartitionMetadataValueTopicInfo(): ShareGr
 }
 
 function readShareGroupStatePartitionMetadataValue(r: Reader, v: number): ShareGroupStatePartitionMetadataValue {
-  let initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = []
+  let initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupStatePartitionMetadataValue: null in non-nullable array initializedTopics')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupStatePartitionMetadataValue: null in non-nullable array initializedTopics')
+      initializedTopics = []
+    } else {
       const _a: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r, v))
       initializedTopics = _a
     }
   }
-  let deletingTopics: ShareGroupStatePartitionMetadataValueTopicInfo[] = []
+  let deletingTopics: ShareGroupStatePartitionMetadataValueTopicInfo[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupStatePartitionMetadataValue: null in non-nullable array deletingTopics')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupStatePartitionMetadataValue: null in non-nullable array deletingTopics')
+      deletingTopics = []
+    } else {
       const _a: ShareGroupStatePartitionMetadataValueTopicInfo[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupStatePartitionMetadataValueTopicInfo(r, v))
       deletingTopics = _a
@@ -102,13 +106,15 @@ function writeShareGroupStatePartitionMetadataValue(w: Writer, m: ShareGroupStat
 function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: Reader, v: number): ShareGroupStatePartitionMetadataValueTopicPartitionsInfo {
   const topicId: Uuid = r.uuid()
   const topicName: string = r.compactString()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupStatePartitionMetadataValue: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupStatePartitionMetadataValue: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

@@ -32,11 +32,13 @@ export function defaultShareGroupTargetAssignmentMemberValueTopicPartition(): Sh
 }
 
 function readShareGroupTargetAssignmentMemberValue(r: Reader, v: number): ShareGroupTargetAssignmentMemberValue {
-  let topicPartitions: ShareGroupTargetAssignmentMemberValueTopicPartition[] = []
+  let topicPartitions: ShareGroupTargetAssignmentMemberValueTopicPartition[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupTargetAssignmentMemberValue: null in non-nullable array topicPartitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupTargetAssignmentMemberValue: null in non-nullable array topicPartitions')
+      topicPartitions = []
+    } else {
       const _a: ShareGroupTargetAssignmentMemberValueTopicPartition[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readShareGroupTargetAssignmentMemberValueTopicPartition(r, v))
       topicPartitions = _a
@@ -67,13 +69,15 @@ function writeShareGroupTargetAssignmentMemberValue(w: Writer, m: ShareGroupTarg
 
 function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reader, v: number): ShareGroupTargetAssignmentMemberValueTopicPartition {
   const topicId: Uuid = r.uuid()
-  let partitions: number[] = []
+  let partitions: number[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('ShareGroupTargetAssignmentMemberValue: null in non-nullable array partitions')
-    else {
+    if (_n < 0) {
+      r.fail('ShareGroupTargetAssignmentMemberValue: null in non-nullable array partitions')
+      partitions = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitions = _a
     }
   }

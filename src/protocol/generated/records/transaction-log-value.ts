@@ -73,7 +73,7 @@ function readTransactionLogValue(r: Reader, v: number): TransactionLogValue {
   const producerEpoch: number = r.int16()
   const transactionTimeoutMs: number = r.int32()
   const transactionStatus: number = r.int8()
-  let transactionPartitions: TransactionLogValuePartitionsSchema[] | null = []
+  let transactionPartitions: TransactionLogValuePartitionsSchema[] | null
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
     if (_n < 0) transactionPartitions = null
@@ -205,13 +205,15 @@ function writeTransactionLogValue(w: Writer, m: TransactionLogValue, v: number):
 function readTransactionLogValuePartitionsSchema(r: Reader, v: number): TransactionLogValuePartitionsSchema {
   const _flex = v >= 1
   const topic: string = _flex ? r.compactString() : r.string()
-  let partitionIds: number[] = []
+  let partitionIds: number[]
   {
     const _n = _flex ? r.compactArrayLength() : r.arrayLength()
-    if (_n < 0) r.fail('TransactionLogValue: null in non-nullable array partitionIds')
-    else {
+    if (_n < 0) {
+      r.fail('TransactionLogValue: null in non-nullable array partitionIds')
+      partitionIds = []
+    } else {
       const _a: number[] = []
-      for (let _i = 0; _i < _n; _i++) _a.push(r.int32())
+      for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(r.int32())
       partitionIds = _a
     }
   }

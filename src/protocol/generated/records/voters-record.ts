@@ -84,11 +84,13 @@ function isDefaultVotersRecordKRaftVersionFeature(m: VotersRecordKRaftVersionFea
 
 function readVotersRecord(r: Reader, v: number): VotersRecord {
   const version: number = r.int16()
-  let voters: VotersRecordVoter[] = []
+  let voters: VotersRecordVoter[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('VotersRecord: null in non-nullable array voters')
-    else {
+    if (_n < 0) {
+      r.fail('VotersRecord: null in non-nullable array voters')
+      voters = []
+    } else {
       const _a: VotersRecordVoter[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readVotersRecordVoter(r, v))
       voters = _a
@@ -121,11 +123,13 @@ function writeVotersRecord(w: Writer, m: VotersRecord, v: number): void {
 function readVotersRecordVoter(r: Reader, v: number): VotersRecordVoter {
   const voterId: BrokerId = r.int32() as BrokerId
   const voterDirectoryId: Uuid = r.uuid()
-  let endpoints: VotersRecordEndpoint[] = []
+  let endpoints: VotersRecordEndpoint[]
   {
     const _n = r.compactArrayLength()
-    if (_n < 0) r.fail('VotersRecord: null in non-nullable array endpoints')
-    else {
+    if (_n < 0) {
+      r.fail('VotersRecord: null in non-nullable array endpoints')
+      endpoints = []
+    } else {
       const _a: VotersRecordEndpoint[] = []
       for (let _i = 0; _i < _n && r.error === null; _i++) _a.push(readVotersRecordEndpoint(r, v))
       endpoints = _a
