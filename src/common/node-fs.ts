@@ -1,0 +1,121 @@
+// The real file system behind the Fs seam (node:fs/promises). Positional reads and writes only:
+// files are opened O_RDWR|O_CREAT, never O_APPEND (which would ignore the position on Linux).
+
+import { constants } from 'node:fs'
+import * as fsp from 'node:fs/promises'
+import type { FileHandle, FileStat, Fs, OpenMode } from './fs.ts'
+import { errnoCode, isNotFound } from './fs.ts'
+
+const RW_CREATE = constants.O_RDWR | constants.O_CREAT
+
+class NodeFileHandle implements FileHandle {
+  private readonly h: fsp.FileHandle
+  constructor(h: fsp.FileHandle) {
+    this.h = h
+  }
+
+  async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    const { bytesRead } = await this.h.read(buf, offset, length, position)
+    return bytesRead
+  }
+
+  async write(buf: Uint8Array, position: number): Promise<void> {
+    let done = 0
+    while (done < buf.length) {
+      const { bytesWritten } = await this.h.write(buf, done, buf.length - done, position + done)
+      done += bytesWritten
+    }
+  }
+
+  async writev(bufs: readonly Uint8Array[], position: number): Promise<void> {
+    if (bufs.length === 1) return this.write(bufs[0], position)
+    let total = 0
+    for (const b of bufs) total += b.length
+    let { bytesWritten } = await this.h.writev(bufs as Uint8Array[], position)
+    if (bytesWritten === total) return
+    // Short write (rare: signals, quotas): finish the rest buffer by buffer.
+    let pos = position
+    for (const b of bufs) {
+      if (bytesWritten >= b.length) {
+        bytesWritten -= b.length
+        pos += b.length
+        continue
+      }
+      await this.write(b.subarray(bytesWritten), pos + bytesWritten)
+      pos += b.length
+      bytesWritten = 0
+    }
+  }
+
+  truncate(length: number): Promise<void> {
+    return this.h.truncate(length)
+  }
+
+  sync(): Promise<void> {
+    return this.h.sync()
+  }
+
+  async size(): Promise<number> {
+    return (await this.h.stat()).size
+  }
+
+  close(): Promise<void> {
+    return this.h.close()
+  }
+}
+
+export class NodeFs implements Fs {
+  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+    return new NodeFileHandle(await fsp.open(path, mode === 'r' ? 'r' : RW_CREATE, 0o644))
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return fsp.readFile(path)
+  }
+
+  readdir(path: string): Promise<string[]> {
+    return fsp.readdir(path)
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await fsp.mkdir(path, { recursive: true })
+  }
+
+  async stat(path: string): Promise<FileStat | null> {
+    try {
+      const s = await fsp.stat(path)
+      return { size: s.size, isDirectory: s.isDirectory(), mtimeMs: s.mtimeMs }
+    } catch (err) {
+      if (isNotFound(err)) return null
+      throw err
+    }
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return fsp.rename(from, to)
+  }
+
+  unlink(path: string): Promise<void> {
+    return fsp.unlink(path)
+  }
+
+  removeTree(path: string): Promise<void> {
+    return fsp.rm(path, { recursive: true, force: true })
+  }
+
+  async syncDir(path: string): Promise<void> {
+    let h: fsp.FileHandle | undefined
+    try {
+      h = await fsp.open(path, 'r')
+      await h.sync()
+    } catch (err) {
+      // Some platforms (Windows) cannot open or fsync a directory; their metadata is journaled.
+      const code = errnoCode(err)
+      if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw err
+    } finally {
+      await h?.close()
+    }
+  }
+}
+
+export const nodeFs: Fs = new NodeFs()

@@ -1,0 +1,145 @@
+// The leader epoch cache: for each leader epoch, the first offset written in it. Replication uses
+// it to answer OffsetsForLeaderEpoch and to find where a follower's log diverges from the
+// leader's. Persisted as `leader-epoch-checkpoint` in the partition directory:
+//
+//   0            version
+//   2            entries
+//   0 0          <epoch> <startOffset>, epochs and start offsets both strictly increasing
+//   3 157
+//
+// Mutations are synchronous and mark the cache dirty; the Log persists it (`persist`) before the
+// operation that changed it returns.
+
+import { join } from 'node:path'
+import type { Fs } from '../common/fs.ts'
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.ts'
+import { LEADER_EPOCH_CHECKPOINT } from './file-names.ts'
+
+export const UNDEFINED_EPOCH = -1
+export const UNDEFINED_EPOCH_OFFSET = -1n
+
+export interface EpochEntry {
+  epoch: number
+  startOffset: bigint
+}
+
+export class LeaderEpochCache {
+  private entries: EpochEntry[] = []
+  private dirty = false
+  private readonly fs: Fs
+  readonly path: string
+
+  constructor(fs: Fs, partitionDir: string) {
+    this.fs = fs
+    this.path = join(partitionDir, LEADER_EPOCH_CHECKPOINT)
+  }
+
+  /** Loads the checkpoint (missing file: empty cache). Entries that break monotonicity are dropped. */
+  async load(): Promise<void> {
+    const rows = (await readCheckpointFile(this.fs, this.path, 2)) ?? []
+    this.entries = []
+    for (const [e, o] of rows) this.assign(Number(e), BigInt(o))
+    this.dirty = false
+  }
+
+  all(): readonly EpochEntry[] {
+    return this.entries
+  }
+
+  get latestEpoch(): number {
+    return this.entries.length === 0 ? UNDEFINED_EPOCH : this.entries[this.entries.length - 1].epoch
+  }
+
+  get latestEntry(): EpochEntry | undefined {
+    return this.entries[this.entries.length - 1]
+  }
+
+  /**
+   * Records that `epoch` starts at `startOffset`. A no-op when it is already the latest epoch (at
+   * the same or a lower offset); entries with an epoch >= `epoch` or a start offset >=
+   * `startOffset` are removed first, keeping both columns increasing.
+   */
+  assign(epoch: number, startOffset: bigint): void {
+    if (epoch < 0 || startOffset < 0n) return
+    const last = this.latestEntry
+    if (last !== undefined && last.epoch === epoch && last.startOffset <= startOffset) return
+    while (this.entries.length > 0) {
+      const e = this.entries[this.entries.length - 1]
+      if (e.epoch >= epoch || e.startOffset >= startOffset) this.entries.pop()
+      else break
+    }
+    this.entries.push({ epoch, startOffset })
+    this.dirty = true
+  }
+
+  /**
+   * Kafka's OffsetsForLeaderEpoch answer: the largest epoch <= `requested` and the offset where it
+   * ends (the start of the next epoch, or `logEndOffset` for the latest epoch).
+   */
+  endOffsetFor(requested: number, logEndOffset: bigint): { epoch: number; endOffset: bigint } {
+    const undefinedResult = { epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET }
+    if (requested === UNDEFINED_EPOCH || this.entries.length === 0) return undefinedResult
+    if (requested === this.latestEpoch) return { epoch: requested, endOffset: logEndOffset }
+    const higher = this.entries.find((e) => e.epoch > requested)
+    if (higher === undefined) return undefinedResult
+    let floor: EpochEntry | undefined
+    for (const e of this.entries) if (e.epoch <= requested) floor = e
+    return { epoch: floor === undefined ? requested : floor.epoch, endOffset: higher.startOffset }
+  }
+
+  /** The epoch of the record at `offset` (the last entry starting at or before it). */
+  epochForOffset(offset: bigint): number {
+    let epoch = UNDEFINED_EPOCH
+    for (const e of this.entries) {
+      if (e.startOffset <= offset) epoch = e.epoch
+      else break
+    }
+    return epoch
+  }
+
+  /** After truncating the log to `endOffset`: drops entries starting at or after it. */
+  truncateFromEnd(endOffset: bigint): void {
+    const before = this.entries.length
+    this.entries = this.entries.filter((e) => e.startOffset < endOffset)
+    if (this.entries.length !== before) this.dirty = true
+  }
+
+  /**
+   * After the log start moved to `startOffset`: entries starting at or before it collapse into
+   * one, the latest of them, now starting at `startOffset`.
+   */
+  truncateFromStart(startOffset: bigint): void {
+    let i = 0
+    while (i < this.entries.length && this.entries[i].startOffset <= startOffset) i++
+    if (i === 0) return
+    const kept = this.entries[i - 1]
+    if (i === 1 && kept.startOffset === startOffset) return
+    this.entries = [{ epoch: kept.epoch, startOffset }, ...this.entries.slice(i)]
+    this.dirty = true
+  }
+
+  clear(): void {
+    if (this.entries.length > 0) this.dirty = true
+    this.entries = []
+  }
+
+  get isDirty(): boolean {
+    return this.dirty
+  }
+
+  /** Writes the checkpoint when something changed. */
+  async persist(): Promise<void> {
+    if (!this.dirty) return
+    this.dirty = false
+    try {
+      await writeCheckpointFile(
+        this.fs,
+        this.path,
+        this.entries.map((e) => [e.epoch, e.startOffset]),
+      )
+    } catch (err) {
+      this.dirty = true
+      throw err
+    }
+  }
+}

@@ -1,0 +1,400 @@
+// The LogManager owns every partition log of the broker, spread over the log dirs (a new log goes
+// to the dir holding the fewest), and the per-dir files: the recovery point, log start offset
+// and high watermark checkpoints and the clean-shutdown marker. It runs the background tasks on
+// the clock: retention, flush.ms, checkpoints, compaction, each rescheduled after it finishes.
+//
+// Startup, per dir: note whether `.kafka_cleanshutdown` exists, read the checkpoints, remove
+// partition dirs marked `-delete`, open every `<topic>-<partition>` dir (recovering after an
+// unclean shutdown), write fresh checkpoints, then remove the marker — before any new write, so
+// a crash from here on is seen as unclean. Shutdown: close (flush) every log, write the
+// checkpoints, then the marker, fsynced.
+
+import { randomUUID } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import type { Clock, Timer } from '../common/clock.ts'
+import type { Fs } from '../common/fs.ts'
+import { writeFileAtomic } from '../common/fs.ts'
+import type { Uuid } from '../common/ids.ts'
+import { OffsetCheckpointFile } from './checkpoint-file.ts'
+import {
+  CLEAN_SHUTDOWN_FILE,
+  DELETE_DIR_SUFFIX,
+  deletedDirName,
+  HIGH_WATERMARK_CHECKPOINT,
+  LOG_START_OFFSET_CHECKPOINT,
+  parsePartitionDirName,
+  partitionDirName,
+  RECOVERY_POINT_CHECKPOINT,
+  type TopicPartition,
+  tpKey,
+} from './file-names.ts'
+import { Log } from './log.ts'
+import { LogCleaner } from './log-cleaner.ts'
+import {
+  DEFAULT_LOG_MANAGER_CONFIG,
+  isCompacted,
+  type LogConfig,
+  type LogManagerConfig,
+  logConfig,
+} from './log-config.ts'
+import { type StorageLogger, silentLogger } from './logger.ts'
+import { deleteOldSegments } from './retention.ts'
+import { SerialQueue } from './serial-queue.ts'
+
+export interface LogManagerParams {
+  fs: Fs
+  clock: Clock
+  config: Partial<LogManagerConfig> & { logDirs: string[] }
+  /** Topic config defaults (the broker's log.* settings); per-topic overrides go to getOrCreateLog. */
+  defaultLogConfig?: Partial<LogConfig>
+  logger?: StorageLogger
+  random?: () => number
+  /** Written into the clean-shutdown marker (KIP-966); -1 when unknown. */
+  brokerEpoch?: number
+  /** Write replication-offset-checkpoint (high watermarks); replication may take it over. */
+  checkpointHighWatermarks?: boolean
+}
+
+interface Entry {
+  log: Log
+  logDir: string
+}
+
+export class LogManager {
+  readonly fs: Fs
+  readonly clock: Clock
+  readonly config: LogManagerConfig
+  readonly defaultLogConfig: LogConfig
+  private readonly logger: StorageLogger
+  private readonly random: () => number
+  private readonly brokerEpoch: number
+  private readonly writeHw: boolean
+  private readonly logs = new Map<string, Entry>()
+  private readonly creating = new Map<string, Promise<Log>>()
+  private readonly dirQueues = new Map<string, SerialQueue>()
+  private readonly timers = new Set<Timer>()
+  private readonly running = new Set<Promise<unknown>>()
+  readonly cleaner: LogCleaner
+  private started = false
+  private stopped = false
+
+  constructor(p: LogManagerParams) {
+    this.fs = p.fs
+    this.clock = p.clock
+    this.config = { ...DEFAULT_LOG_MANAGER_CONFIG, ...p.config }
+    if (this.config.logDirs.length === 0) throw new RangeError('log.dirs is empty')
+    this.defaultLogConfig = logConfig(p.defaultLogConfig ?? {})
+    this.logger = p.logger ?? silentLogger
+    this.random = p.random ?? Math.random
+    this.brokerEpoch = p.brokerEpoch ?? -1
+    this.writeHw = p.checkpointHighWatermarks ?? true
+    for (const d of this.config.logDirs) this.dirQueues.set(d, new SerialQueue())
+    this.cleaner = new LogCleaner({ fs: p.fs, clock: p.clock, logger: this.logger })
+  }
+
+  /** Creates a manager and loads every log. */
+  static async start(p: LogManagerParams): Promise<LogManager> {
+    const m = new LogManager(p)
+    await m.startup()
+    return m
+  }
+
+  async startup(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    for (const dir of this.config.logDirs) await this.loadDir(dir)
+    this.startTasks()
+  }
+
+  private async loadDir(logDir: string): Promise<void> {
+    const fs = this.fs
+    await fs.mkdir(logDir)
+    await fs.syncDir(dirname(logDir)).catch(() => {})
+    const marker = join(logDir, CLEAN_SHUTDOWN_FILE)
+    const hadCleanShutdown = (await fs.stat(marker)) !== null
+    const rps = await this.readCheckpoint(join(logDir, RECOVERY_POINT_CHECKPOINT))
+    const starts = await this.readCheckpoint(join(logDir, LOG_START_OFFSET_CHECKPOINT))
+    const hws = await this.readCheckpoint(join(logDir, HIGH_WATERMARK_CHECKPOINT))
+    const todo: TopicPartition[] = []
+    for (const name of await fs.readdir(logDir)) {
+      const path = join(logDir, name)
+      if (name.endsWith(DELETE_DIR_SUFFIX)) {
+        await fs.removeTree(path)
+        continue
+      }
+      const tp = parsePartitionDirName(name)
+      if (tp === null || !(await fs.stat(path))?.isDirectory) continue
+      todo.push(tp)
+    }
+    this.logger.info(
+      `loading ${todo.length} logs from ${logDir} after ${hadCleanShutdown ? 'a clean' : 'an unclean'} shutdown`,
+    )
+    const workers = Math.max(1, this.config.recoveryThreadsPerDataDir)
+    let next = 0
+    const work = async (): Promise<void> => {
+      while (next < todo.length) {
+        const tp = todo[next++]
+        const key = tpKey(tp.topic, tp.partition)
+        if (this.logs.has(key)) {
+          throw new Error(`duplicate log for ${key} in ${logDir} and ${this.logs.get(key)!.logDir}`)
+        }
+        const log = await Log.open(this.logParams(logDir, tp, this.defaultLogConfig, hws.get(key)), {
+          hadCleanShutdown,
+          recoveryPoint: rps.get(key) ?? 0n,
+          logStartOffset: starts.get(key),
+        })
+        this.logs.set(key, { log, logDir })
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, todo.length)) }, work))
+    await this.checkpointDir(logDir)
+    if (hadCleanShutdown) {
+      await fs.unlink(marker)
+      await fs.syncDir(logDir)
+    }
+  }
+
+  private async readCheckpoint(path: string): Promise<Map<string, bigint>> {
+    try {
+      return await new OffsetCheckpointFile(this.fs, path).read()
+    } catch (err) {
+      this.logger.warn(`ignoring unreadable checkpoint ${path}: ${err}`)
+      return new Map()
+    }
+  }
+
+  private logParams(logDir: string, tp: TopicPartition, config: LogConfig, hw?: bigint) {
+    return {
+      fs: this.fs,
+      clock: this.clock,
+      dir: join(logDir, partitionDirName(tp)),
+      topicPartition: tp,
+      config,
+      logger: this.logger,
+      random: this.random,
+      highWatermark: hw,
+      checkpointNow: () => this.checkpointDir(logDir),
+    }
+  }
+
+  getLog(topic: string, partition: number): Log | undefined {
+    return this.logs.get(tpKey(topic, partition))?.log
+  }
+
+  /** Every log, with the log dir holding it. */
+  allLogs(): { log: Log; logDir: string }[] {
+    return [...this.logs.values()]
+  }
+
+  /**
+   * The partition's log, created empty when missing (in the log dir holding the fewest logs).
+   * `config` overrides the defaults for a new log; `topicId` goes to partition.metadata.
+   */
+  async getOrCreateLog(
+    topic: string,
+    partition: number,
+    opts: { topicId?: Uuid; config?: Partial<LogConfig> } = {},
+  ): Promise<Log> {
+    const key = tpKey(topic, partition)
+    const existing = this.logs.get(key)?.log ?? (await this.creating.get(key))
+    if (existing !== undefined) {
+      if (opts.topicId !== undefined) await existing.setTopicId(opts.topicId)
+      return existing
+    }
+    const p = this.createLog({ topic, partition }, opts)
+    this.creating.set(key, p)
+    try {
+      return await p
+    } finally {
+      this.creating.delete(key)
+    }
+  }
+
+  private async createLog(
+    tp: TopicPartition,
+    opts: { topicId?: Uuid; config?: Partial<LogConfig> },
+  ): Promise<Log> {
+    const counts = new Map(this.config.logDirs.map((d) => [d, 0]))
+    for (const e of this.logs.values()) counts.set(e.logDir, (counts.get(e.logDir) ?? 0) + 1)
+    let logDir = this.config.logDirs[0]
+    for (const d of this.config.logDirs) if ((counts.get(d) ?? 0) < (counts.get(logDir) ?? 0)) logDir = d
+    const dir = join(logDir, partitionDirName(tp))
+    await this.fs.mkdir(dir)
+    await this.fs.syncDir(logDir)
+    const config = logConfig(opts.config ?? {}, this.defaultLogConfig)
+    const log = await Log.open(this.logParams(logDir, tp, config), {
+      hadCleanShutdown: true,
+      recoveryPoint: 0n,
+    })
+    await this.fs.syncDir(dir)
+    if (opts.topicId !== undefined) await log.setTopicId(opts.topicId)
+    this.logs.set(tpKey(tp.topic, tp.partition), { log, logDir })
+    return log
+  }
+
+  /**
+   * Deletes a partition's log: closes it, renames its directory to
+   * `<topic>-<partition>.<id>-delete` and removes it after file.delete.delay.ms.
+   */
+  async deleteLog(topic: string, partition: number): Promise<boolean> {
+    const key = tpKey(topic, partition)
+    const e = this.logs.get(key)
+    if (e === undefined) return false
+    this.logs.delete(key)
+    this.cleaner.forget(e.log)
+    await e.log.closeHandles()
+    const doomed = join(e.logDir, deletedDirName({ topic, partition }, randomUUID().replaceAll('-', '')))
+    await this.fs.rename(e.log.dir, doomed)
+    await this.fs.syncDir(e.logDir)
+    await this.checkpointDir(e.logDir)
+    this.schedule(e.log.config.fileDeleteDelayMs, async () => {
+      await this.fs.removeTree(doomed)
+    })
+    return true
+  }
+
+  // --- checkpoints ---
+
+  /** Writes the dir's checkpoint files from the logs' current values (serialized per dir). */
+  checkpointDir(logDir: string): Promise<void> {
+    const q = this.dirQueues.get(logDir)
+    if (q === undefined) return Promise.resolve()
+    return q.run(async () => {
+      const logs = [...this.logs.values()].filter((e) => e.logDir === logDir && !e.log.isOffline)
+      const rows = (f: (l: Log) => bigint) => logs.map((e) => ({ ...e.log.topicPartition, offset: f(e.log) }))
+      await new OffsetCheckpointFile(this.fs, join(logDir, RECOVERY_POINT_CHECKPOINT)).write(
+        rows((l) => l.recoveryPoint),
+      )
+      await new OffsetCheckpointFile(this.fs, join(logDir, LOG_START_OFFSET_CHECKPOINT)).write(
+        rows((l) => l.logStartOffset),
+      )
+      if (this.writeHw) {
+        await new OffsetCheckpointFile(this.fs, join(logDir, HIGH_WATERMARK_CHECKPOINT)).write(
+          rows((l) => l.highWatermark),
+        )
+      }
+    })
+  }
+
+  async checkpointAll(): Promise<void> {
+    for (const d of this.config.logDirs) await this.checkpointDir(d)
+  }
+
+  // --- background work ---
+
+  /** Applies retention to every log now; returns the number of segments deleted. */
+  async runRetention(): Promise<number> {
+    let n = 0
+    const now = this.clock.now()
+    for (const { log } of this.logs.values()) {
+      if (log.isOffline) continue
+      try {
+        n += await deleteOldSegments(log, now)
+      } catch (err) {
+        this.logger.error(`retention of ${log.name} failed`, err)
+      }
+    }
+    return n
+  }
+
+  /** Flushes logs whose flush.ms elapsed. */
+  async runFlushes(): Promise<void> {
+    const now = this.clock.now()
+    for (const { log } of this.logs.values()) {
+      if (log.isOffline) continue
+      await log.flushIfDue(now).catch((err) => this.logger.error(`flush of ${log.name} failed`, err))
+    }
+  }
+
+  /** One compaction pass over the compacted logs; returns how many logs were cleaned. */
+  async runCleaner(): Promise<number> {
+    let n = 0
+    for (const e of this.logs.values()) {
+      if (e.log.isOffline || !isCompacted(e.log.config)) continue
+      try {
+        if (await this.cleaner.maybeClean(e.log, e.logDir)) n++
+      } catch (err) {
+        this.logger.error(`compaction of ${e.log.name} failed`, err)
+      }
+    }
+    return n
+  }
+
+  private schedule(ms: number, task: () => Promise<unknown>): void {
+    if (this.stopped) return
+    const t = this.clock.setTimeout(() => {
+      this.timers.delete(t)
+      if (this.stopped) return
+      const p = task()
+        .catch((err) => this.logger.error('background task failed', err))
+        .finally(() => this.running.delete(p))
+      this.running.add(p)
+    }, ms)
+    this.timers.add(t)
+  }
+
+  private every(ms: number, task: () => Promise<unknown>): void {
+    if (ms >= Number.MAX_SAFE_INTEGER) return
+    const loop = async (): Promise<void> => {
+      await task()
+      this.schedule(ms, loop)
+    }
+    this.schedule(ms, loop)
+  }
+
+  private startTasks(): void {
+    const c = this.config
+    this.every(c.retentionCheckIntervalMs, () => this.runRetention())
+    this.every(c.recoveryPointCheckpointIntervalMs, () => this.checkpointAll())
+    if (c.highWatermarkCheckpointIntervalMs !== c.recoveryPointCheckpointIntervalMs) {
+      this.every(c.highWatermarkCheckpointIntervalMs, () => this.checkpointAll())
+    }
+    // flush.ms is only honoured when checked: every log.flush.scheduler.interval.ms, or every
+    // second when that is left at "never" but some topic sets flush.ms.
+    const flushEvery =
+      c.flushCheckIntervalMs < Number.MAX_SAFE_INTEGER
+        ? c.flushCheckIntervalMs
+        : this.defaultLogConfig.flushMs < Number.MAX_SAFE_INTEGER
+          ? 1000
+          : Number.MAX_SAFE_INTEGER
+    this.every(flushEvery, () => this.runFlushes())
+    if (c.cleanerEnable) this.every(c.cleanerBackoffMs, () => this.runCleaner())
+  }
+
+  // --- shutdown ---
+
+  /** Clean shutdown: stop tasks, close (flush) every log, checkpoints, then the marker. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    for (const t of this.timers) t.cancel()
+    this.timers.clear()
+    await Promise.allSettled([...this.running])
+    let clean = true
+    for (const { log } of this.logs.values()) {
+      try {
+        await log.close()
+      } catch (err) {
+        clean = false
+        this.logger.error(`closing ${log.name} failed`, err)
+      }
+      if (log.isOffline) clean = false
+    }
+    for (const d of this.config.logDirs) {
+      await this.checkpointDir(d)
+      const dirClean = clean && [...this.logs.values()].every((e) => e.logDir !== d || !e.log.isOffline)
+      if (dirClean) {
+        const body = Buffer.from(JSON.stringify({ version: 0, brokerEpoch: this.brokerEpoch }))
+        await writeFileAtomic(this.fs, join(d, CLEAN_SHUTDOWN_FILE), body)
+      }
+    }
+  }
+
+  /** Stops background tasks and closes files without flushing (a crash in tests, a failed dir). */
+  async abandon(): Promise<void> {
+    this.stopped = true
+    for (const t of this.timers) t.cancel()
+    this.timers.clear()
+    for (const { log } of this.logs.values()) await log.closeHandles()
+  }
+}

@@ -1,0 +1,587 @@
+// One segment of a partition log: `<base>.log` (batches back to back, exactly as appended, with
+// their assigned offsets), `<base>.index` and `<base>.timeindex`. Only the Log that owns it calls
+// the mutating methods, one at a time; readers use `size` (committed bytes) as their limit, so a
+// batch being written is invisible until its write completed.
+//
+// Old segments open lazily: the .log file handle on first read, the indexes on first lookup
+// (sanity-checked, rebuilt from the log when they fail), the largest timestamp from the last
+// time index entry. A clean-shutdown load is therefore O(segments), not O(bytes).
+
+import { join } from 'node:path'
+import type { FileHandle, Fs } from '../common/fs.ts'
+import { isNotFound, readAt } from '../common/fs.ts'
+import {
+  BATCH_HEADER_SIZE,
+  BatchOffsets,
+  BatchProblem,
+  checkBatch,
+  LOG_OVERHEAD,
+} from '../records/batch-header.ts'
+import type { BatchInfo } from './batch-scan.ts'
+import { batchInfoAt, HeaderReader } from './batch-scan.ts'
+import { indexFileName, logFileName, timeIndexFileName } from './file-names.ts'
+import { OffsetIndex } from './offset-index.ts'
+import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from './time-index.ts'
+
+/** What a segment needs to know about each batch it appends. */
+export interface AppendedBatch {
+  size: number
+  lastOffset: bigint
+  maxTimestamp: bigint
+}
+
+export interface SegmentOptions {
+  /** segment.index.bytes */
+  indexBytes: number
+  /** Clock time now (creation time, for time-based roll of segments without timestamps). */
+  now: number
+  /** Random jitter subtracted from segment.ms for this segment. */
+  rollJitterMs: number
+}
+
+const MAX_RELATIVE_OFFSET = 0x7fffffffn
+const RECOVERY_CHUNK = 4 << 20
+
+export class LogSegment {
+  readonly baseOffset: bigint
+  readonly dir: string
+  private readonly fs: Fs
+  /** '' for live files; '.deleted', '.cleaned' or '.swap' otherwise. */
+  suffix: string
+  /** Committed bytes of the .log file. */
+  size: number
+  readonly offsetIndex: OffsetIndex
+  readonly timeIndex: TimeIndex
+  readonly rollJitterMs: number
+  readonly createdMs: number
+  lastModifiedMs: number
+  /** Written since the last fsync. */
+  dirty = false
+  private file: FileHandle | null = null
+  private opening: Promise<FileHandle> | null = null
+  private indexLoading: Promise<void> | null = null
+  private bytesSinceLastIndexEntry = 0
+  private maxTs = -1n
+  private maxTsOffset = -1n
+  private maxTsKnown: boolean
+  /** maxTimestamp of the first batch (-1n: none; undefined: not read yet). */
+  private firstBatchTs: bigint | undefined
+
+  private constructor(
+    fs: Fs,
+    dir: string,
+    base: bigint,
+    size: number,
+    opts: SegmentOptions,
+    fresh: boolean,
+    suffix: string,
+  ) {
+    this.fs = fs
+    this.dir = dir
+    this.baseOffset = base
+    this.size = size
+    this.suffix = suffix
+    this.rollJitterMs = opts.rollJitterMs
+    this.createdMs = opts.now
+    this.lastModifiedMs = opts.now
+    this.offsetIndex = new OffsetIndex(join(dir, indexFileName(base) + suffix), base, opts.indexBytes, fresh)
+    this.timeIndex = new TimeIndex(join(dir, timeIndexFileName(base) + suffix), base, opts.indexBytes, fresh)
+    this.maxTsKnown = fresh
+    this.firstBatchTs = fresh ? -1n : undefined
+  }
+
+  /** Creates an empty segment (its three files, empty). `suffix` '.cleaned' for compaction output. */
+  static async create(
+    fs: Fs,
+    dir: string,
+    base: bigint,
+    opts: SegmentOptions,
+    suffix = '',
+  ): Promise<LogSegment> {
+    const seg = new LogSegment(fs, dir, base, 0, opts, true, suffix)
+    const f = await fs.open(seg.logPath, 'rw')
+    await f.truncate(0)
+    seg.file = f
+    for (const p of [seg.offsetIndex.path, seg.timeIndex.path]) {
+      const h = await fs.open(p, 'rw')
+      await h.truncate(0)
+      await h.close()
+    }
+    return seg
+  }
+
+  /** An existing segment of `size` bytes; files and indexes open lazily. */
+  static existing(
+    fs: Fs,
+    dir: string,
+    base: bigint,
+    size: number,
+    mtimeMs: number,
+    opts: SegmentOptions,
+    suffix = '',
+  ) {
+    const seg = new LogSegment(fs, dir, base, size, opts, false, suffix)
+    seg.lastModifiedMs = mtimeMs
+    return seg
+  }
+
+  get logPath(): string {
+    return join(this.dir, logFileName(this.baseOffset) + this.suffix)
+  }
+
+  /** The .log file, opened on first use. */
+  handle(): Promise<FileHandle> {
+    if (this.file !== null) return Promise.resolve(this.file)
+    this.opening ??= this.fs.open(this.logPath, 'rw').then((f) => {
+      this.file = f
+      this.opening = null
+      return f
+    })
+    return this.opening
+  }
+
+  /** The open handle, if any (read ranges refer to it). */
+  get openHandle(): FileHandle | null {
+    return this.file
+  }
+
+  /** Loads both indexes if needed; rebuilds them from the log when missing or insane. */
+  ensureIndexes(): Promise<void> {
+    if (this.offsetIndex.loaded && this.timeIndex.loaded) return Promise.resolve()
+    this.indexLoading ??= (async () => {
+      try {
+        const okOffsets = this.offsetIndex.loaded || (await this.offsetIndex.load(this.fs, this.size))
+        const okTimes = this.timeIndex.loaded || (await this.timeIndex.load(this.fs, this.size))
+        if (!okOffsets || !okTimes) await this.rebuildIndexes()
+        else this.adoptTimeIndexMax()
+      } finally {
+        this.indexLoading = null
+      }
+    })()
+    return this.indexLoading
+  }
+
+  /** Rebuilds both indexes by scanning the log (which also verifies it). */
+  async rebuildIndexes(): Promise<void> {
+    await this.recover(4096)
+  }
+
+  private adoptTimeIndexMax(): void {
+    const last = this.timeIndex.lastEntry
+    if (last !== null && last.timestamp > this.maxTs) {
+      this.maxTs = last.timestamp
+      this.maxTsOffset = last.offset
+    }
+    this.maxTsKnown = true
+  }
+
+  /** Largest record timestamp in the segment, -1n when none has one (read lazily). */
+  async maxTimestamp(): Promise<bigint> {
+    if (!this.maxTsKnown) {
+      if (this.timeIndex.loaded) {
+        this.adoptTimeIndexMax()
+      } else {
+        try {
+          const f = await this.fs.open(this.timeIndex.path, 'r')
+          try {
+            const size = await f.size()
+            if (size >= TIME_INDEX_ENTRY_SIZE && size % TIME_INDEX_ENTRY_SIZE === 0) {
+              const last = await readAt(f, size - TIME_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE)
+              const ts = last.readBigInt64BE(0)
+              if (ts > this.maxTs) {
+                this.maxTs = ts
+                this.maxTsOffset = this.baseOffset + BigInt(last.readInt32BE(8))
+              }
+              this.maxTsKnown = true
+            }
+          } finally {
+            await f.close()
+          }
+        } catch (err) {
+          if (!isNotFound(err)) throw err
+        }
+        if (!this.maxTsKnown) await this.ensureIndexes()
+      }
+    }
+    return this.maxTs
+  }
+
+  /** Largest timestamp, or the file's modification time when no record has one (Kafka's rule). */
+  async largestTimestamp(): Promise<number> {
+    const ts = await this.maxTimestamp()
+    return ts >= 0n ? Number(ts) : this.lastModifiedMs
+  }
+
+  /** The offset of the batch where the largest timestamp was first seen (-1n: none). */
+  async offsetOfMaxTimestamp(): Promise<bigint> {
+    await this.maxTimestamp()
+    return this.maxTsOffset
+  }
+
+  /** maxTimestamp of the first batch (-1n when empty), read lazily. */
+  async firstBatchTimestamp(): Promise<bigint> {
+    if (this.firstBatchTs === undefined) {
+      if (this.size < BATCH_HEADER_SIZE) {
+        this.firstBatchTs = -1n
+      } else {
+        const h = await readAt(await this.handle(), 0, BATCH_HEADER_SIZE)
+        this.firstBatchTs = h.length === BATCH_HEADER_SIZE ? h.readBigInt64BE(BatchOffsets.maxTimestamp) : -1n
+      }
+    }
+    return this.firstBatchTs
+  }
+
+  /** Kafka's time-based roll test: has the segment's first batch become too old? */
+  async shouldRollForTime(now: number, maxTimestampInAppend: bigint, segmentMs: number): Promise<boolean> {
+    if (this.size === 0) return false
+    const first = await this.firstBatchTimestamp()
+    const waited = first >= 0n ? Number(maxTimestampInAppend - first) : now - this.createdMs
+    return waited > segmentMs - this.rollJitterMs
+  }
+
+  /** Can `offset` be stored relative to the base offset (32 bits)? */
+  canHold(offset: bigint): boolean {
+    const rel = offset - this.baseOffset
+    return rel >= 0n && rel <= MAX_RELATIVE_OFFSET
+  }
+
+  /**
+   * Appends batches (already carrying their offsets) with one positional write at the end of the
+   * committed data, then indexes them. The indexes must be loaded (the active segment's are).
+   */
+  async append(
+    chunks: readonly Buffer[],
+    batches: readonly AppendedBatch[],
+    indexIntervalBytes: number,
+    now: number,
+  ) {
+    const f = await this.handle()
+    const start = this.size
+    await f.writev(chunks, start)
+    this.dirty = true
+    let pos = start
+    for (const b of batches) {
+      this.indexBatch(b, pos, indexIntervalBytes)
+      pos += b.size
+    }
+    if (start === 0 && batches.length > 0) this.firstBatchTs = batches[0].maxTimestamp
+    this.size = pos
+    this.lastModifiedMs = now
+  }
+
+  private indexBatch(b: AppendedBatch, position: number, indexIntervalBytes: number): void {
+    if (b.maxTimestamp > this.maxTs) {
+      this.maxTs = b.maxTimestamp
+      this.maxTsOffset = b.lastOffset
+    }
+    if (this.bytesSinceLastIndexEntry > indexIntervalBytes) {
+      this.offsetIndex.append(b.lastOffset, position)
+      this.timeIndex.maybeAppend(this.maxTs, this.maxTsOffset)
+      this.bytesSinceLastIndexEntry = 0
+    }
+    this.bytesSinceLastIndexEntry += b.size
+  }
+
+  /** The first batch whose last offset is >= `target`, searching below `limit`; null if none. */
+  async translateOffset(target: bigint, limit = this.size): Promise<BatchInfo | null> {
+    await this.ensureIndexes()
+    const reader = new HeaderReader(await this.handle(), limit)
+    let pos = this.offsetIndex.lookup(target).position
+    for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
+      if (b.lastOffset >= target) return b
+      pos += b.size
+    }
+    return null
+  }
+
+  /**
+   * Finds the byte range to read for a fetch from `fetchOffset`: whole batches from the one
+   * holding it, at most `maxBytes` (the first batch always when `minOneBatch`), none with an
+   * offset >= `maxOffset`, all below `limit`. null when no batch at or after fetchOffset exists
+   * below the limit. `full` means a bound was hit (the caller must not continue into the next
+   * segment).
+   */
+  async readRange(
+    fetchOffset: bigint,
+    maxBytes: number,
+    maxOffset: bigint,
+    limit: number,
+    minOneBatch: boolean,
+  ): Promise<{ position: number; length: number; firstOffset: bigint; full: boolean } | null> {
+    await this.ensureIndexes()
+    const reader = new HeaderReader(await this.handle(), limit)
+    let pos = this.offsetIndex.lookup(fetchOffset).position
+    let first: BatchInfo | null = null
+    for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
+      if (b.lastOffset >= fetchOffset) {
+        first = b
+        break
+      }
+      pos += b.size
+    }
+    if (first === null) return null
+    const start = first.position
+    if (first.lastOffset >= maxOffset)
+      return { position: start, length: 0, firstOffset: first.baseOffset, full: true }
+    if (first.size > maxBytes && !minOneBatch) {
+      return { position: start, length: 0, firstOffset: first.baseOffset, full: true }
+    }
+    let end = start + first.size
+    // Jump over whole runs of batches with the index: every batch before an entry's position has
+    // offsets below that entry's offset.
+    const byPos = this.offsetIndex.floorByPosition(Math.min(start + maxBytes, limit))
+    const byOff = this.offsetIndex.floorByOffset(maxOffset)
+    const j = Math.min(byPos, byOff)
+    if (j >= 0 && this.offsetIndex.positionAt(j) > end) end = this.offsetIndex.positionAt(j)
+    for (let b = await reader.at(end); ; b = await reader.at(end)) {
+      if (b === null)
+        return { position: start, length: end - start, firstOffset: first.baseOffset, full: false }
+      if (b.lastOffset >= maxOffset || end + b.size - start > maxBytes) break
+      end += b.size
+    }
+    return { position: start, length: end - start, firstOffset: first.baseOffset, full: true }
+  }
+
+  /**
+   * The first batch at or after `startingOffset` whose max timestamp is >= `timestamp`, via the
+   * time index; null if none.
+   */
+  async findBatchByTimestamp(
+    timestamp: bigint,
+    startingOffset: bigint,
+    limit = this.size,
+  ): Promise<BatchInfo | null> {
+    await this.ensureIndexes()
+    const t = this.timeIndex.lookup(timestamp)
+    const from = t.offset > startingOffset ? t.offset : startingOffset
+    const reader = new HeaderReader(await this.handle(), limit)
+    let pos = this.offsetIndex.lookup(from).position
+    for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
+      if (b.maxTimestamp >= timestamp && b.lastOffset >= startingOffset) return b
+      pos += b.size
+    }
+    return null
+  }
+
+  /** Reads whole batches [position, position + length) into one buffer. */
+  async readBytes(position: number, length: number): Promise<Buffer> {
+    return readAt(await this.handle(), position, length)
+  }
+
+  /**
+   * After a clean shutdown: the offset after the last batch, found by scanning from the last
+   * offset index entry. null when the tail does not parse (the caller then recovers).
+   */
+  async readNextOffset(): Promise<bigint | null> {
+    if (!this.offsetIndex.loaded || !this.timeIndex.loaded) {
+      const ok1 = await this.offsetIndex.load(this.fs, this.size)
+      const ok2 = await this.timeIndex.load(this.fs, this.size)
+      if (!ok1 || !ok2) return null
+      this.adoptTimeIndexMax()
+    }
+    if (this.size === 0) return this.baseOffset
+    const start = this.offsetIndex.lastEntry?.position ?? 0
+    const reader = new HeaderReader(await this.handle(), this.size, 1 << 16)
+    let last: BatchInfo | null = null
+    let pos = start
+    while (pos < this.size) {
+      const b = await reader.at(pos)
+      if (
+        b === null ||
+        b.baseOffset < this.baseOffset ||
+        (last !== null && b.baseOffset <= last.lastOffset)
+      ) {
+        return null
+      }
+      if (b.maxTimestamp > this.maxTs) {
+        this.maxTs = b.maxTimestamp
+        this.maxTsOffset = b.lastOffset
+      }
+      last = b
+      pos += b.size
+    }
+    this.bytesSinceLastIndexEntry = this.size - start
+    return last === null ? this.baseOffset : last.lastOffset + 1n
+  }
+
+  /**
+   * Verifies every batch (size, CRC, offsets increasing and within the segment's 32-bit range),
+   * rebuilds both indexes, and cuts the file at the first bad batch. Returns the bytes removed
+   * and the offset after the last good batch. `onBatch` sees every good batch (for the epoch
+   * cache).
+   */
+  async recover(
+    indexIntervalBytes: number,
+    onBatch?: (b: BatchInfo) => void,
+  ): Promise<{ truncatedBytes: number; nextOffset: bigint }> {
+    const f = await this.handle()
+    const fileSize = await f.size()
+    this.offsetIndex.reset()
+    this.timeIndex.reset()
+    this.maxTs = -1n
+    this.maxTsOffset = -1n
+    this.maxTsKnown = true
+    this.bytesSinceLastIndexEntry = 0
+    this.firstBatchTs = -1n
+    let chunk = Buffer.allocUnsafe(Math.min(RECOVERY_CHUNK, Math.max(fileSize, BATCH_HEADER_SIZE)))
+    let chunkStart = 0
+    let chunkLen = 0
+    const load = async (pos: number, want: number): Promise<void> => {
+      const len = Math.min(Math.max(want, RECOVERY_CHUNK), fileSize - pos)
+      if (chunk.length < len) chunk = Buffer.allocUnsafe(len)
+      let got = 0
+      while (got < len) {
+        const n = await f.read(chunk, got, len - got, pos + got)
+        if (n === 0) break
+        got += n
+      }
+      chunkStart = pos
+      chunkLen = got
+    }
+    let pos = 0
+    let prevLast = this.baseOffset - 1n
+    while (fileSize - pos >= BATCH_HEADER_SIZE) {
+      if (pos + BATCH_HEADER_SIZE > chunkStart + chunkLen) await load(pos, BATCH_HEADER_SIZE)
+      const size = chunk.readInt32BE(pos - chunkStart + BatchOffsets.batchLength) + LOG_OVERHEAD
+      if (size < BATCH_HEADER_SIZE || size > fileSize - pos) break
+      if (pos + size > chunkStart + chunkLen) await load(pos, size)
+      if (pos + size > chunkStart + chunkLen) break
+      const off = pos - chunkStart
+      if (checkBatch(chunk, off, off + size) !== BatchProblem.ok) break
+      const info = batchInfoAt(chunk, off, pos)
+      if (info.baseOffset <= prevLast || info.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) break
+      if (pos === 0) this.firstBatchTs = info.maxTimestamp
+      this.indexBatch(info, pos, indexIntervalBytes)
+      onBatch?.(info)
+      prevLast = info.lastOffset
+      pos += size
+    }
+    const truncatedBytes = fileSize - pos
+    if (truncatedBytes > 0) {
+      await f.truncate(pos)
+      this.dirty = true
+    }
+    this.size = pos
+    return { truncatedBytes, nextOffset: prevLast + 1n }
+  }
+
+  /**
+   * Removes every batch whose last offset is >= `offset` (a batch holding `offset` goes whole).
+   * Returns the bytes removed.
+   */
+  async truncateTo(offset: bigint): Promise<number> {
+    const b = await this.translateOffset(offset)
+    if (b === null) return 0
+    const newSize = b.position
+    const removed = this.size - newSize
+    this.offsetIndex.truncateToPosition(newSize)
+    this.timeIndex.truncateToOffset(offset)
+    // Durable at once, log and indexes: an index must never hold entries past its log's end
+    // (they would point into the middle of batches appended later).
+    const f = await this.handle()
+    await f.truncate(newSize)
+    this.size = newSize
+    await f.sync()
+    await this.offsetIndex.persist(this.fs, true)
+    await this.timeIndex.persist(this.fs, true)
+    this.bytesSinceLastIndexEntry = 0
+    // Largest timestamp left: the last time index entry covers everything up to the last offset
+    // index entry; scan the few batches after it.
+    this.maxTs = -1n
+    this.maxTsOffset = -1n
+    this.adoptTimeIndexMax()
+    const reader = new HeaderReader(await this.handle(), newSize)
+    let pos = this.offsetIndex.lastEntry?.position ?? 0
+    for (let h = await reader.at(pos); h !== null; h = await reader.at(pos)) {
+      if (h.maxTimestamp > this.maxTs) {
+        this.maxTs = h.maxTimestamp
+        this.maxTsOffset = h.lastOffset
+      }
+      pos += h.size
+    }
+    if (newSize === 0) this.firstBatchTs = -1n
+    return removed
+  }
+
+  /** Called when the segment stops being the active one: records its largest timestamp. */
+  onBecomeInactive(): void {
+    if (this.maxTs >= 0n && this.timeIndex.loaded)
+      this.timeIndex.maybeAppend(this.maxTs, this.maxTsOffset, true)
+  }
+
+  /**
+   * fsyncs the log, and with `indexes` both indexes (writing pending entries first). The active
+   * segment's indexes need no fsync: recovery always rebuilds the segment holding the recovery
+   * point. An inactive segment's must be durable before the recovery point passes it.
+   */
+  async flush(indexes: boolean): Promise<void> {
+    const wasDirty = this.dirty
+    this.dirty = false
+    try {
+      if (wasDirty) await (await this.handle()).sync()
+      if (indexes) {
+        await this.offsetIndex.persist(this.fs, true)
+        await this.timeIndex.persist(this.fs, true)
+      }
+    } catch (err) {
+      this.dirty = true
+      throw err
+    }
+  }
+
+  /** Renames the three files to carry `suffix` ('' to make them live again). */
+  async changeSuffix(suffix: string): Promise<void> {
+    const moves: [string, string, (p: string) => void][] = []
+    const from = { log: this.logPath, index: this.offsetIndex.path, time: this.timeIndex.path }
+    this.suffix = suffix
+    moves.push([from.log, this.logPath, () => {}])
+    moves.push([
+      from.index,
+      join(this.dir, indexFileName(this.baseOffset) + suffix),
+      (p) => (this.offsetIndex.path = p),
+    ])
+    moves.push([
+      from.time,
+      join(this.dir, timeIndexFileName(this.baseOffset) + suffix),
+      (p) => (this.timeIndex.path = p),
+    ])
+    for (const [a, b, set] of moves) {
+      try {
+        await this.fs.rename(a, b)
+      } catch (err) {
+        if (!isNotFound(err)) throw err
+      }
+      set(b)
+    }
+  }
+
+  /** Closes the file handle, writing index entries not yet on disk (no fsync). */
+  async close(): Promise<void> {
+    if (this.offsetIndex.loaded) await this.offsetIndex.persist(this.fs, false)
+    if (this.timeIndex.loaded) await this.timeIndex.persist(this.fs, false)
+    await this.closeHandle()
+  }
+
+  async closeHandle(): Promise<void> {
+    const f = this.file ?? (this.opening !== null ? await this.opening.catch(() => null) : null)
+    this.file = null
+    await f?.close()
+  }
+
+  /** Closes and removes the three files. */
+  async deleteFiles(): Promise<void> {
+    await this.closeHandle()
+    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      try {
+        await this.fs.unlink(p)
+      } catch (err) {
+        if (!isNotFound(err)) throw err
+      }
+    }
+  }
+
+  /** Approximate heap bytes held by this segment's in-memory state. */
+  get memoryBytes(): number {
+    return 400 + this.offsetIndex.memoryBytes + this.timeIndex.memoryBytes
+  }
+}
