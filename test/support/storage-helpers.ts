@@ -1,8 +1,6 @@
 // Helpers for storage tests: batches built with the records builder, logs on a memory Fs.
 
-import type { Clock } from '../../src/common/clock.ts'
 import { ManualClock } from '../../src/common/clock.ts'
-import type { Fs } from '../../src/common/fs.ts'
 import { MemoryFs } from '../../src/common/memory-fs.ts'
 import { buildBatch, type RecordInput } from '../../src/records/builder.ts'
 import { batchRecords } from '../../src/records/record-iterator.ts'
@@ -50,8 +48,8 @@ export function recordsOf(buf: Buffer) {
 }
 
 export interface TestLogOptions {
-  fs?: Fs
-  clock?: Clock
+  fs?: MemoryFs
+  clock?: ManualClock
   dir?: string
   config?: Partial<LogConfig>
   state?: Partial<LoadState>

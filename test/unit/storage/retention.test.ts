@@ -1,0 +1,157 @@
+// Retention by time, by size and by log start offset, with the fake clock; asynchronous deletion
+// through `.deleted` files; truncation.
+
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { MemoryFs } from '../../../src/common/memory-fs.ts'
+import { deleteOldSegments } from '../../../src/storage/retention.ts'
+import { isStorageError, StorageErrorCode } from '../../../src/storage/storage-error.ts'
+import { makeBatch, openTestLog, readAll } from '../../support/storage-helpers.ts'
+
+describe('retention', () => {
+  it('deletes segments whose newest record is older than retention.ms', async () => {
+    const { log, clock } = await openTestLog({ config: { segmentBytes: 400, retentionMs: 60_000 } })
+    for (let i = 0; i < 12; i++) {
+      await log.append(makeBatch(2, { ts: clock.now() }))
+      clock.advance(10_000)
+    }
+    log.updateHighWatermark(log.logEndOffset)
+    const before = log.segmentList.map((s) => s.baseOffset)
+    const deleted = await deleteOldSegments(log, clock.now())
+    assert.ok(deleted > 0)
+    const now = clock.now()
+    for (const s of log.segmentList.slice(0, -1)) assert.ok(now - (await s.largestTimestamp()) <= 60_000)
+    assert.equal(log.logStartOffset, log.segmentList[0].baseOffset)
+    assert.deepEqual(
+      before.slice(deleted),
+      log.segmentList.map((s) => s.baseOffset),
+    )
+    const recs = await readAll(log)
+    assert.equal(recs[0].offset, log.logStartOffset)
+  })
+
+  it('never deletes data at or above the high watermark', async () => {
+    const { log, clock } = await openTestLog({ config: { segmentBytes: 400, retentionMs: 1 } })
+    for (let i = 0; i < 12; i++) await log.append(makeBatch(2, { ts: clock.now() }))
+    clock.advance(1000)
+    log.updateHighWatermark(log.segmentList[2].baseOffset)
+    assert.equal(await deleteOldSegments(log, clock.now()), 2)
+    assert.equal(log.logStartOffset, log.segmentList[0].baseOffset)
+  })
+
+  it('rolls and deletes the active segment too when everything is past retention', async () => {
+    const { log, clock } = await openTestLog({ config: { retentionMs: 1000 } })
+    await log.append(makeBatch(5, { ts: clock.now() }))
+    log.updateHighWatermark(5n)
+    clock.advance(2000)
+    assert.equal(await deleteOldSegments(log, clock.now()), 1)
+    assert.equal(log.numberOfSegments, 1)
+    assert.deepEqual([log.logStartOffset, log.logEndOffset, log.segmentList[0].baseOffset], [5n, 5n, 5n])
+    await log.append(makeBatch(1))
+    assert.equal(log.logEndOffset, 6n)
+  })
+
+  it('keeps the log under retention.bytes, whole segments only', async () => {
+    const { log, clock } = await openTestLog({ config: { segmentBytes: 500, retentionBytes: 1200 } })
+    for (let i = 0; i < 30; i++) await log.append(makeBatch(2))
+    log.updateHighWatermark(log.logEndOffset)
+    await deleteOldSegments(log, clock.now())
+    assert.ok(log.size <= 1200 + 500, `size ${log.size}`)
+    assert.ok(log.size - log.segmentList[0].size < 1200, 'no more than needed')
+  })
+
+  it('moves the log start with DeleteRecords and drops segments below it', async () => {
+    const { log, clock } = await openTestLog({ config: { segmentBytes: 400, retentionMs: -1 } })
+    for (let i = 0; i < 12; i++) await log.append(makeBatch(2), { leaderEpoch: i < 6 ? 1 : 2 })
+    await assert.rejects(log.maybeIncrementLogStartOffset(10n), (e) =>
+      isStorageError(e, StorageErrorCode.OffsetOutOfRange),
+    )
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal(await log.maybeIncrementLogStartOffset(15n), true)
+    assert.equal(log.logStartOffset, 15n)
+    await assert.rejects(log.read(14n, 100), (e) => isStorageError(e, StorageErrorCode.OffsetOutOfRange))
+    assert.equal((await readAll(log))[0].offset, 15n)
+    assert.deepEqual(log.epochCache.all(), [{ epoch: 2, startOffset: 15n }])
+    const n = await deleteOldSegments(log, clock.now())
+    assert.ok(n > 0)
+    assert.ok(log.segmentList[0].baseOffset <= 15n)
+    assert.ok(log.segmentList.length < 2 || log.segmentList[1].baseOffset > 15n)
+  })
+
+  it('renames deleted segments to .deleted and removes them after file.delete.delay.ms', async () => {
+    const fs = new MemoryFs()
+    const { log, clock, dir } = await openTestLog({
+      fs,
+      config: { segmentBytes: 400, retentionMs: 1000, fileDeleteDelayMs: 30_000 },
+    })
+    for (let i = 0; i < 8; i++) await log.append(makeBatch(2, { ts: clock.now() }))
+    await log.rollNow()
+    log.updateHighWatermark(log.logEndOffset)
+    const held = await log.read(0n, 1 << 20)
+    clock.advance(5000)
+    await deleteOldSegments(log, clock.now())
+    const names = await fs.readdir(dir)
+    assert.ok(names.some((n) => n.endsWith('.log.deleted')))
+    assert.ok(names.some((n) => n.endsWith('.index.deleted')))
+    // A reader holding ranges of a deleted segment can still read them.
+    const buf = Buffer.alloc(held.ranges[0].length)
+    assert.equal(await held.ranges[0].file.read(buf, 0, buf.length, held.ranges[0].position), buf.length)
+    await clock.advanceAsync(30_000)
+    assert.ok(!(await fs.readdir(dir)).some((n) => n.endsWith('.deleted')))
+  })
+})
+
+describe('truncation', () => {
+  it('truncateTo removes everything from the offset and is durable at once', async () => {
+    const fs = new MemoryFs()
+    await fs.mkdir('/data')
+    await fs.syncDir('/')
+    await fs.syncDir('/data')
+    const { log, dir } = await openTestLog({ fs, config: { segmentBytes: 400 } })
+    await fs.syncDir('/data')
+    for (let i = 0; i < 20; i++) await log.append(makeBatch(2), { leaderEpoch: i < 10 ? 1 : 3 })
+    await log.flush()
+    log.updateHighWatermark(40n)
+    assert.equal(await log.truncateTo(14n), true)
+    assert.deepEqual([log.logEndOffset, log.highWatermark, log.recoveryPoint], [14n, 14n, 14n])
+    assert.deepEqual(log.epochCache.all(), [{ epoch: 1, startOffset: 0n }])
+    assert.equal((await readAll(log)).length, 14)
+    assert.equal(await log.truncateTo(30n), false)
+    const r = await log.append(makeBatch(1))
+    assert.equal(r.firstOffset, 14n)
+    fs.crash()
+    const { log: again } = await openTestLog({ fs, dir, state: { recoveryPoint: 14n } })
+    const recs = await readAll(again)
+    assert.ok(recs.length === 14 || recs.length === 15)
+    assert.deepEqual(
+      recs.slice(0, 14).map((x) => x.offset),
+      Array.from({ length: 14 }, (_, i) => BigInt(i)),
+    )
+  })
+
+  it('truncateTo inside a batch removes the whole batch', async () => {
+    const { log } = await openTestLog()
+    await log.append(makeBatch(4))
+    await log.append(makeBatch(4))
+    await log.truncateTo(6n)
+    assert.equal(log.logEndOffset, 6n)
+    assert.deepEqual(
+      (await readAll(log)).map((x) => x.offset),
+      [0n, 1n, 2n, 3n],
+    )
+  })
+
+  it('truncateFullyAndStartAt empties the log at a new offset', async () => {
+    const { log } = await openTestLog({ config: { segmentBytes: 400 } })
+    for (let i = 0; i < 10; i++) await log.append(makeBatch(2), { leaderEpoch: 1 })
+    await log.truncateFullyAndStartAt(1000n)
+    assert.deepEqual(
+      [log.logStartOffset, log.logEndOffset, log.highWatermark, log.numberOfSegments],
+      [1000n, 1000n, 1000n, 1],
+    )
+    assert.equal(log.epochCache.all().length, 0)
+    const r = await log.append(makeBatch(2), { leaderEpoch: 4 })
+    assert.equal(r.firstOffset, 1000n)
+    assert.equal((await readAll(log)).length, 2)
+  })
+})
