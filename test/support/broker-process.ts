@@ -62,7 +62,7 @@ export async function startBrokerProcess(opts: StartOptions = {}): Promise<Broke
     )
     const onData = (d: Buffer) => {
       out += d.toString()
-      const m = /started .*listeners=PLAINTEXT:\/\/([^:\s,]+):(\d+)/.exec(out)
+      const m = /started.*listeners=PLAINTEXT:\/\/([^:\s,]+):(\d+)/.exec(out)
       if (m) {
         clearTimeout(timer)
         resolveBound({ host: m[1], port: Number(m[2]) })

@@ -1,0 +1,210 @@
+// The composition root: the only module that imports every layer. It parses the config, opens the
+// metadata store, starts storage and the data path, builds the handler registry, binds the
+// listeners, registers this broker in the metadata, and tears everything down in reverse order.
+//
+// Start order: config → metadata store (meta.properties, topics) → LogManager (recovers logs) →
+// ReplicaManager (partitions for the image) → registry/dispatcher → listeners → register broker.
+// Stop order (SIGTERM): stop accepting and finish in-flight requests → replica manager (producer
+// snapshots) → LogManager.shutdown (flush, checkpoints, clean-shutdown marker) → metadata store.
+
+import { hostname } from 'node:os'
+import type { Clock } from '../common/clock.ts'
+import { systemClock } from '../common/clock.ts'
+import type { Fs } from '../common/fs.ts'
+import { createLogger, type Logger, LogLevel } from '../common/logger.ts'
+import { nodeFs } from '../common/node-fs.ts'
+import { type BrokerConfig, parseBrokerConfig } from '../config/broker-config.ts'
+import { type ConfigInput, formatProblem, inputsFromObject } from '../config/config-input.ts'
+import { endpointString } from '../config/listeners.ts'
+import { toLogManagerConfig } from '../config/log-config-mapping.ts'
+import { openEmbeddedMetadataStore } from '../metadata/embedded/embedded-store.ts'
+import type { BrokerEndpoint } from '../metadata/image.ts'
+import type { MetadataStore } from '../metadata/store.ts'
+import { SocketServer } from '../network/listener.ts'
+import { Dispatcher } from '../server/dispatcher.ts'
+import { Registry } from '../server/registry.ts'
+import { LogManager } from '../storage/log-manager.ts'
+import { HANDLERS } from './handlers.ts'
+import { type BrokerServices, buildServices } from './services.ts'
+import { SAMSA_VERSION } from './version.ts'
+
+export interface StartBrokerOptions {
+  /** Config as key → value (like server.properties lines). */
+  config?: Readonly<Record<string, string | number | boolean | readonly string[] | null | undefined>>
+  /** Config pairs already parsed from a file (the CLI); `config` and `overrides` win over them. */
+  inputs?: readonly ConfigInput[]
+  /** `--override key=value` pairs. */
+  overrides?: readonly ConfigInput[]
+  /** Shorthand: listen on PLAINTEXT://host:port (0 = any free port). */
+  port?: number
+  host?: string
+  /** Shorthand for log.dirs. */
+  logDirs?: readonly string[]
+  logger?: Logger
+  clock?: Clock
+  fs?: Fs
+}
+
+export interface RunningBroker {
+  readonly version: string
+  readonly nodeId: number
+  readonly clusterId: string
+  /** First listener's bound address. */
+  readonly host: string
+  readonly port: number
+  /** `host:port` for clients' bootstrap servers. */
+  readonly bootstrap: string
+  readonly listeners: readonly { name: string; host: string; port: number }[]
+  readonly logDirs: readonly string[]
+  readonly config: BrokerConfig
+  /** Graceful stop: stop accepting, finish in-flight requests, flush, write the clean-shutdown marker. */
+  stop(): Promise<void>
+}
+
+/** Thrown when the configuration is invalid: one line per problem in `problems`. */
+export class BrokerConfigError extends Error {
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'))
+    this.name = 'BrokerConfigError'
+    this.problems = problems
+  }
+}
+
+export function logLevelFromEnv(): LogLevel {
+  const name = (process.env.SAMSA_LOG_LEVEL ?? 'info').toLowerCase() as keyof typeof LogLevel
+  return LogLevel[name] ?? LogLevel.info
+}
+
+export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
+  const log = opts.logger ?? createLogger('samsa', logLevelFromEnv())
+  const clock = opts.clock ?? systemClock
+  const fs = opts.fs ?? nodeFs
+
+  const shorthand: Record<string, string> = {}
+  if (opts.port !== undefined || opts.host !== undefined) {
+    shorthand.listeners = `PLAINTEXT://${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`
+  }
+  if (opts.logDirs !== undefined) shorthand['log.dirs'] = opts.logDirs.join(',')
+  const parsed = parseBrokerConfig(
+    [...(opts.inputs ?? []), ...inputsFromObject(opts.config ?? {}, 'startBroker()')],
+    [...(opts.overrides ?? []), ...inputsFromObject(shorthand, 'startBroker()')],
+  )
+  for (const w of parsed.warnings) log.warn(formatProblem(w))
+  if (!parsed.ok) throw new BrokerConfigError(parsed.errors.map(formatProblem))
+  const config = parsed.config
+
+  const store = await openEmbeddedMetadataStore({
+    logDirs: config.logDirs,
+    nodeId: config.nodeId,
+    clusterId: config.clusterId,
+    defaultNumPartitions: config.numPartitions,
+    defaultReplicationFactor: config.defaultReplicationFactor,
+    staticBrokerConfig: config.static,
+    fs,
+    now: () => clock.now(),
+    logger: log.child('metadata'),
+  })
+  const image = store.image()
+  const nodeId = store.nodeId
+
+  let logs: LogManager | null = null
+  let services: BrokerServices | null = null
+  let network: SocketServer | null = null
+  try {
+    logs = await LogManager.start({
+      fs,
+      clock,
+      config: toLogManagerConfig(config),
+      logger: log.child('storage'),
+    })
+    services = await buildServices({ config, store, logs, clock, log, nodeId })
+    const registry = new Registry<BrokerServices>(HANDLERS)
+    services.setApiRanges(() => registry.ranges())
+    const dispatcher = new Dispatcher(registry, services, log.child('request'))
+    network = new SocketServer(
+      dispatcher.dispatch,
+      {
+        maxFrameSize: config.socketRequestMaxBytes,
+        maxInFlight: 64,
+        idleMs: config.connectionsMaxIdleMs,
+        maxConnections: config.maxConnections,
+      },
+      log.child('network'),
+    )
+    const bound = await network.listen(
+      config.listeners.map((l) => ({ name: l.listenerName, host: l.host ?? '', port: l.port })),
+    )
+    await store.registerBroker(registration(config, nodeId, bound))
+  } catch (err) {
+    await network?.close(0).catch(() => {})
+    await services?.close().catch(() => {})
+    await logs?.shutdown().catch(() => {})
+    await store.close().catch(() => {})
+    throw err
+  }
+
+  const first = network.bound[0]
+  const listenerText = network.bound.map((b) => `${b.name}://${b.host || '0.0.0.0'}:${b.port}`).join(',')
+  log.info(
+    `Samsa ${SAMSA_VERSION} started: node.id=${nodeId} cluster.id=${image.clusterId} listeners=${listenerText} log.dirs=${config.logDirs.join(',')}`,
+  )
+
+  let stopping: Promise<void> | null = null
+  const running: RunningBroker = {
+    version: SAMSA_VERSION,
+    nodeId,
+    clusterId: image.clusterId,
+    host: first.host,
+    port: first.port,
+    bootstrap: `${first.host}:${first.port}`,
+    listeners: network.bound,
+    logDirs: config.logDirs,
+    config,
+    stop() {
+      stopping ??= shutdown(log, network!, services!, logs!, store)
+      return stopping
+    },
+  }
+  return running
+}
+
+async function shutdown(
+  log: Logger,
+  network: SocketServer,
+  services: BrokerServices,
+  logs: LogManager,
+  store: MetadataStore & { close(): Promise<void> },
+): Promise<void> {
+  log.info('shutting down')
+  await network.close(3000)
+  await services.close()
+  await logs.shutdown()
+  await store.close()
+  log.info('shut down completed')
+}
+
+/** What Metadata tells clients: advertised listeners, with port 0 replaced by the bound port. */
+function registration(
+  config: BrokerConfig,
+  nodeId: number,
+  bound: readonly { name: string; host: string; port: number }[],
+) {
+  const endpoints: BrokerEndpoint[] = config.advertisedListeners.map((a) => {
+    const b = bound.find((x) => x.name === a.listenerName)
+    // Kafka advertises the canonical host name when the listener names no host.
+    const host = a.host === null || a.host === '' || a.host === '0.0.0.0' ? hostname() : a.host
+    return {
+      listenerName: a.listenerName,
+      securityProtocol: a.securityProtocol,
+      host,
+      port: a.port === 0 && b !== undefined ? b.port : a.port,
+    }
+  })
+  const e0 = endpoints[0]
+  if (e0 === undefined)
+    throw new BrokerConfigError([
+      `No advertised listener in ${config.listeners.map(endpointString).join(',')}`,
+    ])
+  return { id: nodeId, host: e0.host, port: e0.port, rack: config.rack, endpoints }
+}

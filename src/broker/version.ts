@@ -1,0 +1,6 @@
+// The broker's version, read once from package.json.
+import { readFileSync } from 'node:fs'
+
+export const SAMSA_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
