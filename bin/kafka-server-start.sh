@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Starts a Samsa broker: kafka-server-start.sh [-daemon] server.properties [--override property=value]*
+# In the foreground by default; with -daemon in the background, output in logs/samsaServer.out.
+set -euo pipefail
+base_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+if [ $# -lt 1 ]; then
+  echo "USAGE: $0 [-daemon] server.properties [--override property=value]*"
+  exit 1
+fi
+
+# The project's pinned Node when present, else node on PATH.
+node="$base_dir/node_modules/.bin/node"
+[ -x "$node" ] || node=$(command -v node || true)
+if [ -z "$node" ]; then
+  echo "Samsa needs Node.js >= 22.12: run 'npm ci' in $base_dir, or install Node.js." >&2
+  exit 1
+fi
+
+daemon=0
+args=()
+for a in "$@"; do
+  if [ "$a" = "-daemon" ] || [ "$a" = "--daemon" ]; then daemon=1; else args+=("$a"); fi
+done
+
+if [ "$daemon" = 1 ]; then
+  log_dir=${LOG_DIR:-"$base_dir/logs"}
+  mkdir -p "$log_dir"
+  nohup "$node" "$base_dir/src/broker/main.ts" "${args[@]}" >"$log_dir/samsaServer.out" 2>&1 </dev/null &
+  exit 0
+fi
+exec "$node" "$base_dir/src/broker/main.ts" "${args[@]}"
