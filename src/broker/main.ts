@@ -31,6 +31,18 @@ async function main(argv: string[]): Promise<number> {
     )
     return 1
   }
+  // Signals are caught from here on, so one that arrives during startup still shuts down cleanly.
+  let signalled!: () => void
+  const stopRequested = new Promise<void>((resolve) => {
+    signalled = resolve
+  })
+  const onSignal = () => {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    signalled()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
   let broker: Awaited<ReturnType<typeof startBroker>>
   try {
     broker = await startBroker({ inputs, overrides: args.overrides })
@@ -42,18 +54,13 @@ async function main(argv: string[]): Promise<number> {
     }
     return 1
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGTERM', onSignal)
-      process.off('SIGINT', onSignal)
-      broker.stop().then(resolve, (err) => {
-        process.stderr.write(`error during shutdown: ${(err as Error).message}\n`)
-        resolve()
-      })
-    }
-    process.on('SIGTERM', onSignal)
-    process.on('SIGINT', onSignal)
-  })
+  await stopRequested
+  try {
+    await broker.stop()
+  } catch (err) {
+    process.stderr.write(`error during shutdown: ${(err as Error).message}\n`)
+    return 1
+  }
   return 0
 }
 
