@@ -1,73 +1,7 @@
-// The broker process: `node src/broker/main.ts [-daemon] config/server.properties [--override k=v]...`
-// (what bin/kafka-server-start.sh runs). Runs in the foreground until SIGTERM/SIGINT, then shuts
-// down gracefully. Invalid arguments or config: one line per problem on stderr, exit code 1.
+// Process entry of the broker (what bin/kafka-server-start.sh runs). It only turns on Node's
+// on-disk compile cache before loading the rest: the codec is ~2 MB of generated TypeScript, and
+// with the cache a restart skips type stripping and compilation (broker start ~3x faster).
+import { enableCompileCache } from 'node:module'
 
-import { readFileSync } from 'node:fs'
-import {
-  type ConfigInput,
-  formatProblem,
-  inputsFromProperties,
-  parseServerArgs,
-} from '../config/config-input.ts'
-import { BrokerConfigError, startBroker } from './broker.ts'
-
-const USAGE = 'USAGE: kafka-server-start.sh [-daemon] server.properties [--override property=value]*'
-
-async function main(argv: string[]): Promise<number> {
-  const args = parseServerArgs(argv)
-  if (args.errors.length > 0 || args.positionals.length !== 1) {
-    for (const e of args.errors) process.stderr.write(`${formatProblem(e)}\n`)
-    process.stderr.write(`${USAGE}\n`)
-    return 1
-  }
-  const file = args.positionals[0]
-  let inputs: ConfigInput[]
-  try {
-    inputs = inputsFromProperties(readFileSync(file, 'utf8'), file)
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    process.stderr.write(
-      e.code === 'ENOENT' ? `Config file ${file} does not exist.\n` : `Cannot read ${file}: ${e.message}\n`,
-    )
-    return 1
-  }
-  // Signals are caught from here on, so one that arrives during startup still shuts down cleanly.
-  let signalled!: () => void
-  const stopRequested = new Promise<void>((resolve) => {
-    signalled = resolve
-  })
-  const onSignal = () => {
-    process.off('SIGTERM', onSignal)
-    process.off('SIGINT', onSignal)
-    signalled()
-  }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
-  let broker: Awaited<ReturnType<typeof startBroker>>
-  try {
-    broker = await startBroker({ inputs, overrides: args.overrides })
-  } catch (err) {
-    if (err instanceof BrokerConfigError) {
-      for (const p of err.problems) process.stderr.write(`${p}\n`)
-    } else {
-      process.stderr.write(`Samsa failed to start: ${(err as Error).message}\n`)
-    }
-    return 1
-  }
-  await stopRequested
-  try {
-    await broker.stop()
-  } catch (err) {
-    process.stderr.write(`error during shutdown: ${(err as Error).message}\n`)
-    return 1
-  }
-  return 0
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`Samsa crashed: ${(err as Error).stack ?? String(err)}\n`)
-    process.exit(1)
-  },
-)
+enableCompileCache?.()
+await import('./server-main.ts')
