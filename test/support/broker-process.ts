@@ -47,7 +47,12 @@ export async function startBrokerProcess(opts: StartOptions = {}): Promise<Broke
     ...opts.config,
   }
   const file = join(logDir, 'server.properties')
-  writeFileSync(file, `${Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n')}\n`)
+  writeFileSync(
+    file,
+    `${Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  )
   const child = spawn(NODE, [join(REPO, 'src/broker/main.ts'), file], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
