@@ -8,6 +8,10 @@
 // stopped at an arbitrary byte). Handles opened before a crash belong to the dead process: any use
 // fails with EBADF.
 //
+// `session()` gives one "process" its own view of the file system: after a crash every call
+// through an older session fails with EBADF too, so a dead process cannot write on (a test that
+// starts the next process on a fresh session sees only what survived).
+//
 // `failNext` makes the next matching operation fail with an errno-style error (EIO by default),
 // optionally after writing a prefix of the bytes (a torn write, as with ENOSPC).
 
@@ -170,6 +174,31 @@ export class MemoryFs implements Fs {
       }
     }
     visit(this.root)
+  }
+
+  /**
+   * An Fs for one process lifetime: it stops working (EBADF) at the next crash(). The MemoryFs
+   * itself always works on the current state.
+   */
+  session(): Fs {
+    const gen = this.gen
+    const live =
+      <A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        this.checkGen(gen, op, String(args[0]))
+        return fn.apply(this, args)
+      }
+    return {
+      open: live('open', this.open),
+      readFile: live('open', this.readFile),
+      readdir: live('scandir', this.readdir),
+      mkdir: live('mkdir', this.mkdir),
+      stat: live('stat', this.stat),
+      rename: live('rename', this.rename),
+      unlink: live('unlink', this.unlink),
+      removeTree: live('rm', this.removeTree),
+      syncDir: live('fsync', this.syncDir),
+    }
   }
 
   /** Current content of a file (test helper); null when missing. */

@@ -466,41 +466,46 @@ export class LogSegment {
   }
 
   /**
-   * Removes every batch whose last offset is >= `offset` (a batch holding `offset` goes whole).
-   * Returns the bytes removed.
+   * Removes every batch whose last offset is >= `offset` (a batch holding `offset` goes whole),
+   * durably. Returns the bytes removed and the offset after the last batch left (the base offset
+   * when none is left), which is what a reload would find.
    */
-  async truncateTo(offset: bigint): Promise<number> {
+  async truncateTo(offset: bigint): Promise<{ removed: number; nextOffset: bigint }> {
     const b = await this.translateOffset(offset)
-    if (b === null) return 0
-    const newSize = b.position
-    const removed = this.size - newSize
-    this.offsetIndex.truncateToPosition(newSize)
-    this.timeIndex.truncateToOffset(offset)
-    // Durable at once, log and indexes: an index must never hold entries past its log's end
-    // (they would point into the middle of batches appended later).
-    const f = await this.handle()
-    await f.truncate(newSize)
-    this.size = newSize
-    await f.sync()
-    await this.offsetIndex.persist(this.fs, true)
-    await this.timeIndex.persist(this.fs, true)
-    this.bytesSinceLastIndexEntry = 0
-    // Largest timestamp left: the last time index entry covers everything up to the last offset
-    // index entry; scan the few batches after it.
-    this.maxTs = -1n
-    this.maxTsOffset = -1n
-    this.adoptTimeIndexMax()
-    const reader = new HeaderReader(await this.handle(), newSize)
+    let removed = 0
+    if (b !== null) {
+      const newSize = b.position
+      removed = this.size - newSize
+      this.offsetIndex.truncateToPosition(newSize)
+      this.timeIndex.truncateToOffset(offset)
+      // Durable at once, log and indexes: an index must never hold entries past its log's end
+      // (they would point into the middle of batches appended later).
+      const f = await this.handle()
+      await f.truncate(newSize)
+      this.size = newSize
+      await f.sync()
+      await this.offsetIndex.persist(this.fs, true)
+      await this.timeIndex.persist(this.fs, true)
+      this.bytesSinceLastIndexEntry = 0
+      if (newSize === 0) this.firstBatchTs = -1n
+      // Largest timestamp left: the last time index entry covers everything up to the last
+      // offset index entry; the scan below covers the batches after it.
+      this.maxTs = -1n
+      this.maxTsOffset = -1n
+      this.adoptTimeIndexMax()
+    }
+    const reader = new HeaderReader(await this.handle(), this.size)
     let pos = this.offsetIndex.lastEntry?.position ?? 0
+    let nextOffset = this.baseOffset
     for (let h = await reader.at(pos); h !== null; h = await reader.at(pos)) {
       if (h.maxTimestamp > this.maxTs) {
         this.maxTs = h.maxTimestamp
         this.maxTsOffset = h.lastOffset
       }
+      nextOffset = h.lastOffset + 1n
       pos += h.size
     }
-    if (newSize === 0) this.firstBatchTs = -1n
-    return removed
+    return { removed, nextOffset }
   }
 
   /** Called when the segment stops being the active one: records its largest timestamp. */

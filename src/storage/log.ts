@@ -129,7 +129,10 @@ export class Log {
   private lastFlushMs: number
   private flushing: Promise<void> | null = null
   private dirNeedsSync = false
-  /** Bumped by every truncation, so a flush that overlapped one does not move the recovery point. */
+  /**
+   * Bumped at the start and at the end of every truncation, so a flush that overlapped one in any
+   * way does not move the recovery point.
+   */
   private truncations = 0
   private offline: Error | null = null
   private closed = false
@@ -590,8 +593,10 @@ export class Log {
   // --- truncation ---
 
   /**
-   * Removes everything at and after `offset` (a batch holding it goes whole); the LEO becomes
-   * `offset`. Durable before it resolves. Returns false when there was nothing to remove.
+   * Removes everything at and after `offset`, durably. Batches are never split: a batch holding
+   * `offset` goes whole, and the LEO becomes the offset after the last batch left (so `offset`
+   * itself when it is a batch boundary, as replication's truncation points are). Returns false
+   * when `offset` is at or past the LEO.
    */
   truncateTo(offset: bigint): Promise<boolean> {
     return this.queue.run(async () => {
@@ -609,8 +614,13 @@ export class Log {
           this.segments.remove(gone)
           await this.retireSegments(gone, true)
         }
-        await this.segments.active.truncateTo(offset)
-        this.afterTruncation(offset)
+        const { nextOffset } = await this.segments.active.truncateTo(offset)
+        // The log now ends after its last whole batch (before `offset` when that fell inside a
+        // batch), which is also what a reload finds; never below the log start.
+        this.afterTruncation(clamp(nextOffset, this.startOffset, nextOffset))
+        // Bumped again now that the LEO moved: a flush that began mid-truncation, aiming at the
+        // old LEO, must not move the recovery point either.
+        this.truncations++
         await this.epochCache.persist()
       })
       await this.checkpointNow()
@@ -639,6 +649,7 @@ export class Log {
     this.startOffset = offset
     this.hw = offset
     this.rp = offset
+    this.truncations++
     this.unflushedMessages = 0
     this.epochCache.clear()
     await this.epochCache.persist()
