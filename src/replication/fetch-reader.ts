@@ -1,0 +1,215 @@
+// The read side of Fetch, as Kafka's ReplicaManager.fetchMessages + DelayedFetch:
+//
+// 1. Plan: for each partition in order, the file ranges of whole batches from its fetch offset,
+//    within min(partition max bytes, bytes left of max.bytes). Only the first partition that
+//    returns data may exceed the limits (one whole batch, KIP-74). No bytes are read yet.
+// 2. Answer now when max.wait.ms is 0, min.bytes is reached, or any partition has an error or a
+//    diverging epoch. Otherwise wait: a FetchWait is registered on every partition and woken by
+//    the writes that move their high watermarks (counting the bytes they add) or by the
+//    max.wait.ms timer, one timer per waiting fetch. Then plan again.
+// 3. Read the planned ranges: one positional read per range into one buffer per partition; those
+//    buffers are spliced into the response, not copied.
+
+import type { Clock, Timer } from '../common/clock.ts'
+import type { Uuid } from '../common/ids.ts'
+import { ErrorCode } from '../protocol/generated/error-codes.ts'
+import { readRanges } from '../storage/file-range.ts'
+import { type FetchWaiter, IsolationLevel, type Partition, type PartitionRead } from './partition.ts'
+
+export interface FetchParams {
+  /** -1 for consumers; a broker id for followers. */
+  replicaId: number
+  maxWaitMs: number
+  minBytes: number
+  maxBytes: number
+  isolationLevel: number
+}
+
+export interface FetchPartitionInput {
+  /** null when the request names topics by id (Fetch v13+). */
+  topic: string | null
+  topicId: Uuid
+  partition: number
+  fetchOffset: bigint
+  partitionMaxBytes: number
+  currentLeaderEpoch: number
+  lastFetchedEpoch: number
+}
+
+export interface FetchPartitionResult {
+  errorCode: number
+  highWatermark: bigint
+  lastStableOffset: bigint
+  logStartOffset: bigint
+  /** Whole batches; empty when none. */
+  records: Buffer
+  divergingEpoch: { epoch: number; endOffset: bigint } | null
+  /** [] for read_committed (no transactions, so never any aborted), null for read_uncommitted. */
+  abortedTransactions: never[] | null
+}
+
+/** How the reader finds partitions (the ReplicaManager). */
+export interface PartitionLookup {
+  partition(topic: string, index: number): Partition | null
+  partitionById(topicId: Uuid, index: number): Partition | null
+  hasTopicId(topicId: Uuid): boolean
+}
+
+const NO_RECORDS = Buffer.alloc(0)
+
+interface Planned {
+  part: Partition | null
+  read: PartitionRead
+}
+
+/** A fetch waiting for min.bytes; see the header. */
+class FetchWait implements FetchWaiter {
+  private remaining: number
+  private readonly parts: Partition[]
+  private readonly resolve: (timedOut: boolean) => void
+  private timer: Timer | null = null
+  private done = false
+
+  constructor(remaining: number, parts: Partition[], resolve: (timedOut: boolean) => void) {
+    this.remaining = remaining
+    this.parts = parts
+    this.resolve = resolve
+  }
+
+  start(clock: Clock, ms: number): void {
+    for (const p of this.parts) p.registerWaiter(this)
+    this.timer = clock.setTimeout(() => this.finish(true), ms)
+  }
+
+  onAppend(bytes: number): void {
+    this.remaining -= bytes
+    if (this.remaining <= 0) this.finish(false)
+  }
+
+  wake(): void {
+    this.finish(false)
+  }
+
+  private finish(timedOut: boolean): void {
+    if (this.done) return
+    this.done = true
+    for (const p of this.parts) p.unregisterWaiter(this)
+    this.timer?.cancel()
+    this.resolve(timedOut)
+  }
+}
+
+export async function fetchRecords(
+  lookup: PartitionLookup,
+  clock: Clock,
+  params: FetchParams,
+  inputs: readonly FetchPartitionInput[],
+): Promise<FetchPartitionResult[]> {
+  const deadline = clock.now() + params.maxWaitMs
+  let timedOut = false
+  let plan = await planFetch(lookup, params, inputs)
+  while (!timedOut && mustWait(params, plan)) {
+    const left = deadline - clock.now()
+    if (left <= 0) break
+    if (!advancedSince(plan)) {
+      let total = 0
+      const parts: Partition[] = []
+      for (const p of plan) {
+        total += p.read.sizeInBytes
+        if (p.part !== null) parts.push(p.part)
+      }
+      timedOut = await new Promise<boolean>((resolve) =>
+        new FetchWait(params.minBytes - total, parts, resolve).start(clock, left),
+      )
+    }
+    plan = await planFetch(lookup, params, inputs)
+  }
+  return materialize(plan, params)
+}
+
+async function planFetch(
+  lookup: PartitionLookup,
+  params: FetchParams,
+  inputs: readonly FetchPartitionInput[],
+): Promise<Planned[]> {
+  const out: Planned[] = []
+  let remaining = params.maxBytes
+  let minOne = true
+  const isFollower = params.replicaId >= 0
+  for (const inp of inputs) {
+    const part =
+      inp.topic !== null
+        ? lookup.partition(inp.topic, inp.partition)
+        : lookup.partitionById(inp.topicId, inp.partition)
+    if (part === null) {
+      const unknownId = inp.topic === null && !lookup.hasTopicId(inp.topicId)
+      out.push({
+        part,
+        read: errorRead(unknownId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+      })
+      continue
+    }
+    const read = await part.readForFetch({
+      fetchOffset: inp.fetchOffset,
+      maxBytes: Math.max(0, Math.min(inp.partitionMaxBytes, remaining)),
+      minOneBatch: minOne,
+      isolationLevel: params.isolationLevel,
+      isFollower,
+      currentLeaderEpoch: inp.currentLeaderEpoch,
+      lastFetchedEpoch: inp.lastFetchedEpoch,
+    })
+    if (read.sizeInBytes > 0) {
+      minOne = false
+      remaining = Math.max(0, remaining - read.sizeInBytes)
+    }
+    out.push({ part, read })
+  }
+  return out
+}
+
+function mustWait(params: FetchParams, plan: readonly Planned[]): boolean {
+  if (params.maxWaitMs <= 0 || plan.length === 0) return false
+  let total = 0
+  for (const p of plan) {
+    if (p.read.errorCode !== ErrorCode.NONE || p.read.divergingEpoch !== null) return false
+    total += p.read.sizeInBytes
+  }
+  return total < params.minBytes
+}
+
+/** Did a write complete while the plan was being made? Then it may have missed those bytes. */
+function advancedSince(plan: readonly Planned[]): boolean {
+  for (const p of plan) {
+    if (p.part !== null && p.part.highWatermark !== p.read.highWatermark) return true
+  }
+  return false
+}
+
+async function materialize(plan: readonly Planned[], params: FetchParams): Promise<FetchPartitionResult[]> {
+  const aborted = params.isolationLevel === IsolationLevel.readCommitted ? [] : null
+  return Promise.all(
+    plan.map(
+      async ({ read }): Promise<FetchPartitionResult> => ({
+        errorCode: read.errorCode,
+        highWatermark: read.highWatermark,
+        lastStableOffset: read.lastStableOffset,
+        logStartOffset: read.logStartOffset,
+        records: read.ranges.length === 0 ? NO_RECORDS : await readRanges(read.ranges),
+        divergingEpoch: read.divergingEpoch,
+        abortedTransactions: read.errorCode === ErrorCode.NONE ? aborted : null,
+      }),
+    ),
+  )
+}
+
+function errorRead(errorCode: number): PartitionRead {
+  return {
+    errorCode,
+    ranges: [],
+    sizeInBytes: 0,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    divergingEpoch: null,
+  }
+}

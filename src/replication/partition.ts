@@ -1,0 +1,519 @@
+// One partition hosted by this broker: its log, its leader state from the metadata image (leader,
+// leader epoch, ISR), its producer state, its append queue and the fetches waiting for its data.
+//
+// Appends: the single writer. Client appends are queued; whenever the previous write finished,
+// everything queued since is checked against the producer state in arrival order and written with
+// one Log.append call (one write, several batches), then each caller gets its own offsets. The
+// producer state changes only after the write succeeded.
+//
+// High watermark: with the ISR being this broker alone, the high watermark is the log end offset
+// once a write completed, so acks=-1 behaves as acks=1. (Replication will move it from follower
+// fetch positions; that is the seam in maybeIncrementHighWatermark.) The last stable offset equals
+// the high watermark while there are no transactions.
+//
+// Waiting fetches register a FetchWaiter here; a write that moves the high watermark hands them
+// the number of bytes it added. No timers or polling per partition.
+
+import type { Clock } from '../common/clock.ts'
+import type { Fs } from '../common/fs.ts'
+import type { Uuid } from '../common/ids.ts'
+import type { Logger } from '../common/logger.ts'
+import type { PartitionImage } from '../metadata/image.ts'
+import { ErrorCode } from '../protocol/generated/error-codes.ts'
+import { BatchOffsets } from '../records/batch-header.ts'
+import type { FileRange } from '../storage/file-range.ts'
+import type { Log } from '../storage/log.ts'
+import { ListOffsetsTimestamp } from '../storage/log.ts'
+import { kafkaErrorOf, leaderEpochError } from './errors.ts'
+import type { BatchMetadata } from './producer-state/producer-entry.ts'
+import { loadProducerState, takeSnapshot } from './producer-state/producer-state-loader.ts'
+import { ProducerStateManager, type ProducerStateOptions } from './producer-state/producer-state-manager.ts'
+
+export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const
+
+/** The answer to one partition of a produce. */
+export interface AppendOutcome {
+  errorCode: number
+  baseOffset: bigint
+  logAppendTimeMs: bigint
+  logStartOffset: bigint
+  errorMessage: string | null
+  recordErrors?: { batchIndex: number; message: string | null }[]
+}
+
+/**
+ * Receives the outcomes of the appends of one request: `slot` says which partition of it. One
+ * object per request rather than a callback per batch.
+ */
+export interface AppendSink {
+  complete(slot: number, outcome: AppendOutcome): void
+}
+
+/** A fetch waiting for data on one or more partitions. */
+export interface FetchWaiter {
+  /** A write added `bytes` readable bytes. */
+  onAppend(bytes: number): void
+  /** Something else changed (leadership, deletion, shutdown): look again. */
+  wake(): void
+}
+
+interface PendingAppend {
+  buf: Buffer
+  producerId: bigint
+  sink: AppendSink
+  slot: number
+  /** Set during the write: where the batch went in the producer state. */
+  meta: BatchMetadata | null
+  /** Set when the batch duplicates an earlier one. */
+  duplicate: BatchMetadata | null
+  outcome: AppendOutcome | null
+}
+
+export interface PartitionRead {
+  errorCode: number
+  ranges: FileRange[]
+  sizeInBytes: number
+  highWatermark: bigint
+  lastStableOffset: bigint
+  logStartOffset: bigint
+  /** Set when the fetcher's lastFetchedEpoch diverges from this log (KIP-320). */
+  divergingEpoch: { epoch: number; endOffset: bigint } | null
+}
+
+export interface PartitionParams {
+  topic: string
+  index: number
+  topicId: Uuid
+  log: Log
+  fs: Fs
+  clock: Clock
+  logger: Logger
+  localBrokerId: number
+  state: PartitionImage
+  producerState?: ProducerStateOptions
+}
+
+export function errorOutcome(errorCode: number, errorMessage: string | null = null): AppendOutcome {
+  return { errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage }
+}
+
+export class Partition {
+  readonly topic: string
+  readonly index: number
+  readonly topicId: Uuid
+  readonly log: Log
+  readonly producers: ProducerStateManager
+  private readonly fs: Fs
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly localBrokerId: number
+  private state: PartitionImage
+  private queue: PendingAppend[] = []
+  private draining: Promise<void> | null = null
+  private readonly waiters = new Set<FetchWaiter>()
+  private activeBase: bigint
+  private snapshots: Promise<unknown> = Promise.resolve()
+  private lastSnapshotOffset = -1n
+  /** Set when the partition is deleted or the broker stops: no more appends. */
+  private closedCode: number | null = null
+
+  private constructor(p: PartitionParams) {
+    this.topic = p.topic
+    this.index = p.index
+    this.topicId = p.topicId
+    this.log = p.log
+    this.fs = p.fs
+    this.clock = p.clock
+    this.logger = p.logger
+    this.localBrokerId = p.localBrokerId
+    this.state = p.state
+    this.producers = new ProducerStateManager(p.producerState)
+    this.activeBase = this.currentActiveBase()
+  }
+
+  /** Opens the partition over its log: producer state from snapshot + log tail, leader state. */
+  static async open(p: PartitionParams): Promise<Partition> {
+    const part = new Partition(p)
+    const r = await loadProducerState(part.producers, p.log, p.fs, p.clock.now(), (m) => p.logger.warn(m))
+    part.lastSnapshotOffset = r.snapshotOffset
+    part.maybeIncrementHighWatermark()
+    return part
+  }
+
+  get name(): string {
+    return `${this.topic}-${this.index}`
+  }
+  get leaderEpoch(): number {
+    return this.state.leaderEpoch
+  }
+  get leaderId(): number {
+    return this.state.leader
+  }
+  get isLeader(): boolean {
+    return this.state.leader === this.localBrokerId
+  }
+  get inSyncReplicas(): readonly number[] {
+    return this.state.isr
+  }
+  get highWatermark(): bigint {
+    return this.log.highWatermark
+  }
+  /** Without transactions the last stable offset is the high watermark. */
+  get lastStableOffset(): bigint {
+    return this.log.highWatermark
+  }
+
+  /** New leader state from the metadata image; waiting fetches re-check. */
+  updateState(state: PartitionImage): void {
+    const changed = state.leaderEpoch !== this.state.leaderEpoch || state.leader !== this.state.leader
+    this.state = state
+    this.maybeIncrementHighWatermark()
+    if (changed) this.wakeAll()
+  }
+
+  /** Error for requests that need the leader, NONE when this broker leads the partition. */
+  leaderError(currentLeaderEpoch = -1): number {
+    if (this.closedCode !== null) return this.closedCode
+    if (!this.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER
+    if (this.log.isOffline) return ErrorCode.KAFKA_STORAGE_ERROR
+    return leaderEpochError(currentLeaderEpoch, this.state.leaderEpoch)
+  }
+
+  // --- append ---
+
+  /**
+   * Queues one validated client batch (exactly one v2 batch, see produce-validation.ts); the
+   * sink gets its outcome once it is written, found to be a duplicate, or refused (possibly
+   * before this returns).
+   */
+  append(buf: Buffer, sink: AppendSink, slot: number): void {
+    const code = this.leaderError()
+    if (code !== ErrorCode.NONE) {
+      sink.complete(slot, errorOutcome(code))
+      return
+    }
+    const noPid = buf.readInt32BE(BatchOffsets.producerId) === -1 && buf.readInt32BE(47) === -1
+    this.queue.push({
+      buf,
+      producerId: noPid ? -1n : buf.readBigInt64BE(BatchOffsets.producerId),
+      sink,
+      slot,
+      meta: null,
+      duplicate: null,
+      outcome: null,
+    })
+    this.draining ??= this.drain()
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue
+        this.queue = []
+        await this.writeGroup(group)
+      }
+    } finally {
+      this.draining = null
+    }
+  }
+
+  private async writeGroup(group: PendingAppend[]): Promise<void> {
+    // Appends queued before close() still go in; leadership or the log may have gone meanwhile.
+    const refused = !this.isLeader
+      ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+      : this.log.isOffline
+        ? ErrorCode.KAFKA_STORAGE_ERROR
+        : ErrorCode.NONE
+    if (refused !== ErrorCode.NONE) {
+      for (const p of group) p.sink.complete(p.slot, errorOutcome(refused))
+      return
+    }
+    const update = this.producers.begin(this.clock.now())
+    const bufs: Buffer[] = []
+    for (const p of group) {
+      if (p.producerId >= 0n) {
+        const b = p.buf
+        const c = update.check(
+          p.producerId,
+          b.readInt16BE(BatchOffsets.producerEpoch),
+          b.readInt32BE(BatchOffsets.baseSequence),
+          b.readInt32BE(BatchOffsets.lastOffsetDelta),
+        )
+        if (c.kind === 'error') {
+          p.outcome = errorOutcome(c.errorCode, c.message)
+          continue
+        }
+        if (c.kind === 'duplicate') {
+          p.duplicate = c.meta
+          continue
+        }
+        p.meta = c.meta
+      }
+      bufs.push(p.buf)
+    }
+    let failure: AppendOutcome | null = null
+    let appendTime = -1n
+    if (bufs.length > 0) {
+      try {
+        const res = await this.log.append(bufs, { leaderEpoch: this.state.leaderEpoch })
+        appendTime = res.logAppendTime
+        for (const p of group) {
+          if (p.meta === null) continue
+          const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
+          p.meta.firstOffset = base
+          p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
+          p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
+        }
+        update.commit(this.log.logEndOffset)
+        this.afterWrite(res.bytes)
+      } catch (err) {
+        const code = kafkaErrorOf(err)
+        if (code === ErrorCode.UNKNOWN_SERVER_ERROR) this.logger.error(`append to ${this.name} failed`, err)
+        failure = errorOutcome(code, err instanceof Error ? err.message : String(err))
+      }
+    }
+    for (const p of group) p.sink.complete(p.slot, this.outcomeOf(p, failure, appendTime))
+  }
+
+  private outcomeOf(p: PendingAppend, failure: AppendOutcome | null, appendTime: bigint): AppendOutcome {
+    if (p.outcome !== null) return p.outcome
+    if (p.duplicate !== null) {
+      const d = p.duplicate
+      if (d.firstOffset < 0n) return failure ?? errorOutcome(ErrorCode.UNKNOWN_SERVER_ERROR)
+      const logAppendTime = this.log.config.messageTimestampType === 'LogAppendTime'
+      return {
+        errorCode: ErrorCode.NONE,
+        baseOffset: d.firstOffset,
+        logAppendTimeMs: logAppendTime ? d.timestamp : -1n,
+        logStartOffset: this.log.logStartOffset,
+        errorMessage: null,
+      }
+    }
+    if (failure !== null) return failure
+    return {
+      errorCode: ErrorCode.NONE,
+      baseOffset: p.buf.readBigInt64BE(BatchOffsets.baseOffset),
+      logAppendTimeMs: appendTime,
+      logStartOffset: this.log.logStartOffset,
+      errorMessage: null,
+    }
+  }
+
+  /** After a write: high watermark, waiting fetches, a producer snapshot when a segment rolled. */
+  private afterWrite(bytes: number): void {
+    if (this.maybeIncrementHighWatermark() && bytes > 0) {
+      for (const w of this.waiters) w.onAppend(bytes)
+    }
+    const base = this.currentActiveBase()
+    if (base !== this.activeBase) {
+      this.activeBase = base
+      this.snapshotSoon()
+    }
+  }
+
+  /** Single replica in the ISR: the high watermark follows the log end offset. */
+  private maybeIncrementHighWatermark(): boolean {
+    const isr = this.state.isr
+    const alone = isr.length === 0 || (isr.length === 1 && isr[0] === this.localBrokerId)
+    if (!alone || !this.isLeader) return false
+    return this.log.maybeIncrementHighWatermark(this.log.logEndOffset)
+  }
+
+  private currentActiveBase(): bigint {
+    const segs = this.log.segmentList
+    return segs.length === 0 ? -1n : segs[segs.length - 1].baseOffset
+  }
+
+  // --- producer snapshots ---
+
+  /** Writes a producer snapshot in the background (serialized per partition). */
+  private snapshotSoon(): Promise<unknown> {
+    this.snapshots = this.snapshots.then(async () => {
+      if (this.producers.mapEndOffset === this.lastSnapshotOffset) return
+      try {
+        this.lastSnapshotOffset = await takeSnapshot(this.producers, this.fs, this.log.dir)
+      } catch (err) {
+        this.logger.warn(`producer snapshot of ${this.name} failed: ${err}`)
+      }
+    })
+    return this.snapshots
+  }
+
+  // --- reads ---
+
+  /**
+   * Whole batches from `fetchOffset` for a fetch, as file ranges (bytes are read later, once the
+   * fetch answers). Consumers read below the high watermark (read_uncommitted) or the last stable
+   * offset (read_committed); followers up to the log end.
+   */
+  async readForFetch(o: {
+    fetchOffset: bigint
+    maxBytes: number
+    minOneBatch: boolean
+    isolationLevel: number
+    isFollower: boolean
+    currentLeaderEpoch: number
+    lastFetchedEpoch: number
+  }): Promise<PartitionRead> {
+    const code = this.leaderError(o.currentLeaderEpoch)
+    if (code !== ErrorCode.NONE) return emptyRead(code)
+    if (o.lastFetchedEpoch >= 0) {
+      const end = this.log.endOffsetForEpoch(o.lastFetchedEpoch)
+      if (end.epoch < o.lastFetchedEpoch || end.endOffset < o.fetchOffset) {
+        return { ...this.emptyReadHere(), divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } }
+      }
+    }
+    const maxOffset = o.isFollower
+      ? undefined
+      : o.isolationLevel === IsolationLevel.readCommitted
+        ? this.lastStableOffset
+        : this.log.highWatermark
+    try {
+      const r = await this.log.read(o.fetchOffset, o.maxBytes, { maxOffset, minOneBatch: o.minOneBatch })
+      return {
+        errorCode: ErrorCode.NONE,
+        ranges: r.ranges,
+        sizeInBytes: r.sizeInBytes,
+        highWatermark: r.highWatermark,
+        lastStableOffset: r.highWatermark,
+        logStartOffset: r.logStartOffset,
+        divergingEpoch: null,
+      }
+    } catch (err) {
+      const c = kafkaErrorOf(err)
+      if (c === ErrorCode.UNKNOWN_SERVER_ERROR) this.logger.error(`read of ${this.name} failed`, err)
+      return emptyRead(c)
+    }
+  }
+
+  private emptyReadHere(): PartitionRead {
+    return {
+      errorCode: ErrorCode.NONE,
+      ranges: [],
+      sizeInBytes: 0,
+      highWatermark: this.log.highWatermark,
+      lastStableOffset: this.lastStableOffset,
+      logStartOffset: this.log.logStartOffset,
+      divergingEpoch: null,
+    }
+  }
+
+  registerWaiter(w: FetchWaiter): void {
+    this.waiters.add(w)
+  }
+  unregisterWaiter(w: FetchWaiter): void {
+    this.waiters.delete(w)
+  }
+  private wakeAll(): void {
+    for (const w of [...this.waiters]) w.wake()
+  }
+
+  // --- offsets ---
+
+  /**
+   * ListOffsets for one partition, as Kafka's Partition.fetchOffsetForTimestamp: latest is the
+   * high watermark (read_uncommitted), the last stable offset (read_committed) or the log end
+   * (followers, isolationLevel null); lookups by timestamp only find offsets below that bound.
+   */
+  async offsetForTimestamp(
+    timestamp: bigint,
+    isolationLevel: number | null,
+    currentLeaderEpoch: number,
+  ): Promise<{ errorCode: number; timestamp: bigint; offset: bigint; leaderEpoch: number }> {
+    const code = this.leaderError(currentLeaderEpoch)
+    if (code !== ErrorCode.NONE) return { errorCode: code, timestamp: -1n, offset: -1n, leaderEpoch: -1 }
+    const bound =
+      isolationLevel === null
+        ? this.log.logEndOffset
+        : isolationLevel === IsolationLevel.readCommitted
+          ? this.lastStableOffset
+          : this.log.highWatermark
+    const none = { errorCode: ErrorCode.NONE, timestamp: -1n, offset: -1n, leaderEpoch: -1 }
+    if (timestamp === ListOffsetsTimestamp.latest) {
+      return { errorCode: ErrorCode.NONE, timestamp: -1n, offset: bound, leaderEpoch: this.state.leaderEpoch }
+    }
+    // -5 (latest tiered offset): no tiered storage here, so there is none.
+    if (timestamp === -5n) return none
+    try {
+      const found = await this.log.offsetForTimestamp(timestamp)
+      if (found === null) return none
+      const always =
+        timestamp === ListOffsetsTimestamp.earliest || timestamp === ListOffsetsTimestamp.earliestLocal
+      if (!always && found.offset >= bound) return none
+      return { errorCode: ErrorCode.NONE, ...found }
+    } catch (err) {
+      return { errorCode: kafkaErrorOf(err), timestamp: -1n, offset: -1n, leaderEpoch: -1 }
+    }
+  }
+
+  /** OffsetForLeaderEpoch: the end offset of `epoch` in this log. */
+  endOffsetForEpoch(
+    epoch: number,
+    currentLeaderEpoch: number,
+  ): { errorCode: number; leaderEpoch: number; endOffset: bigint } {
+    const code = this.leaderError(currentLeaderEpoch)
+    if (code !== ErrorCode.NONE) return { errorCode: code, leaderEpoch: -1, endOffset: -1n }
+    const r = this.log.endOffsetForEpoch(epoch)
+    return { errorCode: ErrorCode.NONE, leaderEpoch: r.epoch, endOffset: r.endOffset }
+  }
+
+  /**
+   * DeleteRecords: moves the log start to `offset` (-1: the high watermark). Refused past the
+   * high watermark (OFFSET_OUT_OF_RANGE) and on compact-only topics (POLICY_VIOLATION).
+   */
+  async deleteRecordsBefore(offset: bigint): Promise<{ errorCode: number; lowWatermark: bigint }> {
+    const code = this.leaderError()
+    if (code !== ErrorCode.NONE) return { errorCode: code, lowWatermark: -1n }
+    if (this.log.config.cleanupPolicy === 'compact') {
+      return { errorCode: ErrorCode.POLICY_VIOLATION, lowWatermark: -1n }
+    }
+    const target = offset === -1n ? this.log.highWatermark : offset
+    if (target < 0n || target > this.log.highWatermark) {
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: -1n }
+    }
+    try {
+      await this.log.maybeIncrementLogStartOffset(target)
+    } catch (err) {
+      return { errorCode: kafkaErrorOf(err), lowWatermark: -1n }
+    }
+    this.producers.truncateHead(this.log.logStartOffset)
+    return { errorCode: ErrorCode.NONE, lowWatermark: this.log.logStartOffset }
+  }
+
+  // --- lifecycle ---
+
+  /** Resolves once every queued append has been answered. */
+  async idle(): Promise<void> {
+    while (this.draining !== null) await this.draining
+  }
+
+  /**
+   * Stops taking appends (they get `code`), lets queued ones finish, wakes waiting fetches, and
+   * with `snapshot` writes a producer snapshot at the log end (clean shutdown).
+   */
+  async close(code: number, snapshot: boolean): Promise<void> {
+    this.closedCode = code
+    await this.idle()
+    this.wakeAll()
+    if (snapshot && !this.log.isOffline) await this.snapshotSoon()
+    await this.snapshots
+  }
+
+  /** Periodic upkeep: expire idle producers, follow the log start moved by retention. */
+  maintain(now: number): void {
+    this.producers.truncateHead(this.log.logStartOffset)
+    this.producers.removeExpired(now)
+  }
+}
+
+function emptyRead(errorCode: number): PartitionRead {
+  return {
+    errorCode,
+    ranges: [],
+    sizeInBytes: 0,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    divergingEpoch: null,
+  }
+}

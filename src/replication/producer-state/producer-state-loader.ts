@@ -1,0 +1,176 @@
+// Loading and saving a partition's producer state. On open: the newest snapshot at or below the
+// log end offset, then every batch after it replayed from the log — batch headers only (producer
+// id, epoch and base sequence are in the v2 header), read in large windows. Snapshots are written
+// at the current map end offset (when the active segment rolled, and on clean shutdown); only
+// the newest two are kept.
+
+import type { Fs } from '../../common/fs.ts'
+import { Attr, BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../../records/batch-header.ts'
+import type { FileRange } from '../../storage/file-range.ts'
+import type { Log } from '../../storage/log.ts'
+import { decrementSequence, ProducerEntry } from './producer-entry.ts'
+import type { ProducerStateManager } from './producer-state-manager.ts'
+import {
+  deleteSnapshot,
+  listSnapshots,
+  loadLatestSnapshot,
+  type SnapshotEntry,
+  writeSnapshot,
+} from './snapshot-file.ts'
+
+const SCAN_WINDOW = 256 * 1024
+const SNAPSHOTS_KEPT = 2
+
+/** Snapshot rows: one per batch in each producer's window, oldest first (see snapshot-file.ts). */
+export function toSnapshotEntries(m: ProducerStateManager): SnapshotEntry[] {
+  const out: SnapshotEntry[] = []
+  for (const e of m.producers.values()) {
+    const common = {
+      producerId: e.producerId,
+      epoch: e.epoch,
+      coordinatorEpoch: e.coordinatorEpoch,
+      currentTxnFirstOffset: e.currentTxnFirstOffset,
+    }
+    if (e.batches.length === 0) {
+      out.push({ ...common, lastSequence: -1, lastOffset: -1n, offsetDelta: 0, timestamp: e.lastTimestamp })
+      continue
+    }
+    for (const b of e.batches) {
+      out.push({
+        ...common,
+        lastSequence: b.lastSeq,
+        lastOffset: b.lastOffset,
+        offsetDelta: Number(b.lastOffset - b.firstOffset),
+        timestamp: b.timestamp,
+      })
+    }
+  }
+  return out
+}
+
+/** Rebuilds entries from snapshot rows (rows of one producer merge into its window). */
+export function loadSnapshotEntries(m: ProducerStateManager, rows: readonly SnapshotEntry[], now: number) {
+  for (const r of rows) {
+    let e = m.producers.get(r.producerId)
+    if (e === undefined) {
+      e = new ProducerEntry(r.producerId, r.epoch, now)
+      m.producers.set(r.producerId, e)
+    }
+    e.setEpoch(r.epoch)
+    if (r.lastOffset >= 0n) {
+      e.addBatch(r.epoch, {
+        firstSeq: decrementSequence(r.lastSequence, r.offsetDelta),
+        lastSeq: r.lastSequence,
+        firstOffset: r.lastOffset - BigInt(r.offsetDelta),
+        lastOffset: r.lastOffset,
+        timestamp: r.timestamp,
+      })
+    }
+    e.lastTimestamp = r.timestamp
+    e.coordinatorEpoch = r.coordinatorEpoch
+    e.currentTxnFirstOffset = r.currentTxnFirstOffset
+  }
+}
+
+/**
+ * Calls `fn` with the header of every whole batch in the ranges, reading SCAN_WINDOW bytes at a
+ * time (a batch larger than the window costs one extra small read for its header).
+ */
+export async function scanBatchHeaders(
+  ranges: readonly FileRange[],
+  fn: (buf: Buffer, pos: number) => void,
+): Promise<void> {
+  const buf = Buffer.allocUnsafe(SCAN_WINDOW)
+  for (const r of ranges) {
+    const end = r.position + r.length
+    let pos = r.position
+    let winStart = 0
+    let winLen = 0
+    while (end - pos >= BATCH_HEADER_SIZE) {
+      if (pos < winStart || pos + BATCH_HEADER_SIZE > winStart + winLen) {
+        const want = Math.min(SCAN_WINDOW, end - pos)
+        let got = 0
+        while (got < want) {
+          const n = await r.file.read(buf, got, want - got, pos + got)
+          if (n === 0) break
+          got += n
+        }
+        winStart = pos
+        winLen = got
+        if (got < BATCH_HEADER_SIZE) break
+      }
+      const at = pos - winStart
+      const size = buf.readInt32BE(at + BatchOffsets.batchLength) + LOG_OVERHEAD
+      if (size < BATCH_HEADER_SIZE || size > end - pos) break
+      fn(buf, at)
+      pos += size
+    }
+  }
+}
+
+/** Replays the batch whose header is at buf[pos..] into the manager. */
+export function replayHeader(m: ProducerStateManager, buf: Buffer, pos: number, now: number): void {
+  const producerId = buf.readBigInt64BE(pos + BatchOffsets.producerId)
+  const baseOffset = buf.readBigInt64BE(pos + BatchOffsets.baseOffset)
+  const lastOffset = baseOffset + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta))
+  if (lastOffset + 1n > m.mapEndOffset) m.mapEndOffset = lastOffset + 1n
+  if (producerId < 0n) return
+  const attributes = buf.readInt16BE(pos + BatchOffsets.attributes)
+  m.replay(
+    producerId,
+    buf.readInt16BE(pos + BatchOffsets.producerEpoch),
+    buf.readInt32BE(pos + BatchOffsets.baseSequence),
+    baseOffset,
+    lastOffset,
+    buf.readBigInt64BE(pos + BatchOffsets.maxTimestamp),
+    { transactional: (attributes & Attr.transactional) !== 0, control: (attributes & Attr.control) !== 0 },
+    now,
+  )
+}
+
+export interface LoadProducerStateResult {
+  /** Offset of the snapshot used, -1n when none. */
+  snapshotOffset: bigint
+  /** Batches replayed from the log after it. */
+  replayedFrom: bigint
+}
+
+/** Rebuilds `m` for `log`: newest usable snapshot, then the log tail after it. */
+export async function loadProducerState(
+  m: ProducerStateManager,
+  log: Log,
+  fs: Fs,
+  now: number,
+  warn: (msg: string) => void = () => {},
+): Promise<LoadProducerStateResult> {
+  const leo = log.logEndOffset
+  const start = log.logStartOffset
+  const snap = await loadLatestSnapshot(fs, log.dir, leo, warn)
+  m.clear(start)
+  let from = start
+  if (snap !== null && snap.offset >= start) {
+    loadSnapshotEntries(m, snap.entries, now)
+    m.mapEndOffset = snap.offset
+    from = snap.offset
+  }
+  if (from < leo) {
+    const r = await log.read(from, Number.MAX_SAFE_INTEGER, { minOneBatch: true })
+    await scanBatchHeaders(r.ranges, (buf, pos) => {
+      // The first range may start at a batch holding `from` that the snapshot already covers.
+      const last = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta))
+      if (last >= from) replayHeader(m, buf, pos, now)
+    })
+  }
+  if (m.mapEndOffset < leo) m.mapEndOffset = leo
+  m.truncateHead(start)
+  return { snapshotOffset: snap?.offset ?? -1n, replayedFrom: from }
+}
+
+/** Writes a snapshot at the map end offset and keeps only the newest SNAPSHOTS_KEPT. */
+export async function takeSnapshot(m: ProducerStateManager, fs: Fs, dir: string): Promise<bigint> {
+  const offset = m.mapEndOffset
+  await writeSnapshot(fs, dir, offset, toSnapshotEntries(m))
+  const all = await listSnapshots(fs, dir)
+  for (let i = 0; i < all.length - SNAPSHOTS_KEPT; i++) await deleteSnapshot(fs, dir, all[i])
+  return offset
+}

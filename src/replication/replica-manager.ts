@@ -1,0 +1,376 @@
+// The partitions this broker hosts, by topic name and by topic id, kept in step with the metadata
+// image, and the data-path operations over them: produce appends, fetch reads, list offsets,
+// delete records, offsets for leader epochs. Handlers call these; they never touch logs.
+//
+// applyImage(image) (one at a time, in order): topics gone from the image, or recreated under a
+// new topic id, have their partitions closed and their logs deleted; partitions assigned to this
+// broker get a log (created through the LogManager, with the topic's effective config) and a
+// Partition (producer state loaded); leader state and configs follow the image. A log found on
+// disk with another topic id than the image's belongs to a deleted incarnation of the topic and is
+// replaced. Logs of topics absent from the image are left alone (logged), never deleted blindly.
+//
+// Shutdown order for the broker: stop the listeners, replicaManager.shutdown() (finishes queued
+// appends, answers waiting fetches, writes producer snapshots), then logManager.shutdown().
+
+import type { Clock, Timer } from '../common/clock.ts'
+import type { Fs } from '../common/fs.ts'
+import type { Uuid } from '../common/ids.ts'
+import type { Logger } from '../common/logger.ts'
+import type { MetadataImage, PartitionImage, TopicImage } from '../metadata/image.ts'
+import { ErrorCode } from '../protocol/generated/error-codes.ts'
+import { Attr, BatchOffsets } from '../records/batch-header.ts'
+import type { LogConfig } from '../storage/log-config.ts'
+import type { LogManager } from '../storage/log-manager.ts'
+import {
+  type FetchParams,
+  type FetchPartitionInput,
+  type FetchPartitionResult,
+  fetchRecords,
+} from './fetch-reader.ts'
+import { type AppendOutcome, type AppendSink, errorOutcome, Partition } from './partition.ts'
+import { validateProduceRecords } from './produce-validation.ts'
+
+export interface ReplicaManagerParams {
+  logManager: LogManager
+  fs: Fs
+  clock: Clock
+  logger: Logger
+  localBrokerId: number
+  /** The effective log config of a topic (defaults: the LogManager's). */
+  logConfigFor?: (topic: TopicImage, image: MetadataImage) => Partial<LogConfig>
+  /** producer.id.expiration.ms */
+  producerIdExpirationMs?: number
+  /** producer.id.expiration.check.interval.ms; 0 disables the periodic check. */
+  producerIdExpirationCheckIntervalMs?: number
+  /** fetch.max.bytes: caps a consumer fetch's max.bytes. */
+  fetchMaxBytes?: number
+}
+
+interface HostedTopic {
+  name: string
+  topicId: Uuid
+  image: TopicImage
+  config: Partial<LogConfig>
+  /** Indexed by partition number; undefined when not hosted here (or still opening). */
+  partitions: (Partition | undefined)[]
+}
+
+export interface ProduceInput {
+  apiVersion: number
+  acks: number
+  transactionalId: string | null
+  /** Appends to __consumer_offsets and other internal topics (coordinators only). */
+  internalTopicsAllowed?: boolean
+  topics: readonly { name: string; partitionData: readonly { index: number; records: Buffer | null }[] }[]
+}
+
+/** Collects the outcomes of one produce request, flat in request order. */
+class ProduceSink implements AppendSink {
+  readonly results: AppendOutcome[]
+  pending = 0
+  resolve: ((r: AppendOutcome[]) => void) | null = null
+  constructor(n: number) {
+    this.results = new Array(n)
+  }
+  complete(slot: number, outcome: AppendOutcome): void {
+    this.results[slot] = outcome
+    if (--this.pending === 0 && this.resolve !== null) this.resolve(this.results)
+  }
+}
+
+export class ReplicaManager {
+  readonly logManager: LogManager
+  private readonly fs: Fs
+  private readonly clock: Clock
+  private readonly logger: Logger
+  readonly localBrokerId: number
+  private readonly logConfigFor: (topic: TopicImage, image: MetadataImage) => Partial<LogConfig>
+  private readonly producerIdExpirationMs: number
+  private readonly fetchMaxBytes: number
+  private readonly topics = new Map<string, HostedTopic>()
+  private readonly topicsById = new Map<Uuid, HostedTopic>()
+  private image: MetadataImage | null = null
+  private applying: Promise<void> = Promise.resolve()
+  private readonly versionWaiters: { version: number; resolve: () => void }[] = []
+  private maintenanceTimer: Timer | null = null
+  private stopped = false
+
+  constructor(p: ReplicaManagerParams) {
+    this.logManager = p.logManager
+    this.fs = p.fs
+    this.clock = p.clock
+    this.logger = p.logger
+    this.localBrokerId = p.localBrokerId
+    this.logConfigFor = p.logConfigFor ?? (() => ({}))
+    this.producerIdExpirationMs = p.producerIdExpirationMs ?? 86_400_000
+    this.fetchMaxBytes = p.fetchMaxBytes ?? 57_671_680
+    const every = p.producerIdExpirationCheckIntervalMs ?? 600_000
+    if (every > 0) this.scheduleMaintenance(every)
+  }
+
+  // --- lookups ---
+
+  partition(topic: string, index: number): Partition | null {
+    return this.topics.get(topic)?.partitions[index] ?? null
+  }
+
+  partitionById(topicId: Uuid, index: number): Partition | null {
+    return this.topicsById.get(topicId)?.partitions[index] ?? null
+  }
+
+  hasTopicId(topicId: Uuid): boolean {
+    return this.topicsById.has(topicId)
+  }
+
+  /** Topic name of a topic id hosted here, or null. */
+  topicName(topicId: Uuid): string | null {
+    return this.topicsById.get(topicId)?.name ?? null
+  }
+
+  topicId(topic: string): Uuid | null {
+    return this.topics.get(topic)?.topicId ?? null
+  }
+
+  /** Every hosted partition. */
+  *allPartitions(): Generator<Partition> {
+    for (const t of this.topics.values()) for (const p of t.partitions) if (p !== undefined) yield p
+  }
+
+  // --- metadata ---
+
+  /** Brings the hosted partitions in line with `image` (serialized; resolves when applied). */
+  applyImage(image: MetadataImage): Promise<void> {
+    const run = this.applying.then(() => this.apply(image))
+    this.applying = run.catch((err) => this.logger.error('applying the metadata image failed', err))
+    return run
+  }
+
+  /** Resolves once an image of at least `version` has been applied. */
+  ready(version: number): Promise<void> {
+    if (this.image !== null && this.image.version >= version) return Promise.resolve()
+    return new Promise((resolve) => this.versionWaiters.push({ version, resolve }))
+  }
+
+  private async apply(image: MetadataImage): Promise<void> {
+    if (this.stopped) return
+    const first = this.image === null
+    for (const t of [...this.topics.values()]) {
+      const now = image.topics.get(t.name)
+      if (now === undefined || now.topicId !== t.topicId) await this.removeTopic(t)
+    }
+    const brokerConfigsChanged = this.image === null || this.image.brokerConfigs !== image.brokerConfigs
+    for (const t of image.topics.values()) await this.applyTopic(t, image, brokerConfigsChanged)
+    if (first) this.warnStrayLogs(image)
+    this.image = image
+    for (let i = this.versionWaiters.length - 1; i >= 0; i--) {
+      if (this.versionWaiters[i].version <= image.version) {
+        this.versionWaiters[i].resolve()
+        this.versionWaiters.splice(i, 1)
+      }
+    }
+  }
+
+  private async applyTopic(t: TopicImage, image: MetadataImage, brokerConfigsChanged: boolean) {
+    let hosted = this.topics.get(t.name)
+    const configChanged = hosted === undefined || brokerConfigsChanged || hosted.image.configs !== t.configs
+    const config = configChanged || hosted === undefined ? this.logConfigFor(t, image) : hosted.config
+    if (hosted === undefined) {
+      hosted = { name: t.name, topicId: t.topicId, image: t, config, partitions: [] }
+      this.topics.set(t.name, hosted)
+      this.topicsById.set(t.topicId, hosted)
+    }
+    hosted.image = t
+    hosted.config = config
+    for (const p of t.partitions) {
+      const existing = hosted.partitions[p.partition]
+      if (!p.replicas.includes(this.localBrokerId)) {
+        if (existing !== undefined) {
+          hosted.partitions[p.partition] = undefined
+          await existing.close(ErrorCode.NOT_LEADER_OR_FOLLOWER, true)
+        }
+        continue
+      }
+      if (existing !== undefined) {
+        if (configChanged) existing.log.updateConfig({ ...this.logManager.defaultLogConfig, ...config })
+        existing.updateState(p)
+        continue
+      }
+      try {
+        hosted.partitions[p.partition] = await this.openPartition(t, p, config)
+      } catch (err) {
+        this.logger.error(`could not open partition ${t.name}-${p.partition}`, err)
+      }
+    }
+  }
+
+  private async openPartition(
+    t: TopicImage,
+    p: PartitionImage,
+    config: Partial<LogConfig>,
+  ): Promise<Partition> {
+    const existing = this.logManager.getLog(t.name, p.partition)
+    if (existing !== undefined && existing.topicId !== null && existing.topicId !== t.topicId) {
+      this.logger.warn(
+        `log ${existing.name} belongs to topic id ${existing.topicId}, not ${t.topicId}: deleting it (stale incarnation)`,
+      )
+      await this.logManager.deleteLog(t.name, p.partition)
+    }
+    const log = await this.logManager.getOrCreateLog(t.name, p.partition, { topicId: t.topicId, config })
+    log.updateConfig({ ...this.logManager.defaultLogConfig, ...config })
+    return Partition.open({
+      topic: t.name,
+      index: p.partition,
+      topicId: t.topicId,
+      log,
+      fs: this.fs,
+      clock: this.clock,
+      logger: this.logger,
+      localBrokerId: this.localBrokerId,
+      state: p,
+      producerState: { expirationMs: this.producerIdExpirationMs },
+    })
+  }
+
+  private async removeTopic(t: HostedTopic): Promise<void> {
+    if (this.topics.get(t.name) === t) this.topics.delete(t.name)
+    if (this.topicsById.get(t.topicId) === t) this.topicsById.delete(t.topicId)
+    for (const p of t.partitions) {
+      if (p === undefined) continue
+      await p.close(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, false)
+      try {
+        await this.logManager.deleteLog(t.name, p.index)
+      } catch (err) {
+        this.logger.error(`could not delete the log of ${p.name}`, err)
+      }
+    }
+  }
+
+  private warnStrayLogs(image: MetadataImage): void {
+    for (const { log } of this.logManager.allLogs()) {
+      const t = image.topics.get(log.topicPartition.topic)
+      if (t === undefined || t.partitions[log.topicPartition.partition] === undefined) {
+        this.logger.warn(`log ${log.name} belongs to no topic partition in the metadata; left in place`)
+      }
+    }
+  }
+
+  // --- produce ---
+
+  /**
+   * Appends the records of a Produce request (v3+; the handler refuses older versions). Returns
+   * one outcome per partition, flat in request order; synchronously when nothing was queued.
+   */
+  appendRecords(req: ProduceInput): AppendOutcome[] | Promise<AppendOutcome[]> {
+    let n = 0
+    for (const t of req.topics) n += t.partitionData.length
+    const sink = new ProduceSink(n)
+    const now = this.clock.now()
+    let slot = 0
+    sink.pending = n + 1 // +1 until every partition was dispatched
+    for (const t of req.topics) {
+      const hosted = this.topics.get(t.name)
+      for (const p of t.partitionData) {
+        const part = hosted?.partitions[p.index]
+        const problem =
+          part === undefined
+            ? errorOutcome(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            : this.checkAppend(req, part, p.records, now)
+        if (problem !== null) sink.complete(slot, problem)
+        else part!.append(p.records!, sink, slot)
+        slot++
+      }
+    }
+    if (--sink.pending === 0) return sink.results
+    return new Promise((resolve) => {
+      sink.resolve = resolve
+    })
+  }
+
+  /** Everything refused before the write queue; null when the batch may be queued. */
+  private checkAppend(
+    req: ProduceInput,
+    part: Partition,
+    records: Buffer | null,
+    now: number,
+  ): AppendOutcome | null {
+    if (!req.internalTopicsAllowed && this.topics.get(part.topic)?.image.internal) {
+      return errorOutcome(ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${part.topic}`)
+    }
+    const lead = part.leaderError()
+    if (lead !== ErrorCode.NONE) return errorOutcome(lead)
+    const config = part.log.config
+    const problem = validateProduceRecords(records, req.apiVersion, config, now)
+    if (problem !== null) {
+      const o = errorOutcome(problem.errorCode, problem.message)
+      if (problem.recordErrors !== undefined) o.recordErrors = problem.recordErrors
+      return o
+    }
+    const buf = records!
+    if ((buf.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0) {
+      // No transaction coordinator yet: a transactional batch can never be part of a transaction.
+      return req.transactionalId === null
+        ? errorOutcome(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        : errorOutcome(ErrorCode.INVALID_TXN_STATE, 'transactions are not supported by this broker yet')
+    }
+    if (req.acks === -1 && part.inSyncReplicas.length < config.minInsyncReplicas) {
+      return errorOutcome(
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+        `${part.inSyncReplicas.length} in-sync replicas, min.insync.replicas is ${config.minInsyncReplicas}`,
+      )
+    }
+    return null
+  }
+
+  // --- offsets ---
+
+  /** DeleteRecords for one partition (internal topics refused, as Kafka refuses them to clients). */
+  async deleteRecords(
+    topic: string,
+    index: number,
+    offset: bigint,
+  ): Promise<{ errorCode: number; lowWatermark: bigint }> {
+    const hosted = this.topics.get(topic)
+    const part = hosted?.partitions[index]
+    if (part === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1n }
+    if (hosted!.image.internal) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, lowWatermark: -1n }
+    return part.deleteRecordsBefore(offset)
+  }
+
+  // --- fetch ---
+
+  /** Reads for a Fetch request, waiting up to maxWaitMs for minBytes (see fetch-reader.ts). */
+  fetch(params: FetchParams, inputs: readonly FetchPartitionInput[]): Promise<FetchPartitionResult[]> {
+    const capped = params.replicaId < 0 ? Math.min(params.maxBytes, this.fetchMaxBytes) : params.maxBytes
+    const p = capped === params.maxBytes ? params : { ...params, maxBytes: capped }
+    return fetchRecords(this, this.clock, this.stopped ? { ...p, maxWaitMs: 0 } : p, inputs)
+  }
+
+  // --- lifecycle ---
+
+  private scheduleMaintenance(every: number): void {
+    this.maintenanceTimer = this.clock.setTimeout(() => {
+      if (this.stopped) return
+      const now = this.clock.now()
+      for (const p of this.allPartitions()) p.maintain(now)
+      this.scheduleMaintenance(every)
+    }, every)
+  }
+
+  /**
+   * Stops the data path: queued appends finish, new ones and waiting fetches are answered with
+   * NOT_LEADER_OR_FOLLOWER, and each partition writes a producer snapshot at its log end.
+   */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.maintenanceTimer?.cancel()
+    await this.applying
+    for (const p of [...this.allPartitions()]) {
+      try {
+        await p.close(ErrorCode.NOT_LEADER_OR_FOLLOWER, true)
+      } catch (err) {
+        this.logger.error(`closing ${p.name} failed`, err)
+      }
+    }
+  }
+}

@@ -1,0 +1,182 @@
+// Fetch: v4-17 (flexible 12+). v4 is the floor (kafka-python 2.0.2 sends v4, librdkafka < 2.11
+// probes v4 and v10); Kafka 4.0 serves the same range.
+// Long-poll: answers once min.bytes are available or max.wait.ms passed, woken by the writes that
+// add data (replication/fetch-reader.ts); max.bytes (capped by fetch.max.bytes) and partition max
+// bytes, the first batch even when larger (KIP-74); read_committed reads below the last stable
+// offset (= high watermark, no transactions). KIP-227 sessions (v7+), full and incremental
+// (server/fetch-session.ts). Topic ids from v13 (unknown id: UNKNOWN_TOPIC_ID). currentLeaderEpoch
+// fencing (v9+); lastFetchedEpoch → divergingEpoch (v12+). Record bytes are read with one
+// positional read per file range and spliced into the response frame, never copied.
+// Not implemented: follower fetch state (replicaId/replicaState are read; a follower reads to the
+// log end but is not tracked), preferred read replicas (rackId ignored), currentLeader/nodeEndpoints
+// hints, quotas (throttleTimeMs 0), aborted transactions (none exist).
+
+import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
+import { ZERO_UUID } from '../../common/ids.ts'
+import { ErrorCode } from '../../protocol/generated/error-codes.ts'
+import {
+  type FetchRequest,
+  type FetchResponse,
+  type FetchResponseFetchableTopicResponse,
+  type FetchResponsePartitionData,
+  fetchRequestCodec,
+  fetchResponseCodec,
+} from '../../protocol/generated/messages/fetch.ts'
+import type { FetchPartitionResult } from '../../replication/fetch-reader.ts'
+import type { ReplicaManager } from '../../replication/replica-manager.ts'
+import type { FetchSessionCache, ForgottenPartition, SessionPartition } from '../fetch-session.ts'
+import type { Handler } from '../handler.ts'
+
+export interface FetchServices {
+  replicaManager: ReplicaManager
+  fetchSessions: FetchSessionCache
+}
+
+const NO_DIVERGENCE = Object.freeze({ epoch: -1, endOffset: -1n })
+const NO_LEADER = Object.freeze({ leaderId: -1 as BrokerId, leaderEpoch: -1 })
+const NO_SNAPSHOT = Object.freeze({ endOffset: -1n, epoch: -1 })
+const NO_RECORDS = Buffer.alloc(0)
+
+function partitionData(index: number, r: FetchPartitionResult): FetchResponsePartitionData {
+  return {
+    partitionIndex: index,
+    errorCode: r.errorCode,
+    highWatermark: r.highWatermark,
+    lastStableOffset: r.lastStableOffset,
+    logStartOffset: r.logStartOffset,
+    divergingEpoch: r.divergingEpoch ?? NO_DIVERGENCE,
+    currentLeader: NO_LEADER,
+    snapshotId: NO_SNAPSHOT,
+    abortedTransactions: r.abortedTransactions,
+    preferredReadReplica: -1 as BrokerId,
+    records: r.records,
+  }
+}
+
+function errorData(index: number, errorCode: number): FetchResponsePartitionData {
+  return partitionData(index, {
+    errorCode,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    records: NO_RECORDS,
+    divergingEpoch: null,
+    abortedTransactions: null,
+  })
+}
+
+/** The request's partitions as session entries; v13+ name topics by id only. */
+function requestedPartitions(req: FetchRequest, usesIds: boolean): SessionPartition[] {
+  const out: SessionPartition[] = []
+  for (const t of req.topics) {
+    for (const p of t.partitions) {
+      out.push({
+        topic: usesIds ? null : t.topic,
+        topicId: usesIds ? t.topicId : ZERO_UUID,
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        logStartOffset: p.logStartOffset,
+        partitionMaxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        lastFetchedEpoch: p.lastFetchedEpoch,
+      })
+    }
+  }
+  return out
+}
+
+function forgottenPartitions(req: FetchRequest, usesIds: boolean): ForgottenPartition[] {
+  const out: ForgottenPartition[] = []
+  for (const t of req.forgottenTopicsData) {
+    for (const partition of t.partitions) {
+      out.push({ topic: usesIds ? null : t.topic, topicId: usesIds ? t.topicId : ZERO_UUID, partition })
+    }
+  }
+  return out
+}
+
+/** Groups consecutive partitions of the same topic into one topic entry, in order. */
+function groupByTopic(
+  parts: readonly SessionPartition[],
+  data: readonly FetchResponsePartitionData[],
+  include: readonly boolean[] | null,
+): FetchResponseFetchableTopicResponse[] {
+  const out: FetchResponseFetchableTopicResponse[] = []
+  let cur: FetchResponseFetchableTopicResponse | null = null
+  for (let i = 0; i < parts.length; i++) {
+    if (include !== null && !include[i]) continue
+    const p = parts[i]
+    const topic = (p.topic ?? '') as TopicName
+    if (cur === null || cur.topicId !== p.topicId || cur.topic !== topic) {
+      cur = { topic, topicId: p.topicId, partitions: [] }
+      out.push(cur)
+    }
+    cur.partitions.push(data[i])
+  }
+  return out
+}
+
+export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> = {
+  apiKey: 1,
+  minVersion: 4,
+  maxVersion: 17,
+  request: fetchRequestCodec,
+  response: fetchResponseCodec,
+  splice: true,
+  async handle(ctx, req, services) {
+    const v = ctx.apiVersion
+    const usesIds = v >= 13
+    const replicaId = v >= 15 ? req.replicaState.replicaId : req.replicaId
+    const context = services.fetchSessions.newContext({
+      version: v,
+      sessionId: req.sessionId,
+      sessionEpoch: req.sessionEpoch,
+      partitions: requestedPartitions(req, usesIds),
+      forgotten: forgottenPartitions(req, usesIds),
+      isFollower: replicaId >= 0,
+    })
+    if (context.errorCode !== ErrorCode.NONE) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: context.errorCode,
+        sessionId: 0,
+        responses: [],
+        nodeEndpoints: [],
+      }
+    }
+    const parts = context.partitions
+    const results = await services.replicaManager.fetch(
+      {
+        replicaId,
+        maxWaitMs: req.maxWaitMs,
+        minBytes: req.minBytes,
+        maxBytes: req.maxBytes,
+        isolationLevel: req.isolationLevel,
+      },
+      parts,
+    )
+    const done = context.complete(results)
+    const data = results.map((r, i) => partitionData(parts[i].partition, r))
+    return {
+      throttleTimeMs: 0,
+      errorCode: done.errorCode,
+      sessionId: done.sessionId,
+      responses: done.errorCode === ErrorCode.NONE ? groupByTopic(parts, data, done.include) : [],
+      nodeEndpoints: [],
+    }
+  },
+  errorResponse(req, version, errorCode) {
+    const usesIds = version >= 13
+    return {
+      throttleTimeMs: 0,
+      errorCode,
+      sessionId: 0,
+      responses: req.topics.map((t) => ({
+        topic: t.topic,
+        topicId: usesIds ? t.topicId : (ZERO_UUID as Uuid),
+        partitions: t.partitions.map((p) => errorData(p.partition, errorCode)),
+      })),
+      nodeEndpoints: [],
+    }
+  },
+}

@@ -1,0 +1,108 @@
+// Produce: v0-11 (flexible 9+). v3+ are served. v0-2 are advertised but refused with
+// UNSUPPORTED_VERSION in every partition, as Kafka 4.0 does (KAFKA-18659): librdkafka before 2.11
+// enables gzip/snappy/lz4 only when Produce v0 is in the advertised range.
+// acks 0, 1 and -1; while the ISR is this broker alone, -1 is answered as soon as the write
+// completed, like 1 (min.insync.replicas above the ISR size gives NOT_ENOUGH_REPLICAS). acks=0
+// gets no response (after the write completed, so a flooding client is held back).
+// Per-partition errors are Kafka's (see replication/produce-validation.ts); compression is stored
+// as sent (compression.type is not applied); idempotent batches are checked against the producer
+// state (duplicates answered with their original offsets).
+// Not implemented: transactional batches (INVALID_TXN_STATE, or TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+// without a transactional id), currentLeader/nodeEndpoints hints on NOT_LEADER_OR_FOLLOWER (single
+// broker), quotas (throttleTimeMs 0), closing the connection when an acks=0 produce fails (Kafka
+// does; the dispatcher has no way to ask for it yet).
+
+import type { BrokerId } from '../../common/ids.ts'
+import { ErrorCode } from '../../protocol/generated/error-codes.ts'
+import {
+  type ProduceRequest,
+  type ProduceResponse,
+  type ProduceResponsePartitionProduceResponse,
+  type ProduceResponseTopicProduceResponse,
+  produceRequestCodec,
+  produceResponseCodec,
+} from '../../protocol/generated/messages/produce.ts'
+import type { AppendOutcome } from '../../replication/partition.ts'
+import type { ReplicaManager } from '../../replication/replica-manager.ts'
+import type { Handler } from '../handler.ts'
+
+export interface ProduceServices {
+  replicaManager: ReplicaManager
+}
+
+const NO_LEADER = Object.freeze({ leaderId: -1 as BrokerId, leaderEpoch: -1 })
+const NO_RECORD_ERRORS = Object.freeze(
+  [],
+) as unknown as ProduceResponsePartitionProduceResponse['recordErrors']
+
+function partitionResponse(index: number, o: AppendOutcome): ProduceResponsePartitionProduceResponse {
+  return {
+    index,
+    errorCode: o.errorCode,
+    baseOffset: o.baseOffset,
+    logAppendTimeMs: o.logAppendTimeMs,
+    logStartOffset: o.logStartOffset,
+    recordErrors:
+      o.recordErrors === undefined
+        ? NO_RECORD_ERRORS
+        : o.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+    errorMessage: o.errorMessage,
+    currentLeader: NO_LEADER,
+  }
+}
+
+function buildResponse(req: ProduceRequest, outcomes: readonly AppendOutcome[]): ProduceResponse {
+  const responses: ProduceResponseTopicProduceResponse[] = new Array(req.topicData.length)
+  let slot = 0
+  for (let i = 0; i < req.topicData.length; i++) {
+    const t = req.topicData[i]
+    const parts: ProduceResponsePartitionProduceResponse[] = new Array(t.partitionData.length)
+    for (let j = 0; j < t.partitionData.length; j++) {
+      parts[j] = partitionResponse(t.partitionData[j].index, outcomes[slot++])
+    }
+    responses[i] = { name: t.name, partitionResponses: parts }
+  }
+  return { responses, throttleTimeMs: 0, nodeEndpoints: [] }
+}
+
+function allFailed(req: ProduceRequest, errorCode: number): ProduceResponse {
+  const outcomes: AppendOutcome[] = []
+  for (const t of req.topicData) {
+    for (let j = 0; j < t.partitionData.length; j++) {
+      outcomes.push({
+        errorCode,
+        baseOffset: -1n,
+        logAppendTimeMs: -1n,
+        logStartOffset: -1n,
+        errorMessage: null,
+      })
+    }
+  }
+  return buildResponse(req, outcomes)
+}
+
+export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceServices> = {
+  apiKey: 0,
+  minVersion: 0,
+  maxVersion: 11,
+  request: produceRequestCodec,
+  response: produceResponseCodec,
+  handle(ctx, req, services) {
+    const noResponse = req.acks === 0
+    if (ctx.apiVersion < 3) return noResponse ? null : allFailed(req, ErrorCode.UNSUPPORTED_VERSION)
+    if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
+      return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS)
+    }
+    const out = services.replicaManager.appendRecords({
+      apiVersion: ctx.apiVersion,
+      acks: req.acks,
+      transactionalId: req.transactionalId,
+      topics: req.topicData,
+    })
+    if (out instanceof Promise) return out.then((o) => (noResponse ? null : buildResponse(req, o)))
+    return noResponse ? null : buildResponse(req, out)
+  },
+  errorResponse(req, _version, errorCode) {
+    return allFailed(req, errorCode)
+  },
+}
