@@ -16,8 +16,9 @@ import {
   createPartitionsResponseCodec,
 } from '../../protocol/generated/messages/create-partitions.ts'
 import type { Handler } from '../handler.ts'
+import { type TopicsReadyHook, topicsReady } from './create-topics.ts'
 
-export interface CreatePartitionsServices {
+export interface CreatePartitionsServices extends TopicsReadyHook {
   readonly metadata: MetadataStore
 }
 
@@ -55,6 +56,8 @@ export const createPartitionsHandler: Handler<
       }))
     if (requests.length > 0) {
       const done = await services.metadata.createPartitions(requests, { validateOnly: req.validateOnly })
+      const grown = done.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.resourceName)
+      if (!req.validateOnly) await topicsReady(services, grown, ctx.log)
       for (const [i, r] of done.entries()) {
         if (r.errorCode === ErrorCode.NONE && !req.validateOnly)
           ctx.log.info(`Topic ${r.resourceName} now has ${requests[i]!.count} partitions`)

@@ -32,12 +32,36 @@ import {
 } from '../../protocol/generated/messages/create-topics.ts'
 import type { Handler } from '../handler.ts'
 
-export interface CreateTopicsServices {
+export interface TopicsReadyHook {
+  /**
+   * Optional: resolves once this broker serves the partitions of these topics (their logs exist),
+   * awaited before answering a creation, so a client producing right after the answer finds them.
+   * Without it the answer comes as soon as the change is durable, and a request racing the log
+   * creation gets a retriable error.
+   */
+  awaitTopicsReady?(topics: readonly string[]): Promise<void>
+}
+
+export interface CreateTopicsServices extends TopicsReadyHook {
   /** This broker's node id. */
   readonly nodeId: number
   readonly metadata: MetadataStore
   /** The broker config in effect: its static layer gives topic config defaults. */
   brokerConfig(): BrokerConfig
+}
+
+/** Awaits awaitTopicsReady when there is one; a failure is logged, the creation stands. */
+export async function topicsReady(
+  services: TopicsReadyHook,
+  topics: readonly string[],
+  log: { error(msg: string, err?: unknown): void },
+): Promise<void> {
+  if (topics.length === 0 || !services.awaitTopicsReady) return
+  try {
+    await services.awaitTopicsReady(topics)
+  } catch (e) {
+    log.error(`Partitions of ${topics.join(', ')} are not ready`, e)
+  }
 }
 
 const CLUSTER_METADATA_TOPIC = '__cluster_metadata'
@@ -136,6 +160,12 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
         configs: withConfigs ? describedConfigs(r, services) : [],
       })
     }
+    if (!req.validateOnly)
+      await topicsReady(
+        services,
+        created.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => r.name),
+        ctx.log,
+      )
     // Answer in request order.
     const order = new Map([...counts.keys()].map((n, i) => [n, i]))
     results.sort((a, b) => order.get(a.name)! - order.get(b.name)!)

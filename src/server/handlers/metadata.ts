@@ -45,6 +45,7 @@ import {
   metadataResponseCodec,
 } from '../../protocol/generated/messages/metadata.ts'
 import type { Handler, RequestContext } from '../handler.ts'
+import { type TopicsReadyHook, topicsReady } from './create-topics.ts'
 import {
   AUTHORIZED_OPS_NOT_REQUESTED,
   type BrokerAddress,
@@ -60,7 +61,7 @@ export interface InternalTopicSpec {
   readonly configs: readonly { readonly name: string; readonly value: string }[]
 }
 
-export interface MetadataServices {
+export interface MetadataServices extends TopicsReadyHook {
   /** This broker's node id. */
   readonly nodeId: number
   readonly metadata: MetadataStore
@@ -200,11 +201,16 @@ async function autoCreate(
     ctx.log.info(`Auto-creation of topic ${r.name} failed: ${r.errorMessage ?? r.errorCode}`)
     failed.set(r.name, r.errorCode)
   }
-  for (const r of results)
-    if (r.errorCode === ErrorCode.NONE)
-      ctx.log.info(
-        `Auto-created topic ${r.name} with ${r.numPartitions} partition(s), replication factor ${r.replicationFactor}`,
-      )
+  const created = results.filter((r) => r.errorCode === ErrorCode.NONE)
+  for (const r of created)
+    ctx.log.info(
+      `Auto-created topic ${r.name} with ${r.numPartitions} partition(s), replication factor ${r.replicationFactor}`,
+    )
+  await topicsReady(
+    services,
+    created.map((r) => r.name),
+    ctx.log,
+  )
   return failed
 }
 

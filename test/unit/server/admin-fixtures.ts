@@ -30,10 +30,13 @@ export interface Fixture {
     brokerConfig(): BrokerConfig
     onTopicConfigChange(topics: readonly string[]): Promise<void>
     onBrokerConfigChange(): Promise<void>
+    awaitTopicsReady(topics: readonly string[]): Promise<void>
   }
   /** Topic names passed to onTopicConfigChange, in call order. */
   topicHooks: string[][]
   brokerHooks: number
+  /** Topic names passed to awaitTopicsReady, in call order. */
+  readyHooks: string[][]
 }
 
 export function parseConfig(
@@ -80,6 +83,7 @@ export async function fixture(
     config,
     topicHooks: [],
     brokerHooks: 0,
+    readyHooks: [],
     services: {
       nodeId: NODE_ID,
       metadata: store,
@@ -93,6 +97,9 @@ export async function fixture(
       },
       onBrokerConfigChange: async () => {
         f.brokerHooks++
+      },
+      awaitTopicsReady: async (topics) => {
+        f.readyHooks.push([...topics])
       },
     },
   }

@@ -51,6 +51,7 @@ describe('CreatePartitions', () => {
     const res = await createPartitions(f, 3, { topics: [grow('t', 4, [[1], [1]])] })
     assert.equal(res.results[0]!.errorCode, ErrorCode.NONE)
     assert.equal(partitionsOf(f, 't'), 4)
+    assert.deepEqual(f.readyHooks, [['t']])
     const bad = await createPartitions(f, 3, { topics: [grow('t', 6, [[1]])] })
     assert.equal(bad.results[0]!.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT)
   })
@@ -75,6 +76,7 @@ describe('CreatePartitions', () => {
     const res = await createPartitions(f, 2, { topics: [grow('t', 9)], validateOnly: true })
     assert.equal(res.results[0]!.errorCode, ErrorCode.NONE)
     assert.equal(partitionsOf(f, 't'), 2)
+    assert.deepEqual(f.readyHooks, [])
   })
 
   it('answers a duplicated name once with INVALID_REQUEST', async () => {

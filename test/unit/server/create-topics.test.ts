@@ -102,6 +102,7 @@ describe('CreateTopics: success', () => {
       ],
     )
     assert.equal(f.store.image().topics.size, 0)
+    assert.deepEqual(f.readyHooks, [])
   })
 
   it('answers every version 0-7', async () => {
@@ -172,6 +173,7 @@ describe('CreateTopics: errors', () => {
       ],
     )
     assert.deepEqual([...f.store.image().topics.keys()], ['one'])
+    assert.deepEqual(f.readyHooks, [['one']])
   })
 
   it('has an error response naming each topic once', () => {

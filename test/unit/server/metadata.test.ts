@@ -119,6 +119,7 @@ describe('Metadata: unknown topics and auto-creation', () => {
     assert.equal(t!.partitions.length, 3)
     assert.ok(t!.partitions.every((p) => p.errorCode === ErrorCode.NONE && p.leaderId === NODE_ID))
     assert.equal(t!.topicId, f.store.image().topics.get('fresh')!.topicId)
+    assert.deepEqual(f.readyHooks, [['fresh']])
   })
 
   it('does not auto-create when the request (v4+) or the broker forbids it', async () => {
