@@ -122,6 +122,18 @@ describe('Metadata: unknown topics and auto-creation', () => {
     assert.deepEqual(f.readyHooks, [['fresh']])
   })
 
+  it('answers concurrent requests for the same new topic both ready, creating it once', async () => {
+    const f = await fixture()
+    const [a, b] = await Promise.all([
+      metadata(f, 9, { topics: names('racy') }),
+      metadata(f, 9, { topics: names('racy') }),
+    ])
+    assert.equal(a.topics[0]!.errorCode, ErrorCode.NONE)
+    assert.equal(b.topics[0]!.errorCode, ErrorCode.NONE)
+    assert.equal(a.topics[0]!.topicId, b.topics[0]!.topicId)
+    assert.equal(f.store.image().topics.size, 1)
+  })
+
   it('does not auto-create when the request (v4+) or the broker forbids it', async () => {
     const f = await fixture()
     const res = await metadata(f, 4, { topics: names('nope'), allowAutoTopicCreation: false })
