@@ -60,7 +60,7 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
   async handle(ctx, req, services) {
     const version = ctx.apiVersion
     if (!services.brokerConfig().deleteTopicEnable)
-      return this.errorResponse!(
+      return deleteTopicsHandler.errorResponse!(
         req,
         version,
         version < 3 ? ErrorCode.INVALID_REQUEST : ErrorCode.TOPIC_DELETION_DISABLED,

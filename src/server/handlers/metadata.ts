@@ -235,7 +235,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse, Metadat
     const invalid = requestError(req, version)
     if (invalid !== null) {
       ctx.log.debug(`Metadata request refused: ${invalid}`)
-      return this.errorResponse!(req, version, ErrorCode.INVALID_REQUEST)
+      return metadataHandler.errorResponse!(req, version, ErrorCode.INVALID_REQUEST)
     }
     const config = services.brokerConfig()
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0)
