@@ -37,7 +37,7 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
   maxVersion: 10,
   request: listOffsetsRequestCodec,
   response: listOffsetsResponseCodec,
-  async handle(_ctx, req, services) {
+  async handle(ctx, req, services) {
     const rm = services.replicaManager
     const isolation = req.replicaId >= 0 ? null : req.isolationLevel
     const seen = new Map<string, number>()
@@ -64,7 +64,8 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
               oldStyleOffsets: [],
               timestamp: r.timestamp,
               offset: r.offset,
-              leaderEpoch: r.leaderEpoch,
+              // v1-3 have no leader epoch and refuse a value other than the default.
+              leaderEpoch: ctx.apiVersion >= 4 ? r.leaderEpoch : -1,
             }
           }),
         ),

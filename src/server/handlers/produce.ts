@@ -35,7 +35,12 @@ const NO_RECORD_ERRORS = Object.freeze(
   [],
 ) as unknown as ProduceResponsePartitionProduceResponse['recordErrors']
 
-function partitionResponse(index: number, o: AppendOutcome): ProduceResponsePartitionProduceResponse {
+/** recordErrors exist from v8; earlier versions refuse a non-empty list. */
+function partitionResponse(
+  index: number,
+  o: AppendOutcome,
+  version: number,
+): ProduceResponsePartitionProduceResponse {
   return {
     index,
     errorCode: o.errorCode,
@@ -43,7 +48,7 @@ function partitionResponse(index: number, o: AppendOutcome): ProduceResponsePart
     logAppendTimeMs: o.logAppendTimeMs,
     logStartOffset: o.logStartOffset,
     recordErrors:
-      o.recordErrors === undefined
+      o.recordErrors === undefined || version < 8
         ? NO_RECORD_ERRORS
         : o.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
     errorMessage: o.errorMessage,
@@ -51,21 +56,25 @@ function partitionResponse(index: number, o: AppendOutcome): ProduceResponsePart
   }
 }
 
-function buildResponse(req: ProduceRequest, outcomes: readonly AppendOutcome[]): ProduceResponse {
+function buildResponse(
+  req: ProduceRequest,
+  outcomes: readonly AppendOutcome[],
+  version: number,
+): ProduceResponse {
   const responses: ProduceResponseTopicProduceResponse[] = new Array(req.topicData.length)
   let slot = 0
   for (let i = 0; i < req.topicData.length; i++) {
     const t = req.topicData[i]
     const parts: ProduceResponsePartitionProduceResponse[] = new Array(t.partitionData.length)
     for (let j = 0; j < t.partitionData.length; j++) {
-      parts[j] = partitionResponse(t.partitionData[j].index, outcomes[slot++])
+      parts[j] = partitionResponse(t.partitionData[j].index, outcomes[slot++], version)
     }
     responses[i] = { name: t.name, partitionResponses: parts }
   }
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] }
 }
 
-function allFailed(req: ProduceRequest, errorCode: number): ProduceResponse {
+function allFailed(req: ProduceRequest, errorCode: number, version: number): ProduceResponse {
   const outcomes: AppendOutcome[] = []
   for (const t of req.topicData) {
     for (let j = 0; j < t.partitionData.length; j++) {
@@ -78,7 +87,7 @@ function allFailed(req: ProduceRequest, errorCode: number): ProduceResponse {
       })
     }
   }
-  return buildResponse(req, outcomes)
+  return buildResponse(req, outcomes, version)
 }
 
 export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceServices> = {
@@ -89,9 +98,10 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceSer
   response: produceResponseCodec,
   handle(ctx, req, services) {
     const noResponse = req.acks === 0
-    if (ctx.apiVersion < 3) return noResponse ? null : allFailed(req, ErrorCode.UNSUPPORTED_VERSION)
+    if (ctx.apiVersion < 3)
+      return noResponse ? null : allFailed(req, ErrorCode.UNSUPPORTED_VERSION, ctx.apiVersion)
     if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
-      return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS)
+      return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS, ctx.apiVersion)
     }
     const out = services.replicaManager.appendRecords({
       apiVersion: ctx.apiVersion,
@@ -99,10 +109,11 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceSer
       transactionalId: req.transactionalId,
       topics: req.topicData,
     })
-    if (out instanceof Promise) return out.then((o) => (noResponse ? null : buildResponse(req, o)))
-    return noResponse ? null : buildResponse(req, out)
+    if (out instanceof Promise)
+      return out.then((o) => (noResponse ? null : buildResponse(req, o, ctx.apiVersion)))
+    return noResponse ? null : buildResponse(req, out, ctx.apiVersion)
   },
-  errorResponse(req, _version, errorCode) {
-    return allFailed(req, errorCode)
+  errorResponse(req, version, errorCode) {
+    return allFailed(req, errorCode, version)
   },
 }

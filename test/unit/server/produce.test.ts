@@ -212,6 +212,10 @@ describe('Produce handler', () => {
       p.recordErrors.map((e) => e.batchIndex),
       [1],
     )
+    // Before v8 the answer has no record errors (the codec refuses them there).
+    const v7 = part0(await produce(env, produceReq('compacted', Buffer.from(keyless)), 7))
+    assert.equal(v7.errorCode, ErrorCode.INVALID_RECORD)
+    assert.equal(v7.recordErrors.length, 0)
     assert.equal(part0(await produce(env, produceReq('compacted', batch(2)))).errorCode, ErrorCode.NONE)
   })
 
