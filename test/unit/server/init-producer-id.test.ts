@@ -19,7 +19,7 @@ const req = (transactionalId: string | null = null): InitProducerIdRequest => ({
 async function init(env: Env, r: InitProducerIdRequest, version: number) {
   return roundTrip(
     initProducerIdResponseCodec,
-    await initProducerIdHandler.handle(ctx(22, version), r, env.services),
+    (await initProducerIdHandler.handle(ctx(22, version), r, env.services))!,
     version,
   )
 }
