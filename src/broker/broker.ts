@@ -118,7 +118,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       config: toLogManagerConfig(config),
       logger: log.child('storage'),
     })
-    services = await buildServices({ config, store, logs, clock, log, nodeId })
+    services = await buildServices({ config, store, logs, fs, clock, log, nodeId })
     const registry = new Registry<BrokerServices>(HANDLERS)
     services.setApiRanges(() => registry.ranges())
     const dispatcher = new Dispatcher(registry, services, log.child('request'))

@@ -1,9 +1,54 @@
 // Every request handler the broker serves. ApiVersions advertises exactly these.
-
 import type { AnyHandler } from '../server/handler.ts'
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from '../server/handlers/acls.ts'
+import { alterConfigsHandler } from '../server/handlers/alter-configs.ts'
 import { apiVersionsHandler } from '../server/handlers/api-versions.ts'
+import { createPartitionsHandler } from '../server/handlers/create-partitions.ts'
+import { createTopicsHandler } from '../server/handlers/create-topics.ts'
+import { deleteRecordsHandler } from '../server/handlers/delete-records.ts'
+import { deleteTopicsHandler } from '../server/handlers/delete-topics.ts'
+import { describeClusterHandler } from '../server/handlers/describe-cluster.ts'
+import { describeConfigsHandler } from '../server/handlers/describe-configs.ts'
+import { describeLogDirsHandler } from '../server/handlers/describe-log-dirs.ts'
+import { fetchHandler } from '../server/handlers/fetch.ts'
+import { incrementalAlterConfigsHandler } from '../server/handlers/incremental-alter-configs.ts'
+import { initProducerIdHandler } from '../server/handlers/init-producer-id.ts'
+import { listOffsetsHandler } from '../server/handlers/list-offsets.ts'
+import { metadataHandler } from '../server/handlers/metadata.ts'
+import { offsetForLeaderEpochHandler } from '../server/handlers/offset-for-leader-epoch.ts'
+import { produceHandler } from '../server/handlers/produce.ts'
+import { saslHandshakeHandler } from '../server/handlers/sasl-handshake.ts'
+import {
+  addOffsetsToTxnHandler,
+  addPartitionsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
+} from '../server/handlers/txn-stubs.ts'
 import type { BrokerServices } from './services.ts'
 
-export const HANDLERS: readonly AnyHandler<BrokerServices>[] = [
-  apiVersionsHandler as AnyHandler<BrokerServices>,
-]
+export const HANDLERS = [
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  offsetForLeaderEpochHandler,
+  saslHandshakeHandler,
+  apiVersionsHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+  deleteRecordsHandler,
+  initProducerIdHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
+  describeConfigsHandler,
+  alterConfigsHandler,
+  describeLogDirsHandler,
+  createPartitionsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
+] as readonly AnyHandler<BrokerServices>[]

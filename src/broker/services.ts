@@ -1,37 +1,113 @@
 // The services object handed to every handler. Each handler declares the small interface it needs
-// (e.g. ApiVersionsServices); this class implements all of them over the broker's components.
+// (ApiVersionsServices, ProduceServices, MetadataServices, ...); this class implements all of them
+// over the broker's components, and the type below checks that at compile time.
 
 import type { Clock } from '../common/clock.ts'
+import type { Fs } from '../common/fs.ts'
 import type { Logger } from '../common/logger.ts'
 import type { BrokerConfig } from '../config/broker-config.ts'
 import type { MetadataStore } from '../metadata/store.ts'
+import { ProducerIdAllocator } from '../replication/producer-state/producer-id-allocator.ts'
+import { ReplicaManager } from '../replication/replica-manager.ts'
+import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
+import { FetchSessionCache } from '../server/fetch-session.ts'
+import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
 import type { ApiVersionsServices } from '../server/handlers/api-versions.ts'
+import type { CreatePartitionsServices } from '../server/handlers/create-partitions.ts'
+import type { CreateTopicsServices } from '../server/handlers/create-topics.ts'
+import type { DeleteRecordsServices } from '../server/handlers/delete-records.ts'
+import type { DeleteTopicsServices } from '../server/handlers/delete-topics.ts'
+import type { DescribeClusterServices } from '../server/handlers/describe-cluster.ts'
+import type { DescribeConfigsServices } from '../server/handlers/describe-configs.ts'
+import {
+  type DescribeLogDirsServices,
+  type LogDirDescription,
+  logDirsOf,
+} from '../server/handlers/describe-log-dirs.ts'
+import type { FetchServices } from '../server/handlers/fetch.ts'
+import type { IncrementalAlterConfigsServices } from '../server/handlers/incremental-alter-configs.ts'
+import type { InitProducerIdServices } from '../server/handlers/init-producer-id.ts'
+import type { ListOffsetsServices } from '../server/handlers/list-offsets.ts'
+import type { MetadataServices } from '../server/handlers/metadata.ts'
+import type { OffsetForLeaderEpochServices } from '../server/handlers/offset-for-leader-epoch.ts'
+import type { ProduceServices } from '../server/handlers/produce.ts'
 import type { ApiRange } from '../server/registry.ts'
 import type { LogManager } from '../storage/log-manager.ts'
+
+export type AllHandlerServices = ApiVersionsServices &
+  MetadataServices &
+  CreateTopicsServices &
+  DeleteTopicsServices &
+  CreatePartitionsServices &
+  DescribeConfigsServices &
+  AlterConfigsServices &
+  IncrementalAlterConfigsServices &
+  DescribeClusterServices &
+  DescribeLogDirsServices &
+  ProduceServices &
+  FetchServices &
+  ListOffsetsServices &
+  OffsetForLeaderEpochServices &
+  DeleteRecordsServices &
+  InitProducerIdServices
 
 export interface ServiceDeps {
   config: BrokerConfig
   store: MetadataStore
   logs: LogManager
+  fs: Fs
   clock: Clock
   log: Logger
   nodeId: number
 }
 
-export class BrokerServices implements ApiVersionsServices {
-  readonly config: BrokerConfig
-  readonly store: MetadataStore
-  readonly logs: LogManager
-  readonly clock: Clock
+export class BrokerServices implements AllHandlerServices {
   readonly nodeId: number
+  readonly metadata: MetadataStore
+  readonly replicaManager: ReplicaManager
+  readonly fetchSessions: FetchSessionCache
+  readonly producerIds: ProducerIdAllocator
+  private readonly config: BrokerConfig
+  private readonly logs: LogManager
+  private readonly unsubscribe: () => void
   private ranges: () => ApiRange[] = () => []
 
   constructor(d: ServiceDeps) {
-    this.config = d.config
-    this.store = d.store
-    this.logs = d.logs
-    this.clock = d.clock
     this.nodeId = d.nodeId
+    this.metadata = d.store
+    this.config = d.config
+    this.logs = d.logs
+    this.replicaManager = new ReplicaManager({
+      logManager: d.logs,
+      fs: d.fs,
+      clock: d.clock,
+      logger: d.log.child('replica'),
+      localBrokerId: d.nodeId,
+      logConfigFor: topicLogConfigResolver(d.config.static, d.nodeId),
+      producerIdExpirationMs: d.config.producerIdExpirationMs,
+      fetchMaxBytes: d.config.fetchMaxBytes,
+    })
+    this.fetchSessions = new FetchSessionCache({
+      clock: d.clock,
+      maxEntries: d.config.maxIncrementalFetchSessionCacheSlots,
+    })
+    this.producerIds = new ProducerIdAllocator({ fs: d.fs, logDir: d.config.logDirs[0], brokerId: d.nodeId })
+    // Every published metadata change reaches the data path in order (logs created, deleted,
+    // reconfigured); handlers that changed metadata await ready() before answering.
+    this.unsubscribe = d.store.subscribe((change) => {
+      this.replicaManager
+        .applyImage(change.image)
+        .catch((err) => d.log.error('applying metadata failed', err))
+    })
+  }
+
+  /** Opens the partitions of the current image. */
+  async start(): Promise<void> {
+    await this.replicaManager.applyImage(this.metadata.image())
+  }
+
+  brokerConfig(): BrokerConfig {
+    return this.config
   }
 
   setApiRanges(fn: () => ApiRange[]): void {
@@ -42,9 +118,30 @@ export class BrokerServices implements ApiVersionsServices {
     return this.ranges()
   }
 
-  async close(): Promise<void> {}
+  awaitTopicsReady(): Promise<void> {
+    return this.replicaManager.ready(this.metadata.image().version)
+  }
+
+  onTopicConfigChange(): Promise<void> {
+    return this.replicaManager.ready(this.metadata.image().version)
+  }
+
+  onBrokerConfigChange(): Promise<void> {
+    return this.replicaManager.ready(this.metadata.image().version)
+  }
+
+  describeLogDirs(): Promise<readonly LogDirDescription[]> {
+    return logDirsOf(this.logs)()
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe()
+    await this.replicaManager.shutdown()
+  }
 }
 
 export async function buildServices(d: ServiceDeps): Promise<BrokerServices> {
-  return new BrokerServices(d)
+  const s = new BrokerServices(d)
+  await s.start()
+  return s
 }
