@@ -307,10 +307,11 @@ export class LogSegment {
     maxOffset: bigint,
     limit: number,
     minOneBatch: boolean,
+    startHint?: number,
   ): Promise<{ position: number; length: number; firstOffset: bigint; full: boolean } | null> {
     await this.ensureIndexes()
     const reader = new HeaderReader(await this.handle(), limit)
-    let pos = this.offsetIndex.lookup(fetchOffset).position
+    let pos = startHint ?? this.offsetIndex.lookup(fetchOffset).position
     let first: BatchInfo | null = null
     for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
       if (b.lastOffset >= fetchOffset) {
@@ -327,6 +328,8 @@ export class LogSegment {
       return { position: start, length: 0, firstOffset: first.baseOffset, full: true }
     }
     let end = start + first.size
+    if (end - start >= maxBytes)
+      return { position: start, length: end - start, firstOffset: first.baseOffset, full: true }
     // Jump over whole runs of batches with the index: every batch before an entry's position has
     // offsets below that entry's offset.
     const byPos = this.offsetIndex.floorByPosition(Math.min(start + maxBytes, limit))
@@ -340,6 +343,14 @@ export class LogSegment {
       end += b.size
     }
     return { position: start, length: end - start, firstOffset: first.baseOffset, full: true }
+  }
+
+  /**
+   * Position of the first batch whose last offset is >= `target` (null if none below `limit`),
+   * found with the offset index and a short scan.
+   */
+  async locate(target: bigint, limit: number): Promise<number | null> {
+    return (await this.translateOffset(target, limit))?.position ?? null
   }
 
   /**

@@ -70,7 +70,8 @@ export class TimeIndex extends IndexFile {
    * size limit (the final entry written when the segment becomes inactive).
    */
   maybeAppend(timestamp: bigint, offset: bigint, force = false): void {
-    if (this.isFull && !force) return
+    // -1: no record had a timestamp yet (batches without timestamps are legal).
+    if (timestamp < 0n || (this.isFull && !force)) return
     if (this.count > 0 && timestamp <= this.ts[this.count - 1]) return
     const rel = Number(offset - this.baseOffset)
     if (rel < 0 || (this.count > 0 && rel < this.rel[this.count - 1])) {

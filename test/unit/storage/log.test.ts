@@ -54,6 +54,17 @@ describe('Log append', () => {
     )
   })
 
+  it('takes batches without timestamps (retention then goes by file time)', async () => {
+    const { log } = await openTestLog({ config: { indexIntervalBytes: 1, segmentBytes: 300 } })
+    for (let i = 0; i < 10; i++) await log.append(buildBatch([{ key: 'k', value: `v${i}` }]))
+    assert.equal((await readAll(log)).length, 10)
+    assert.ok(log.numberOfSegments > 1)
+    const seg = log.segmentList[0]
+    assert.equal(await seg.maxTimestamp(), -1n)
+    assert.equal(await seg.largestTimestamp(), seg.lastModifiedMs)
+    assert.equal(await log.offsetForTimestamp(0n), null)
+  })
+
   it('refuses a batch larger than segment.bytes and a partial batch', async () => {
     const { log } = await openTestLog({ config: { segmentBytes: 200 } })
     await assert.rejects(log.append(makeBatch(50)), (e) =>

@@ -8,6 +8,7 @@ import { ManualClock } from '../../../src/common/clock.ts'
 import { MemoryFs } from '../../../src/common/memory-fs.ts'
 import { buildBatch } from '../../../src/records/builder.ts'
 import { splitBatches } from '../../../src/storage/batch-scan.ts'
+import { readRanges } from '../../../src/storage/file-range.ts'
 import type { Log } from '../../../src/storage/log.ts'
 import type { LogConfig } from '../../../src/storage/log-config.ts'
 import { LogManager } from '../../../src/storage/log-manager.ts'
@@ -169,6 +170,13 @@ async function runSeed(seed: number): Promise<void> {
       const maxBytes = r.int(1, 3000)
       const maxOffset = r.chance(0.5) ? log.highWatermark : undefined
       const res = await log.readRecords(from, maxBytes, { maxOffset })
+      // The ranges API returns the same bytes.
+      const ranges = await log.read(from, maxBytes, { maxOffset })
+      assert.deepEqual(
+        await readRanges(ranges.ranges),
+        res.records,
+        `${ctx}: read() and readRecords() differ`,
+      )
       // The batch holding `from` comes whole: records before it are the consumer's to skip.
       const recs = recordsOf(res.records).filter((x) => x.offset >= from)
       const { batches } = splitBatches(res.records)
