@@ -1,19 +1,18 @@
 // The read side of Fetch, as Kafka's ReplicaManager.fetchMessages + DelayedFetch:
 //
-// 1. Plan: for each partition in order, the file ranges of whole batches from its fetch offset,
-//    within min(partition max bytes, bytes left of max.bytes). Only the first partition that
-//    returns data may exceed the limits (one whole batch, KIP-74). No bytes are read yet.
-// 2. Answer now when max.wait.ms is 0, min.bytes is reached, or any partition has an error or a
+// 1. Read: for each partition in order, whole batches from its fetch offset within
+//    min(partition max bytes, bytes left of max.bytes), one positional read per segment touched,
+//    into one buffer per partition (spliced into the response, never copied again). Only the
+//    first partition that returns data may exceed the limits (one whole batch, KIP-74).
+// 2. Answer when max.wait.ms is 0, min.bytes is reached, or any partition has an error or a
 //    diverging epoch. Otherwise wait: a FetchWait is registered on every partition and woken by
 //    the writes that move their high watermarks (counting the bytes they add) or by the
-//    max.wait.ms timer, one timer per waiting fetch. Then plan again.
-// 3. Read the planned ranges: one positional read per range into one buffer per partition; those
-//    buffers are spliced into the response, not copied.
+//    max.wait.ms timer, one timer per waiting fetch. Then read again. (What was read before
+//    waiting is dropped; it is less than min.bytes, and nothing at all in the usual min.bytes=1.)
 
 import type { Clock, Timer } from '../common/clock.ts'
 import type { Uuid } from '../common/ids.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
-import { readRanges } from '../storage/file-range.ts'
 import { type FetchWaiter, IsolationLevel, type Partition, type PartitionRead } from './partition.ts'
 
 export interface FetchParams {
@@ -57,7 +56,7 @@ export interface PartitionLookup {
 
 const NO_RECORDS = Buffer.alloc(0)
 
-interface Planned {
+interface PartitionResult {
   part: Partition | null
   read: PartitionRead
 }
@@ -107,14 +106,14 @@ export async function fetchRecords(
 ): Promise<FetchPartitionResult[]> {
   const deadline = clock.now() + params.maxWaitMs
   let timedOut = false
-  let plan = await planFetch(lookup, params, inputs)
-  while (!timedOut && mustWait(params, plan)) {
+  let reads = await readPartitions(lookup, params, inputs)
+  while (!timedOut && mustWait(params, reads)) {
     const left = deadline - clock.now()
     if (left <= 0) break
-    if (!advancedSince(plan)) {
+    if (!advancedSince(reads)) {
       let total = 0
       const parts: Partition[] = []
-      for (const p of plan) {
+      for (const p of reads) {
         total += p.read.sizeInBytes
         if (p.part !== null) parts.push(p.part)
       }
@@ -122,17 +121,26 @@ export async function fetchRecords(
         new FetchWait(params.minBytes - total, parts, resolve).start(clock, left),
       )
     }
-    plan = await planFetch(lookup, params, inputs)
+    reads = await readPartitions(lookup, params, inputs)
   }
-  return materialize(plan, params)
+  const aborted = params.isolationLevel === IsolationLevel.readCommitted ? [] : null
+  return reads.map(({ read }) => ({
+    errorCode: read.errorCode,
+    highWatermark: read.highWatermark,
+    lastStableOffset: read.lastStableOffset,
+    logStartOffset: read.logStartOffset,
+    records: read.records,
+    divergingEpoch: read.divergingEpoch,
+    abortedTransactions: read.errorCode === ErrorCode.NONE ? aborted : null,
+  }))
 }
 
-async function planFetch(
+async function readPartitions(
   lookup: PartitionLookup,
   params: FetchParams,
   inputs: readonly FetchPartitionInput[],
-): Promise<Planned[]> {
-  const out: Planned[] = []
+): Promise<PartitionResult[]> {
+  const out: PartitionResult[] = []
   let remaining = params.maxBytes
   let minOne = true
   const isFollower = params.replicaId >= 0
@@ -167,45 +175,28 @@ async function planFetch(
   return out
 }
 
-function mustWait(params: FetchParams, plan: readonly Planned[]): boolean {
-  if (params.maxWaitMs <= 0 || plan.length === 0) return false
+function mustWait(params: FetchParams, reads: readonly PartitionResult[]): boolean {
+  if (params.maxWaitMs <= 0 || reads.length === 0) return false
   let total = 0
-  for (const p of plan) {
+  for (const p of reads) {
     if (p.read.errorCode !== ErrorCode.NONE || p.read.divergingEpoch !== null) return false
     total += p.read.sizeInBytes
   }
   return total < params.minBytes
 }
 
-/** Did a write complete while the plan was being made? Then it may have missed those bytes. */
-function advancedSince(plan: readonly Planned[]): boolean {
-  for (const p of plan) {
+/** Did a write complete while reading? Then the reads may have missed its bytes. */
+function advancedSince(reads: readonly PartitionResult[]): boolean {
+  for (const p of reads) {
     if (p.part !== null && p.part.highWatermark !== p.read.highWatermark) return true
   }
   return false
 }
 
-async function materialize(plan: readonly Planned[], params: FetchParams): Promise<FetchPartitionResult[]> {
-  const aborted = params.isolationLevel === IsolationLevel.readCommitted ? [] : null
-  return Promise.all(
-    plan.map(
-      async ({ read }): Promise<FetchPartitionResult> => ({
-        errorCode: read.errorCode,
-        highWatermark: read.highWatermark,
-        lastStableOffset: read.lastStableOffset,
-        logStartOffset: read.logStartOffset,
-        records: read.ranges.length === 0 ? NO_RECORDS : await readRanges(read.ranges),
-        divergingEpoch: read.divergingEpoch,
-        abortedTransactions: read.errorCode === ErrorCode.NONE ? aborted : null,
-      }),
-    ),
-  )
-}
-
 function errorRead(errorCode: number): PartitionRead {
   return {
     errorCode,
-    ranges: [],
+    records: NO_RECORDS,
     sizeInBytes: 0,
     highWatermark: -1n,
     lastStableOffset: -1n,

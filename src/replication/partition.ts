@@ -21,7 +21,6 @@ import type { Logger } from '../common/logger.ts'
 import type { PartitionImage } from '../metadata/image.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { BatchOffsets } from '../records/batch-header.ts'
-import type { FileRange } from '../storage/file-range.ts'
 import type { Log } from '../storage/log.ts'
 import { ListOffsetsTimestamp } from '../storage/log.ts'
 import { kafkaErrorOf, leaderEpochError } from './errors.ts'
@@ -30,6 +29,8 @@ import { loadProducerState, takeSnapshot } from './producer-state/producer-state
 import { ProducerStateManager, type ProducerStateOptions } from './producer-state/producer-state-manager.ts'
 
 export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const
+
+const NO_RECORDS = Buffer.alloc(0)
 
 /** The answer to one partition of a produce. */
 export interface AppendOutcome {
@@ -71,7 +72,8 @@ interface PendingAppend {
 
 export interface PartitionRead {
   errorCode: number
-  ranges: FileRange[]
+  /** Whole batches (empty when none). */
+  records: Buffer
   sizeInBytes: number
   highWatermark: bigint
   lastStableOffset: bigint
@@ -342,9 +344,9 @@ export class Partition {
   // --- reads ---
 
   /**
-   * Whole batches from `fetchOffset` for a fetch, as file ranges (bytes are read later, once the
-   * fetch answers). Consumers read below the high watermark (read_uncommitted) or the last stable
-   * offset (read_committed); followers up to the log end.
+   * Whole batches from `fetchOffset` for a fetch, read in one positional read per segment touched
+   * (Log.readRecords). Consumers read below the high watermark (read_uncommitted) or the last
+   * stable offset (read_committed); followers up to the log end.
    */
   async readForFetch(o: {
     fetchOffset: bigint
@@ -369,10 +371,13 @@ export class Partition {
         ? this.lastStableOffset
         : this.log.highWatermark
     try {
-      const r = await this.log.read(o.fetchOffset, o.maxBytes, { maxOffset, minOneBatch: o.minOneBatch })
+      const r = await this.log.readRecords(o.fetchOffset, o.maxBytes, {
+        maxOffset,
+        minOneBatch: o.minOneBatch,
+      })
       return {
         errorCode: ErrorCode.NONE,
-        ranges: r.ranges,
+        records: r.records,
         sizeInBytes: r.sizeInBytes,
         highWatermark: r.highWatermark,
         lastStableOffset: r.highWatermark,
@@ -389,7 +394,7 @@ export class Partition {
   private emptyReadHere(): PartitionRead {
     return {
       errorCode: ErrorCode.NONE,
-      ranges: [],
+      records: NO_RECORDS,
       sizeInBytes: 0,
       highWatermark: this.log.highWatermark,
       lastStableOffset: this.lastStableOffset,
@@ -509,7 +514,7 @@ export class Partition {
 function emptyRead(errorCode: number): PartitionRead {
   return {
     errorCode,
-    ranges: [],
+    records: NO_RECORDS,
     sizeInBytes: 0,
     highWatermark: -1n,
     lastStableOffset: -1n,
