@@ -1,0 +1,274 @@
+// The group coordinator service the handlers call: routes each group to its __consumer_offsets
+// partition (Kafka's hash), runs the operation on that partition's shard through the runtime, and
+// turns "not here" / "loading" into the answers Kafka gives for each API. It also follows the
+// metadata image to load the partitions this broker leads, and creates __consumer_offsets on
+// demand (FindCoordinator).
+//
+// Wiring (the broker): construct it with a CoordinatorLog over the local logs, call
+// onMetadataImage(image) at startup and on every published change, and shutdown() on stop.
+
+import type { Clock } from '../../common/clock.ts'
+import type { Logger } from '../../common/logger.ts'
+import type { MetadataImage } from '../../metadata/image.ts'
+import type { CreateTopicRequest, MetadataStore } from '../../metadata/store.ts'
+import { ErrorCode } from '../../protocol/generated/error-codes.ts'
+import type { CoordinatorLog } from '../runtime/coordinator-log.ts'
+import { CoordinatorRuntime } from '../runtime/coordinator-runtime.ts'
+import {
+  type DescribedGroup,
+  deleteGroups,
+  describeGroup,
+  type ListedGroup,
+  listGroups,
+} from './admin-ops.ts'
+import { type JoinResult, joinError, type SyncResult, syncError } from './classic-group.ts'
+import { type GroupConfig, OFFSETS_TOPIC } from './group-config.ts'
+import { groupPartition } from './group-partition.ts'
+import {
+  GroupShard,
+  type JoinParams,
+  type LeaveResult,
+  type LeavingMember,
+  type SyncParams,
+} from './group-shard.ts'
+import {
+  allPartitions,
+  type CommitParams,
+  commitOffsets,
+  type DeleteOffsetsResult,
+  deleteOffsets,
+  type FetchedTopics,
+  fetchOffsets,
+  type TopicPartitionErrors,
+} from './offset-ops.ts'
+
+export interface GroupCoordinatorParams {
+  readonly log: CoordinatorLog
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly config: GroupConfig
+  /** This broker: it coordinates the partitions of __consumer_offsets it leads. */
+  readonly nodeId: number
+  /** Where __consumer_offsets is created. */
+  readonly metadata: Pick<MetadataStore, 'image' | 'createTopics'>
+  /** How __consumer_offsets is created (offsetsTopicSpec in group-config.ts). */
+  readonly offsetsTopic: CreateTopicRequest
+}
+
+export interface FetchOffsetsResult {
+  readonly errorCode: number
+  readonly topics: FetchedTopics
+}
+
+export class GroupCoordinator {
+  readonly runtime: CoordinatorRuntime<GroupShard>
+  private readonly p: GroupCoordinatorParams
+  private creating: Promise<number> | null = null
+
+  constructor(p: GroupCoordinatorParams) {
+    this.p = p
+    this.runtime = new CoordinatorRuntime<GroupShard>({
+      log: p.log,
+      clock: p.clock,
+      logger: p.logger,
+      newShard: (ctx) => new GroupShard(ctx, p.config),
+    })
+  }
+
+  /** Partitions of __consumer_offsets: the topic's own count once it exists, else the config's. */
+  numPartitions(): number {
+    return (
+      this.p.metadata.image().topics.get(OFFSETS_TOPIC)?.partitions.length ??
+      this.p.config.offsetsTopicNumPartitions
+    )
+  }
+
+  partitionFor(groupId: string): number {
+    return groupPartition(groupId, this.numPartitions())
+  }
+
+  /**
+   * Creates __consumer_offsets unless it exists (concurrent callers share one creation). Resolves
+   * with NONE, or the error the creation failed with (e.g. INVALID_REPLICATION_FACTOR while fewer
+   * brokers than offsets.topic.replication.factor are alive).
+   */
+  ensureOffsetsTopic(): Promise<number> {
+    if (this.p.metadata.image().topics.has(OFFSETS_TOPIC)) return Promise.resolve(ErrorCode.NONE)
+    this.creating ??= this.p.metadata
+      .createTopics([this.p.offsetsTopic])
+      .then(([r]) => {
+        if (r.errorCode === ErrorCode.NONE)
+          this.p.logger.info(`Created ${OFFSETS_TOPIC} with ${r.numPartitions} partitions`)
+        else if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS)
+          this.p.logger.warn(`Creating ${OFFSETS_TOPIC} failed: ${r.errorMessage ?? r.errorCode}`)
+        return r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.NONE : r.errorCode
+      })
+      .finally(() => {
+        this.creating = null
+      })
+    return this.creating
+  }
+
+  /** Loads the partitions this broker leads, unloads the others. */
+  onMetadataImage(image: MetadataImage): void {
+    const topic = image.topics.get(OFFSETS_TOPIC)
+    const led = new Set<number>()
+    for (const p of topic?.partitions ?? []) if (p.leader === this.p.nodeId) led.add(p.partition)
+    for (const p of this.runtime.partitionIds()) if (!led.has(p)) this.runtime.unload(p)
+    for (const p of led) void this.runtime.load(p)
+  }
+
+  /** Resolves once every partition being loaded has finished (tests, startup logs). */
+  async loaded(): Promise<void> {
+    await Promise.all(this.runtime.partitionIds().map((p) => this.runtime.load(p)))
+  }
+
+  shutdown(): void {
+    this.runtime.close()
+  }
+
+  // ----- membership -----
+
+  joinGroup(p: JoinParams): Promise<JoinResult> {
+    if (p.groupId === '') return Promise.resolve(joinError(p.memberId, ErrorCode.INVALID_GROUP_ID))
+    return this.runtime.write(
+      this.partitionFor(p.groupId),
+      (s) => s.joinGroup(p),
+      (code) => joinError(p.memberId, code),
+    )
+  }
+
+  syncGroup(p: SyncParams): Promise<SyncResult> {
+    if (p.groupId === '') return Promise.resolve(syncError(ErrorCode.INVALID_GROUP_ID))
+    return this.runtime.write(this.partitionFor(p.groupId), (s) => s.syncGroup(p), syncError)
+  }
+
+  heartbeat(
+    groupId: string,
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+  ): Promise<number> {
+    if (groupId === '') return Promise.resolve(ErrorCode.INVALID_GROUP_ID)
+    return this.runtime.write(
+      this.partitionFor(groupId),
+      (s) => s.finish(s.heartbeat(groupId, memberId, groupInstanceId, generationId)),
+      // A loading coordinator answers heartbeats blindly, as Kafka does.
+      (code) => (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? ErrorCode.NONE : code),
+    )
+  }
+
+  leaveGroup(groupId: string, members: readonly LeavingMember[]): Promise<LeaveResult> {
+    if (groupId === '') return Promise.resolve({ errorCode: ErrorCode.INVALID_GROUP_ID, members: [] })
+    return this.runtime.write(
+      this.partitionFor(groupId),
+      (s) => s.leaveGroup(groupId, members),
+      (errorCode) => ({ errorCode, members: [] }),
+    )
+  }
+
+  // ----- offsets -----
+
+  commitOffsets(p: CommitParams): Promise<TopicPartitionErrors> {
+    return this.runtime.write(
+      this.partitionFor(p.groupId),
+      (s) => commitOffsets(s, p),
+      (code) => allPartitions(p.topics, code),
+    )
+  }
+
+  fetchOffsets(
+    groupId: string,
+    topics: readonly { readonly name: string; readonly partitionIndexes: readonly number[] }[] | null,
+  ): FetchOffsetsResult {
+    return this.runtime.read<FetchOffsetsResult>(
+      this.partitionFor(groupId),
+      (s) => ({ errorCode: ErrorCode.NONE, topics: fetchOffsets(s, groupId, topics) }),
+      (errorCode) => ({ errorCode, topics: [] }),
+    )
+  }
+
+  deleteOffsets(
+    groupId: string,
+    topics: readonly {
+      readonly name: string
+      readonly partitions: readonly { readonly partition: number }[]
+    }[],
+  ): Promise<DeleteOffsetsResult> {
+    if (groupId === '') return Promise.resolve({ errorCode: ErrorCode.INVALID_GROUP_ID, topics: [] })
+    return this.runtime.write(
+      this.partitionFor(groupId),
+      (s) => deleteOffsets(s, groupId, topics),
+      (errorCode) => ({ errorCode, topics: [] }),
+    )
+  }
+
+  // ----- administration -----
+
+  /**
+   * Groups of every partition served here. While a partition loads, its groups are missing and
+   * the answer carries COORDINATOR_LOAD_IN_PROGRESS, as Kafka's does.
+   */
+  listGroups(
+    statesFilter: readonly string[],
+    typesFilter: readonly string[],
+  ): { errorCode: number; groups: ListedGroup[] } {
+    let errorCode: number = ErrorCode.NONE
+    const groups: ListedGroup[] = []
+    for (const p of this.runtime.partitionIds()) {
+      const r = this.runtime.read(
+        p,
+        (s) => listGroups(s, statesFilter, typesFilter),
+        (code) => {
+          errorCode = code
+          return []
+        },
+      )
+      groups.push(...r)
+    }
+    return { errorCode, groups }
+  }
+
+  describeGroups(groupIds: readonly string[]): DescribedGroup[] {
+    return groupIds.map((groupId) =>
+      this.runtime.read(
+        this.partitionFor(groupId),
+        (s) => describeGroup(s, groupId),
+        (errorCode) => ({
+          errorCode,
+          groupId,
+          groupState: '',
+          protocolType: '',
+          protocolData: '',
+          members: [],
+        }),
+      ),
+    )
+  }
+
+  /** Deletes groups, one write per partition; answers in request order. */
+  async deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    const byPartition = new Map<number, string[]>()
+    for (const id of groupIds) {
+      const p = this.partitionFor(id)
+      const list = byPartition.get(p)
+      if (list) list.push(id)
+      else byPartition.set(p, [id])
+    }
+    const answers = new Map<string, number>()
+    await Promise.all(
+      [...byPartition].map(async ([p, ids]) => {
+        const r = await this.runtime.write(
+          p,
+          (s) => deleteGroups(s, ids),
+          (errorCode) => ids.map((groupId) => ({ groupId, errorCode })),
+        )
+        for (const x of r) if (!answers.has(x.groupId)) answers.set(x.groupId, x.errorCode)
+      }),
+    )
+    return groupIds.map((groupId) => ({
+      groupId,
+      errorCode: answers.get(groupId) ?? ErrorCode.GROUP_ID_NOT_FOUND,
+    }))
+  }
+}
