@@ -255,29 +255,29 @@ export class LogManager {
 
   // --- checkpoints ---
 
-  /** Writes the dir's checkpoint files from the logs' current values (serialized per dir). */
-  checkpointDir(logDir: string): Promise<void> {
+  /**
+   * Writes the dir's checkpoint files from the logs' current values, read when the write runs
+   * (writes are serialized per dir, so the last one always carries the latest values).
+   * `which`: 'offsets' (recovery points and log start offsets), 'hw' (high watermarks) or 'all'.
+   */
+  checkpointDir(logDir: string, which: 'offsets' | 'hw' | 'all' = 'all'): Promise<void> {
     const q = this.dirQueues.get(logDir)
     if (q === undefined) return Promise.resolve()
     return q.run(async () => {
       const logs = [...this.logs.values()].filter((e) => e.logDir === logDir && !e.log.isOffline)
       const rows = (f: (l: Log) => bigint) => logs.map((e) => ({ ...e.log.topicPartition, offset: f(e.log) }))
-      await new OffsetCheckpointFile(this.fs, join(logDir, RECOVERY_POINT_CHECKPOINT)).write(
-        rows((l) => l.recoveryPoint),
-      )
-      await new OffsetCheckpointFile(this.fs, join(logDir, LOG_START_OFFSET_CHECKPOINT)).write(
-        rows((l) => l.logStartOffset),
-      )
-      if (this.writeHw) {
-        await new OffsetCheckpointFile(this.fs, join(logDir, HIGH_WATERMARK_CHECKPOINT)).write(
-          rows((l) => l.highWatermark),
-        )
+      const write = (name: string, f: (l: Log) => bigint) =>
+        new OffsetCheckpointFile(this.fs, join(logDir, name)).write(rows(f))
+      if (which !== 'hw') {
+        await write(RECOVERY_POINT_CHECKPOINT, (l) => l.recoveryPoint)
+        await write(LOG_START_OFFSET_CHECKPOINT, (l) => l.logStartOffset)
       }
+      if (which !== 'offsets' && this.writeHw) await write(HIGH_WATERMARK_CHECKPOINT, (l) => l.highWatermark)
     })
   }
 
-  async checkpointAll(): Promise<void> {
-    for (const d of this.config.logDirs) await this.checkpointDir(d)
+  async checkpointAll(which: 'offsets' | 'hw' | 'all' = 'all'): Promise<void> {
+    for (const d of this.config.logDirs) await this.checkpointDir(d, which)
   }
 
   // --- background work ---
@@ -345,10 +345,8 @@ export class LogManager {
   private startTasks(): void {
     const c = this.config
     this.every(c.retentionCheckIntervalMs, () => this.runRetention())
-    this.every(c.recoveryPointCheckpointIntervalMs, () => this.checkpointAll())
-    if (c.highWatermarkCheckpointIntervalMs !== c.recoveryPointCheckpointIntervalMs) {
-      this.every(c.highWatermarkCheckpointIntervalMs, () => this.checkpointAll())
-    }
+    this.every(c.recoveryPointCheckpointIntervalMs, () => this.checkpointAll('offsets'))
+    if (this.writeHw) this.every(c.highWatermarkCheckpointIntervalMs, () => this.checkpointAll('hw'))
     // flush.ms is only honoured when checked: every log.flush.scheduler.interval.ms, or every
     // second when that is left at "never" but some topic sets flush.ms.
     const flushEvery =
