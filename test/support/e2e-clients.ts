@@ -110,6 +110,19 @@ export async function python<T = unknown>(
   }
 }
 
+/**
+ * One step of a client script taking `<bootstrap> <step>` in argv and its arguments as JSON on
+ * stdin (test/e2e/py/kafka_python_client.py, confluent_client.py).
+ */
+export function pyStep<T = unknown>(
+  script: string,
+  bootstrap: string,
+  step: string,
+  args: unknown = {},
+): Promise<T> {
+  return python<T>(script, [bootstrap, step], { input: JSON.stringify(args) })
+}
+
 /** Resident set size of a process in KiB, from /proc/<pid>/status (Linux). */
 export function vmRssKb(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
