@@ -2,11 +2,13 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { ManualClock } from '../../../src/common/clock.ts'
 import { MemoryFs } from '../../../src/common/memory-fs.ts'
 import { BatchHeader } from '../../../src/records/batch-header.ts'
 import { buildBatch } from '../../../src/records/builder.ts'
 import { splitBatches } from '../../../src/storage/batch-scan.ts'
-import { ListOffsetsTimestamp } from '../../../src/storage/log.ts'
+import { ListOffsetsTimestamp, Log } from '../../../src/storage/log.ts'
+import { logConfig } from '../../../src/storage/log-config.ts'
 import { isStorageError, StorageErrorCode } from '../../../src/storage/storage-error.ts'
 import { keyedBatch, makeBatch, openTestLog, readAll, recordsOf } from '../../support/storage-helpers.ts'
 
@@ -158,6 +160,72 @@ describe('Log read', () => {
     assert.equal((await log.read(60n, 100)).sizeInBytes, 0)
   })
 
+  it('never shows a batch whose write is still in progress', async () => {
+    const mem = new MemoryFs()
+    const base = mem.session()
+    let pause: (() => void) | null = null
+    // An Fs whose .log writes stop half way until released.
+    const slow = {
+      ...base,
+      open: async (path: string, mode: 'r' | 'rw') => {
+        const h = await base.open(path, mode)
+        if (!path.endsWith('.log')) return h
+        return {
+          read: h.read.bind(h),
+          write: h.write.bind(h),
+          truncate: h.truncate.bind(h),
+          sync: h.sync.bind(h),
+          size: h.size.bind(h),
+          close: h.close.bind(h),
+          writev: async (bufs: readonly Uint8Array[], position: number) => {
+            const all = Buffer.concat(bufs)
+            const half = all.subarray(0, all.length >> 1)
+            await h.write(half, position)
+            await new Promise<void>((r) => {
+              pause = r
+            })
+            await h.write(all.subarray(half.length), position + half.length)
+          },
+        }
+      },
+    }
+    await mem.mkdir('/data/t-0')
+    const log = await Log.open(
+      {
+        fs: slow,
+        clock: new ManualClock(),
+        dir: '/data/t-0',
+        topicPartition: { topic: 't', partition: 0 },
+        config: logConfig(),
+      },
+      { hadCleanShutdown: true, recoveryPoint: 0n },
+    )
+    const first = log.append(makeBatch(2))
+    while (pause === null) await new Promise((r) => setImmediate(r))
+    const release = (): void => {
+      const p = pause
+      pause = null
+      p?.()
+    }
+    release()
+    await first
+    const second = log.append(makeBatch(3))
+    while (pause === null) await new Promise((r) => setImmediate(r))
+    // Half of the second batch is in the file now.
+    assert.equal(
+      (await log.readRecords(0n, 1 << 20)).records.length,
+      (await log.read(0n, 1 << 20)).sizeInBytes,
+    )
+    assert.deepEqual(
+      recordsOf((await log.readRecords(0n, 1 << 20)).records).map((r) => r.offset),
+      [0n, 1n],
+    )
+    assert.equal((await log.read(2n, 1 << 20)).sizeInBytes, 0)
+    release()
+    await second
+    assert.equal(recordsOf((await log.readRecords(0n, 1 << 20)).records).length, 5)
+  })
+
   it('throws OffsetOutOfRange outside [logStartOffset, LEO]', async () => {
     const { log } = await openTestLog()
     await log.append(makeBatch(3))
@@ -226,6 +294,17 @@ describe('Log roll', () => {
     await log.append(makeBatch(1, { ts: 11_001 }))
     assert.equal(log.numberOfSegments, 2)
     assert.equal(log.segmentList[1].baseOffset, 2n)
+  })
+
+  it('applies segment.jitter.ms per segment', async () => {
+    const { log } = await openTestLog({ config: { segmentMs: 1000, segmentJitterMs: 500 } })
+    const jitter = log.segmentList[0].rollJitterMs
+    assert.ok(jitter >= 0 && jitter < 500)
+    await log.append(makeBatch(1, { ts: 10_000 }))
+    await log.append(makeBatch(1, { ts: 10_000 + 1000 - jitter }))
+    assert.equal(log.numberOfSegments, 1)
+    await log.append(makeBatch(1, { ts: 10_000 + 1001 - jitter }))
+    assert.equal(log.numberOfSegments, 2)
   })
 
   it('rolls when the offset index is full', async () => {

@@ -3,7 +3,10 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { ManualClock } from '../../../src/common/clock.ts'
 import { MemoryFs } from '../../../src/common/memory-fs.ts'
+import { Log } from '../../../src/storage/log.ts'
+import { logConfig } from '../../../src/storage/log-config.ts'
 import { makeBatch, openTestLog, readAll } from '../../support/storage-helpers.ts'
 
 const DIR = '/data/t-0'
@@ -27,6 +30,30 @@ describe('recovery', () => {
     assert.equal(again.logEndOffset, 60n)
     assert.ok(fs.stats.reads - reads <= 3, `reads on open: ${fs.stats.reads - reads}`)
     assert.equal((await readAll(again)).length, 60)
+  })
+
+  it('logs recovery progress segment by segment', async () => {
+    const { fs, log } = await filled()
+    const n = log.numberOfSegments
+    const messages: string[] = []
+    const logger = {
+      info: (m: string) => messages.push(m),
+      warn: (m: string) => messages.push(m),
+      error() {},
+    }
+    await Log.open(
+      {
+        fs,
+        clock: new ManualClock(),
+        dir: DIR,
+        topicPartition: { topic: 't', partition: 0 },
+        config: logConfig({ segmentBytes: 1000 }),
+        logger,
+      },
+      { hadCleanShutdown: false, recoveryPoint: 0n },
+    )
+    assert.ok(messages.includes(`recovering segment 1/${n} of t-0`), messages.join('\n'))
+    assert.ok(messages.includes(`recovering segment ${n}/${n} of t-0`))
   })
 
   it('cuts a torn last batch', async () => {
