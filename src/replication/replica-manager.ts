@@ -154,18 +154,29 @@ export class ReplicaManager {
   private async apply(image: MetadataImage): Promise<void> {
     if (this.stopped) return
     const first = this.image === null
-    for (const t of [...this.topics.values()]) {
-      const now = image.topics.get(t.name)
-      if (now === undefined || now.topicId !== t.topicId) await this.removeTopic(t)
-    }
-    const brokerConfigsChanged = this.image === null || this.image.brokerConfigs !== image.brokerConfigs
-    for (const t of image.topics.values()) await this.applyTopic(t, image, brokerConfigsChanged)
-    if (first) this.warnStrayLogs(image)
-    this.image = image
-    for (let i = this.versionWaiters.length - 1; i >= 0; i--) {
-      if (this.versionWaiters[i].version <= image.version) {
-        this.versionWaiters[i].resolve()
-        this.versionWaiters.splice(i, 1)
+    try {
+      for (const t of [...this.topics.values()]) {
+        const now = image.topics.get(t.name)
+        if (now === undefined || now.topicId !== t.topicId) await this.removeTopic(t)
+      }
+      const brokerConfigsChanged = this.image === null || this.image.brokerConfigs !== image.brokerConfigs
+      for (const t of image.topics.values()) {
+        try {
+          await this.applyTopic(t, image, brokerConfigsChanged)
+        } catch (err) {
+          this.logger.error(`could not apply topic ${t.name}`, err)
+        }
+      }
+      if (first) this.warnStrayLogs(image)
+    } finally {
+      // Waiters are released even when part of the image failed to apply (logged above): a
+      // handler waiting for its change must not hang.
+      this.image = image
+      for (let i = this.versionWaiters.length - 1; i >= 0; i--) {
+        if (this.versionWaiters[i].version <= image.version) {
+          this.versionWaiters[i].resolve()
+          this.versionWaiters.splice(i, 1)
+        }
       }
     }
   }
@@ -365,6 +376,7 @@ export class ReplicaManager {
     this.stopped = true
     this.maintenanceTimer?.cancel()
     await this.applying
+    for (const w of this.versionWaiters.splice(0)) w.resolve()
     for (const p of [...this.allPartitions()]) {
       try {
         await p.close(ErrorCode.NOT_LEADER_OR_FOLLOWER, true)
