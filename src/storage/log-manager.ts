@@ -47,6 +47,11 @@ export interface LogManagerParams {
   config: Partial<LogManagerConfig> & { logDirs: string[] }
   /** Topic config defaults (the broker's log.* settings); per-topic overrides go to getOrCreateLog. */
   defaultLogConfig?: Partial<LogConfig>
+  /**
+   * Per-topic overrides (from the metadata image), consulted when a log is loaded at startup or
+   * created without explicit overrides. Storage does not persist topic configs itself.
+   */
+  topicConfig?: (topic: string) => Partial<LogConfig> | undefined
   logger?: StorageLogger
   random?: () => number
   /** Written into the clean-shutdown marker (KIP-966); -1 when unknown. */
@@ -65,6 +70,7 @@ export class LogManager {
   readonly clock: Clock
   readonly config: LogManagerConfig
   readonly defaultLogConfig: LogConfig
+  private readonly topicConfig: (topic: string) => Partial<LogConfig> | undefined
   private readonly logger: StorageLogger
   private readonly random: () => number
   private readonly brokerEpoch: number
@@ -84,6 +90,7 @@ export class LogManager {
     this.config = { ...DEFAULT_LOG_MANAGER_CONFIG, ...p.config }
     if (this.config.logDirs.length === 0) throw new RangeError('log.dirs is empty')
     this.defaultLogConfig = logConfig(p.defaultLogConfig ?? {})
+    this.topicConfig = p.topicConfig ?? (() => undefined)
     this.logger = p.logger ?? silentLogger
     this.random = p.random ?? Math.random
     this.brokerEpoch = p.brokerEpoch ?? -1
@@ -138,7 +145,8 @@ export class LogManager {
         if (this.logs.has(key)) {
           throw new Error(`duplicate log for ${key} in ${logDir} and ${this.logs.get(key)!.logDir}`)
         }
-        const log = await Log.open(this.logParams(logDir, tp, this.defaultLogConfig, hws.get(key)), {
+        const config = logConfig(this.topicConfig(tp.topic) ?? {}, this.defaultLogConfig)
+        const log = await Log.open(this.logParams(logDir, tp, config, hws.get(key)), {
           hadCleanShutdown,
           recoveryPoint: rps.get(key) ?? 0n,
           logStartOffset: starts.get(key),
@@ -221,7 +229,7 @@ export class LogManager {
     const dir = join(logDir, partitionDirName(tp))
     await this.fs.mkdir(dir)
     await this.fs.syncDir(logDir)
-    const config = logConfig(opts.config ?? {}, this.defaultLogConfig)
+    const config = logConfig(opts.config ?? this.topicConfig(tp.topic) ?? {}, this.defaultLogConfig)
     const log = await Log.open(this.logParams(logDir, tp, config), {
       hadCleanShutdown: true,
       recoveryPoint: 0n,

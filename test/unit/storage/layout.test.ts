@@ -158,6 +158,19 @@ describe('LogManager', () => {
     await m.shutdown()
   })
 
+  it('applies per-topic configs from the topicConfig callback at load and creation', async () => {
+    const fs = new MemoryFs()
+    const clock = new ManualClock()
+    const topicConfig = (t: string) => (t === 'compacted' ? { cleanupPolicy: 'compact' as const } : undefined)
+    const m = await LogManager.start({ fs, clock, config: { logDirs: ['/a'] }, topicConfig })
+    assert.equal((await m.getOrCreateLog('compacted', 0)).config.cleanupPolicy, 'compact')
+    assert.equal((await m.getOrCreateLog('plain', 0)).config.cleanupPolicy, 'delete')
+    await m.shutdown()
+    const m2 = await LogManager.start({ fs, clock, config: { logDirs: ['/a'] }, topicConfig })
+    assert.equal(m2.getLog('compacted', 0)?.config.cleanupPolicy, 'compact')
+    await m2.shutdown()
+  })
+
   it('refuses a different topic id for an existing partition', async () => {
     const m = await LogManager.start({
       fs: new MemoryFs(),
