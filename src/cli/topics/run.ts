@@ -1,0 +1,210 @@
+// kafka-topics.sh: create, list, describe, alter (partitions) and delete topics, through the
+// admin client, printing what Kafka's TopicCommand prints.
+
+import type { Admin } from '@platformatic/kafka'
+import { collisionWarning, validateTopicName } from '../../metadata/topic-name.ts'
+import { ToolExit } from '../common/exit.ts'
+import { IncludeList, isInternalTopic } from '../common/include-list.ts'
+import type { Io } from '../common/io.ts'
+import {
+  closeQuietly,
+  errorMessage,
+  kafkaErrorId,
+  kafkaUuid,
+  openAdmin,
+  parseBootstrap,
+  rawMetadata,
+  ZERO_UUID,
+} from '../common/kafka.ts'
+import { loadProps } from '../common/props.ts'
+import { describeFlags, describeLines, type TopicInfo } from './describe.ts'
+import {
+  parseReplicaAssignment,
+  parseTopicConfigs,
+  parseTopicOptions,
+  type TopicCommandOptions,
+} from './options.ts'
+
+const CONFIG_SOURCE_DEFAULT = 5
+const RESOURCE_TOPIC = 2
+
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const cmd = parseTopicOptions(argv)
+  const props = cmd.opts.has('command-config')
+    ? loadProps(cmd.opts.value('command-config')!, io.cwd)
+    : new Map()
+  if (parseBootstrap(cmd.bootstrap) === null) {
+    throw new ToolExit(1, `Invalid url in bootstrap.servers: ${cmd.bootstrap}\n`)
+  }
+  const admin = await openAdmin('adminclient-1', cmd.bootstrap, props)
+  try {
+    switch (cmd.action) {
+      case 'create':
+        await createTopic(admin, cmd, io)
+        break
+      case 'list':
+        await listTopics(admin, cmd, io)
+        break
+      case 'describe':
+        await describeTopics(admin, cmd, io)
+        break
+      case 'alter':
+        await alterTopic(admin, cmd)
+        break
+      case 'delete':
+        await deleteTopic(admin, cmd)
+        break
+    }
+    return 0
+  } catch (e) {
+    if (e instanceof ToolExit) throw e
+    io.out(`Error while executing topic command : ${errorMessage(e)}\n`)
+    return 1
+  } finally {
+    await closeQuietly(admin)
+  }
+}
+
+async function createTopic(admin: Admin, cmd: TopicCommandOptions, io: Io): Promise<void> {
+  const { opts } = cmd
+  const name = opts.value('topic')!
+  const partitions = opts.number('partitions')
+  const replicationFactor = opts.number('replication-factor')
+  const assignment =
+    opts.has('replica-assignment') && opts.value('replica-assignment') !== ''
+      ? parseReplicaAssignment(opts.value('replica-assignment')!)
+      : null
+  const configs = parseTopicConfigs(opts.values('config'))
+  const warning = collisionWarning(name)
+  if (warning !== null) io.out(`${warning}\n`)
+  if (replicationFactor !== undefined && (replicationFactor > 32767 || replicationFactor < 1)) {
+    throw new Error('The replication factor must be between 1 and 32767 inclusive')
+  }
+  if (partitions !== undefined && partitions < 1) throw new Error('The partitions must be greater than 0')
+  const invalid = validateTopicName(name)
+  if (invalid !== null) throw new Error(invalid)
+  try {
+    await admin.createTopics({
+      topics: [
+        assignment === null
+          ? { topic: name, partitions: partitions ?? -1, replicas: replicationFactor ?? -1 }
+          : {
+              topic: name,
+              partitions: -1,
+              replicas: -1,
+              assignments: assignment.map((brokers, partition) => ({ partition, brokers })),
+            },
+      ],
+      configs: [...configs].map(([k, v]) => ({ name: k, value: v })),
+    })
+    io.out(`Created topic ${name}.\n`)
+  } catch (e) {
+    if (kafkaErrorId(e) === 'TOPIC_ALREADY_EXISTS' && opts.has('if-not-exists')) return
+    throw e
+  }
+}
+
+/** All topic names (sorted), filtered by --topic as a pattern and --exclude-internal. */
+async function matchingTopics(admin: Admin, cmd: TopicCommandOptions): Promise<string[]> {
+  const exclude = cmd.opts.has('exclude-internal')
+  const all = (await admin.listTopics({ includeInternals: !exclude })).sort()
+  const pattern = cmd.opts.value('topic')
+  if (pattern === undefined) return all.filter((t) => !(exclude && isInternalTopic(t)))
+  const filter = new IncludeList(pattern)
+  return all.filter((t) => filter.isTopicAllowed(t, exclude))
+}
+
+function ensureTopicExists(found: readonly string[], cmd: TopicCommandOptions): void {
+  const requested = cmd.opts.value('topic')
+  if (requested !== undefined && requested !== '' && !cmd.opts.has('if-exists') && found.length === 0) {
+    throw new Error(`Topic '${requested}' does not exist as expected`)
+  }
+}
+
+async function listTopics(admin: Admin, cmd: TopicCommandOptions, io: Io): Promise<void> {
+  io.out(`${(await matchingTopics(admin, cmd)).join('\n')}\n`)
+}
+
+async function describeTopics(admin: Admin, cmd: TopicCommandOptions, io: Io): Promise<void> {
+  const { opts } = cmd
+  const requestedId = opts.value('topic-id')
+  const useId = requestedId !== undefined && requestedId !== ZERO_UUID
+  let names: string[]
+  if (useId) {
+    const all = await rawMetadata(admin, null)
+    const excluded = opts.has('exclude-internal')
+    names = all.topics
+      .filter((t) => kafkaUuid(t.topicId) === requestedId && !(excluded && t.isInternal))
+      .map((t) => t.name!)
+    if (names.length === 0 && !opts.has('if-exists')) {
+      throw new Error(`TopicId '${requestedId}' does not exist as expected`)
+    }
+  } else {
+    names = await matchingTopics(admin, cmd)
+    ensureTopicExists(names, cmd)
+  }
+  if (names.length === 0) return
+  const metadata = await rawMetadata(admin, names)
+  const configs = await admin.describeConfigs({
+    resources: names.map((n) => ({ resourceType: RESOURCE_TOPIC, resourceName: n })),
+  })
+  const live = new Set(metadata.brokers.map((b) => b.nodeId))
+  const flags = describeFlags(opts)
+  const byName = new Map(metadata.topics.map((t) => [t.name, t]))
+  for (const name of names) {
+    const t = byName.get(name)
+    if (t === undefined) continue
+    const info: TopicInfo = {
+      name,
+      topicId: kafkaUuid(t.topicId),
+      partitions: t.partitions.map((p) => ({
+        partition: p.partitionIndex,
+        leader: p.leaderId,
+        replicas: p.replicaNodes,
+        isr: p.isrNodes,
+      })),
+      configs: (configs.find((c) => c.resourceName === name)?.configs ?? []).map((c) => ({
+        name: c.name,
+        value: c.value ?? null,
+        isDefault: c.configSource === CONFIG_SOURCE_DEFAULT,
+      })),
+    }
+    for (const line of describeLines(info, flags, live)) io.out(`${line}\n`)
+  }
+}
+
+async function alterTopic(admin: Admin, cmd: TopicCommandOptions): Promise<void> {
+  const { opts } = cmd
+  const assignment =
+    opts.has('replica-assignment') && opts.value('replica-assignment') !== ''
+      ? parseReplicaAssignment(opts.value('replica-assignment')!)
+      : null
+  parseTopicConfigs(opts.values('config'))
+  const topics = await matchingTopics(admin, cmd)
+  ensureTopicExists(topics, cmd)
+  if (topics.length === 0) return
+  const count = opts.number('partitions')!
+  const current = new Map<string, number>()
+  if (assignment !== null) {
+    const md = await rawMetadata(admin, topics)
+    for (const t of md.topics) current.set(t.name!, t.partitions.length)
+  }
+  await admin.createPartitions({
+    topics: topics.map((name) =>
+      assignment === null
+        ? { name, count }
+        : {
+            name,
+            count,
+            assignments: assignment.slice(current.get(name) ?? 0).map((brokerIds) => ({ brokerIds })),
+          },
+    ),
+  })
+}
+
+async function deleteTopic(admin: Admin, cmd: TopicCommandOptions): Promise<void> {
+  const topics = await matchingTopics(admin, cmd)
+  ensureTopicExists(topics, cmd)
+  if (topics.length === 0) return
+  await admin.deleteTopics({ topics })
+}
