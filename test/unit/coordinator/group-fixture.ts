@@ -70,6 +70,8 @@ export async function harness(
     clock?: ManualClock
     log?: MemoryCoordinatorLog
     wrap?: (l: CoordinatorLog) => CoordinatorLog
+    /** Return without waiting for the partitions to load. */
+    noWait?: boolean
   } = {},
 ): Promise<Harness> {
   const clock = opts.clock ?? new ManualClock()
@@ -103,7 +105,7 @@ export async function harness(
     },
   })
   gc.onMetadataImage(image)
-  await gc.loaded()
+  if (!opts.noWait) await gc.loaded()
   return { clock, log, memory, config: full, gc }
 }
 
