@@ -73,8 +73,9 @@ export function loadSnapshotEntries(m: ProducerStateManager, rows: readonly Snap
 }
 
 /**
- * Calls `fn` with the header of every whole batch in the ranges, reading SCAN_WINDOW bytes at a
- * time (a batch larger than the window costs one extra small read for its header).
+ * Calls `fn` with the header of every whole batch in the ranges. Small batches are read
+ * SCAN_WINDOW bytes at a time; after a batch larger than a quarter window only the next header
+ * is read, so large batches cost one small read each instead of their bytes.
  */
 export async function scanBatchHeaders(
   ranges: readonly FileRange[],
@@ -86,9 +87,10 @@ export async function scanBatchHeaders(
     let pos = r.position
     let winStart = 0
     let winLen = 0
+    let lastSize = 0
     while (end - pos >= BATCH_HEADER_SIZE) {
       if (pos < winStart || pos + BATCH_HEADER_SIZE > winStart + winLen) {
-        const want = Math.min(SCAN_WINDOW, end - pos)
+        const want = Math.min(lastSize > SCAN_WINDOW / 4 ? BATCH_HEADER_SIZE : SCAN_WINDOW, end - pos)
         let got = 0
         while (got < want) {
           const n = await r.file.read(buf, got, want - got, pos + got)
@@ -104,6 +106,7 @@ export async function scanBatchHeaders(
       if (size < BATCH_HEADER_SIZE || size > end - pos) break
       fn(buf, at)
       pos += size
+      lastSize = size
     }
   }
 }

@@ -132,6 +132,21 @@ describe('ReplicaManager: producer state across restarts', () => {
     await again.stop()
   })
 
+  it('rebuilds from large batches (header reads only) after a crash', async () => {
+    const env = await startEnv()
+    await env.setTopics({ name: 'large' })
+    const big = (seq: number) =>
+      batch(2, { producerId: 9n, producerEpoch: 0, baseSequence: seq, valueBytes: 150_000 })
+    for (let i = 0; i < 4; i++)
+      assert.equal((await append(env, 'large', big(i * 2))).baseOffset, BigInt(i * 2))
+    await env.crash()
+    const again = await restart(env, 'large')
+    for (let i = 0; i < 4; i++)
+      assert.equal((await append(again, 'large', big(i * 2))).baseOffset, BigInt(i * 2))
+    assert.equal(again.rm.partition('large', 0)!.log.logEndOffset, 8n)
+    await again.stop()
+  })
+
   it('a producer whose records were all deleted is unknown again: any sequence is accepted', async () => {
     const env = await startEnv()
     await env.setTopics({ name: 'gone' })
