@@ -18,25 +18,25 @@
 // as Kafka takes a failing log dir offline; reopening the log runs recovery.
 
 import type { Clock } from '../common/clock.ts'
-import type { FileHandle, Fs } from '../common/fs.ts'
+import type { Fs } from '../common/fs.ts'
 import type { Uuid } from '../common/ids.ts'
-import {
-  Attr,
-  assignOffsets,
-  BATCH_HEADER_SIZE,
-  BatchOffsets,
-  LOG_OVERHEAD,
-  setLogAppendTime,
-} from '../records/batch-header.ts'
-import { iterateRecords } from '../records/record-iterator.ts'
-import { splitBatches } from './batch-scan.ts'
+import { assignOffsets, setLogAppendTime } from '../records/batch-header.ts'
+import { chunksOf, type Incoming, parseIncoming, rejectKeylessRecords } from './append-input.ts'
 import { DELETED_SUFFIX, type TopicPartition, tpKey } from './file-names.ts'
-import type { FileRange } from './file-range.ts'
 import type { LeaderEpochCache } from './leader-epoch-cache.ts'
 import { isCompacted, type LogConfig, logConfig } from './log-config.ts'
 import { type LoadState, loadLog } from './log-loader.ts'
+import {
+  type LogReadResult,
+  offsetForTimestamp,
+  ReadHints,
+  type ReadOptions,
+  type ReadView,
+  readBatchBytes,
+  readFileRanges,
+} from './log-read.ts'
 import { LogSegment } from './log-segment.ts'
-import { floorSegmentIndex, LogSegments } from './log-segments.ts'
+import { LogSegments } from './log-segments.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
 import { writePartitionMetadata } from './partition-metadata.ts'
 import { SerialQueue } from './serial-queue.ts'
@@ -74,44 +74,7 @@ export interface AppendResult {
   bytes: number
 }
 
-export interface ReadOptions {
-  /** Exclusive upper bound: no batch holding an offset >= this is returned (e.g. the HW). */
-  maxOffset?: bigint
-  /** Return the first batch even when larger than maxBytes (Kafka's rule; default true). */
-  minOneBatch?: boolean
-}
-
-export interface LogReadResult {
-  /** Whole batches, in order; empty when there is nothing to return. */
-  ranges: FileRange[]
-  sizeInBytes: number
-  /** Base offset of the first batch returned (-1n when none). */
-  firstBatchOffset: bigint
-  highWatermark: bigint
-  logStartOffset: bigint
-  logEndOffset: bigint
-}
-
-/** A batch found in an append's input, about to be written. */
-interface Incoming {
-  buf: Buffer
-  pos: number
-  size: number
-  lastOffsetDelta: number
-  baseOffset: bigint
-  lastOffset: bigint
-  maxTimestamp: bigint
-  epoch: number
-  recordsCount: number
-}
-
-/** Kafka's ListOffsets sentinels. */
-export const ListOffsetsTimestamp = {
-  latest: -1n,
-  earliest: -2n,
-  maxTimestamp: -3n,
-  earliestLocal: -4n,
-} as const
+export { ListOffsetsTimestamp, type LogReadResult, type ReadOptions } from './log-read.ts'
 
 export class Log {
   readonly dir: string
@@ -143,12 +106,8 @@ export class Log {
   private offline: Error | null = null
   private closed = false
   private readonly pendingDeletes = new Map<LogSegment, { cancel(): void }>()
-  /**
-   * Where recent batches start, keyed by base offset: the ends of recent reads and the starts of
-   * recent appends. A sequential reader's next fetch starts exactly at one, so it costs no index
-   * lookup. Cleared by truncation; an entry for a segment no longer in the list is ignored.
-   */
-  private readonly hints = new Map<bigint, { seg: LogSegment; position: number }>()
+  /** Where recent batches start, for sequential readers (see log-read.ts). */
+  private readonly hints = new ReadHints()
 
   private constructor(p: LogParams, loaded: Awaited<ReturnType<typeof loadLog>>) {
     this.fs = p.fs
@@ -375,7 +334,7 @@ export class Log {
         j++
       }
       const group = batches.slice(i, j)
-      this.hint(group[0].baseOffset, seg, seg.size)
+      this.hints.set(group[0].baseOffset, seg, seg.size)
       await seg.append(chunksOf(group), group, this.config.indexIntervalBytes, now)
       const last = group[group.length - 1]
       this.leo = last.lastOffset + 1n
@@ -499,161 +458,39 @@ export class Log {
 
   // --- read ---
 
+  /** A consistent snapshot for readers: a batch counts only once the LEO passed it. */
+  private view(): ReadView {
+    this.checkUsable()
+    return {
+      name: this.name,
+      leo: this.leo,
+      startOffset: this.startOffset,
+      highWatermark: this.hw,
+      segments: this.segments.all,
+      hints: this.hints,
+    }
+  }
+
   /**
    * Whole batches from the one holding `fetchOffset`, up to `maxBytes` (the first batch even
    * when larger, unless minOneBatch is false), none reaching `maxOffset` (default: the LEO), as
    * file ranges. Throws OffsetOutOfRange when fetchOffset is outside [logStartOffset, LEO].
    */
   async read(fetchOffset: bigint, maxBytes: number, opts: ReadOptions = {}): Promise<LogReadResult> {
-    this.checkUsable()
-    // Snapshot: a batch counts only once the LEO passed it.
-    const leo = this.leo
-    const segments = this.segments.all
-    const startOffset = this.startOffset
-    const result: LogReadResult = {
-      ranges: [],
-      sizeInBytes: 0,
-      firstBatchOffset: -1n,
-      highWatermark: this.hw,
-      logStartOffset: startOffset,
-      logEndOffset: leo,
-    }
-    if (fetchOffset < startOffset || fetchOffset > leo) {
-      throw new StorageError(
-        StorageErrorCode.OffsetOutOfRange,
-        `offset ${fetchOffset} is out of range for ${this.name} [${startOffset}, ${leo}]`,
-      )
-    }
-    const maxOffset = opts.maxOffset !== undefined && opts.maxOffset < leo ? opts.maxOffset : leo
-    if (fetchOffset >= maxOffset) return result
-    let remaining = maxBytes
-    let minOne = opts.minOneBatch ?? true
-    const hint = this.hints.get(fetchOffset)
-    for (let i = Math.max(0, floorSegmentIndex(segments, fetchOffset)); i < segments.length; i++) {
-      const seg = segments[i]
-      const at = hint?.seg === seg ? hint.position : undefined
-      const r = await seg.readRange(fetchOffset, remaining, maxOffset, seg.size, minOne, at)
-      if (r === null) continue
-      if (r.length > 0) {
-        result.ranges.push({ file: await seg.handle(), position: r.position, length: r.length })
-        if (result.firstBatchOffset < 0n) result.firstBatchOffset = r.firstOffset
-        result.sizeInBytes += r.length
-        remaining -= r.length
-        minOne = false
-      }
-      if (r.full || remaining <= 0) break
-    }
-    return result
+    return readFileRanges(this.view(), fetchOffset, maxBytes, opts)
   }
 
   /**
-   * Like read(), returning the bytes: whole batches in one buffer. Reads the data directly (one
-   * positional read per segment touched, the batch headers parsed from the data itself) and trims
-   * it to whole batches; a sequential reader pays no index lookup (see `hints`).
+   * Like read(), returning the bytes: whole batches in one buffer, read directly (one positional
+   * read per segment touched; a sequential reader pays no index lookup).
    */
   async readRecords(
     fetchOffset: bigint,
     maxBytes: number,
     opts: ReadOptions = {},
   ): Promise<LogReadResult & { records: Buffer }> {
-    this.checkUsable()
-    const leo = this.leo
-    const segments = this.segments.all
-    const startOffset = this.startOffset
-    const highWatermark = this.hw
-    if (fetchOffset < startOffset || fetchOffset > leo) {
-      throw new StorageError(
-        StorageErrorCode.OffsetOutOfRange,
-        `offset ${fetchOffset} is out of range for ${this.name} [${startOffset}, ${leo}]`,
-      )
-    }
-    const maxOffset = opts.maxOffset !== undefined && opts.maxOffset < leo ? opts.maxOffset : leo
-    const result = {
-      ranges: [] as FileRange[],
-      sizeInBytes: 0,
-      firstBatchOffset: -1n,
-      highWatermark,
-      logStartOffset: startOffset,
-      logEndOffset: leo,
-    }
-    if (fetchOffset >= maxOffset) return { ...result, records: Buffer.alloc(0) }
-    const first = Math.max(0, floorSegmentIndex(segments, fetchOffset))
-    let available = 0
-    for (let i = first; i < segments.length; i++) available += segments[i].size
-    let out = Buffer.allocUnsafe(Math.max(0, Math.min(maxBytes, available)))
-    let filled = 0
-    let minOne = opts.minOneBatch ?? true
-    const hint = this.hints.get(fetchOffset)
-    let lastEnd: { seg: LogSegment; position: number; next: bigint } | null = null
-    for (let i = first; i < segments.length; i++) {
-      const seg = segments[i]
-      const limit = seg.size
-      const start = hint?.seg === seg ? hint.position : await seg.locate(fetchOffset, limit)
-      if (start === null || start >= limit) continue
-      const room = out.length - filled
-      const want = Math.min(limit - start, Math.max(room, minOne ? BATCH_HEADER_SIZE : 0))
-      if (want <= 0) break
-      if (filled + want > out.length) {
-        const bigger = Buffer.allocUnsafe(filled + want)
-        out.copy(bigger, 0, 0, filled)
-        out = bigger
-      }
-      const f = await seg.handle()
-      let got = await readInto(f, out, filled, want, start)
-      // Walk the headers in what was read; stop at a partial batch, maxOffset or the budget.
-      let p = filled
-      let stop = false
-      for (;;) {
-        if (filled + got - p < BATCH_HEADER_SIZE) {
-          // Out of bytes: go on to the next segment only if this one was read to its end.
-          const leftover = filled + got - p
-          stop = leftover > 0 || got < limit - start
-          break
-        }
-        const size = out.readInt32BE(p + BatchOffsets.batchLength) + LOG_OVERHEAD
-        const base = out.readBigInt64BE(p + BatchOffsets.baseOffset)
-        const last = base + BigInt(out.readInt32BE(p + BatchOffsets.lastOffsetDelta))
-        if (size < BATCH_HEADER_SIZE || last >= maxOffset) {
-          stop = true
-          break
-        }
-        if (p + size > filled + got) {
-          if (!minOne || p !== filled || start + size > limit) {
-            stop = true
-            break
-          }
-          // The first batch is larger than maxBytes: return it whole anyway (Kafka's rule).
-          const whole = Buffer.allocUnsafe(filled + size)
-          out.copy(whole, 0, 0, filled + got)
-          out = whole
-          got += await readInto(f, out, filled + got, size - got, start + got)
-          if (p + size > filled + got) {
-            stop = true
-            break
-          }
-        }
-        if (result.firstBatchOffset < 0n) result.firstBatchOffset = base
-        minOne = false
-        p += size
-        lastEnd = { seg, position: start + (p - filled), next: last + 1n }
-      }
-      const taken = p - filled
-      if (taken > 0) result.ranges.push({ file: f, position: start, length: taken })
-      filled = p
-      if (stop || filled >= out.length) break
-    }
-    result.sizeInBytes = filled
-    if (lastEnd !== null) this.hint(lastEnd.next, lastEnd.seg, lastEnd.position)
-    return { ...result, records: out.subarray(0, filled) }
+    return readBatchBytes(this.view(), fetchOffset, maxBytes, opts)
   }
-
-  private hint(offset: bigint, seg: LogSegment, position: number): void {
-    this.hints.delete(offset)
-    this.hints.set(offset, { seg, position })
-    if (this.hints.size > 32) this.hints.delete(this.hints.keys().next().value as bigint)
-  }
-
-  // --- offsets by timestamp ---
 
   /**
    * ListOffsets: the first offset whose record timestamp is >= `timestamp`, or one of the
@@ -663,47 +500,7 @@ export class Log {
   async offsetForTimestamp(
     timestamp: bigint,
   ): Promise<{ offset: bigint; timestamp: bigint; leaderEpoch: number } | null> {
-    this.checkUsable()
-    const withEpoch = (offset: bigint, ts: bigint) => ({
-      offset,
-      timestamp: ts,
-      leaderEpoch: this.epochCache.epochForOffset(offset),
-    })
-    if (timestamp === ListOffsetsTimestamp.earliest || timestamp === ListOffsetsTimestamp.earliestLocal) {
-      return withEpoch(this.startOffset, -1n)
-    }
-    if (timestamp === ListOffsetsTimestamp.latest) return withEpoch(this.leo, -1n)
-    const start = this.startOffset
-    const segments = this.segments.all
-    if (timestamp === ListOffsetsTimestamp.maxTimestamp) {
-      let best: LogSegment | null = null
-      let bestTs = -1n
-      for (const seg of segments) {
-        const ts = await seg.maxTimestamp()
-        if (ts > bestTs) {
-          bestTs = ts
-          best = seg
-        }
-      }
-      if (best === null) return null
-      const b = await best.translateOffset(await best.offsetOfMaxTimestamp())
-      if (b === null) return null
-      const bytes = await best.readBytes(b.position, b.size)
-      for (const rec of iterateRecords(bytes, 0, { verifyCrc: false })) {
-        if (rec.timestamp === bestTs) return withEpoch(rec.offset, rec.timestamp)
-      }
-      return withEpoch(b.lastOffset, bestTs)
-    }
-    for (const seg of segments) {
-      if ((await seg.maxTimestamp()) < timestamp) continue
-      const b = await seg.findBatchByTimestamp(timestamp, start)
-      if (b === null) continue
-      const bytes = await seg.readBytes(b.position, b.size)
-      for (const rec of iterateRecords(bytes, 0, { verifyCrc: false })) {
-        if (rec.timestamp >= timestamp && rec.offset >= start) return withEpoch(rec.offset, rec.timestamp)
-      }
-    }
-    return null
+    return offsetForTimestamp(this.view(), this.epochCache, timestamp)
   }
 
   // --- truncation ---
@@ -976,84 +773,6 @@ export class Log {
   }
 }
 
-/** Reads up to `length` bytes at `position` into buf[at..]; returns the count (short at EOF). */
-async function readInto(
-  f: FileHandle,
-  buf: Buffer,
-  at: number,
-  length: number,
-  position: number,
-): Promise<number> {
-  let got = 0
-  while (got < length) {
-    const n = await f.read(buf, at + got, length - got, position + got)
-    if (n === 0) break
-    got += n
-  }
-  return got
-}
-
 function clamp(v: bigint, lo: bigint, hi: bigint): bigint {
   return v < lo ? lo : v > hi ? hi : v
-}
-
-/** Finds the batches in the input buffers; follower input may end in a partial batch. */
-function parseIncoming(bufs: readonly Buffer[], withOffsets: boolean): Incoming[] {
-  const out: Incoming[] = []
-  for (const buf of bufs) {
-    const { batches, end } = splitBatches(buf)
-    if (end !== buf.length && !withOffsets) {
-      throw new StorageError(
-        StorageErrorCode.CorruptData,
-        `append input holds a partial batch at byte ${end}`,
-      )
-    }
-    for (const b of batches) {
-      out.push({
-        buf,
-        pos: b.position,
-        size: b.size,
-        lastOffsetDelta: Number(b.lastOffset - b.baseOffset),
-        baseOffset: b.baseOffset,
-        lastOffset: b.lastOffset,
-        maxTimestamp: b.maxTimestamp,
-        epoch: withOffsets ? b.partitionLeaderEpoch : -1,
-        recordsCount: b.recordsCount,
-      })
-    }
-  }
-  return out
-}
-
-/** Subarrays to write, merging batches that sit back to back in the same input buffer. */
-function chunksOf(group: readonly Incoming[]): Buffer[] {
-  const chunks: Buffer[] = []
-  let cur: { buf: Buffer; start: number; end: number } | null = null
-  for (const b of group) {
-    if (cur !== null && cur.buf === b.buf && cur.end === b.pos) {
-      cur.end += b.size
-      continue
-    }
-    if (cur !== null) chunks.push(cur.buf.subarray(cur.start, cur.end))
-    cur = { buf: b.buf, start: b.pos, end: b.pos + b.size }
-  }
-  if (cur !== null) chunks.push(cur.buf.subarray(cur.start, cur.end))
-  return chunks
-}
-
-/** Compacted topics need a key on every record (control batches excepted). */
-function rejectKeylessRecords(batches: readonly Incoming[], name: string): void {
-  for (const b of batches) {
-    const attributes = b.buf.readInt16BE(b.pos + BatchOffsets.attributes)
-    if ((attributes & Attr.control) !== 0) continue
-    const one = b.buf.subarray(b.pos, b.pos + b.size)
-    for (const rec of iterateRecords(one, 0, { verifyCrc: false })) {
-      if (rec.key === null) {
-        throw new StorageError(
-          StorageErrorCode.InvalidRecord,
-          `compacted topic ${name} cannot accept a record without a key (offset delta ${rec.offsetDelta})`,
-        )
-      }
-    }
-  }
 }

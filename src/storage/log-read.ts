@@ -1,0 +1,272 @@
+// The read side of a log: batches for a fetch (as file ranges, or as bytes read straight into
+// one buffer), and offsets by timestamp. Readers work on a snapshot (ReadView) taken without
+// waiting for the writer: the segment list, each segment's committed size and the LEO. A batch
+// counts only once the LEO passed it, so a batch still being written is never returned.
+
+import type { FileHandle } from '../common/fs.ts'
+import { BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../records/batch-header.ts'
+import { iterateRecords } from '../records/record-iterator.ts'
+import type { FileRange } from './file-range.ts'
+import type { LeaderEpochCache } from './leader-epoch-cache.ts'
+import type { LogSegment } from './log-segment.ts'
+import { floorSegmentIndex } from './log-segments.ts'
+import { StorageError, StorageErrorCode } from './storage-error.ts'
+
+export interface ReadOptions {
+  /** Exclusive upper bound: no batch holding an offset >= this is returned (e.g. the HW). */
+  maxOffset?: bigint
+  /** Return the first batch even when larger than maxBytes (Kafka's rule; default true). */
+  minOneBatch?: boolean
+}
+
+export interface LogReadResult {
+  /** Whole batches, in order; empty when there is nothing to return. */
+  ranges: FileRange[]
+  sizeInBytes: number
+  /** Base offset of the first batch returned (-1n when none). */
+  firstBatchOffset: bigint
+  highWatermark: bigint
+  logStartOffset: bigint
+  logEndOffset: bigint
+}
+
+/** Kafka's ListOffsets sentinels. */
+export const ListOffsetsTimestamp = {
+  latest: -1n,
+  earliest: -2n,
+  maxTimestamp: -3n,
+  earliestLocal: -4n,
+} as const
+
+/**
+ * Where recent batches start, keyed by base offset: the ends of recent reads and the starts of
+ * recent appends. A sequential reader's next fetch starts exactly at one, so it costs no index
+ * lookup. The log clears it on truncation; an entry for a segment no longer in the list is
+ * never used (segments are compared by identity).
+ */
+export class ReadHints {
+  private readonly map = new Map<bigint, { seg: LogSegment; position: number }>()
+
+  get(offset: bigint): { seg: LogSegment; position: number } | undefined {
+    return this.map.get(offset)
+  }
+
+  set(offset: bigint, seg: LogSegment, position: number): void {
+    this.map.delete(offset)
+    this.map.set(offset, { seg, position })
+    if (this.map.size > 32) this.map.delete(this.map.keys().next().value as bigint)
+  }
+
+  clear(): void {
+    this.map.clear()
+  }
+}
+
+export interface ReadView {
+  name: string
+  leo: bigint
+  startOffset: bigint
+  highWatermark: bigint
+  segments: readonly LogSegment[]
+  hints: ReadHints
+}
+
+export async function readFileRanges(
+  v: ReadView,
+  fetchOffset: bigint,
+  maxBytes: number,
+  opts: ReadOptions = {},
+): Promise<LogReadResult> {
+  const { leo, segments, startOffset } = v
+  const result: LogReadResult = {
+    ranges: [],
+    sizeInBytes: 0,
+    firstBatchOffset: -1n,
+    highWatermark: v.highWatermark,
+    logStartOffset: startOffset,
+    logEndOffset: leo,
+  }
+  if (fetchOffset < startOffset || fetchOffset > leo) {
+    throw new StorageError(
+      StorageErrorCode.OffsetOutOfRange,
+      `offset ${fetchOffset} is out of range for ${v.name} [${startOffset}, ${leo}]`,
+    )
+  }
+  const maxOffset = opts.maxOffset !== undefined && opts.maxOffset < leo ? opts.maxOffset : leo
+  if (fetchOffset >= maxOffset) return result
+  let remaining = maxBytes
+  let minOne = opts.minOneBatch ?? true
+  const hint = v.hints.get(fetchOffset)
+  for (let i = Math.max(0, floorSegmentIndex(segments, fetchOffset)); i < segments.length; i++) {
+    const seg = segments[i]
+    const at = hint?.seg === seg ? hint.position : undefined
+    const r = await seg.readRange(fetchOffset, remaining, maxOffset, seg.size, minOne, at)
+    if (r === null) continue
+    if (r.length > 0) {
+      result.ranges.push({ file: await seg.handle(), position: r.position, length: r.length })
+      if (result.firstBatchOffset < 0n) result.firstBatchOffset = r.firstOffset
+      result.sizeInBytes += r.length
+      remaining -= r.length
+      minOne = false
+    }
+    if (r.full || remaining <= 0) break
+  }
+  return result
+}
+
+export async function readBatchBytes(
+  v: ReadView,
+  fetchOffset: bigint,
+  maxBytes: number,
+  opts: ReadOptions = {},
+): Promise<LogReadResult & { records: Buffer }> {
+  const { leo, segments, startOffset, highWatermark } = v
+  if (fetchOffset < startOffset || fetchOffset > leo) {
+    throw new StorageError(
+      StorageErrorCode.OffsetOutOfRange,
+      `offset ${fetchOffset} is out of range for ${v.name} [${startOffset}, ${leo}]`,
+    )
+  }
+  const maxOffset = opts.maxOffset !== undefined && opts.maxOffset < leo ? opts.maxOffset : leo
+  const result = {
+    ranges: [] as FileRange[],
+    sizeInBytes: 0,
+    firstBatchOffset: -1n,
+    highWatermark,
+    logStartOffset: startOffset,
+    logEndOffset: leo,
+  }
+  if (fetchOffset >= maxOffset) return { ...result, records: Buffer.alloc(0) }
+  const first = Math.max(0, floorSegmentIndex(segments, fetchOffset))
+  let available = 0
+  for (let i = first; i < segments.length; i++) available += segments[i].size
+  let out = Buffer.allocUnsafe(Math.max(0, Math.min(maxBytes, available)))
+  let filled = 0
+  let minOne = opts.minOneBatch ?? true
+  const hint = v.hints.get(fetchOffset)
+  let lastEnd: { seg: LogSegment; position: number; next: bigint } | null = null
+  for (let i = first; i < segments.length; i++) {
+    const seg = segments[i]
+    const limit = seg.size
+    const start = hint?.seg === seg ? hint.position : await seg.locate(fetchOffset, limit)
+    if (start === null || start >= limit) continue
+    const room = out.length - filled
+    const want = Math.min(limit - start, Math.max(room, minOne ? BATCH_HEADER_SIZE : 0))
+    if (want <= 0) break
+    if (filled + want > out.length) {
+      const bigger = Buffer.allocUnsafe(filled + want)
+      out.copy(bigger, 0, 0, filled)
+      out = bigger
+    }
+    const f = await seg.handle()
+    let got = await readInto(f, out, filled, want, start)
+    // Walk the headers in what was read; stop at a partial batch, maxOffset or the budget.
+    let p = filled
+    let stop = false
+    for (;;) {
+      if (filled + got - p < BATCH_HEADER_SIZE) {
+        // Out of bytes: go on to the next segment only if this one was read to its end.
+        const leftover = filled + got - p
+        stop = leftover > 0 || got < limit - start
+        break
+      }
+      const size = out.readInt32BE(p + BatchOffsets.batchLength) + LOG_OVERHEAD
+      const base = out.readBigInt64BE(p + BatchOffsets.baseOffset)
+      const last = base + BigInt(out.readInt32BE(p + BatchOffsets.lastOffsetDelta))
+      if (size < BATCH_HEADER_SIZE || last >= maxOffset) {
+        stop = true
+        break
+      }
+      if (p + size > filled + got) {
+        if (!minOne || p !== filled || start + size > limit) {
+          stop = true
+          break
+        }
+        // The first batch is larger than maxBytes: return it whole anyway (Kafka's rule).
+        const whole = Buffer.allocUnsafe(filled + size)
+        out.copy(whole, 0, 0, filled + got)
+        out = whole
+        got += await readInto(f, out, filled + got, size - got, start + got)
+        if (p + size > filled + got) {
+          stop = true
+          break
+        }
+      }
+      if (result.firstBatchOffset < 0n) result.firstBatchOffset = base
+      minOne = false
+      p += size
+      lastEnd = { seg, position: start + (p - filled), next: last + 1n }
+    }
+    const taken = p - filled
+    if (taken > 0) result.ranges.push({ file: f, position: start, length: taken })
+    filled = p
+    if (stop || filled >= out.length) break
+  }
+  result.sizeInBytes = filled
+  if (lastEnd !== null) v.hints.set(lastEnd.next, lastEnd.seg, lastEnd.position)
+  return { ...result, records: out.subarray(0, filled) }
+}
+
+export async function offsetForTimestamp(
+  v: ReadView,
+  epochCache: LeaderEpochCache,
+  timestamp: bigint,
+): Promise<{ offset: bigint; timestamp: bigint; leaderEpoch: number } | null> {
+  const withEpoch = (offset: bigint, ts: bigint) => ({
+    offset,
+    timestamp: ts,
+    leaderEpoch: epochCache.epochForOffset(offset),
+  })
+  if (timestamp === ListOffsetsTimestamp.earliest || timestamp === ListOffsetsTimestamp.earliestLocal) {
+    return withEpoch(v.startOffset, -1n)
+  }
+  if (timestamp === ListOffsetsTimestamp.latest) return withEpoch(v.leo, -1n)
+  const start = v.startOffset
+  const segments = v.segments
+  if (timestamp === ListOffsetsTimestamp.maxTimestamp) {
+    let best: LogSegment | null = null
+    let bestTs = -1n
+    for (const seg of segments) {
+      const ts = await seg.maxTimestamp()
+      if (ts > bestTs) {
+        bestTs = ts
+        best = seg
+      }
+    }
+    if (best === null) return null
+    const b = await best.translateOffset(await best.offsetOfMaxTimestamp())
+    if (b === null) return null
+    const bytes = await best.readBytes(b.position, b.size)
+    for (const rec of iterateRecords(bytes, 0, { verifyCrc: false })) {
+      if (rec.timestamp === bestTs) return withEpoch(rec.offset, rec.timestamp)
+    }
+    return withEpoch(b.lastOffset, bestTs)
+  }
+  for (const seg of segments) {
+    if ((await seg.maxTimestamp()) < timestamp) continue
+    const b = await seg.findBatchByTimestamp(timestamp, start)
+    if (b === null) continue
+    const bytes = await seg.readBytes(b.position, b.size)
+    for (const rec of iterateRecords(bytes, 0, { verifyCrc: false })) {
+      if (rec.timestamp >= timestamp && rec.offset >= start) return withEpoch(rec.offset, rec.timestamp)
+    }
+  }
+  return null
+}
+
+/** Reads up to `length` bytes at `position` into buf[at..]; returns the count (short at EOF). */
+async function readInto(
+  f: FileHandle,
+  buf: Buffer,
+  at: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  let got = 0
+  while (got < length) {
+    const n = await f.read(buf, at + got, length - got, position + got)
+    if (n === 0) break
+    got += n
+  }
+  return got
+}
