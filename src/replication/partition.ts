@@ -204,7 +204,9 @@ export class Partition {
       duplicate: null,
       outcome: null,
     })
-    this.draining ??= this.drain()
+    // Started after the current synchronous work: requests dispatched from the same socket read
+    // join the first write.
+    this.draining ??= Promise.resolve().then(() => this.drain())
   }
 
   private async drain(): Promise<void> {
