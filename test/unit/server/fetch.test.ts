@@ -257,6 +257,18 @@ describe('Fetch handler', () => {
     assert.deepEqual(same.divergingEpoch, { epoch: -1, endOffset: -1n })
   })
 
+  it('versions below the floor get an encodable UNSUPPORTED_VERSION answer', () => {
+    for (let v = 0; v < 4; v++) {
+      const res = fetchHandler.errorResponse!(
+        fetchReq(env, [{ topic: 'b', offset: 0n }], { version: 3 }),
+        v,
+        35,
+      )
+      const back = roundTrip(fetchResponseCodec, res, v)
+      assert.equal(back.responses[0].partitions[0].errorCode, ErrorCode.UNSUPPORTED_VERSION)
+    }
+  })
+
   it('read_committed reads to the last stable offset and lists no aborted transactions', async () => {
     const res = only(await fetch(env, fetchReq(env, [{ topic: 'b', offset: 0n }], { isolationLevel: 1 })))
     assert.deepEqual(res.abortedTransactions, [])

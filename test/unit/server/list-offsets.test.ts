@@ -113,6 +113,12 @@ describe('ListOffsets handler', () => {
     assert.equal(fenced.topics[0].partitions[0].errorCode, ErrorCode.FENCED_LEADER_EPOCH)
   })
 
+  it('v0 (not served) gets an encodable UNSUPPORTED_VERSION answer', () => {
+    const res = listOffsetsHandler.errorResponse!(req([{ timestamp: -1n }]), 0, ErrorCode.UNSUPPORTED_VERSION)
+    const back = roundTrip(listOffsetsResponseCodec, res, 0)
+    assert.equal(back.topics[0].partitions[0].errorCode, ErrorCode.UNSUPPORTED_VERSION)
+  })
+
   it('read_committed latest is the last stable offset', async () => {
     const rc = (await list(env, req([{ timestamp: -1n }], 1), 2)).topics[0].partitions[0]
     assert.equal(rc.offset, 9n)

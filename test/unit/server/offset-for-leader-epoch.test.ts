@@ -58,6 +58,14 @@ describe('OffsetForLeaderEpoch handler', () => {
     assert.deepEqual([gap.leaderEpoch, gap.endOffset], [1, 4n])
   })
 
+  it('v0-1 (not served) get an encodable UNSUPPORTED_VERSION answer', () => {
+    for (const v of [0, 1]) {
+      const res = offsetForLeaderEpochHandler.errorResponse!(req('e', 1), v, ErrorCode.UNSUPPORTED_VERSION)
+      const back = roundTrip(offsetForLeaderEpochResponseCodec, res, v)
+      assert.equal(back.topics[0].partitions[0].errorCode, ErrorCode.UNSUPPORTED_VERSION)
+    }
+  })
+
   it('fences the current leader epoch and reports unknown partitions', async () => {
     assert.equal((await ask(env, req('e', 1, 2))).errorCode, ErrorCode.FENCED_LEADER_EPOCH)
     assert.equal((await ask(env, req('e', 1, 9))).errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH)
