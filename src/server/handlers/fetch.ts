@@ -6,7 +6,7 @@
 // offset (= high watermark, no transactions). KIP-227 sessions (v7+), full and incremental
 // (server/fetch-session.ts). Topic ids from v13 (unknown id: UNKNOWN_TOPIC_ID). currentLeaderEpoch
 // fencing (v9+); lastFetchedEpoch → divergingEpoch (v12+). Record bytes are read with one
-// positional read per file range and spliced into the response frame, never copied.
+// positional read per segment touched and spliced into the response frame, never copied.
 // Not implemented: follower fetch state (replicaId/replicaState are read; a follower reads to the
 // log end but is not tracked), preferred read replicas (rackId ignored), currentLeader/nodeEndpoints
 // hints, quotas (throttleTimeMs 0), aborted transactions (none exist).
