@@ -83,7 +83,7 @@ export interface RuntimeParams<S extends CoordinatorShard> {
   newShard(ctx: ShardContext): S
   /** Bytes read per step while loading (default 1 MiB). */
   loadChunkBytes?: number
-  /** Batches larger than this are split over several appends (default 1 MiB; each op stays whole). */
+  /** Operations are grouped into batches up to this size (default 512 KiB, under max.message.bytes; an op is never split). */
   maxBatchBytes?: number
 }
 
@@ -102,7 +102,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     this.logger = p.logger
     this.newShard = p.newShard
     this.loadChunkBytes = p.loadChunkBytes ?? 1 << 20
-    this.maxBatchBytes = p.maxBatchBytes ?? 1 << 20
+    this.maxBatchBytes = p.maxBatchBytes ?? 512 * 1024
   }
 
   state(partition: number): PartitionState {

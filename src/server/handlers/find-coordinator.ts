@@ -1,0 +1,112 @@
+// FindCoordinator: v0-6 (flexible 3+). v0 has the group id only; v1+ a key type (0 group,
+// 1 transaction, 2 share group) and an error message; v4+ several keys at once (coordinatorKeys,
+// one answer each). The coordinator of a group is the leader of its __consumer_offsets partition
+// (Kafka's hash of the group id), reached through the listener the request came in on.
+//
+// Like Kafka, the first group lookup creates __consumer_offsets. Kafka creates it in the
+// background and answers COORDINATOR_NOT_AVAILABLE (clients retry); our creation is synchronous,
+// so the same request gets the coordinator. Error messages are Kafka's (its "NONE" included).
+// Not implemented: transactions (key type 1 answers COORDINATOR_NOT_AVAILABLE, retriable, until
+// the transaction coordinator exists) and share groups (key type 2 answers INVALID_REQUEST, as
+// Kafka does with share groups disabled).
+
+import type { BrokerId } from '../../common/ids.ts'
+import { OFFSETS_TOPIC } from '../../coordinator/group/group-config.ts'
+import type { GroupCoordinator } from '../../coordinator/group/group-coordinator.ts'
+import type { MetadataStore } from '../../metadata/store.ts'
+import { ERROR_TABLE, ErrorCode } from '../../protocol/generated/error-codes.ts'
+import {
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+  type FindCoordinatorResponseCoordinator,
+  findCoordinatorRequestCodec,
+  findCoordinatorResponseCodec,
+} from '../../protocol/generated/messages/find-coordinator.ts'
+import type { Handler, RequestContext } from '../handler.ts'
+import { liveBrokers } from './metadata-brokers.ts'
+
+export interface FindCoordinatorServices {
+  readonly metadata: Pick<MetadataStore, 'image'>
+  readonly groupCoordinator: Pick<GroupCoordinator, 'partitionFor' | 'ensureOffsetsTopic'>
+}
+
+export const CoordinatorType = { group: 0, transaction: 1, share: 2 } as const
+
+/** Kafka's Errors.message(): the exception text, or the error's name for NONE. */
+function messageOf(errorCode: number): string {
+  if (errorCode === ErrorCode.NONE) return 'NONE'
+  return ERROR_TABLE.get(errorCode)?.message ?? ''
+}
+
+function answer(key: string, errorCode: number, node?: { id: number; host: string; port: number }) {
+  return {
+    key,
+    nodeId: (node?.id ?? -1) as BrokerId,
+    host: node?.host ?? '',
+    port: node?.port ?? -1,
+    errorCode,
+    errorMessage: messageOf(errorCode),
+  } satisfies FindCoordinatorResponseCoordinator
+}
+
+async function findOne(
+  ctx: RequestContext,
+  key: string,
+  keyType: number,
+  s: FindCoordinatorServices,
+): Promise<FindCoordinatorResponseCoordinator> {
+  if (keyType === CoordinatorType.transaction) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  if (keyType !== CoordinatorType.group) return answer(key, ErrorCode.INVALID_REQUEST)
+  let topic = s.metadata.image().topics.get(OFFSETS_TOPIC)
+  if (topic === undefined) {
+    const created = await s.groupCoordinator.ensureOffsetsTopic()
+    if (created !== ErrorCode.NONE) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    topic = s.metadata.image().topics.get(OFFSETS_TOPIC)
+    if (topic === undefined) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  }
+  const image = s.metadata.image()
+  const partition = topic.partitions[s.groupCoordinator.partitionFor(key)]
+  const node =
+    partition === undefined ? undefined : liveBrokers(image, ctx.connection.listener).get(partition.leader)
+  if (node === undefined) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  return answer(key, ErrorCode.NONE, node)
+}
+
+function single(c: FindCoordinatorResponseCoordinator): FindCoordinatorResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: c.errorCode,
+    errorMessage: c.errorMessage,
+    nodeId: c.nodeId,
+    host: c.host,
+    port: c.port,
+    coordinators: [],
+  }
+}
+
+export const findCoordinatorHandler: Handler<
+  FindCoordinatorRequest,
+  FindCoordinatorResponse,
+  FindCoordinatorServices
+> = {
+  apiKey: 10,
+  minVersion: 0,
+  maxVersion: 6,
+  request: findCoordinatorRequestCodec,
+  response: findCoordinatorResponseCodec,
+  async handle(ctx, req, services) {
+    const version = ctx.apiVersion
+    if (version < 4) return single(await findOne(ctx, req.key, req.keyType, services))
+    const coordinators = await Promise.all(
+      req.coordinatorKeys.map((k) => findOne(ctx, k, req.keyType, services)),
+    )
+    return { ...findCoordinatorResponseCodec.defaults(version), coordinators }
+  },
+  errorResponse(req, version, errorCode) {
+    if (version < 4) return single(answer(req.key, errorCode))
+    return {
+      ...findCoordinatorResponseCodec.defaults(version),
+      coordinators: req.coordinatorKeys.map((k) => answer(k, errorCode)),
+    }
+  },
+}

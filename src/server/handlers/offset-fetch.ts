@@ -1,0 +1,108 @@
+// OffsetFetch: v0-9 (flexible 6+). A group's committed offsets; a partition without one answers
+// offset -1 with no error. Version notes: v0-1 name their partitions and carry errors per
+// partition (a coordinator error lands on every partition); v2+ a null topic list asks for every
+// topic and errors are top-level; v5+ the leader epoch; v7 requireStable (nothing is unstable
+// without transactions); v8+ several groups per request, each with its own error.
+// Not implemented: the KIP-848 member id/epoch check of v9 (classic groups only).
+
+import type { GroupId, TopicName } from '../../common/ids.ts'
+import type { GroupCoordinator } from '../../coordinator/group/group-coordinator.ts'
+import type { FetchedTopics } from '../../coordinator/group/offset-ops.ts'
+import { ErrorCode } from '../../protocol/generated/error-codes.ts'
+import {
+  type OffsetFetchRequest,
+  type OffsetFetchResponse,
+  type OffsetFetchResponseOffsetFetchResponseGroup,
+  type OffsetFetchResponseOffsetFetchResponseTopic,
+  offsetFetchRequestCodec,
+  offsetFetchResponseCodec,
+} from '../../protocol/generated/messages/offset-fetch.ts'
+import type { Handler } from '../handler.ts'
+
+export interface OffsetFetchServices {
+  readonly groupCoordinator: Pick<GroupCoordinator, 'fetchOffsets'>
+}
+
+type WantedTopics = readonly { readonly name: string; readonly partitionIndexes: readonly number[] }[] | null
+
+function wire(topics: FetchedTopics): OffsetFetchResponseOffsetFetchResponseTopic[] {
+  return topics.map((t) => ({
+    name: t.name as TopicName,
+    partitions: t.partitions.map((p) => ({ ...p })),
+  }))
+}
+
+/** Every requested partition with `errorCode` (v0-1 have nowhere else to put it). */
+function partitionsWithError(
+  topics: WantedTopics,
+  errorCode: number,
+): OffsetFetchResponseOffsetFetchResponseTopic[] {
+  return (topics ?? []).map((t) => ({
+    name: t.name as TopicName,
+    partitions: t.partitionIndexes.map((partitionIndex) => ({
+      partitionIndex,
+      committedOffset: -1n,
+      committedLeaderEpoch: -1,
+      metadata: '',
+      errorCode,
+    })),
+  }))
+}
+
+function singleGroup(
+  topics: WantedTopics,
+  version: number,
+  errorCode: number,
+  found: FetchedTopics,
+): OffsetFetchResponse {
+  const perPartition = version < 2 && errorCode !== ErrorCode.NONE
+  return {
+    throttleTimeMs: 0,
+    topics: perPartition ? partitionsWithError(topics, errorCode) : wire(found),
+    errorCode,
+    groups: [],
+  }
+}
+
+function groupResult(
+  groupId: string,
+  errorCode: number,
+  found: FetchedTopics,
+): OffsetFetchResponseOffsetFetchResponseGroup {
+  return { groupId: groupId as GroupId, topics: wire(found), errorCode }
+}
+
+export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse, OffsetFetchServices> = {
+  apiKey: 9,
+  minVersion: 0,
+  maxVersion: 9,
+  request: offsetFetchRequestCodec,
+  response: offsetFetchResponseCodec,
+  handle(ctx, req, services) {
+    const version = ctx.apiVersion
+    const gc = services.groupCoordinator
+    if (version < 8) {
+      const topics = version < 2 ? (req.topics ?? []) : req.topics
+      const r = gc.fetchOffsets(req.groupId, topics)
+      return singleGroup(topics, version, r.errorCode, r.topics)
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: [],
+      errorCode: ErrorCode.NONE,
+      groups: req.groups.map((g) => {
+        const r = gc.fetchOffsets(g.groupId, g.topics)
+        return groupResult(g.groupId, r.errorCode, r.topics)
+      }),
+    }
+  },
+  errorResponse(req, version, errorCode) {
+    if (version < 8) return singleGroup(req.topics, version, errorCode, [])
+    return {
+      throttleTimeMs: 0,
+      topics: [],
+      errorCode: ErrorCode.NONE,
+      groups: req.groups.map((g) => groupResult(g.groupId, errorCode, [])),
+    }
+  },
+}
