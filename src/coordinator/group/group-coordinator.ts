@@ -7,7 +7,7 @@
 // Wiring (the broker): construct it with a CoordinatorLog over the local logs, call
 // onMetadataImage(image) at startup and on every published change, and shutdown() on stop.
 
-import type { Clock } from '../../common/clock.ts'
+import type { Clock, Timer } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { MetadataImage } from '../../metadata/image.ts'
 import type { CreateTopicRequest, MetadataStore } from '../../metadata/store.ts'
@@ -42,6 +42,9 @@ import {
   type TopicPartitionErrors,
 } from './offset-ops.ts'
 
+/** How long FindCoordinator waits for a just-created __consumer_offsets to be served here. */
+export const TOPIC_READY_WAIT_MS = 5000
+
 export interface GroupCoordinatorParams {
   readonly log: CoordinatorLog
   readonly clock: Clock
@@ -64,6 +67,9 @@ export class GroupCoordinator {
   readonly runtime: CoordinatorRuntime<GroupShard>
   private readonly p: GroupCoordinatorParams
   private creating: Promise<number> | null = null
+  /** Whether the last image given to onMetadataImage had __consumer_offsets. */
+  private seenTopic = false
+  private readonly topicWaiters: (() => void)[] = []
 
   constructor(p: GroupCoordinatorParams) {
     this.p = p
@@ -90,23 +96,38 @@ export class GroupCoordinator {
   /**
    * Creates __consumer_offsets unless it exists (concurrent callers share one creation). Resolves
    * with NONE, or the error the creation failed with (e.g. INVALID_REPLICATION_FACTOR while fewer
-   * brokers than offsets.topic.replication.factor are alive).
+   * brokers than offsets.topic.replication.factor are alive). After a creation it waits (up to
+   * TOPIC_READY_WAIT_MS) for the new partitions to be loaded here, so that the group requests that
+   * follow find their coordinator ready rather than NOT_COORDINATOR.
    */
   ensureOffsetsTopic(): Promise<number> {
     if (this.p.metadata.image().topics.has(OFFSETS_TOPIC)) return Promise.resolve(ErrorCode.NONE)
-    this.creating ??= this.p.metadata
-      .createTopics([this.p.offsetsTopic])
-      .then(([r]) => {
-        if (r.errorCode === ErrorCode.NONE)
-          this.p.logger.info(`Created ${OFFSETS_TOPIC} with ${r.numPartitions} partitions`)
-        else if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS)
-          this.p.logger.warn(`Creating ${OFFSETS_TOPIC} failed: ${r.errorMessage ?? r.errorCode}`)
-        return r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.NONE : r.errorCode
-      })
-      .finally(() => {
-        this.creating = null
-      })
+    this.creating ??= this.create().finally(() => {
+      this.creating = null
+    })
     return this.creating
+  }
+
+  private async create(): Promise<number> {
+    const [r] = await this.p.metadata.createTopics([this.p.offsetsTopic])
+    if (r.errorCode === ErrorCode.NONE)
+      this.p.logger.info(`Created ${OFFSETS_TOPIC} with ${r.numPartitions} partitions`)
+    else if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+      this.p.logger.warn(`Creating ${OFFSETS_TOPIC} failed: ${r.errorMessage ?? r.errorCode}`)
+      return r.errorCode
+    }
+    if (!this.seenTopic) {
+      let timer: Timer | null = null
+      await Promise.race([
+        new Promise<void>((resolve) => this.topicWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = this.p.clock.setTimeout(resolve, TOPIC_READY_WAIT_MS)
+        }),
+      ])
+      ;(timer as Timer | null)?.cancel()
+    }
+    await this.loaded()
+    return ErrorCode.NONE
   }
 
   /** Loads the partitions this broker leads, unloads the others. */
@@ -116,6 +137,8 @@ export class GroupCoordinator {
     for (const p of topic?.partitions ?? []) if (p.leader === this.p.nodeId) led.add(p.partition)
     for (const p of this.runtime.partitionIds()) if (!led.has(p)) this.runtime.unload(p)
     for (const p of led) void this.runtime.load(p)
+    this.seenTopic = topic !== undefined
+    if (this.seenTopic) for (const w of this.topicWaiters.splice(0)) w()
   }
 
   /** Resolves once every partition being loaded has finished (tests, startup logs). */
