@@ -12,5 +12,8 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(1)
 }
 enableCompileCache?.()
-const { main, exitWhenFlushed } = await import('../src/cli/main.ts')
+// From a checkout, run the TypeScript sources; installed as a dependency (Node does not strip types
+// under node_modules), run the compiled dist/ that `npm run build` makes.
+const installed = import.meta.url.includes('/node_modules/')
+const { main, exitWhenFlushed } = await import(installed ? '../dist/cli/main.js' : '../src/cli/main.ts')
 exitWhenFlushed(await main(process.argv.slice(2)))
