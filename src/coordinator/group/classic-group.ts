@@ -270,9 +270,15 @@ export class ClassicGroup {
     this.pendingMembers.delete(member.memberId)
   }
 
+  /**
+   * Removes a member. A JoinGroup or SyncGroup it still has parked is answered UNKNOWN_MEMBER_ID
+   * (callers answer more specifically first where Kafka does), so no request waits forever.
+   */
   remove(memberId: string): void {
     const m = this.members.get(memberId)
     if (m !== undefined) {
+      this.completeJoin(m, joinError('', ErrorCode.UNKNOWN_MEMBER_ID))
+      this.completeSync(m, syncError(ErrorCode.UNKNOWN_MEMBER_ID))
       this.members.delete(memberId)
       this.countProtocols(m, -1)
       if (m.isAwaitingJoin) this.awaitingJoin--

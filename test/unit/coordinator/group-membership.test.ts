@@ -264,6 +264,27 @@ describe('classic group membership', () => {
     assert.equal(r.errorCode, ErrorCode.UNKNOWN_MEMBER_ID)
   })
 
+  it('answers a parked SyncGroup of a member removed meanwhile, so nothing waits forever', async () => {
+    const h = await harness()
+    const a = await joinWithId(h, 'g')
+    const b = await joinWithId(h, 'g')
+    h.clock.advance(6000)
+    const [ja, jb] = [await settled(a.join), await settled(b.join)]
+    const follower = ja.leader === ja.memberId ? jb : ja
+    const parked = h.gc.syncGroup({
+      groupId: 'g',
+      generationId: 1,
+      memberId: follower.memberId,
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
+      assignments: [],
+    })
+    await assertPending(parked)
+    await h.gc.leaveGroup('g', [{ memberId: follower.memberId, groupInstanceId: null, reason: null }])
+    assert.equal((await settled(parked)).errorCode, ErrorCode.UNKNOWN_MEMBER_ID)
+  })
+
   it('selects the protocol all members support that most prefer', async () => {
     const h = await harness()
     const p = (...names: string[]) => names.map((name) => ({ name, metadata: subscription(['t1']) }))
