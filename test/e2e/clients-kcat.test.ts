@@ -135,6 +135,21 @@ describe('kcat (librdkafka 2.0.2) against the broker process', () => {
     )
   })
 
+  it('produces with acks=0 (no responses): every message is stored, in order', async () => {
+    const values = Array.from({ length: 2000 }, (_, i) => `fire-and-forget ${i}`)
+    await kcat(bs, ['-P', '-t', 'acks0', '-p', '0', '-X', 'acks=0'], { input: `${values.join('\n')}\n` })
+    // Nothing acknowledges the appends: wait until the end offset (-Q at -1, "latest") shows them all.
+    for (let tries = 0; tries < 100; tries++) {
+      if (/offset 2000\b/.test((await kcat(bs, ['-Q', '-t', 'acks0:0:-1'])).stdout)) break
+      await sleep(50)
+    }
+    const got = await kcatConsumeJson(bs, ['-t', 'acks0', '-p', '0', '-o', 'beginning'])
+    assert.deepEqual(
+      got.map((m) => [m.offset, m.payload]),
+      values.map((v, i) => [i, v]),
+    )
+  })
+
   it('spreads keyed messages over partitions: each key on one partition, offsets dense from 0', async () => {
     const keys = Array.from({ length: 120 }, (_, i) => `user-${i}`)
     const input = `${[...keys, ...keys].map((k, i) => `${k}:${i}`).join('\n')}\n`
