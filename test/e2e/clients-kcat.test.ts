@@ -139,10 +139,12 @@ describe('kcat (librdkafka 2.0.2) against the broker process', () => {
     const values = Array.from({ length: 2000 }, (_, i) => `fire-and-forget ${i}`)
     await kcat(bs, ['-P', '-t', 'acks0', '-p', '0', '-X', 'acks=0'], { input: `${values.join('\n')}\n` })
     // Nothing acknowledges the appends: wait until the end offset (-Q at -1, "latest") shows them all.
-    for (let tries = 0; tries < 100; tries++) {
-      if (/offset 2000\b/.test((await kcat(bs, ['-Q', '-t', 'acks0:0:-1'])).stdout)) break
-      await sleep(50)
+    let end = ''
+    for (let tries = 0; tries < 100 && !/offset 2000\b/.test(end); tries++) {
+      if (tries > 0) await sleep(50)
+      end = (await kcat(bs, ['-Q', '-t', 'acks0:0:-1'])).stdout
     }
+    assert.match(end, /acks0 \[0\] offset 2000\b/)
     const got = await kcatConsumeJson(bs, ['-t', 'acks0', '-p', '0', '-o', 'beginning'])
     assert.deepEqual(
       got.map((m) => [m.offset, m.payload]),
