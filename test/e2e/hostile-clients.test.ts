@@ -410,10 +410,12 @@ describe(`hostile clients (idle connections: ${IDLE} of a ${FD_LIMIT} descriptor
       const batch = await Promise.all(Array.from({ length: Math.min(250, IDLE - i) }, () => open(port)))
       sockets.push(...batch)
     }
-    // The broker holds them all (one descriptor each)...
+    // The broker holds them all (one descriptor each; the background kcat's own connections come
+    // and go, hence the small slack)...
+    const held = () => openFds(pid) - fdsBefore
     const deadline = Date.now() + 30000
-    while (openFds(pid) < fdsBefore + IDLE && Date.now() < deadline) await sleep(50)
-    assert.ok(openFds(pid) >= fdsBefore + IDLE, `broker holds ${openFds(pid) - fdsBefore} of ${IDLE}`)
+    while (held() < IDLE - 10 && Date.now() < deadline) await sleep(50)
+    assert.ok(held() >= IDLE - 10, `broker holds ${held()} of ${IDLE}`)
     const rssWithIdle = sampleRss()
     // ...answers on any of them...
     for (let k = 0; k < 20; k++) {
