@@ -406,8 +406,8 @@ describe(`hostile clients (idle connections: ${IDLE} of a ${FD_LIMIT} descriptor
 
   it(`holds ${IDLE} idle connections, still serving them and everyone else, then lets them go`, async () => {
     const fdsBefore = openFds(pid)
-    for (let i = 0; i < IDLE; i += 250) {
-      const batch = await Promise.all(Array.from({ length: Math.min(250, IDLE - i) }, () => open(port)))
+    for (let i = 0; i < IDLE; i += 100) {
+      const batch = await Promise.all(Array.from({ length: Math.min(100, IDLE - i) }, () => open(port)))
       sockets.push(...batch)
     }
     // The broker holds them all (one descriptor each; the background kcat's own connections come
