@@ -8,10 +8,19 @@
 //
 // A frame whose size is refused, or a dispatch that throws (a frame that does not decode), closes
 // this connection only, logged once.
+//
+// Writing: a response of several chunks (an envelope around spliced record bytes) is written with
+// one writev; chunks from the shared buffer pool are released when the write completed.
+//
+// Reading: plain TCP sockets read straight into the frame reader's buffers (owned-reads.ts: a
+// produce body lands in its final buffer, no per-read allocation or concatenation); other sockets
+// use 'data' events. The listener accepts sockets paused, so no byte arrives before this is set up.
 
 import type { Socket } from 'node:net'
 import type { Logger } from '../common/logger.ts'
+import { sharedBufferPool } from '../protocol/buffer-pool.ts'
 import { FrameReader } from '../protocol/frame-reader.ts'
+import { withOwnedReads } from './owned-reads.ts'
 
 export interface ConnectionInfo {
   readonly id: number
@@ -49,19 +58,29 @@ export class Connection {
   private closed = false
   private onClose: (() => void) | null = null
 
+  /** `accepted` is paused (pauseOnConnect) and may be replaced by a socket with owned reads. */
   constructor(
-    socket: Socket,
+    accepted: Socket,
     info: ConnectionInfo,
     dispatch: Dispatch,
     opts: ConnectionOptions,
     log: Logger,
   ) {
-    this.socket = socket
     this.info = info
     this.dispatch = dispatch
     this.opts = opts
     this.log = log
-    this.frames = new FrameReader({ maxFrameSize: opts.maxFrameSize })
+    const frames = new FrameReader({ maxFrameSize: opts.maxFrameSize })
+    this.frames = frames
+    const owned = withOwnedReads(accepted, {
+      buffer: () => frames.readBuffer(),
+      onRead: (n) => {
+        this.onBytes(n)
+        return true
+      },
+    })
+    const socket = owned ?? accepted
+    this.socket = socket
     socket.setNoDelay(true)
     if (opts.idleMs > 0) {
       socket.setTimeout(opts.idleMs, () => {
@@ -69,7 +88,10 @@ export class Connection {
         this.close()
       })
     }
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    if (owned === null) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk))
+      socket.resume()
+    }
     socket.on('drain', () => this.maybeResume())
     socket.on('error', (err) => this.log.debug(`connection ${info.remote}: ${err.message}`))
     socket.on('close', () => {
@@ -104,9 +126,19 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    this.onFrames(chunk, -1)
+  }
+
+  /** `n` bytes were read into the frame reader's buffer. */
+  private onBytes(n: number): void {
+    this.onFrames(null, n)
+  }
+
+  private onFrames(chunk: Buffer | null, n: number): void {
+    if (this.closed) return
     let frames: Buffer[]
     try {
-      frames = this.frames.push(chunk)
+      frames = chunk !== null ? this.frames.push(chunk) : this.frames.commit(n)
     } catch (err) {
       this.log.warn(`closing connection ${this.info.remote}: ${(err as Error).message}`)
       this.close()
@@ -171,8 +203,14 @@ export class Connection {
       this.socket.write(chunks[0])
       return
     }
+    // One writev. The spliced chunks (record bytes read for a Fetch) go back to the buffer pool
+    // once the kernel has them (the callback also runs when the socket is destroyed first).
+    const last = chunks.length - 1
     this.socket.cork()
-    for (const c of chunks) this.socket.write(c)
+    for (let i = 0; i < last; i++) this.socket.write(chunks[i])
+    this.socket.write(chunks[last], () => {
+      for (const c of chunks) sharedBufferPool.release(c)
+    })
     this.socket.uncork()
   }
 

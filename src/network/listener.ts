@@ -44,7 +44,9 @@ export class SocketServer {
 
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
     for (const spec of specs) {
-      const server = createServer({ noDelay: true }, (socket) => this.accept(socket, spec.name))
+      const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+        this.accept(socket, spec.name),
+      )
       server.on('error', (err) => this.log.error(`listener ${spec.name} failed`, err))
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)

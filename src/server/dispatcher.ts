@@ -9,9 +9,16 @@
 // - An unknown api key, a version beyond the schema, or a body that does not decode: thrown, and
 //   the network layer closes that connection (the frame cannot be answered meaningfully).
 // - A handler that throws: logged, answered with UNKNOWN_SERVER_ERROR.
+//
+// Buffer reuse: a Produce request's frame goes back to the buffer pool once its response is
+// built. Nothing keeps a reference to it by then: the records were written to the log (the append
+// resolves after the write completed) and the response holds only numbers and strings. Other
+// requests are left to the GC (e.g. JoinGroup metadata is kept by the group coordinator). On any
+// failure the frame is not released: an append may still be using it.
 
 import type { Logger } from '../common/logger.ts'
 import type { ConnectionInfo, DispatchResult } from '../network/connection.ts'
+import { type BufferPool, sharedBufferPool } from '../protocol/buffer-pool.ts'
 import type { MessageCodec } from '../protocol/codec.ts'
 import {
   decodeRequestBody,
@@ -33,11 +40,13 @@ export class Dispatcher<S> {
   private readonly registry: Registry<S>
   private readonly services: S
   private readonly log: Logger
+  private readonly pool: BufferPool
 
-  constructor(registry: Registry<S>, services: S, log: Logger) {
+  constructor(registry: Registry<S>, services: S, log: Logger, pool: BufferPool = sharedBufferPool) {
     this.registry = registry
     this.services = services
     this.log = log
+    this.pool = pool
   }
 
   /** The network layer's Dispatch. Throws when the connection must be closed. */
@@ -77,13 +86,20 @@ export class Dispatcher<S> {
     } catch (err) {
       return this.failed(handler, frame, req, err)
     }
+    const recycle = frame.apiKey === ApiKey.Produce
     if (out instanceof Promise) {
       return out.then(
-        (res) => this.encode(handler, frame, res),
+        (res) => {
+          const r = this.encode(handler, frame, res)
+          if (recycle) this.pool.release(buf)
+          return r
+        },
         (err) => this.failed(handler, frame, req, err),
       )
     }
-    return this.encode(handler, frame, out)
+    const r = this.encode(handler, frame, out)
+    if (recycle) this.pool.release(buf)
+    return r
   }
 
   private encode(handler: AnyHandler<S>, frame: RequestFrame, res: unknown): DispatchResult {

@@ -4,6 +4,7 @@
 // counts only once the LEO passed it, so a batch still being written is never returned.
 
 import type { FileHandle } from '../common/fs.ts'
+import { sharedBufferPool } from '../protocol/buffer-pool.ts'
 import { BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../records/batch-header.ts'
 import { iterateRecords } from '../records/record-iterator.ts'
 import type { FileRange } from './file-range.ts'
@@ -11,6 +12,9 @@ import type { LeaderEpochCache } from './leader-epoch-cache.ts'
 import type { LogSegment } from './log-segment.ts'
 import { floorSegmentIndex } from './log-segments.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
+
+const pool = sharedBufferPool
+const NO_RECORDS = Buffer.alloc(0)
 
 export interface ReadOptions {
   /** Exclusive upper bound: no batch holding an offset >= this is returned (e.g. the HW). */
@@ -136,11 +140,13 @@ export async function readBatchBytes(
     logStartOffset: startOffset,
     logEndOffset: leo,
   }
-  if (fetchOffset >= maxOffset) return { ...result, records: Buffer.alloc(0) }
+  if (fetchOffset >= maxOffset) return { ...result, records: NO_RECORDS }
   const first = Math.max(0, floorSegmentIndex(segments, fetchOffset))
   let available = 0
   for (let i = first; i < segments.length; i++) available += segments[i].size
-  let out = Buffer.allocUnsafe(Math.max(0, Math.min(maxBytes, available)))
+  // From the shared pool: a fetch response gives it back once written to the socket; other
+  // callers simply drop it.
+  let out = pool.acquire(Math.max(0, Math.min(maxBytes, available)))
   let filled = 0
   let minOne = opts.minOneBatch ?? true
   const hint = v.hints.get(fetchOffset)
@@ -154,8 +160,9 @@ export async function readBatchBytes(
     const want = Math.min(limit - start, Math.max(room, minOne ? BATCH_HEADER_SIZE : 0))
     if (want <= 0) break
     if (filled + want > out.length) {
-      const bigger = Buffer.allocUnsafe(filled + want)
+      const bigger = pool.acquire(filled + want)
       out.copy(bigger, 0, 0, filled)
+      pool.release(out)
       out = bigger
     }
     const f = await seg.handle()
@@ -183,8 +190,9 @@ export async function readBatchBytes(
           break
         }
         // The first batch is larger than maxBytes: return it whole anyway (Kafka's rule).
-        const whole = Buffer.allocUnsafe(filled + size)
+        const whole = pool.acquire(filled + size)
         out.copy(whole, 0, 0, filled + got)
+        pool.release(out)
         out = whole
         got += await readInto(f, out, filled + got, size - got, start + got)
         if (p + size > filled + got) {
@@ -204,6 +212,10 @@ export async function readBatchBytes(
   }
   result.sizeInBytes = filled
   if (lastEnd !== null) v.hints.set(lastEnd.next, lastEnd.seg, lastEnd.position)
+  if (filled === 0) {
+    pool.release(out)
+    return { ...result, records: NO_RECORDS }
+  }
   return { ...result, records: out.subarray(0, filled) }
 }
 
