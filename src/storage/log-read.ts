@@ -142,19 +142,24 @@ export async function readBatchBytes(
   }
   if (fetchOffset >= maxOffset) return { ...result, records: NO_RECORDS }
   const first = Math.max(0, floorSegmentIndex(segments, fetchOffset))
-  let available = 0
-  for (let i = first; i < segments.length; i++) available += segments[i].size
-  // From the shared pool: a fetch response gives it back once written to the socket; other
-  // callers simply drop it.
+  const hint = v.hints.get(fetchOffset)
+  const locate = (seg: LogSegment, limit: number) =>
+    hint?.seg === seg ? hint.position : seg.locate(fetchOffset, limit)
+  // Sized by what lies after the fetch position, so a consumer that is caught up (a few KiB new)
+  // gets a small buffer, not maxBytes. Large ones come from the shared pool: a fetch response
+  // gives them back once written to the socket; other callers simply drop them.
+  const firstLimit = first < segments.length ? segments[first].size : 0
+  const firstStart = first < segments.length ? await locate(segments[first], firstLimit) : null
+  let available = firstStart === null ? 0 : Math.max(0, firstLimit - firstStart)
+  for (let i = first + 1; i < segments.length; i++) available += segments[i].size
   let out = pool.acquire(Math.max(0, Math.min(maxBytes, available)))
   let filled = 0
   let minOne = opts.minOneBatch ?? true
-  const hint = v.hints.get(fetchOffset)
   let lastEnd: { seg: LogSegment; position: number; next: bigint } | null = null
   for (let i = first; i < segments.length; i++) {
     const seg = segments[i]
-    const limit = seg.size
-    const start = hint?.seg === seg ? hint.position : await seg.locate(fetchOffset, limit)
+    const limit = i === first ? firstLimit : seg.size
+    const start = i === first ? firstStart : await locate(seg, limit)
     if (start === null || start >= limit) continue
     const room = out.length - filled
     const want = Math.min(limit - start, Math.max(room, minOne ? BATCH_HEADER_SIZE : 0))
