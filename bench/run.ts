@@ -1,0 +1,350 @@
+// npm run bench [-- --quick] [--rounds N] [--seconds S] [--dir D] [--only a,b]
+//
+// The project's benchmark suite, self-contained: starts the broker process (src/broker/main.ts) on
+// a temporary log dir and port 0, runs the issue's scenarios, measures the machine's own baseline
+// in the same run (a plain Node socket → file append → ack server, and socket → file read → send
+// for consume, bench/scenarios/baseline-server.ts), prints one table with Samsa as a fraction of
+// the baseline, and writes bench/results/<date>.json. It reports; it never asserts a timing.
+//
+// Load comes from bench/scenarios/load.ts, a small generator over the project's own codec, not
+// from the CLI perf tools: those run on @platformatic/kafka and reach ~40 MB/s of produce here,
+// so they would measure the client rather than the broker.
+//
+// Log dir: /dev/shm when it exists (tmpfs), else the OS temp dir. On this project's VM a disk
+// write stalls once ~2 GB are dirty (the page cache throttles to the virtual disk), which turns
+// every run into a measure of the disk's writeback; tmpfs measures the broker. --dir chooses.
+// Each round starts a fresh broker and the baseline servers; every throughput scenario runs on
+// the baseline just before Samsa (the machine is shared and its speed drifts, so the two runs
+// being compared are seconds apart). Medians over rounds are printed; every sample is in the JSON.
+
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  type Latency,
+  runConsume,
+  runLatency,
+  runProduce,
+  type Target,
+  type Throughput,
+} from './scenarios/load.ts'
+import { type Child, startBaseline, startBroker } from './scenarios/processes.ts'
+import { compileCacheDir, measureStartup } from './scenarios/startup.ts'
+import { ApiKey, apiRanges, createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    dir: { type: 'string' },
+    only: { type: 'string' },
+  },
+})
+const QUICK = args.quick === true
+const ROUNDS = Number(args.rounds ?? (QUICK ? 1 : 3))
+const SECONDS = Number(args.seconds ?? (QUICK ? 2 : 4))
+const WARMUP_MS = QUICK ? 500 : 1000
+const LATENCY_SECONDS = QUICK ? 3 : 8
+const BASE_DIR = args.dir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
+const ONLY = args.only?.split(',') ?? null
+const run = (name: string) => ONLY === null || ONLY.some((o) => name.startsWith(o))
+
+/** One row of the table: samples per round for Samsa and (where there is one) the baseline. */
+interface Row {
+  name: string
+  metric: string
+  unit: string
+  samsa: number[]
+  baseline: number[]
+  /** Lower is better (latency, memory, time). */
+  lower?: boolean
+  note?: string
+}
+
+const rows = new Map<string, Row>()
+function row(name: string, metric: string, unit: string, lower = false): Row {
+  const key = `${name}|${metric}`
+  let r = rows.get(key)
+  if (r === undefined) {
+    r = { name, metric, unit, samsa: [], baseline: [], lower }
+    rows.set(key, r)
+  }
+  return r
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`)
+}
+
+const ONE_MB = 1_000_000
+
+function target(c: Child, kafka: boolean): Target {
+  return { host: c.host, port: c.port, kafka }
+}
+
+interface Servers {
+  broker: Child
+  produceBaseline: Child
+  consumeBaseline: Child
+}
+
+function produceLoad(topic: string, recordBytes: number, acks: number, partitions = 1, connections = 1) {
+  return {
+    topic,
+    partitions,
+    connections,
+    recordBytes,
+    acks,
+    batchBytes: Math.floor(ONE_MB / partitions),
+    inFlight: 8,
+    warmupMs: WARMUP_MS,
+    durationMs: SECONDS * 1000,
+  }
+}
+
+/** The baseline with the same frames (~1 MB per request) and connections, run just before Samsa. */
+async function baselineProduce(s: Servers, name: string, connections: number): Promise<void> {
+  const t = await runProduce(
+    target(s.produceBaseline, false),
+    produceLoad('baseline', 1024, 1, 1, connections),
+  )
+  row(name, 'MB/s', 'MB/s').baseline.push(t.mbPerSec)
+  log(`baseline ${name}: ${t.mbPerSec.toFixed(0)} MB/s`)
+}
+
+function recordThroughput(name: string, t: Throughput, msgs = false): void {
+  row(name, 'MB/s', 'MB/s').samsa.push(t.mbPerSec)
+  if (msgs) row(name, 'msgs/s', 'msgs/s').samsa.push(t.msgsPerSec)
+  log(
+    `samsa ${name}: ${t.mbPerSec.toFixed(0)} MB/s, ${Math.round(t.msgsPerSec)} msgs/s${t.errors ? `, ${t.errors} errors` : ''}`,
+  )
+}
+
+function recordLatency(name: string, l: Latency): void {
+  row(name, 'p50', 'ms', true).samsa.push(l.p50)
+  row(name, 'p99', 'ms', true).samsa.push(l.p99)
+  row(name, 'p99.9', 'ms', true).samsa.push(l.p999)
+  row(name, 'max', 'ms', true).samsa.push(l.max)
+  log(
+    `samsa ${name}: p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} max ${l.max.toFixed(2)} ms (${l.samples} samples)`,
+  )
+}
+
+async function withTopic<T>(b: Child, topic: string, partitions: number, fn: () => Promise<T>): Promise<T> {
+  const admin = await WireConnection.open(b.host, b.port)
+  try {
+    await createTopic(admin, topic, partitions)
+    const out = await fn()
+    await deleteTopic(admin, topic)
+    return out
+  } finally {
+    admin.close()
+  }
+}
+
+async function round(dir: string, n: number): Promise<void> {
+  const broker = await startBroker({ dir: join(dir, 'broker') })
+  const servers: Servers = {
+    broker,
+    produceBaseline: await startBaseline('produce', dir),
+    consumeBaseline: await startBaseline('consume', dir),
+  }
+  const b = broker
+  try {
+    const t = target(b, true)
+    await new Promise((r) => setTimeout(r, 1000))
+    row('RSS idle (broker started, no topics)', 'RSS', 'MB', true).samsa.push(b.rssMb())
+    const admin = await WireConnection.open(b.host, b.port)
+    const ranges = await apiRanges(admin)
+    admin.close()
+    const produce = (
+      name: string,
+      topic: string,
+      recordBytes: number,
+      acks: number,
+      partitions = 1,
+      connections = 1,
+    ) =>
+      withTopic(b, topic, partitions, async () => {
+        await baselineProduce(servers, name, connections)
+        recordThroughput(
+          name,
+          await runProduce(t, produceLoad(topic, recordBytes, acks, partitions, connections)),
+          true,
+        )
+      })
+    if (run('produce') || run('consume')) {
+      await withTopic(b, 'p1k', 1, async () => {
+        const name = 'produce 1 KiB acks=1'
+        await baselineProduce(servers, name, 1)
+        recordThroughput(name, await runProduce(t, produceLoad('p1k', 1024, 1)), true)
+        if (run('consume')) {
+          const load = {
+            topic: 'p1k',
+            partitionMaxBytes: 1_048_576,
+            warmupMs: WARMUP_MS,
+            durationMs: SECONDS * 1000,
+          }
+          const base = await runConsume(target(servers.consumeBaseline, false), load)
+          row('consume 1 KiB from offset 0', 'MB/s', 'MB/s').baseline.push(base.mbPerSec)
+          log(`baseline consume: ${base.mbPerSec.toFixed(0)} MB/s`)
+          recordThroughput('consume 1 KiB from offset 0', await runConsume(t, load), true)
+        }
+      })
+    }
+    if (run('produce')) {
+      await produce('produce 1 KiB acks=-1', 'p1kall', 1024, -1)
+      await produce('produce 100 B acks=1', 'p100', 100, 1)
+      await produce('produce 12 partitions x 4 producers', 'p12', 1024, 1, 12, 4)
+    }
+    if (run('e2e')) {
+      for (const wait of [500, 1]) {
+        const name = `e2e 10k msg/s 1 KiB, fetch wait ${wait} ms${wait === 500 ? ' (client default)' : ''}`
+        await withTopic(b, `e2e${wait}`, 1, async () =>
+          recordLatency(
+            name,
+            await runLatency(t, {
+              topic: `e2e${wait}`,
+              ratePerSec: 10_000,
+              recordBytes: 1024,
+              fetchMaxWaitMs: wait,
+              warmupMs: WARMUP_MS,
+              durationMs: LATENCY_SECONDS * 1000,
+            }),
+          ),
+        )
+      }
+    }
+    if (run('group')) {
+      const r = row('consumer group of 3 over 12 partitions', 'MB/s', 'MB/s')
+      if (!ranges.has(ApiKey.JoinGroup) || !ranges.has(ApiKey.FindCoordinator)) {
+        r.note = 'skipped: the broker does not serve JoinGroup/FindCoordinator yet'
+      }
+      // (With groups served, see bench/README.md: not measured by this version of the suite.)
+      else r.note = 'not measured yet (groups are served; scenario to come)'
+    }
+    row('RSS peak under load', 'RSS', 'MB', true).samsa.push(b.peakRssMb())
+  } finally {
+    await b.stop()
+    await servers.produceBaseline.stop()
+    await servers.consumeBaseline.stop()
+  }
+  log(`round ${n}: done`)
+}
+
+async function startupRound(dir: string): Promise<void> {
+  const cache = compileCacheDir(dir)
+  const cold = await measureStartup(join(dir, 'cold'), cache)
+  const warm = await measureStartup(join(dir, 'warm'), cache)
+  for (const [label, s] of [
+    ['cold compile cache', cold],
+    ['warm compile cache', warm],
+  ] as const) {
+    row(`start → listening (${label})`, 'time', 'ms', true).samsa.push(s.listeningMs)
+    row(`start → first produce (${label})`, 'time', 'ms', true).samsa.push(s.firstProduceMs)
+    log(
+      `startup ${label}: listening ${s.listeningMs.toFixed(0)} ms, first produce ${s.firstProduceMs.toFixed(0)} ms`,
+    )
+  }
+}
+
+function median(xs: readonly number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return Number.NaN
+  const m = v.length >> 1
+  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '-'
+  if (Math.abs(x) >= 10_000) return Math.round(x).toLocaleString('en-US')
+  if (Math.abs(x) >= 100) return x.toFixed(0)
+  if (Math.abs(x) >= 10) return x.toFixed(1)
+  return x.toFixed(2)
+}
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+    }).trim()
+    return dirty === '' ? sha : `${sha}+dirty`
+  } catch {
+    return 'unknown'
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(BASE_DIR, 'samsa-bench-'))
+  log(`rounds ${ROUNDS}, ${SECONDS} s per throughput run, log dirs under ${work}`)
+  const started = new Date()
+  try {
+    for (let r = 1; r <= ROUNDS; r++) {
+      const dir = join(work, `round-${r}`)
+      mkdirSync(dir, { recursive: true })
+      await round(dir, r)
+      if (run('start')) await startupRound(join(dir, 'startup'))
+      rmSync(dir, { recursive: true, force: true })
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+
+  const commit = gitCommit()
+  const cpu = cpus()
+  const machine = {
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  }
+  // Grouped by scenario, in the order scenarios first appeared.
+  const order = [...new Set([...rows.values()].map((r) => r.name))]
+  const grouped = order.flatMap((n) => [...rows.values()].filter((r) => r.name === n))
+  const table = grouped.map((r) => {
+    const s = median(r.samsa)
+    const b = median(r.baseline)
+    return { ...r, samsaMedian: s, baselineMedian: b, fraction: r.baseline.length > 0 ? s / b : null }
+  })
+  const header = ['scenario', 'metric', 'Samsa', 'baseline', 'Samsa/baseline']
+  const lines = table.map((r) => [
+    r.name,
+    `${r.metric}${r.unit !== r.metric ? ` (${r.unit})` : ''}`,
+    r.note !== undefined && r.samsa.length === 0 ? 'see note' : fmt(r.samsaMedian),
+    r.baseline.length > 0 ? fmt(r.baselineMedian) : '',
+    r.fraction !== null ? r.fraction.toFixed(2) : '',
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
+  const pad = (l: string[]) =>
+    l.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')
+  process.stdout.write(
+    `\nSamsa benchmark ${started.toISOString()}  commit ${commit}  node ${machine.node}  ` +
+      `${machine.cpus} cpus, ${machine.memGiB} GiB  log dir ${BASE_DIR}  median of ${ROUNDS} round(s)\n\n`,
+  )
+  process.stdout.write(`${pad(header)}\n${pad(widths.map((w) => '-'.repeat(w)))}\n`)
+  for (const l of lines) process.stdout.write(`${pad(l)}\n`)
+  for (const r of table) if (r.note !== undefined) process.stdout.write(`\nnote: ${r.name}: ${r.note}`)
+  process.stdout.write(
+    '\n\nbaseline: plain Node, same frames (socket → file append → ack; socket → file read → send); ' +
+      'MB = 10^6 bytes of record batches\n',
+  )
+
+  const resultsDir = new URL('./results/', import.meta.url)
+  mkdirSync(resultsDir, { recursive: true })
+  const file = new URL(`${started.toISOString().replace(/[:.]/g, '-')}.json`, resultsDir)
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: started.toISOString(), commit, machine, logDir: BASE_DIR, rounds: ROUNDS, seconds: SECONDS, rows: table }, null, 2)}\n`,
+  )
+  process.stdout.write(`results: ${file.pathname}\n`)
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,121 @@
+// Child processes of the benchmark: the broker (the real entry, src/broker/main.ts, as
+// bin/kafka-server-start.sh runs it) on a temporary log dir and port 0, and the baseline server.
+// Memory is read from /proc (Linux): VmRSS now, VmHWM = peak since start.
+
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface Child {
+  readonly proc: ChildProcess
+  readonly host: string
+  readonly port: number
+  /** ms from spawn to the line announcing the port. */
+  readonly readyMs: number
+  /** Resident memory in MB (VmRSS), or NaN where /proc is missing. */
+  rssMb(): number
+  /** Peak resident memory in MB since start (VmHWM). */
+  peakRssMb(): number
+  stop(): Promise<void>
+}
+
+function procStatusMb(pid: number | undefined, field: string): number {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))
+    return m === null ? Number.NaN : Number(m[1]) / 1024
+  } catch {
+    return Number.NaN
+  }
+}
+
+function startChild(args: string[], env: NodeJS.ProcessEnv, portLine: RegExp, what: string): Promise<Child> {
+  const t0 = performance.now()
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${what} did not start within 30 s:\n${output}`)), 30_000)
+    const fail = (err: Error) => {
+      clearTimeout(timer)
+      proc.kill('SIGKILL')
+      reject(err)
+    }
+    const onText = (d: Buffer) => {
+      output += d.toString()
+      const m = output.match(portLine)
+      if (m === null) return
+      clearTimeout(timer)
+      proc.stdout?.removeAllListeners('data')
+      proc.stderr?.removeAllListeners('data')
+      proc.stdout?.resume()
+      proc.stderr?.resume()
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+      resolve({
+        proc,
+        host: '127.0.0.1',
+        port: Number(m[1]),
+        readyMs: performance.now() - t0,
+        rssMb: () => procStatusMb(proc.pid, 'VmRSS'),
+        peakRssMb: () => procStatusMb(proc.pid, 'VmHWM'),
+        async stop() {
+          if (proc.exitCode === null && proc.signalCode === null) {
+            proc.kill('SIGTERM')
+            const t = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+            await exited
+            clearTimeout(t)
+          }
+        },
+      })
+    }
+    proc.stdout?.on('data', onText)
+    proc.stderr?.on('data', onText)
+    proc.once('exit', (code) => fail(new Error(`${what} exited with ${code}:\n${output}`)))
+  })
+}
+
+export interface BrokerOptions {
+  dir: string
+  /** Extra server.properties lines. */
+  config?: Record<string, string | number>
+  /** NODE_COMPILE_CACHE for the child (start-time measurements); default: Node's own. */
+  compileCache?: string
+}
+
+/** Starts `node src/broker/main.ts <dir>/server.properties` on 127.0.0.1 port 0. */
+export function startBroker(o: BrokerOptions): Promise<Child> {
+  const props: Record<string, string | number> = {
+    'node.id': 1,
+    listeners: 'PLAINTEXT://127.0.0.1:0',
+    'log.dirs': join(o.dir, 'logs'),
+    'num.partitions': 1,
+    'offsets.topic.replication.factor': 1,
+    ...o.config,
+  }
+  mkdirSync(o.dir, { recursive: true })
+  const file = join(o.dir, 'server.properties')
+  writeFileSync(
+    file,
+    `${Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  )
+  const env = { ...process.env }
+  if (o.compileCache !== undefined) env.NODE_COMPILE_CACHE = o.compileCache
+  return startChild(
+    [join(ROOT, 'src/broker/main.ts'), file],
+    env,
+    /started: .*listeners=PLAINTEXT:\/\/[^:]+:(\d+)/,
+    'broker',
+  )
+}
+
+export function startBaseline(mode: 'produce' | 'consume', dir: string): Promise<Child> {
+  return startChild(
+    [join(ROOT, 'bench/scenarios/baseline-server.ts'), mode, dir],
+    process.env,
+    /^port (\d+)$/m,
+    'baseline server',
+  )
+}
