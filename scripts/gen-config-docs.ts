@@ -110,6 +110,9 @@ ranges, and the same error messages. A \`server.properties\` written for Kafka l
 - \`cleanup.policy\` (and \`log.cleanup.policy\`) must name at least one of \`delete\`, \`compact\`.
 - Dynamic broker configs with unknown names are refused instead of stored.
 - \`remote.storage.enable\` only accepts \`false\` (no tiered storage).
+- Without \`zookeeper.connect\` (one broker), \`offsets.topic.replication.factor\`,
+  \`transaction.state.log.replication.factor\` and \`transaction.state.log.min.isr\` default to 1
+  unless set (Kafka's default of 3 could never be met; Kafka's quickstart config sets 1).
 
 ## Broker configs
 

@@ -5,19 +5,30 @@ import { alterConfigsHandler } from '../server/handlers/alter-configs.ts'
 import { apiVersionsHandler } from '../server/handlers/api-versions.ts'
 import { createPartitionsHandler } from '../server/handlers/create-partitions.ts'
 import { createTopicsHandler } from '../server/handlers/create-topics.ts'
+import { deleteGroupsHandler } from '../server/handlers/delete-groups.ts'
 import { deleteRecordsHandler } from '../server/handlers/delete-records.ts'
 import { deleteTopicsHandler } from '../server/handlers/delete-topics.ts'
 import { describeClusterHandler } from '../server/handlers/describe-cluster.ts'
 import { describeConfigsHandler } from '../server/handlers/describe-configs.ts'
+import { describeGroupsHandler } from '../server/handlers/describe-groups.ts'
 import { describeLogDirsHandler } from '../server/handlers/describe-log-dirs.ts'
 import { fetchHandler } from '../server/handlers/fetch.ts'
+import { findCoordinatorHandler } from '../server/handlers/find-coordinator.ts'
+import { heartbeatHandler } from '../server/handlers/heartbeat.ts'
 import { incrementalAlterConfigsHandler } from '../server/handlers/incremental-alter-configs.ts'
 import { initProducerIdHandler } from '../server/handlers/init-producer-id.ts'
+import { joinGroupHandler } from '../server/handlers/join-group.ts'
+import { leaveGroupHandler } from '../server/handlers/leave-group.ts'
+import { listGroupsHandler } from '../server/handlers/list-groups.ts'
 import { listOffsetsHandler } from '../server/handlers/list-offsets.ts'
 import { metadataHandler } from '../server/handlers/metadata.ts'
+import { offsetCommitHandler } from '../server/handlers/offset-commit.ts'
+import { offsetDeleteHandler } from '../server/handlers/offset-delete.ts'
+import { offsetFetchHandler } from '../server/handlers/offset-fetch.ts'
 import { offsetForLeaderEpochHandler } from '../server/handlers/offset-for-leader-epoch.ts'
 import { produceHandler } from '../server/handlers/produce.ts'
 import { saslHandshakeHandler } from '../server/handlers/sasl-handshake.ts'
+import { syncGroupHandler } from '../server/handlers/sync-group.ts'
 import {
   addOffsetsToTxnHandler,
   addPartitionsToTxnHandler,
@@ -31,6 +42,15 @@ export const HANDLERS = [
   fetchHandler,
   listOffsetsHandler,
   metadataHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  syncGroupHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
   offsetForLeaderEpochHandler,
   saslHandshakeHandler,
   apiVersionsHandler,
@@ -49,6 +69,8 @@ export const HANDLERS = [
   alterConfigsHandler,
   describeLogDirsHandler,
   createPartitionsHandler,
+  deleteGroupsHandler,
   incrementalAlterConfigsHandler,
+  offsetDeleteHandler,
   describeClusterHandler,
 ] as readonly AnyHandler<BrokerServices>[]

@@ -6,6 +6,10 @@ import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import type { Logger } from '../common/logger.ts'
 import type { BrokerConfig } from '../config/broker-config.ts'
+import { groupConfigOf, OFFSETS_TOPIC, offsetsTopicSpec } from '../coordinator/group/group-config.ts'
+import { GroupCoordinator } from '../coordinator/group/group-coordinator.ts'
+import { ReplicaCoordinatorLog } from '../coordinator/runtime/replica-coordinator-log.ts'
+import type { MetadataImage } from '../metadata/image.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import { ProducerIdAllocator } from '../replication/producer-state/producer-id-allocator.ts'
 import { ReplicaManager } from '../replication/replica-manager.ts'
@@ -15,22 +19,33 @@ import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
 import type { ApiVersionsServices } from '../server/handlers/api-versions.ts'
 import type { CreatePartitionsServices } from '../server/handlers/create-partitions.ts'
 import type { CreateTopicsServices } from '../server/handlers/create-topics.ts'
+import type { DeleteGroupsServices } from '../server/handlers/delete-groups.ts'
 import type { DeleteRecordsServices } from '../server/handlers/delete-records.ts'
 import type { DeleteTopicsServices } from '../server/handlers/delete-topics.ts'
 import type { DescribeClusterServices } from '../server/handlers/describe-cluster.ts'
 import type { DescribeConfigsServices } from '../server/handlers/describe-configs.ts'
+import type { DescribeGroupsServices } from '../server/handlers/describe-groups.ts'
 import {
   type DescribeLogDirsServices,
   type LogDirDescription,
   logDirsOf,
 } from '../server/handlers/describe-log-dirs.ts'
 import type { FetchServices } from '../server/handlers/fetch.ts'
+import type { FindCoordinatorServices } from '../server/handlers/find-coordinator.ts'
+import type { HeartbeatServices } from '../server/handlers/heartbeat.ts'
 import type { IncrementalAlterConfigsServices } from '../server/handlers/incremental-alter-configs.ts'
 import type { InitProducerIdServices } from '../server/handlers/init-producer-id.ts'
+import type { JoinGroupServices } from '../server/handlers/join-group.ts'
+import type { LeaveGroupServices } from '../server/handlers/leave-group.ts'
+import type { ListGroupsServices } from '../server/handlers/list-groups.ts'
 import type { ListOffsetsServices } from '../server/handlers/list-offsets.ts'
 import type { MetadataServices } from '../server/handlers/metadata.ts'
+import type { OffsetCommitServices } from '../server/handlers/offset-commit.ts'
+import type { OffsetDeleteServices } from '../server/handlers/offset-delete.ts'
+import type { OffsetFetchServices } from '../server/handlers/offset-fetch.ts'
 import type { OffsetForLeaderEpochServices } from '../server/handlers/offset-for-leader-epoch.ts'
 import type { ProduceServices } from '../server/handlers/produce.ts'
+import type { SyncGroupServices } from '../server/handlers/sync-group.ts'
 import type { ApiRange } from '../server/registry.ts'
 import type { LogManager } from '../storage/log-manager.ts'
 
@@ -49,7 +64,18 @@ export type AllHandlerServices = ApiVersionsServices &
   ListOffsetsServices &
   OffsetForLeaderEpochServices &
   DeleteRecordsServices &
-  InitProducerIdServices
+  InitProducerIdServices &
+  FindCoordinatorServices &
+  JoinGroupServices &
+  SyncGroupServices &
+  HeartbeatServices &
+  LeaveGroupServices &
+  OffsetCommitServices &
+  OffsetFetchServices &
+  ListGroupsServices &
+  DescribeGroupsServices &
+  DeleteGroupsServices &
+  OffsetDeleteServices
 
 export interface ServiceDeps {
   config: BrokerConfig
@@ -67,6 +93,7 @@ export class BrokerServices implements AllHandlerServices {
   readonly replicaManager: ReplicaManager
   readonly fetchSessions: FetchSessionCache
   readonly producerIds: ProducerIdAllocator
+  readonly groupCoordinator: GroupCoordinator
   private readonly config: BrokerConfig
   private readonly logs: LogManager
   private readonly unsubscribe: () => void
@@ -92,18 +119,31 @@ export class BrokerServices implements AllHandlerServices {
       maxEntries: d.config.maxIncrementalFetchSessionCacheSlots,
     })
     this.producerIds = new ProducerIdAllocator({ fs: d.fs, logDir: d.config.logDirs[0], brokerId: d.nodeId })
+    this.groupCoordinator = new GroupCoordinator({
+      log: new ReplicaCoordinatorLog(this.replicaManager, OFFSETS_TOPIC),
+      clock: d.clock,
+      logger: d.log.child('group-coordinator'),
+      config: groupConfigOf(d.config),
+      nodeId: d.nodeId,
+      metadata: d.store,
+      offsetsTopic: offsetsTopicSpec(d.config),
+    })
     // Every published metadata change reaches the data path in order (logs created, deleted,
-    // reconfigured); handlers that changed metadata await ready() before answering.
+    // reconfigured), then the coordinator (it loads the __consumer_offsets partitions it leads
+    // from their logs, so only after they exist); handlers that changed metadata await ready().
     this.unsubscribe = d.store.subscribe((change) => {
-      this.replicaManager
-        .applyImage(change.image)
-        .catch((err) => d.log.error('applying metadata failed', err))
+      this.apply(change.image).catch((err) => d.log.error('applying metadata failed', err))
     })
   }
 
-  /** Opens the partitions of the current image. */
+  private async apply(image: MetadataImage): Promise<void> {
+    await this.replicaManager.applyImage(image)
+    this.groupCoordinator.onMetadataImage(image)
+  }
+
+  /** Opens the partitions of the current image and loads the coordinator's. */
   async start(): Promise<void> {
-    await this.replicaManager.applyImage(this.metadata.image())
+    await this.apply(this.metadata.image())
   }
 
   brokerConfig(): BrokerConfig {
@@ -136,6 +176,7 @@ export class BrokerServices implements AllHandlerServices {
 
   async close(): Promise<void> {
     this.unsubscribe()
+    this.groupCoordinator.shutdown()
     await this.replicaManager.shutdown()
   }
 }

@@ -383,6 +383,11 @@ export function parseBrokerConfig(
   warnings.sort(byInput)
   if (errors.length > 0) return { ok: false, errors, warnings }
 
+  // Without zookeeper.connect this is a single broker: the internal topics' replication defaults
+  // (3) could never be met, so unless set explicitly they are 1, as Kafka's own quickstart
+  // server.properties sets them. Samsa deviation, documented in docs/configuration.md.
+  const singleNode = (str('zookeeper.connect') ?? '') === ''
+  const internalRf = (name: string) => (singleNode && !merged.has(name) ? Math.min(num(name), 1) : num(name))
   const config: BrokerConfig = {
     static: staticLayer,
     dynamicDefault,
@@ -440,7 +445,7 @@ export function parseBrokerConfig(
     logCleanerMinCompactionLagMs: num('log.cleaner.min.compaction.lag.ms'),
     logCleanerMaxCompactionLagMs: num('log.cleaner.max.compaction.lag.ms'),
     offsetsTopicNumPartitions: num('offsets.topic.num.partitions'),
-    offsetsTopicReplicationFactor: num('offsets.topic.replication.factor'),
+    offsetsTopicReplicationFactor: internalRf('offsets.topic.replication.factor'),
     offsetsTopicSegmentBytes: num('offsets.topic.segment.bytes'),
     offsetsRetentionMinutes: num('offsets.retention.minutes'),
     offsetsRetentionCheckIntervalMs: num('offsets.retention.check.interval.ms'),
@@ -453,8 +458,8 @@ export function parseBrokerConfig(
     transactionalIdExpirationMs: num('transactional.id.expiration.ms'),
     transactionMaxTimeoutMs: num('transaction.max.timeout.ms'),
     transactionStateLogNumPartitions: num('transaction.state.log.num.partitions'),
-    transactionStateLogReplicationFactor: num('transaction.state.log.replication.factor'),
-    transactionStateLogMinIsr: num('transaction.state.log.min.isr'),
+    transactionStateLogReplicationFactor: internalRf('transaction.state.log.replication.factor'),
+    transactionStateLogMinIsr: internalRf('transaction.state.log.min.isr'),
     transactionStateLogSegmentBytes: num('transaction.state.log.segment.bytes'),
     producerIdExpirationMs: num('producer.id.expiration.ms'),
     zookeeperConnect: str('zookeeper.connect'),

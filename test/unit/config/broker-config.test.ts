@@ -49,7 +49,9 @@ describe('parseBrokerConfig: defaults', () => {
     assert.equal(c.values.get('log.flush.interval.messages')?.text, '9223372036854775807')
     assert.deepEqual(c.logCleanupPolicy, ['delete'])
     assert.equal(c.offsetsTopicNumPartitions, 50)
-    assert.equal(c.offsetsTopicReplicationFactor, 3)
+    // Kafka's default is 3; on a single broker (no zookeeper.connect) it is 1 unless set.
+    assert.equal(c.values.get('offsets.topic.replication.factor')?.value, 3)
+    assert.equal(c.offsetsTopicReplicationFactor, 1)
     assert.equal(c.groupInitialRebalanceDelayMs, 3000)
     assert.equal(c.transactionalIdExpirationMs, 604800000)
     assert.equal(c.zookeeperConnectionTimeoutMs, 18000)
