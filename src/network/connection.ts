@@ -4,7 +4,8 @@
 // block the decoding of the next request), but responses are written in the order the requests
 // arrived, as Kafka clients require. A dispatch result of `null` means "no response" (acks=0
 // produce); its slot is simply skipped. Back-pressure: reading pauses while too many requests are
-// in flight or the socket's write buffer is full, so one connection's memory stays bounded.
+// in flight, the socket's write buffer is full (a slow consumer) or the server-wide in-flight
+// budget is spent (in-flight-budget.ts: a slow disk), so memory stays bounded whatever the load.
 //
 // A frame whose size is refused, or a dispatch that throws (a frame that does not decode), closes
 // this connection only, logged once.
@@ -20,6 +21,7 @@ import type { Socket } from 'node:net'
 import type { Logger } from '../common/logger.ts'
 import { sharedBufferPool } from '../protocol/buffer-pool.ts'
 import { FrameReader } from '../protocol/frame-reader.ts'
+import type { InFlightBudget } from './in-flight-budget.ts'
 import { withOwnedReads } from './owned-reads.ts'
 
 export interface ConnectionInfo {
@@ -38,6 +40,8 @@ export interface ConnectionOptions {
   maxInFlight: number
   /** Close after this long with no traffic either way (connections.max.idle.ms); 0 = never. */
   idleMs: number
+  /** Request bytes in flight over all connections (shared; set by the SocketServer). */
+  budget?: InFlightBudget
 }
 
 interface Slot {
@@ -57,6 +61,8 @@ export class Connection {
   private paused = false
   private closed = false
   private onClose: (() => void) | null = null
+  private readonly budget: InFlightBudget | null
+  private readonly resumeLater = () => this.maybeResume()
 
   /** `accepted` is paused (pauseOnConnect) and may be replaced by a socket with owned reads. */
   constructor(
@@ -70,6 +76,7 @@ export class Connection {
     this.dispatch = dispatch
     this.opts = opts
     this.log = log
+    this.budget = opts.budget ?? null
     const frames = new FrameReader({ maxFrameSize: opts.maxFrameSize })
     this.frames = frames
     const owned = withOwnedReads(accepted, {
@@ -96,6 +103,7 @@ export class Connection {
     socket.on('error', (err) => this.log.debug(`connection ${info.remote}: ${err.message}`))
     socket.on('close', () => {
       this.closed = true
+      this.budget?.cancel(this.resumeLater)
       this.queue.length = 0
       this.onClose?.()
     })
@@ -171,9 +179,12 @@ export class Connection {
     const slot: Slot = { done: false, result: null }
     this.queue.push(slot)
     this.inFlight++
+    const bytes = frame.length
+    this.budget?.take(bytes)
     result.then(
       (r) => {
         this.inFlight--
+        this.budget?.give(bytes)
         slot.done = true
         slot.result = r
         this.flush()
@@ -181,6 +192,7 @@ export class Connection {
       },
       (err) => {
         this.inFlight--
+        this.budget?.give(bytes)
         this.fail(err)
       },
     )
@@ -224,14 +236,20 @@ export class Connection {
 
   private maybePause(): void {
     if (this.paused || this.closed) return
-    if (this.inFlight >= this.opts.maxInFlight || this.socket.writableNeedDrain) {
+    const overBudget = this.budget?.exhausted
+    if (this.inFlight >= this.opts.maxInFlight || this.socket.writableNeedDrain || overBudget) {
       this.paused = true
       this.socket.pause()
+      if (overBudget) this.budget!.whenAvailable(this.resumeLater)
     }
   }
 
   private maybeResume(): void {
     if (!this.paused || this.closed) return
+    if (this.budget?.exhausted) {
+      this.budget.whenAvailable(this.resumeLater)
+      return
+    }
     if (this.inFlight < this.opts.maxInFlight && !this.socket.writableNeedDrain) {
       this.paused = false
       this.socket.resume()

@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Logger } from '../common/logger.ts'
 import { Connection, type ConnectionOptions, type Dispatch } from './connection.ts'
+import { InFlightBudget } from './in-flight-budget.ts'
 
 export interface ListenerSpec {
   /** Listener name as in `listeners` (e.g. PLAINTEXT). */
@@ -21,7 +22,11 @@ export interface BoundListener {
 export interface NetworkOptions extends ConnectionOptions {
   /** Total connections over all listeners (max.connections). */
   maxConnections: number
+  /** Request bytes in flight over all connections before reading pauses (default 256 MiB). */
+  maxInFlightBytes?: number
 }
+
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024
 
 export class SocketServer {
   private readonly servers: Server[] = []
@@ -34,8 +39,16 @@ export class SocketServer {
 
   constructor(dispatch: Dispatch, opts: NetworkOptions, log: Logger) {
     this.dispatch = dispatch
-    this.opts = opts
+    this.opts = {
+      ...opts,
+      budget: opts.budget ?? new InFlightBudget(opts.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES),
+    }
     this.log = log
+  }
+
+  /** Request bytes being served now, over all connections. */
+  get inFlightBytes(): number {
+    return this.opts.budget?.bytes ?? 0
   }
 
   get connectionCount(): number {

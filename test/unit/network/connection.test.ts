@@ -37,15 +37,20 @@ function collect(sock: Socket, count: number): Promise<Buffer[]> {
   })
 }
 
-async function withServer(dispatch: Dispatch, maxInFlight: number, fn: (port: number) => Promise<void>) {
+async function withServer(
+  dispatch: Dispatch,
+  maxInFlight: number,
+  fn: (port: number, server: SocketServer) => Promise<void>,
+  maxInFlightBytes?: number,
+) {
   const server = new SocketServer(
     dispatch,
-    { maxFrameSize: 8 * 1024 * 1024, maxInFlight, idleMs: 0, maxConnections: 10 },
+    { maxFrameSize: 8 * 1024 * 1024, maxInFlight, idleMs: 0, maxConnections: 10, maxInFlightBytes },
     silentLogger,
   )
   const [bound] = await server.listen([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }])
   try {
-    await fn(bound.port)
+    await fn(bound.port, server)
   } finally {
     await server.close(100)
   }
@@ -104,5 +109,38 @@ describe('Connection', () => {
     })
     // Frames already read in one go are dispatched together; the pause stops further reads.
     assert.ok(peak < bodies.length, `peak in flight ${peak}`)
+  })
+
+  it('bounds request bytes in flight over all connections', async () => {
+    const limit = 300_000
+    const frameBytes = 100_000
+    let peak = 0
+    let server: SocketServer | null = null
+    const slow: Dispatch = (f) => {
+      peak = Math.max(peak, server?.inFlightBytes ?? 0)
+      return new Promise((resolve) => setTimeout(() => resolve([frame(f.subarray(0, 8))]), 3))
+    }
+    await withServer(
+      slow,
+      64,
+      async (port, s) => {
+        server = s
+        const socks = await Promise.all([open(port), open(port)])
+        const done = socks.map((sock, k) => {
+          const bodies = Array.from({ length: 30 }, (_, i) => Buffer.alloc(frameBytes, k * 30 + i))
+          const got = collect(sock, bodies.length)
+          sock.write(Buffer.concat(bodies.map(frame)))
+          return got.then((frames) => {
+            for (let i = 0; i < bodies.length; i++) assert.ok(frames[i].equals(bodies[i].subarray(0, 8)))
+          })
+        })
+        await Promise.all(done)
+        assert.equal(s.inFlightBytes, 0)
+        for (const sock of socks) sock.destroy()
+      },
+      limit,
+    )
+    // The budget is checked after each read: at most one more frame per connection gets in.
+    assert.ok(peak > 0 && peak <= limit + 2 * frameBytes, `peak ${peak}`)
   })
 })
