@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { runGroup } from './scenarios/group.ts'
 import {
   type Latency,
   runConsume,
@@ -219,12 +220,27 @@ async function round(dir: string, n: number): Promise<void> {
       }
     }
     if (run('group')) {
-      const r = row('consumer group of 3 over 12 partitions', 'MB/s', 'MB/s')
+      const name = 'consumer group of 3 over 12 partitions'
       if (!ranges.has(ApiKey.JoinGroup) || !ranges.has(ApiKey.FindCoordinator)) {
-        r.note = 'skipped: the broker does not serve JoinGroup/FindCoordinator yet'
+        row(name, 'MB/s', 'MB/s').note = 'skipped: the broker does not serve JoinGroup/FindCoordinator'
+      } else {
+        await withTopic(b, 'g12', 12, async () => {
+          // Data to read: one second of 12-partition produce (the members wrap at its end).
+          await runProduce(t, { ...produceLoad('g12', 1024, 1, 12, 1), warmupMs: 0, durationMs: 1000 })
+          const g = await runGroup(t, {
+            topic: 'g12',
+            partitions: 12,
+            members: 3,
+            group: `bench-${n}`,
+            warmupMs: WARMUP_MS,
+            durationMs: SECONDS * 1000,
+          })
+          row(name, 'MB/s', 'MB/s').samsa.push(g.mbPerSec)
+          row(name, 'msgs/s', 'msgs/s').samsa.push(g.msgsPerSec)
+          row(name, 'join → all assigned', 'ms', true).samsa.push(g.rebalanceMs)
+          log(`samsa ${name}: ${g.mbPerSec.toFixed(0)} MB/s, rebalance ${g.rebalanceMs.toFixed(0)} ms`)
+        })
       }
-      // (With groups served, see bench/README.md: not measured by this version of the suite.)
-      else r.note = 'not measured yet (groups are served; scenario to come)'
     }
     row('RSS peak under load', 'RSS', 'MB', true).samsa.push(b.peakRssMb())
   } finally {
