@@ -4,7 +4,7 @@
 //
 // Start order: config → metadata store (meta.properties, topics) → LogManager (recovers logs) →
 // ReplicaManager (partitions for the image) → registry/dispatcher → listeners → register broker.
-// Stop order (SIGTERM): stop accepting and finish in-flight requests → replica manager (producer
+// Stop order (SIGTERM): answer parked group requests → stop accepting and finish in-flight requests → replica manager (producer
 // snapshots) → LogManager.shutdown (flush, checkpoints, clean-shutdown marker) → metadata store.
 
 import { hostname } from 'node:os'
@@ -137,6 +137,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     )
     await store.registerBroker(registration(config, nodeId, bound))
   } catch (err) {
+    services?.beginShutdown()
     await network?.close(0).catch(() => {})
     await services?.close().catch(() => {})
     await logs?.shutdown().catch(() => {})
@@ -177,6 +178,7 @@ async function shutdown(
   store: MetadataStore & { close(): Promise<void> },
 ): Promise<void> {
   log.info('shutting down')
+  services.beginShutdown()
   await network.close(3000)
   await services.close()
   await logs.shutdown()

@@ -174,9 +174,13 @@ export class BrokerServices implements AllHandlerServices {
     return logDirsOf(this.logs)()
   }
 
+  /** First step of shutdown: parked group requests (a JoinGroup in a rebalance) are answered now. */
+  beginShutdown(): void {
+    this.groupCoordinator.shutdown()
+  }
+
   async close(): Promise<void> {
     this.unsubscribe()
-    this.groupCoordinator.shutdown()
     await this.replicaManager.shutdown()
   }
 }
