@@ -115,6 +115,26 @@ function toJson(v: unknown): unknown {
   return v
 }
 
+/** Fields that exist only from (or only in) some versions of the internal-topic records. */
+const FIELD_VERSIONS: Record<string, (v: number) => boolean> = {
+  leaderEpoch: (v) => v >= 3,
+  expireTimestamp: (v) => v === 1,
+  currentStateTimestamp: (v) => v >= 2,
+  groupInstanceId: (v) => v >= 3,
+  rebalanceTimeout: (v) => v >= 1,
+}
+
+/** Drops the fields the record's version does not have, as Kafka's JSON converters write it. */
+function forVersion(value: unknown, version: number): unknown {
+  if (Array.isArray(value)) return value.map((x) => forVersion(x, version))
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => FIELD_VERSIONS[k]?.(version) ?? true)
+      .map(([k, x]) => [k, forVersion(x, version)]),
+  )
+}
+
 /** --offsets-decoder: the key and value of a __consumer_offsets record as JSON. */
 function parseOffsetsRecord(r: KafkaRecord): { key: string | null; payload: string | null } {
   if (r.key === null)
@@ -128,7 +148,7 @@ function parseOffsetsRecord(r: KafkaRecord): { key: string | null; payload: stri
     if (r.value !== null)
       value = decodeMessage(offsetCommitValueCodec, r.value.subarray(2), r.value.readInt16BE(0))
   } else if (keyVersion === 2) {
-    key = decodeMessage(groupMetadataKeyCodec, keyBody, 0)
+    key = decodeMessage(groupMetadataKeyCodec, keyBody, keyVersion)
     if (r.value !== null)
       value = decodeMessage(groupMetadataValueCodec, r.value.subarray(2), r.value.readInt16BE(0))
   } else {
@@ -137,7 +157,10 @@ function parseOffsetsRecord(r: KafkaRecord): { key: string | null; payload: stri
   const payload =
     r.value === null
       ? '<DELETE>'
-      : JSON.stringify({ version: String(r.value.readInt16BE(0)), data: toJson(value) })
+      : JSON.stringify({
+          version: String(r.value.readInt16BE(0)),
+          data: toJson(forVersion(value, r.value.readInt16BE(0))),
+        })
   return { key: JSON.stringify({ type: String(keyVersion), data: toJson(key) }), payload }
 }
 

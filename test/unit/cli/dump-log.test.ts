@@ -10,6 +10,9 @@ import { captureIo } from '../../../src/cli/common/io.ts'
 import { runTool } from '../../../src/cli/main.ts'
 import { ManualClock } from '../../../src/common/clock.ts'
 import { NodeFs } from '../../../src/common/node-fs.ts'
+import { encodeMessage } from '../../../src/protocol/codec.ts'
+import { offsetCommitKeyCodec } from '../../../src/protocol/generated/records/offset-commit-key.ts'
+import { offsetCommitValueCodec } from '../../../src/protocol/generated/records/offset-commit-value.ts'
 import { buildBatch } from '../../../src/records/builder.ts'
 import { Log } from '../../../src/storage/log.ts'
 import { logConfig } from '../../../src/storage/log-config.ts'
@@ -55,6 +58,45 @@ before(async () => {
     },
   )
   await log.close()
+
+  // A __consumer_offsets-like segment: one offset commit and its tombstone.
+  const offsetsDir = join(root, '__consumer_offsets-0')
+  await fs.mkdir(offsetsDir)
+  const versioned = (version: number, body: Buffer) => {
+    const b = Buffer.alloc(2 + body.length)
+    b.writeInt16BE(version)
+    body.copy(b, 2)
+    return b
+  }
+  const key = versioned(1, encodeMessage(offsetCommitKeyCodec, { group: 'g', topic: 't', partition: 0 }, 1))
+  const value = versioned(
+    3,
+    encodeMessage(
+      offsetCommitValueCodec,
+      { offset: 5n, leaderEpoch: 0, metadata: '', commitTimestamp: 1700000000000n, expireTimestamp: -1n },
+      3,
+    ),
+  )
+  const offsets = await Log.open(
+    {
+      fs,
+      clock: new ManualClock(),
+      dir: offsetsDir,
+      topicPartition: { topic: '__consumer_offsets', partition: 0 },
+      config: logConfig({}),
+    },
+    { hadCleanShutdown: false, recoveryPoint: 0n },
+  )
+  await offsets.append(
+    buildBatch(
+      [
+        { key, value, timestamp: 1000 },
+        { key, value: null, timestamp: 1001 },
+      ],
+      { timestamp: 1000 },
+    ),
+  )
+  await offsets.close()
 })
 
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -127,6 +169,19 @@ describe('kafka-dump-log.sh', () => {
     const missing = await dump('--files', join(root, '00000000000000000099.log'))
     assert.equal(missing.code, 1)
     assert.match(missing.err, /No such file or directory/)
+  })
+
+  it('decodes __consumer_offsets records with --offsets-decoder', async () => {
+    const file = join(root, '__consumer_offsets-0', '00000000000000000000.log')
+    const { code, out } = await dump('--files', file, '--offsets-decoder', '--skip-record-metadata')
+    assert.equal(code, 0)
+    assert.deepEqual(
+      out.split('\n').filter((l) => l.startsWith('|')),
+      [
+        '| key: {"type":"1","data":{"group":"g","topic":"t","partition":0}} payload: {"version":"3","data":{"offset":5,"leaderEpoch":0,"metadata":"","commitTimestamp":1700000000000}}',
+        '| key: {"type":"1","data":{"group":"g","topic":"t","partition":0}} payload: <DELETE>',
+      ],
+    )
   })
 
   it('needs --files', async () => {
