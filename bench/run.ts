@@ -13,6 +13,10 @@
 // Log dir: /dev/shm when it exists (tmpfs), else the OS temp dir. On this project's VM a disk
 // write stalls once ~2 GB are dirty (the page cache throttles to the virtual disk), which turns
 // every run into a measure of the disk's writeback; tmpfs measures the broker. --dir chooses.
+// Memory: on this VM the first write to guest memory never touched before costs ~3 ns/byte in the
+// kernel's copy (the hypervisor backs pages lazily), so a run writing into fresh pages is 3-4×
+// slower than one reusing freed pages. Each scenario therefore deletes its topic when done
+// (log.segment.delete.delay.ms=0) and the baseline rewrites one file, so both reuse memory.
 // Each round starts a fresh broker and the baseline servers; every throughput scenario runs on
 // the baseline just before Samsa (the machine is shared and its speed drifts, so the two runs
 // being compared are seconds apart). Medians over rounds are printed; every sample is in the JSON.

@@ -3,8 +3,8 @@
 //
 // produce: frames (int32 size + body) are reassembled from 'data' chunks, each body is appended to
 //   a file with one write, and an 8-byte ack frame (size 4 + the request's correlation id) is sent.
-//   The same loop as /work/shared/bench/node-produce-path.js, minus CRC. The file starts again
-//   when a run's first connection arrives.
+//   The same loop as /work/shared/bench/node-produce-path.js, minus CRC. The file is emptied
+//   when a run's last connection closes.
 // consume: a 256 MiB file is written first; every request frame is answered with the next
 //   `maxBytes` (1 MiB) of it, read with one positional read into a buffer reused per connection
 //   (the client has one request outstanding, so the previous answer has left), wrapping at the end.
@@ -30,12 +30,15 @@ let connections = 0
 let writePos = 0
 
 const server = createServer({ noDelay: true }, (socket) => {
-  // A new run (first connection): start the file again, so runs do not pile up data.
-  if (connections++ === 0 && mode === 'produce') {
-    ftruncateSync(fd, 0)
-    writePos = 0
-  }
-  socket.on('close', () => connections--)
+  connections++
+  // The end of a run (last connection gone): drop the data at once, as the broker's scenarios
+  // delete their topics, so the next run on either side writes into memory freed just before.
+  socket.on('close', () => {
+    if (--connections === 0 && mode === 'produce') {
+      ftruncateSync(fd, 0)
+      writePos = 0
+    }
+  })
   let parts: Buffer[] = []
   let have = 0
   let need = -1
