@@ -4,7 +4,7 @@
 import { Code } from './code.ts'
 import { codecName, fileHeader } from './emit-file.ts'
 import type { MessageSpec } from './model.ts'
-import { byName, str } from './names.ts'
+import { str } from './names.ts'
 import { isEmpty } from './versions.ts'
 
 export interface ApiPair {
@@ -24,7 +24,9 @@ export function emitApiKeys(apis: readonly ApiPair[]): string {
   code.line("import { createRequire } from 'node:module'")
   code.line("import type { MessageCodec } from '../codec.ts'")
   code.line()
-  code.line('// Message modules load on first use (a synchronous require() of the ES module): a broker serves')
+  code.line(
+    '// Message modules load on first use (a synchronous require() of the ES module): a broker serves',
+  )
   code.line('// about half of the APIs, and loading every codec up front would only slow its start.')
   code.line('const requireModule = createRequire(import.meta.url)')
   code.line("const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js'")
@@ -34,7 +36,7 @@ export function emitApiKeys(apis: readonly ApiPair[]): string {
   code.open('function codec(module: string, name: string): MessageCodec<any>')
   code.line('let m = loaded.get(module)')
   code.open('if (m === undefined)')
-  code.line('m = requireModule(`./messages/${module}${EXT}`)')
+  code.line("m = requireModule('./messages/' + module + EXT)")
   code.line('loaded.set(module, m!)')
   code.close()
   code.line('return m![name]')

@@ -14,7 +14,7 @@ const loaded = new Map<string, Record<string, MessageCodec<any>>>()
 function codec(module: string, name: string): MessageCodec<any> {
   let m = loaded.get(module)
   if (m === undefined) {
-    m = requireModule(`./messages/${module}${EXT}`)
+    m = requireModule('./messages/' + module + EXT)
     loaded.set(module, m!)
   }
   return m![name]
