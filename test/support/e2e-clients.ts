@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { BatchHeader } from '../../src/records/batch-header.ts'
+import { BATCH_HEADER_SIZE, type BatchHeader } from '../../src/records/batch-header.ts'
 import { readBatches } from '../../src/records/record-iterator.ts'
 
 export const PYTHON = '/usr/bin/python3'
@@ -144,6 +144,8 @@ export interface StoredBatch {
   producerId: bigint
   baseSequence: number
   logAppendTime: boolean
+  /** The batch's records section as stored (compressed when the batch is). */
+  records: Buffer
 }
 
 export function storedBatches(dataDir: string, topic: string, partition: number): StoredBatch[] {
@@ -163,6 +165,7 @@ export function storedBatches(dataDir: string, topic: string, partition: number)
         producerId: h.producerId,
         baseSequence: h.baseSequence,
         logAppendTime: h.isLogAppendTime,
+        records: buf.subarray(h.pos + BATCH_HEADER_SIZE, h.pos + h.size),
       })
     }
   }
