@@ -260,3 +260,22 @@ export async function alterResources(
   if (!opts.validateOnly) await applyHooks(services, changedTopics, brokerChanged, opts.log)
   return out
 }
+
+/** The AlterConfigs/IncrementalAlterConfigs response body: one entry per requested resource. */
+export function resourceResponses(
+  resources: readonly { readonly resourceType: number; readonly resourceName: string }[],
+  outcome: (i: number) => Problem,
+) {
+  return {
+    throttleTimeMs: 0,
+    responses: resources.map((r, i) => {
+      const o = outcome(i)
+      return {
+        errorCode: o.errorCode,
+        errorMessage: o.errorMessage,
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+      }
+    }),
+  }
+}

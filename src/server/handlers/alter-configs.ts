@@ -17,7 +17,13 @@ import {
   alterConfigsResponseCodec,
 } from '../../protocol/generated/messages/alter-configs.ts'
 import type { Handler } from '../handler.ts'
-import { alterResources, type ConfigChangeHooks, type ConfigServices } from './alter-configs-shared.ts'
+import {
+  alterResources,
+  type ConfigChangeHooks,
+  type ConfigServices,
+  problem,
+  resourceResponses,
+} from './alter-configs-shared.ts'
 
 export type AlterConfigsServices = ConfigServices & ConfigChangeHooks
 
@@ -34,26 +40,10 @@ export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsRespo
       validateOnly: req.validateOnly,
       log: ctx.log,
     })
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r, i) => ({
-        errorCode: outcomes[i]!.errorCode,
-        errorMessage: outcomes[i]!.errorMessage,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    }
+    return resourceResponses(req.resources, (i) => outcomes[i]!)
   },
 
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => ({
-        errorCode,
-        errorMessage: null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    }
+    return resourceResponses(req.resources, () => problem(errorCode, null))
   },
 }

@@ -26,6 +26,7 @@ import {
   type Problem,
   problem,
   ResourceType,
+  resourceResponses,
 } from './alter-configs-shared.ts'
 
 export type IncrementalAlterConfigsServices = ConfigServices & ConfigChangeHooks
@@ -117,26 +118,10 @@ export const incrementalAlterConfigsHandler: Handler<
           ? alterLoggers(r, services.nodeId, services.loggers, req.validateOnly)
           : undefined,
     })
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r, i) => ({
-        errorCode: outcomes[i]!.errorCode,
-        errorMessage: outcomes[i]!.errorMessage,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    }
+    return resourceResponses(req.resources, (i) => outcomes[i]!)
   },
 
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => ({
-        errorCode,
-        errorMessage: null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    }
+    return resourceResponses(req.resources, () => problem(errorCode, null))
   },
 }
