@@ -3,6 +3,7 @@
 
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { CLUSTER_DEFS } from '../src/config/broker-defs-cluster.ts'
 import { LOG_DEFS } from '../src/config/broker-defs-log.ts'
 import { SERVER_DEFS } from '../src/config/broker-defs-server.ts'
 import type { ConfigDefinition } from '../src/config/config-def.ts'
@@ -116,7 +117,7 @@ ranges, and the same error messages. A \`server.properties\` written for Kafka l
 
 ## Broker configs
 
-${brokerTable([...SERVER_DEFS, ...LOG_DEFS])}
+${brokerTable([...SERVER_DEFS, ...LOG_DEFS, ...CLUSTER_DEFS])}
 
 ## Topic configs
 

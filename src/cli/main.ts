@@ -62,6 +62,11 @@ export const TOOLS: Readonly<Record<string, ToolEntry>> = {
     summary: 'Measure consumer throughput.',
     load: () => import('./perf/consumer.ts'),
   },
+  'leader-election': {
+    script: 'kafka-leader-election.sh',
+    summary: 'Elect the preferred (or, unclean, any live) replica as leader of partitions.',
+    load: () => import('./leader-election/run.ts'),
+  },
   'dump-log': {
     script: 'kafka-dump-log.sh',
     summary: 'Print the contents of log segment and index files (offline).',

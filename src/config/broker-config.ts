@@ -13,6 +13,7 @@
 //   advertised.listeners > listeners
 //   layers: dynamic per-broker > dynamic cluster default > static (file, then --override) > default
 
+import { CLUSTER_DEFS } from './broker-defs-cluster.ts'
 import { LOG_DEFS } from './broker-defs-log.ts'
 import { SERVER_DEFS } from './broker-defs-server.ts'
 import { type ConfigDefinition, ConfigError, type ParsedValue, parseAndValidate } from './config-def.ts'
@@ -26,7 +27,7 @@ import {
 import { closestKey } from './suggest.ts'
 
 export const BROKER_CONFIG_DEFS: ReadonlyMap<string, ConfigDefinition> = new Map(
-  [...SERVER_DEFS, ...LOG_DEFS].map((d) => [d.name, d]),
+  [...SERVER_DEFS, ...LOG_DEFS, ...CLUSTER_DEFS].map((d) => [d.name, d]),
 )
 
 /** Broker configs whose value is derived from another one when unset (for DescribeConfigs synonyms). */
@@ -136,6 +137,7 @@ export interface BrokerConfig extends BrokerConfigLayers {
   readonly transactionStateLogSegmentBytes: number
   readonly producerIdExpirationMs: number
 
+  /** host:port[,host:port...][/chroot]; null when unset or empty: a standalone broker (embedded metadata). */
   readonly zookeeperConnect: string | null
   readonly zookeeperSessionTimeoutMs: number
   /** zookeeper.connection.timeout.ms, else zookeeper.session.timeout.ms. */
@@ -386,7 +388,9 @@ export function parseBrokerConfig(
   // Without zookeeper.connect this is a single broker: the internal topics' replication defaults
   // (3) could never be met, so unless set explicitly they are 1, as Kafka's own quickstart
   // server.properties sets them. Samsa deviation, documented in docs/configuration.md.
-  const singleNode = (str('zookeeper.connect') ?? '') === ''
+  // An empty zookeeper.connect (`--override zookeeper.connect=`) turns ZooKeeper off for any file.
+  const zookeeperConnect = (str('zookeeper.connect') ?? '') === '' ? null : str('zookeeper.connect')
+  const singleNode = zookeeperConnect === null
   const internalRf = (name: string) => (singleNode && !merged.has(name) ? Math.min(num(name), 1) : num(name))
   const config: BrokerConfig = {
     static: staticLayer,
@@ -462,7 +466,7 @@ export function parseBrokerConfig(
     transactionStateLogMinIsr: internalRf('transaction.state.log.min.isr'),
     transactionStateLogSegmentBytes: num('transaction.state.log.segment.bytes'),
     producerIdExpirationMs: num('producer.id.expiration.ms'),
-    zookeeperConnect: str('zookeeper.connect'),
+    zookeeperConnect,
     zookeeperSessionTimeoutMs: num('zookeeper.session.timeout.ms'),
     zookeeperConnectionTimeoutMs:
       (opt('zookeeper.connection.timeout.ms') as number | null) ?? num('zookeeper.session.timeout.ms'),

@@ -244,19 +244,16 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     'inter.broker.listener.name',
     'string',
     null,
-    'Listener used between brokers. No effect on a single broker.',
-    {
-      support: 'ignored',
-    },
+    'Listener used between brokers. Used by the controller in ZooKeeper mode; no effect on a single broker.',
+    {},
   ),
   define(
     'security.inter.broker.protocol',
     'string',
     'PLAINTEXT',
-    'Security protocol between brokers. No effect on a single broker.',
+    'Security protocol between brokers. Used by the controller in ZooKeeper mode; no effect on a single broker.',
     {
       validator: oneOf(...SECURITY_PROTOCOLS),
-      support: 'ignored',
     },
   ),
   define(
@@ -329,20 +326,18 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     },
   ),
 
-  // ----- ZooKeeper (the ZooKeeper mode comes later; until then the embedded store is used) -----
+  // ----- ZooKeeper (cluster mode; without zookeeper.connect the embedded store is used) -----
   define(
     'zookeeper.connect',
     'string',
     null,
-    'ZooKeeper connection string host:port[,host:port...][/chroot]. Samsa has no ZooKeeper mode yet and uses its embedded metadata store.',
+    'ZooKeeper connection string host:port[,host:port...][/chroot]: the ensemble holding the cluster metadata. Unset or empty: a standalone broker with its embedded metadata store (Samsa; Kafka requires it or process.roles).',
     {
       importance: 'high',
-      support: 'ignored',
     },
   ),
   define('zookeeper.session.timeout.ms', 'int', 18000, 'ZooKeeper session timeout.', {
     importance: 'high',
-    support: 'ignored',
   }),
   define(
     'zookeeper.connection.timeout.ms',
@@ -351,7 +346,6 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     'How long to wait for a ZooKeeper connection; defaults to zookeeper.session.timeout.ms.',
     {
       importance: 'high',
-      support: 'ignored',
     },
   ),
   define('zookeeper.set.acl', 'boolean', false, 'Create znodes with secure ACLs.', {
@@ -415,10 +409,9 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     'auto.leader.rebalance.enable',
     'boolean',
     true,
-    'Move leadership back to preferred replicas periodically. No effect on a single broker.',
+    'Move leadership back to preferred replicas periodically. Used by the controller in ZooKeeper mode; no effect on a single broker.',
     {
       importance: 'high',
-      support: 'ignored',
     },
   ),
 

@@ -6,8 +6,10 @@
 // Configs lists the topic's non-default configs (source other than DEFAULT_CONFIG, so broker-wide
 // settings from server.properties show too). Elr/LastKnownElr are N/A because the partitions come
 // from Metadata, which does not carry them (Kafka's tool prints the same against such a broker).
-// The report flags (--under-replicated-partitions, ...) print only matching partition lines and no
-// topic line; --topics-with-overrides prints only topic lines of topics with overrides.
+// The report flags (--under-replicated-partitions, --unavailable-partitions,
+// --under-min-isr-partitions, --at-min-isr-partitions; several may be given, a partition matching
+// any of them is shown) print only matching partition lines and no topic line;
+// --topics-with-overrides prints only topic lines of topics with overrides.
 
 import type { ParsedOptions } from '../args/option-parser.ts'
 
@@ -61,11 +63,53 @@ export function topicLine(t: TopicInfo): string {
   return line
 }
 
-export function partitionLine(topic: string, p: PartitionInfo): string {
+/**
+ * One partition line. The leader shows as `none` when there is none or when it is not among the
+ * live brokers: Kafka's admin client only knows leaders it has a broker entry for.
+ */
+export function partitionLine(topic: string, p: PartitionInfo, liveBrokers?: ReadonlySet<number>): string {
+  const leader = hasLeader(p, liveBrokers) ? String(p.leader) : 'none'
   return (
-    `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${p.leader >= 0 ? p.leader : 'none'}` +
+    `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${leader}` +
     `\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\tElr: N/A\tLastKnownElr: N/A`
   )
+}
+
+function hasLeader(p: PartitionInfo, liveBrokers?: ReadonlySet<number>): boolean {
+  return p.leader >= 0 && (liveBrokers === undefined || liveBrokers.has(p.leader))
+}
+
+/** The report flags given (any of them replaces the full listing by the matching partitions). */
+export function isReporting(flags: DescribeFlags): boolean {
+  return flags.underReplicated || flags.unavailable || flags.underMinIsr || flags.atMinIsr
+}
+
+/**
+ * Whether a partition matches one of the report flags given, by Kafka's tests: under-replicated
+ * when the ISR is smaller than the replica list; unavailable when it has no live leader; under min
+ * ISR when it has no live leader or an ISR below the topic's effective min.insync.replicas; at min
+ * ISR when the ISR size equals it.
+ */
+export function partitionMatches(
+  p: PartitionInfo,
+  flags: DescribeFlags,
+  liveBrokers: ReadonlySet<number>,
+  minIsr: number,
+): boolean {
+  const led = hasLeader(p, liveBrokers)
+  return (
+    (flags.underReplicated && p.isr.length < p.replicas.length) ||
+    (flags.unavailable && !led) ||
+    (flags.underMinIsr && (!led || p.isr.length < minIsr)) ||
+    (flags.atMinIsr && p.isr.length === minIsr)
+  )
+}
+
+/** The topic's effective min.insync.replicas (DescribeConfigs lists defaults too); 1 if absent. */
+export function topicMinIsr(t: TopicInfo): number {
+  const value = t.configs.find((c) => c.name === 'min.insync.replicas')?.value
+  const n = value == null ? Number.NaN : Number.parseInt(value, 10)
+  return Number.isNaN(n) ? 1 : n
 }
 
 /** The lines --describe prints for one topic under the given flags. */
@@ -74,7 +118,7 @@ export function describeLines(
   flags: DescribeFlags,
   liveBrokers: ReadonlySet<number>,
 ): string[] {
-  const reporting = flags.underReplicated || flags.unavailable || flags.underMinIsr || flags.atMinIsr
+  const reporting = isReporting(flags)
   const lines: string[] = []
   const sorted = [...t.partitions].sort((a, b) => a.partition - b.partition)
   if (!reporting && sorted.length > 0) {
@@ -82,17 +126,10 @@ export function describeLines(
     if (!flags.withOverrides || hasOverride) lines.push(topicLine(t))
   }
   if (flags.withOverrides) return lines
-  const minIsrEntry = t.configs.find((c) => c.name === 'min.insync.replicas')
-  const minIsr = Number(minIsrEntry?.value ?? '1')
+  const minIsr = topicMinIsr(t)
   for (const p of sorted) {
-    const hasLeader = p.leader >= 0
-    const show =
-      !reporting ||
-      (flags.underReplicated && p.replicas.length - p.isr.length > 0) ||
-      (flags.unavailable && (!hasLeader || !liveBrokers.has(p.leader))) ||
-      (flags.underMinIsr && (!hasLeader || p.isr.length < minIsr)) ||
-      (flags.atMinIsr && p.isr.length === minIsr)
-    if (show) lines.push(partitionLine(t.name, p))
+    if (!reporting || partitionMatches(p, flags, liveBrokers, minIsr))
+      lines.push(partitionLine(t.name, p, liveBrokers))
   }
   return lines
 }

@@ -1,7 +1,10 @@
 // The tools' option handling, usage text, messages and exit codes, run in-process (no broker).
 
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { before, describe, it } from 'node:test'
 import { captureIo } from '../../../src/cli/common/io.ts'
@@ -224,11 +227,26 @@ describe("other tools' options", () => {
   })
 
   it('zookeeper-server-start says how to install ZooKeeper when there is none', async () => {
-    const r = await run('zookeeper-server-start', 'config/zookeeper.properties')
-    assert.equal(r.code, 1)
-    assert.match(r.err, /Apache ZooKeeper is not installed/)
-    assert.match(r.err, /sudo apt-get update && sudo apt-get install zookeeper/)
-    assert.match(r.err, /ZOOKEEPER_HOME/)
+    // ZOOKEEPER_HOME names an empty directory, so no ZooKeeper installed on this machine is used.
+    const home = mkdtempSync(join(tmpdir(), 'samsa-no-zk-'))
+    try {
+      const io = captureIo(new PassThrough(), { PATH: '', ZOOKEEPER_HOME: home })
+      const code = await runTool('zookeeper-server-start', ['config/zookeeper.properties'], io)
+      assert.equal(code, 1)
+      assert.equal(io.stdout(), '')
+      assert.ok(
+        io
+          .stderr()
+          .startsWith(
+            `ZOOKEEPER_HOME is set to ${home}, but ${join(home, 'bin', 'zkServer.sh')} is not there.\n`,
+          ),
+        io.stderr(),
+      )
+      assert.match(io.stderr(), /sudo apt-get update && sudo apt-get install zookeeper/)
+      assert.match(io.stderr(), /config\/standalone\.properties/)
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
     const usageLine = await run('zookeeper-server-start')
     assert.deepEqual(usageLine, {
       code: 1,

@@ -62,19 +62,88 @@ describe('parseBrokerConfig: defaults', () => {
     assert.deepEqual(c.logDirs, ['/tmp/samsa-logs'])
   })
 
-  it('parses config/server.properties with no errors and no warnings', () => {
-    const text = readFileSync(new URL('../../../config/server.properties', import.meta.url), 'utf8')
-    const r = parseBrokerConfig(inputsFromProperties(text, 'config/server.properties'))
+  const parseFile = (path: string) => {
+    const text = readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8')
+    const r = parseBrokerConfig(inputsFromProperties(text, path))
     assert.equal(r.ok, true, r.ok ? '' : r.errors.map(formatProblem).join('\n'))
     assert.deepEqual(r.warnings, [])
-    if (!r.ok) return
-    assert.equal(r.config.nodeId, 1)
-    assert.deepEqual(r.config.processRoles, ['broker'])
-    assert.deepEqual(r.config.logDirs, ['/tmp/samsa-logs'])
-    assert.deepEqual(r.config.listeners, [
+    if (!r.ok) assert.fail('errors')
+    return r.config
+  }
+
+  it("parses config/server.properties (Kafka 3.1's ZooKeeper broker) with no errors and no warnings", () => {
+    const c = parseFile('config/server.properties')
+    assert.equal(c.nodeId, 0)
+    assert.deepEqual(c.processRoles, [])
+    assert.equal(c.static.has('node.id'), false)
+    assert.equal(c.zookeeperConnect, 'localhost:2181')
+    assert.equal(c.zookeeperConnectionTimeoutMs, 18000)
+    assert.deepEqual(c.logDirs, ['/tmp/samsa-logs'])
+    // listeners is commented out, as Kafka ships it: the default, every interface on 9092.
+    assert.deepEqual(c.listeners, [
+      { listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: null, port: 9092 },
+    ])
+    assert.equal(c.numPartitions, 1)
+    assert.equal(c.offsetsTopicReplicationFactor, 1)
+    assert.equal(c.transactionStateLogReplicationFactor, 1)
+    assert.equal(c.transactionStateLogMinIsr, 1)
+    assert.equal(c.groupInitialRebalanceDelayMs, 0)
+  })
+
+  it('parses config/standalone.properties: one broker, no ZooKeeper', () => {
+    const c = parseFile('config/standalone.properties')
+    assert.equal(c.nodeId, 1)
+    assert.deepEqual(c.processRoles, ['broker'])
+    assert.equal(c.zookeeperConnect, null)
+    assert.deepEqual(c.logDirs, ['/tmp/samsa-logs'])
+    assert.deepEqual(c.listeners, [
       { listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: 'localhost', port: 9092 },
     ])
-    assert.equal(r.config.offsetsTopicReplicationFactor, 1)
+    assert.equal(c.offsetsTopicReplicationFactor, 1)
+  })
+
+  it('parses config/cluster/server-{1,2,3}.properties: one cluster, distinct ids, ports and log dirs', () => {
+    const brokers = [1, 2, 3].map((i) => parseFile(`config/cluster/server-${i}.properties`))
+    assert.deepEqual(
+      brokers.map((c) => c.nodeId),
+      [1, 2, 3],
+    )
+    assert.deepEqual(
+      brokers.map((c) => c.listeners.map((l) => `${l.host}:${l.port}`)),
+      [['localhost:9092'], ['localhost:9093'], ['localhost:9094']],
+    )
+    assert.deepEqual(
+      brokers.map((c) => c.logDirs),
+      [['/tmp/samsa-logs-1'], ['/tmp/samsa-logs-2'], ['/tmp/samsa-logs-3']],
+    )
+    for (const c of brokers) {
+      assert.equal(c.zookeeperConnect, 'localhost:2181')
+      assert.deepEqual(c.processRoles, [])
+    }
+    // Apart from identity, port and log dir, the three files say the same.
+    const rest = (c: BrokerConfig) =>
+      [...c.static].filter(([k]) => !['broker.id', 'listeners', 'log.dirs'].includes(k))
+    assert.deepEqual(rest(brokers[1]!), rest(brokers[0]!))
+    assert.deepEqual(rest(brokers[2]!), rest(brokers[0]!))
+  })
+
+  it('an empty zookeeper.connect (--override zookeeper.connect=) means no ZooKeeper', () => {
+    const file = 'broker.id=0\nzookeeper.connect=localhost:2181\n'
+    assert.equal(ok(file).zookeeperConnect, 'localhost:2181')
+    const off = ok(file, ['--override', 'zookeeper.connect='])
+    assert.equal(off.zookeeperConnect, null)
+    // ... and the single-broker defaults of the internal topics apply again.
+    assert.equal(off.offsetsTopicReplicationFactor, 1)
+    assert.equal(ok(file).offsetsTopicReplicationFactor, 3)
+    assert.equal(ok('zookeeper.connect=  \n').zookeeperConnect, null)
+    assert.equal(ok('').zookeeperConnect, null)
+  })
+
+  it('refuses broker.id and node.id that differ, as Kafka does', () => {
+    assert.equal(ok('broker.id=2\nnode.id=2\n').nodeId, 2)
+    const e = errors('broker.id=0\nzookeeper.connect=localhost:2181\n', ['--override', 'node.id=1'])
+    assert.equal(e.length, 1)
+    assert.match(e[0]!, /You must set `node.id` to the same value as `broker.id`\./)
   })
 })
 

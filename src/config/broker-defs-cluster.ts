@@ -1,0 +1,60 @@
+// Broker configs of the ZooKeeper cluster mode that the single broker does not read: controlled
+// shutdown, preferred-leader rebalancing and generated broker ids. Kafka's names and defaults.
+
+import { atLeast, type ConfigDefinition, define } from './config-def.ts'
+
+export const CLUSTER_DEFS: readonly ConfigDefinition[] = [
+  define(
+    'controlled.shutdown.enable',
+    'boolean',
+    true,
+    'On a graceful stop, ask the controller to move leadership away first.',
+    { importance: 'medium' },
+  ),
+  define(
+    'controlled.shutdown.max.retries',
+    'int',
+    3,
+    'How many times a controlled shutdown is tried before the broker stops anyway.',
+    { importance: 'medium' },
+  ),
+  define(
+    'controlled.shutdown.retry.backoff.ms',
+    'long',
+    5000,
+    'Pause between two tries of a controlled shutdown.',
+    { importance: 'medium' },
+  ),
+  define(
+    'leader.imbalance.check.interval.seconds',
+    'long',
+    300,
+    'How often the controller checks whether leadership should move back to preferred replicas.',
+    { importance: 'high', validator: atLeast(1) },
+  ),
+  define(
+    'leader.imbalance.per.broker.percentage',
+    'int',
+    10,
+    'Share of non-preferred leaders per broker above which the controller rebalances.',
+    { importance: 'high' },
+  ),
+  define(
+    'reserved.broker.max.id',
+    'int',
+    1000,
+    'Broker ids generated from ZooKeeper (broker.id=-1) start above this.',
+    { importance: 'medium', validator: atLeast(0) },
+  ),
+]
+
+/** The parsed value of a config key (this file's, or any other broker config). */
+export function clusterSetting<T extends boolean | number | string>(
+  values: ReadonlyMap<string, { value: unknown }>,
+  name: string,
+  fallback: T,
+): T {
+  const v = values.get(name)?.value
+  if (v === null || v === undefined) return fallback
+  return (typeof v === 'bigint' ? Number(v) : v) as T
+}
