@@ -14,17 +14,25 @@ import type { Fs } from '../common/fs.ts'
 import { createLogger, type Logger, LogLevel } from '../common/logger.ts'
 import { nodeFs } from '../common/node-fs.ts'
 import { type BrokerConfig, parseBrokerConfig } from '../config/broker-config.ts'
+import { clusterSetting } from '../config/broker-defs-cluster.ts'
 import { type ConfigInput, formatProblem, inputsFromObject } from '../config/config-input.ts'
 import { endpointString } from '../config/listeners.ts'
 import { toLogManagerConfig } from '../config/log-config-mapping.ts'
+import { NetworkControllerChannel } from '../controller/controller-channel.ts'
+import { ZkController } from '../controller/zk-controller.ts'
 import { openEmbeddedMetadataStore } from '../metadata/embedded/embedded-store.ts'
 import type { BrokerEndpoint } from '../metadata/image.ts'
 import type { MetadataStore } from '../metadata/store.ts'
+import { bootstrapZk } from '../metadata/zk/zk-bootstrap.ts'
+import { ZkProducerIdAllocator } from '../metadata/zk/zk-producer-ids.ts'
+import { ZkMetadataStore } from '../metadata/zk/zk-store.ts'
 import { SocketServer } from '../network/listener.ts'
 import { Dispatcher } from '../server/dispatcher.ts'
 import { Registry } from '../server/registry.ts'
 import { LogManager } from '../storage/log-manager.ts'
-import { HANDLERS } from './handlers.ts'
+import { connectZookeeper, controlledShutdown, interBrokerListener } from './cluster-mode.ts'
+import { StandaloneClusterRole, ZkClusterRole } from './cluster-role.ts'
+import { CLUSTER_HANDLERS, HANDLERS } from './handlers.ts'
 import { type BrokerServices, buildServices } from './services.ts'
 import { SAMSA_VERSION } from './version.ts'
 
@@ -94,19 +102,29 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   if (!parsed.ok) throw new BrokerConfigError(parsed.errors.map(formatProblem))
   const config = parsed.config
 
-  const store = await openEmbeddedMetadataStore({
-    logDirs: config.logDirs,
-    nodeId: config.nodeId,
-    clusterId: config.clusterId,
-    defaultNumPartitions: config.numPartitions,
-    defaultReplicationFactor: config.defaultReplicationFactor,
-    staticBrokerConfig: config.static,
-    fs,
-    now: () => clock.now(),
-    logger: log.child('metadata'),
-  })
+  const cluster = config.zookeeperConnect !== null && config.zookeeperConnect !== ''
+  const opened = cluster
+    ? await openZkMode(config, fs, clock, log)
+    : {
+        store: await openEmbeddedMetadataStore({
+          logDirs: config.logDirs,
+          nodeId: config.nodeId,
+          clusterId: config.clusterId,
+          defaultNumPartitions: config.numPartitions,
+          defaultReplicationFactor: config.defaultReplicationFactor,
+          staticBrokerConfig: config.static,
+          fs,
+          now: () => clock.now(),
+          logger: log.child('metadata'),
+        }),
+        zk: null,
+      }
+  const store: MetadataStore & { readonly nodeId: number } = opened.store
+  const zkStore = opened.zk === null ? null : (opened.store as ZkMetadataStore)
   const image = store.image()
   const nodeId = store.nodeId
+  let controller: ZkController | null = null
+  let role: ZkClusterRole | null = null
 
   let logs: LogManager | null = null
   let services: BrokerServices | null = null
@@ -118,8 +136,22 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       config: toLogManagerConfig(config),
       logger: log.child('storage'),
     })
-    services = await buildServices({ config, store, logs, fs, clock, log, nodeId })
-    const registry = new Registry<BrokerServices>(HANDLERS)
+    services = await buildServices({
+      config,
+      store,
+      logs,
+      fs,
+      clock,
+      log,
+      nodeId,
+      producerIds: opened.zk === null ? undefined : new ZkProducerIdAllocator(opened.zk, nodeId),
+      cluster: (s) => {
+        if (zkStore === null) return new StandaloneClusterRole(() => store.image())
+        role = new ZkClusterRole(zkStore, (version) => s.replicaManager.ready(version))
+        return role
+      },
+    })
+    const registry = new Registry<BrokerServices>(cluster ? [...HANDLERS, ...CLUSTER_HANDLERS] : HANDLERS)
     services.setApiRanges(() => registry.ranges())
     const dispatcher = new Dispatcher(registry, services, log.child('request'))
     network = new SocketServer(
@@ -136,7 +168,25 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       config.listeners.map((l) => ({ name: l.listenerName, host: l.host ?? '', port: l.port })),
     )
     await store.registerBroker(registration(config, nodeId, bound))
+    if (opened.zk !== null) {
+      controller = new ZkController({
+        zk: opened.zk,
+        brokerId: nodeId,
+        channel: new NetworkControllerChannel({
+          clientId: `broker-${nodeId}-controller`,
+          listenerName: interBrokerListener(config),
+          clock,
+          logger: log.child('controller-channel'),
+        }),
+        clock,
+        logger: log.child('controller'),
+        config: controllerConfig(config),
+      })
+      ;(role as ZkClusterRole | null)?.setController(controller)
+      await controller.start()
+    }
   } catch (err) {
+    await controller?.stop().catch(() => {})
     services?.beginShutdown()
     await network?.close(0).catch(() => {})
     await services?.close().catch(() => {})
@@ -163,7 +213,20 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     logDirs: config.logDirs,
     config,
     stop() {
-      stopping ??= shutdown(log, network!, services!, logs!, store)
+      stopping ??= (async () => {
+        if (zkStore !== null)
+          await controlledShutdown({
+            config,
+            brokerId: nodeId,
+            brokerEpoch: zkStore.brokerEpoch,
+            image: () => zkStore.image(),
+            controller,
+            clock,
+            log: log.child('controlled-shutdown'),
+          })
+        await controller?.stop()
+        await shutdown(log, network!, services!, logs!, store)
+      })()
       return stopping
     },
   }
@@ -184,6 +247,51 @@ async function shutdown(
   await logs.shutdown()
   await store.close()
   log.info('shut down completed')
+}
+
+/** ZooKeeper mode: connect, agree on identities, open the store that follows the controller. */
+async function openZkMode(config: BrokerConfig, fs: Fs, clock: Clock, log: Logger) {
+  const zk = await connectZookeeper(config, log)
+  try {
+    const identity = await bootstrapZk(zk, {
+      fs,
+      logDirs: config.logDirs,
+      brokerId: config.nodeId,
+      reservedBrokerMaxId: clusterSetting(config.values, 'reserved.broker.max.id', 1000),
+      now: () => clock.now(),
+    })
+    const store = new ZkMetadataStore({
+      zk,
+      clusterId: identity.clusterId,
+      nodeId: identity.brokerId,
+      defaultNumPartitions: config.numPartitions,
+      defaultReplicationFactor: config.defaultReplicationFactor,
+      staticBrokerConfig: config.static,
+      logger: log.child('metadata'),
+      now: () => clock.now(),
+      maxReplicationFactor: 1,
+    })
+    await store.start()
+    return { store, zk }
+  } catch (e) {
+    await zk.close().catch(() => {})
+    throw e
+  }
+}
+
+function controllerConfig(config: BrokerConfig) {
+  return {
+    autoLeaderRebalanceEnable: clusterSetting(config.values, 'auto.leader.rebalance.enable', true),
+    leaderImbalanceCheckIntervalMs:
+      clusterSetting(config.values, 'leader.imbalance.check.interval.seconds', 300) * 1000,
+    leaderImbalancePerBrokerPercentage: clusterSetting(
+      config.values,
+      'leader.imbalance.per.broker.percentage',
+      10,
+    ),
+    uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+    interBrokerListenerName: interBrokerListener(config),
+  }
 }
 
 /** What Metadata tells clients: advertised listeners, with port 0 replaced by the bound port. */

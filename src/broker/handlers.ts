@@ -3,6 +3,7 @@ import type { AnyHandler } from '../server/handler.ts'
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from '../server/handlers/acls.ts'
 import { alterConfigsHandler } from '../server/handlers/alter-configs.ts'
 import { apiVersionsHandler } from '../server/handlers/api-versions.ts'
+import { controlledShutdownHandler } from '../server/handlers/controlled-shutdown.ts'
 import { createPartitionsHandler } from '../server/handlers/create-partitions.ts'
 import { createTopicsHandler } from '../server/handlers/create-topics.ts'
 import { deleteGroupsHandler } from '../server/handlers/delete-groups.ts'
@@ -12,12 +13,14 @@ import { describeClusterHandler } from '../server/handlers/describe-cluster.ts'
 import { describeConfigsHandler } from '../server/handlers/describe-configs.ts'
 import { describeGroupsHandler } from '../server/handlers/describe-groups.ts'
 import { describeLogDirsHandler } from '../server/handlers/describe-log-dirs.ts'
+import { electLeadersHandler } from '../server/handlers/elect-leaders.ts'
 import { fetchHandler } from '../server/handlers/fetch.ts'
 import { findCoordinatorHandler } from '../server/handlers/find-coordinator.ts'
 import { heartbeatHandler } from '../server/handlers/heartbeat.ts'
 import { incrementalAlterConfigsHandler } from '../server/handlers/incremental-alter-configs.ts'
 import { initProducerIdHandler } from '../server/handlers/init-producer-id.ts'
 import { joinGroupHandler } from '../server/handlers/join-group.ts'
+import { leaderAndIsrHandler } from '../server/handlers/leader-and-isr.ts'
 import { leaveGroupHandler } from '../server/handlers/leave-group.ts'
 import { listGroupsHandler } from '../server/handlers/list-groups.ts'
 import { listOffsetsHandler } from '../server/handlers/list-offsets.ts'
@@ -28,6 +31,7 @@ import { offsetFetchHandler } from '../server/handlers/offset-fetch.ts'
 import { offsetForLeaderEpochHandler } from '../server/handlers/offset-for-leader-epoch.ts'
 import { produceHandler } from '../server/handlers/produce.ts'
 import { saslHandshakeHandler } from '../server/handlers/sasl-handshake.ts'
+import { stopReplicaHandler } from '../server/handlers/stop-replica.ts'
 import { syncGroupHandler } from '../server/handlers/sync-group.ts'
 import {
   addOffsetsToTxnHandler,
@@ -35,6 +39,7 @@ import {
   endTxnHandler,
   txnOffsetCommitHandler,
 } from '../server/handlers/txn-stubs.ts'
+import { updateMetadataHandler } from '../server/handlers/update-metadata.ts'
 import type { BrokerServices } from './services.ts'
 
 export const HANDLERS = [
@@ -73,4 +78,13 @@ export const HANDLERS = [
   incrementalAlterConfigsHandler,
   offsetDeleteHandler,
   describeClusterHandler,
+  electLeadersHandler,
+] as readonly AnyHandler<BrokerServices>[]
+
+/** The controller-to-broker APIs, served only in ZooKeeper mode (a KRaft-era broker has none). */
+export const CLUSTER_HANDLERS = [
+  leaderAndIsrHandler,
+  stopReplicaHandler,
+  updateMetadataHandler,
+  controlledShutdownHandler,
 ] as readonly AnyHandler<BrokerServices>[]

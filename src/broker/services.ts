@@ -17,6 +17,7 @@ import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
 import { FetchSessionCache } from '../server/fetch-session.ts'
 import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
 import type { ApiVersionsServices } from '../server/handlers/api-versions.ts'
+import type { ControlledShutdownServices } from '../server/handlers/controlled-shutdown.ts'
 import type { CreatePartitionsServices } from '../server/handlers/create-partitions.ts'
 import type { CreateTopicsServices } from '../server/handlers/create-topics.ts'
 import type { DeleteGroupsServices } from '../server/handlers/delete-groups.ts'
@@ -30,12 +31,14 @@ import {
   type LogDirDescription,
   logDirsOf,
 } from '../server/handlers/describe-log-dirs.ts'
+import type { ElectLeadersServices } from '../server/handlers/elect-leaders.ts'
 import type { FetchServices } from '../server/handlers/fetch.ts'
 import type { FindCoordinatorServices } from '../server/handlers/find-coordinator.ts'
 import type { HeartbeatServices } from '../server/handlers/heartbeat.ts'
 import type { IncrementalAlterConfigsServices } from '../server/handlers/incremental-alter-configs.ts'
 import type { InitProducerIdServices } from '../server/handlers/init-producer-id.ts'
 import type { JoinGroupServices } from '../server/handlers/join-group.ts'
+import type { LeaderAndIsrServices } from '../server/handlers/leader-and-isr.ts'
 import type { LeaveGroupServices } from '../server/handlers/leave-group.ts'
 import type { ListGroupsServices } from '../server/handlers/list-groups.ts'
 import type { ListOffsetsServices } from '../server/handlers/list-offsets.ts'
@@ -45,9 +48,12 @@ import type { OffsetDeleteServices } from '../server/handlers/offset-delete.ts'
 import type { OffsetFetchServices } from '../server/handlers/offset-fetch.ts'
 import type { OffsetForLeaderEpochServices } from '../server/handlers/offset-for-leader-epoch.ts'
 import type { ProduceServices } from '../server/handlers/produce.ts'
+import type { StopReplicaServices } from '../server/handlers/stop-replica.ts'
 import type { SyncGroupServices } from '../server/handlers/sync-group.ts'
+import type { UpdateMetadataServices } from '../server/handlers/update-metadata.ts'
 import type { ApiRange } from '../server/registry.ts'
 import type { LogManager } from '../storage/log-manager.ts'
+import type { ClusterRole } from './cluster-role.ts'
 
 export type AllHandlerServices = ApiVersionsServices &
   MetadataServices &
@@ -75,7 +81,12 @@ export type AllHandlerServices = ApiVersionsServices &
   ListGroupsServices &
   DescribeGroupsServices &
   DeleteGroupsServices &
-  OffsetDeleteServices
+  OffsetDeleteServices &
+  LeaderAndIsrServices &
+  UpdateMetadataServices &
+  StopReplicaServices &
+  ControlledShutdownServices &
+  ElectLeadersServices
 
 export interface ServiceDeps {
   config: BrokerConfig
@@ -85,6 +96,10 @@ export interface ServiceDeps {
   clock: Clock
   log: Logger
   nodeId: number
+  /** The controller conversation (ZooKeeper mode) or its standalone stand-in. */
+  cluster: (services: BrokerServices) => ClusterRole
+  /** Producer id blocks from ZooKeeper in cluster mode; default: the log dir's block file. */
+  producerIds?: { generate(): Promise<bigint> }
 }
 
 export class BrokerServices implements AllHandlerServices {
@@ -92,7 +107,8 @@ export class BrokerServices implements AllHandlerServices {
   readonly metadata: MetadataStore
   readonly replicaManager: ReplicaManager
   readonly fetchSessions: FetchSessionCache
-  readonly producerIds: ProducerIdAllocator
+  readonly producerIds: { generate(): Promise<bigint> }
+  readonly cluster: ClusterRole
   readonly groupCoordinator: GroupCoordinator
   private readonly config: BrokerConfig
   private readonly logs: LogManager
@@ -118,7 +134,8 @@ export class BrokerServices implements AllHandlerServices {
       clock: d.clock,
       maxEntries: d.config.maxIncrementalFetchSessionCacheSlots,
     })
-    this.producerIds = new ProducerIdAllocator({ fs: d.fs, logDir: d.config.logDirs[0], brokerId: d.nodeId })
+    this.producerIds =
+      d.producerIds ?? new ProducerIdAllocator({ fs: d.fs, logDir: d.config.logDirs[0], brokerId: d.nodeId })
     this.groupCoordinator = new GroupCoordinator({
       log: new ReplicaCoordinatorLog(this.replicaManager, OFFSETS_TOPIC),
       clock: d.clock,
@@ -128,6 +145,7 @@ export class BrokerServices implements AllHandlerServices {
       metadata: d.store,
       offsetsTopic: offsetsTopicSpec(d.config),
     })
+    this.cluster = d.cluster(this)
     // Every published metadata change reaches the data path in order (logs created, deleted,
     // reconfigured), then the coordinator (it loads the __consumer_offsets partitions it leads
     // from their logs, so only after they exist); handlers that changed metadata await ready().

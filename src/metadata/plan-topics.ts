@@ -38,6 +38,15 @@ export interface PlanContext {
   /** Static broker config (server.properties and overrides), for effective topic defaults. */
   readonly staticBrokerConfig: ReadonlyMap<string, string>
   readonly newTopicId: () => Uuid
+  /**
+   * Replica placement for new partitions (cluster mode: Kafka's rack-aware assignment); default:
+   * consecutive brokers from the partition's index. Returns the replicas by partition, or a refusal.
+   */
+  readonly assign?: (
+    numPartitions: number,
+    replicationFactor: number,
+    startPartitionId: number,
+  ) => Map<number, number[]> | { readonly errorCode: number; readonly error: string }
 }
 
 export function brokerLayers(ctx: PlanContext): BrokerConfigLayers {
@@ -59,6 +68,15 @@ function place(partition: number, replicationFactor: number, brokerIds: readonly
   const replicas: number[] = []
   for (let i = 0; i < replicationFactor; i++) replicas.push(brokerIds[(partition + i) % brokerIds.length]!)
   return replicas
+}
+
+/** Replicas of partitions start..start+count-1, by the context's placement. */
+function placeAll(ctx: PlanContext, count: number, rf: number, start: number): number[][] | Refusal {
+  if (ctx.assign === undefined)
+    return Array.from({ length: count }, (_, i) => place(start + i, rf, ctx.brokerIds))
+  const r = ctx.assign(count, rf, start)
+  if (!(r instanceof Map)) return refuse(r.errorCode, r.error)
+  return Array.from({ length: count }, (_, i) => r.get(start + i)!)
 }
 
 function newPartition(partition: number, replicas: readonly number[]): PartitionImage {
@@ -161,7 +179,9 @@ function planPartitions(ctx: PlanContext, req: CreateTopicRequest): PartitionIma
     )
   if (count > MAX_PARTITIONS_PER_REQUEST)
     return refuse(ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.')
-  return Array.from({ length: count }, (_, p) => newPartition(p, place(p, rf, ctx.brokerIds)))
+  const placed = placeAll(ctx, count, rf, 0)
+  if (placed instanceof Refusal) return placed
+  return placed.map((replicas, p) => newPartition(p, replicas))
 }
 
 export interface CreateTopicsPlan {
@@ -319,7 +339,9 @@ export function planCreatePartitions(
           ErrorCode.INVALID_REPLICATION_FACTOR,
           `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${ctx.brokerIds.length} broker(s) are registered.`,
         )
-      for (let p = have; p < req.count; p++) added.push(newPartition(p, place(p, rf, ctx.brokerIds)))
+      const placed = placeAll(ctx, additional, rf, have)
+      if (placed instanceof Refusal) return fail(placed.code, placed.message)
+      for (const [i, replicas] of placed.entries()) added.push(newPartition(have + i, replicas))
     }
     budget -= additional
     updated.push(makeTopic({ ...topic, partitions: [...topic.partitions, ...added] }))

@@ -52,6 +52,8 @@ export interface PartitionLookup {
   partition(topic: string, index: number): Partition | null
   partitionById(topicId: Uuid, index: number): Partition | null
   hasTopicId(topicId: Uuid): boolean
+  /** The error for a partition not served here (by name, else by topic id). */
+  missingError(topic: string | null, topicId: Uuid, index: number): number
 }
 
 const NO_RECORDS = Buffer.alloc(0)
@@ -150,11 +152,7 @@ async function readPartitions(
         ? lookup.partition(inp.topic, inp.partition)
         : lookup.partitionById(inp.topicId, inp.partition)
     if (part === null) {
-      const unknownId = inp.topic === null && !lookup.hasTopicId(inp.topicId)
-      out.push({
-        part,
-        read: errorRead(unknownId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
-      })
+      out.push({ part, read: errorRead(lookup.missingError(inp.topic, inp.topicId, inp.partition)) })
       continue
     }
     const read = await part.readForFetch({

@@ -131,6 +131,26 @@ export class ReplicaManager {
     return this.topics.get(topic)?.topicId ?? null
   }
 
+  /**
+   * Why a partition is not served here: NOT_LEADER_OR_FOLLOWER when the cluster has it (on another
+   * broker, or this broker has not been told yet: the client refreshes its metadata and retries),
+   * UNKNOWN_TOPIC_OR_PARTITION when the metadata has no such partition.
+   */
+  missingPartitionError(topic: string, index: number): number {
+    const t = this.image?.topics.get(topic)
+    return t?.partitions[index] !== undefined
+      ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+      : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+  }
+
+  missingError(topic: string | null, topicId: Uuid, index: number): number {
+    if (topic !== null) return this.missingPartitionError(topic, index)
+    const t = this.image?.topicsById.get(topicId)
+    if (t === undefined)
+      return this.hasTopicId(topicId) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID
+    return this.missingPartitionError(t.name, index)
+  }
+
   /** Every hosted partition. */
   *allPartitions(): Generator<Partition> {
     for (const t of this.topics.values()) for (const p of t.partitions) if (p !== undefined) yield p
@@ -284,7 +304,7 @@ export class ReplicaManager {
         const part = hosted?.partitions[p.index]
         const problem =
           part === undefined
-            ? errorOutcome(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            ? errorOutcome(this.missingPartitionError(t.name, p.index))
             : this.checkAppend(req, part, p.records, now)
         if (problem !== null) sink.complete(slot, problem)
         else part!.append(p.records!, sink, slot)
@@ -342,7 +362,7 @@ export class ReplicaManager {
   ): Promise<{ errorCode: number; lowWatermark: bigint }> {
     const hosted = this.topics.get(topic)
     const part = hosted?.partitions[index]
-    if (part === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1n }
+    if (part === undefined) return { errorCode: this.missingPartitionError(topic, index), lowWatermark: -1n }
     if (hosted!.image.internal) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, lowWatermark: -1n }
     return part.deleteRecordsBefore(offset)
   }

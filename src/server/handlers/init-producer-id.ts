@@ -16,11 +16,10 @@ import {
   initProducerIdRequestCodec,
   initProducerIdResponseCodec,
 } from '../../protocol/generated/messages/init-producer-id.ts'
-import type { ProducerIdAllocator } from '../../replication/producer-state/producer-id-allocator.ts'
 import type { Handler } from '../handler.ts'
 
 export interface InitProducerIdServices {
-  producerIds: ProducerIdAllocator
+  producerIds: { generate(): Promise<bigint> }
 }
 
 const failed = (errorCode: number): InitProducerIdResponse => ({

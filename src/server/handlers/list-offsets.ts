@@ -56,7 +56,8 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
               return partitionError(p.partitionIndex, ErrorCode.INVALID_REQUEST)
             }
             const part = rm.partition(t.name, p.partitionIndex)
-            if (part === null) return partitionError(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            if (part === null)
+              return partitionError(p.partitionIndex, rm.missingPartitionError(t.name, p.partitionIndex))
             const r = await part.offsetForTimestamp(p.timestamp, isolation, p.currentLeaderEpoch)
             return {
               partitionIndex: p.partitionIndex,

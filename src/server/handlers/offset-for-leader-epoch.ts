@@ -6,7 +6,6 @@
 // Not implemented: follower-specific behaviour for replicaId >= 0 (answered like a consumer).
 
 import type { TopicName } from '../../common/ids.ts'
-import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
   type OffsetForLeaderEpochRequest,
   type OffsetForLeaderEpochResponse,
@@ -46,7 +45,7 @@ export const offsetForLeaderEpochHandler: Handler<
         topic: t.topic as TopicName,
         partitions: t.partitions.map((p) => {
           const part = rm.partition(t.topic, p.partition)
-          if (part === null) return failed(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+          if (part === null) return failed(p.partition, rm.missingPartitionError(t.topic, p.partition))
           const r = part.endOffsetForEpoch(p.leaderEpoch, p.currentLeaderEpoch)
           return {
             errorCode: r.errorCode,
