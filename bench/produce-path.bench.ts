@@ -128,30 +128,33 @@ async function runScenario(s: Scenario, dir: string, round: number) {
     localBrokerId: 1,
     logConfigFor: () => ({ segmentBytes: 256 * 1024 * 1024, maxMessageBytes: 2 * 1024 * 1024 }),
   })
-  await rm.applyImage(
-    makeImage({
-      version: 1,
-      clusterId: 'bench',
-      controllerId: 1,
-      topics: [
-        makeTopic({
-          name: 'bench' as TopicName,
-          topicId: 'YmVuY2gtdG9waWMtaWQtMQ' as Uuid,
-          partitions: [
-            makePartition({
-              partition: 0,
-              leader: 1,
-              leaderEpoch: 0,
-              partitionEpoch: 0,
-              replicas: [1],
-              isr: [1],
-            }),
-          ],
-        }),
-      ],
-    }),
+  const image = makeImage({
+    version: 1,
+    clusterId: 'bench',
+    controllerId: 1,
+    topics: [
+      makeTopic({
+        name: 'bench' as TopicName,
+        topicId: 'YmVuY2gtdG9waWMtaWQtMQ' as Uuid,
+        partitions: [
+          makePartition({
+            partition: 0,
+            leader: 1,
+            leaderEpoch: 0,
+            partitionEpoch: 0,
+            replicas: [1],
+            isr: [1],
+          }),
+        ],
+      }),
+    ],
+  })
+  await rm.applyImage(image)
+  const dispatcher = new Dispatcher(
+    new Registry([produceHandler]),
+    { replicaManager: rm, metadata: { image: () => image } },
+    silentLogger,
   )
-  const dispatcher = new Dispatcher(new Registry([produceHandler]), { replicaManager: rm }, silentLogger)
 
   // A ring of request frames, reused: the base offset the broker rewrote in place is reset, and
   // for idempotent producers the next base sequence is written and the CRC recomputed (the

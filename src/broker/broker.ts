@@ -224,7 +224,9 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
             clock,
             log: log.child('controlled-shutdown'),
           })
-        await controller?.stop()
+        // With ZooKeeper unreachable, the controller's last writes and the session's close would
+        // wait for it forever: the broker stops anyway (its session then expires on its own).
+        if (controller !== null) await bounded(controller.stop(), ZK_STOP_MS, log, 'stopping the controller')
         await shutdown(log, network!, services!, logs!, store)
       })()
       return stopping
@@ -245,8 +247,26 @@ async function shutdown(
   await network.close(3000)
   await services.close()
   await logs.shutdown()
-  await store.close()
+  await bounded(store.close(), ZK_STOP_MS, log, 'closing the metadata store')
   log.info('shut down completed')
+}
+
+/** How long a stop waits for ZooKeeper before going on without it. */
+const ZK_STOP_MS = 5000
+
+async function bounded(p: Promise<void>, ms: number, log: Logger, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((r) => {
+    timer = setTimeout(() => r('late'), ms)
+  })
+  try {
+    if ((await Promise.race([p.then(() => 'done' as const), late])) === 'late')
+      log.warn(`${what} took over ${ms} ms (ZooKeeper unreachable?); going on`)
+  } catch (e) {
+    log.warn(`${what} failed: ${(e as Error).message}`)
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** ZooKeeper mode: connect, agree on identities, open the store that follows the controller. */

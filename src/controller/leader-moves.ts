@@ -103,7 +103,7 @@ export async function electLeaders(
     const replicas = ctx.replicas(tp)
     const st = ctx.state(tp)
     if (replicas.length === 0) {
-      answer(tp, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      answer(tp, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'The partition does not exist.')
       continue
     }
     if (ctx.topicsToDelete.has(tp.topic)) {
@@ -117,14 +117,27 @@ export async function electLeaders(
       }
       const next = st === undefined ? null : preferredLeader(replicas, st.isr, ctx.eligible)
       const ok = st !== undefined && next !== null && (await ops.changeLeader(tp, st, next, batch))
-      answer(tp, ok ? ErrorCode.NONE : ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE)
+      // Kafka's ZooKeeper controller names the strategy that failed.
+      if (ok) answer(tp, ErrorCode.NONE)
+      else
+        answer(
+          tp,
+          ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+          `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
+        )
     } else {
       if (st !== undefined && ctx.eligible(st.leader)) {
         answer(tp, ErrorCode.ELECTION_NOT_NEEDED)
         continue
       }
       const failed = st === undefined ? [tp] : await ops.electOffline([tp], batch, true)
-      answer(tp, failed.length === 0 ? ErrorCode.NONE : ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE)
+      if (failed.length === 0) answer(tp, ErrorCode.NONE)
+      else
+        answer(
+          tp,
+          ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+          `Failed to elect leader for partition ${tp.topic}-${tp.partition} under strategy OfflinePartitionLeaderElectionStrategy(true)`,
+        )
     }
   }
   return {

@@ -17,6 +17,7 @@ import type { Fs } from '../common/fs.ts'
 import type { Uuid } from '../common/ids.ts'
 import type { Logger } from '../common/logger.ts'
 import type { MetadataImage, PartitionImage, TopicImage } from '../metadata/image.ts'
+import { type LocalReplicaChanges, localChanges } from '../metadata/local-changes.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { Attr, BatchOffsets } from '../records/batch-header.ts'
 import type { LogConfig } from '../storage/log-config.ts'
@@ -92,6 +93,7 @@ export class ReplicaManager {
   private image: MetadataImage | null = null
   private applying: Promise<void> = Promise.resolve()
   private readonly versionWaiters: { version: number; resolve: () => void }[] = []
+  private readonly changeListeners: ((changes: LocalReplicaChanges, image: MetadataImage) => void)[] = []
   private maintenanceTimer: Timer | null = null
   private stopped = false
 
@@ -118,17 +120,18 @@ export class ReplicaManager {
     return this.topicsById.get(topicId)?.partitions[index] ?? null
   }
 
+  /** Whether the applied image has a topic with this id (hosted here or not). */
   hasTopicId(topicId: Uuid): boolean {
-    return this.topicsById.has(topicId)
+    return this.image?.topicsById.has(topicId) ?? false
   }
 
-  /** Topic name of a topic id hosted here, or null. */
+  /** Topic name of a topic id in the applied image, or null. */
   topicName(topicId: Uuid): string | null {
-    return this.topicsById.get(topicId)?.name ?? null
+    return this.image?.topicsById.get(topicId)?.name ?? null
   }
 
   topicId(topic: string): Uuid | null {
-    return this.topics.get(topic)?.topicId ?? null
+    return this.image?.topics.get(topic)?.topicId ?? null
   }
 
   /**
@@ -158,6 +161,11 @@ export class ReplicaManager {
 
   // --- metadata ---
 
+  /** Hears, in order, the local replica changes of every applied image (coordinators). */
+  onLocalChanges(listener: (changes: LocalReplicaChanges, image: MetadataImage) => void): void {
+    this.changeListeners.push(listener)
+  }
+
   /** Brings the hosted partitions in line with `image` (serialized; resolves when applied). */
   applyImage(image: MetadataImage): Promise<void> {
     const run = this.applying.then(() => this.apply(image))
@@ -171,20 +179,26 @@ export class ReplicaManager {
     return new Promise((resolve) => this.versionWaiters.push({ version, resolve }))
   }
 
+  /** Applies the local changes between the last applied image and `image` (local-changes.ts). */
   private async apply(image: MetadataImage): Promise<void> {
     if (this.stopped) return
     const first = this.image === null
+    const changes = localChanges(this.image, image, this.localBrokerId)
     try {
-      for (const t of [...this.topics.values()]) {
-        const now = image.topics.get(t.name)
-        if (now === undefined || now.topicId !== t.topicId) await this.removeTopic(t)
+      for (const r of changes.removals) await this.removeReplica(r.topic, r.partition, r.deleteLog)
+      for (const t of changes.configChanged) {
+        const hosted = this.topicsById.get(t.topicId)
+        if (hosted === undefined) continue
+        hosted.image = t
+        hosted.config = this.logConfigFor(t, image)
+        for (const p of hosted.partitions)
+          p?.log.updateConfig({ ...this.logManager.defaultLogConfig, ...hosted.config })
       }
-      const brokerConfigsChanged = this.image === null || this.image.brokerConfigs !== image.brokerConfigs
-      for (const t of image.topics.values()) {
+      for (const lp of [...changes.leaders, ...changes.followers]) {
         try {
-          await this.applyTopic(t, image, brokerConfigsChanged)
+          await this.applyPartition(lp.topic, lp.partition, image)
         } catch (err) {
-          this.logger.error(`could not apply topic ${t.name}`, err)
+          this.logger.error(`could not apply partition ${lp.topic.name}-${lp.partition.partition}`, err)
         }
       }
       if (first) this.warnStrayLogs(image)
@@ -192,6 +206,13 @@ export class ReplicaManager {
       // Waiters are released even when part of the image failed to apply (logged above): a
       // handler waiting for its change must not hang.
       this.image = image
+      for (const l of this.changeListeners) {
+        try {
+          l(changes, image)
+        } catch (err) {
+          this.logger.error('a local-changes listener failed', err)
+        }
+      }
       for (let i = this.versionWaiters.length - 1; i >= 0; i--) {
         if (this.versionWaiters[i].version <= image.version) {
           this.versionWaiters[i].resolve()
@@ -201,36 +222,50 @@ export class ReplicaManager {
     }
   }
 
-  private async applyTopic(t: TopicImage, image: MetadataImage, brokerConfigsChanged: boolean) {
-    let hosted = this.topics.get(t.name)
-    const configChanged = hosted === undefined || brokerConfigsChanged || hosted.image.configs !== t.configs
-    const config = configChanged || hosted === undefined ? this.logConfigFor(t, image) : hosted.config
+  /** A partition this broker now leads or follows: opened, or its state updated. */
+  private async applyPartition(t: TopicImage, p: PartitionImage, image: MetadataImage): Promise<void> {
+    let hosted = this.topicsById.get(t.topicId)
     if (hosted === undefined) {
-      hosted = { name: t.name, topicId: t.topicId, image: t, config, partitions: [] }
+      hosted = {
+        name: t.name,
+        topicId: t.topicId,
+        image: t,
+        config: this.logConfigFor(t, image),
+        partitions: [],
+      }
       this.topics.set(t.name, hosted)
       this.topicsById.set(t.topicId, hosted)
     }
     hosted.image = t
-    hosted.config = config
-    for (const p of t.partitions) {
-      const existing = hosted.partitions[p.partition]
-      if (!p.replicas.includes(this.localBrokerId)) {
-        if (existing !== undefined) {
-          hosted.partitions[p.partition] = undefined
-          await existing.close(ErrorCode.NOT_LEADER_OR_FOLLOWER, true)
-        }
-        continue
+    const existing = hosted.partitions[p.partition]
+    if (existing !== undefined) {
+      existing.updateState(p)
+      return
+    }
+    hosted.partitions[p.partition] = await this.openPartition(t, p, hosted.config)
+  }
+
+  /** Stops hosting a partition; its log is deleted when the topic is gone. */
+  private async removeReplica(t: TopicImage, index: number, deleteLog: boolean): Promise<void> {
+    const hosted = this.topicsById.get(t.topicId)
+    const part = hosted?.partitions[index]
+    if (hosted !== undefined) {
+      hosted.partitions[index] = undefined
+      if (hosted.partitions.every((x) => x === undefined)) {
+        if (this.topics.get(hosted.name) === hosted) this.topics.delete(hosted.name)
+        this.topicsById.delete(hosted.topicId)
       }
-      if (existing !== undefined) {
-        if (configChanged) existing.log.updateConfig({ ...this.logManager.defaultLogConfig, ...config })
-        existing.updateState(p)
-        continue
-      }
-      try {
-        hosted.partitions[p.partition] = await this.openPartition(t, p, config)
-      } catch (err) {
-        this.logger.error(`could not open partition ${t.name}-${p.partition}`, err)
-      }
+    }
+    if (part !== undefined)
+      await part.close(
+        deleteLog ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        !deleteLog,
+      )
+    if (!deleteLog) return
+    try {
+      if (this.logManager.getLog(t.name, index) !== undefined) await this.logManager.deleteLog(t.name, index)
+    } catch (err) {
+      this.logger.error(`could not delete the log of ${t.name}-${index}`, err)
     }
   }
 
@@ -260,20 +295,6 @@ export class ReplicaManager {
       state: p,
       producerState: { expirationMs: this.producerIdExpirationMs },
     })
-  }
-
-  private async removeTopic(t: HostedTopic): Promise<void> {
-    if (this.topics.get(t.name) === t) this.topics.delete(t.name)
-    if (this.topicsById.get(t.topicId) === t) this.topicsById.delete(t.topicId)
-    for (const p of t.partitions) {
-      if (p === undefined) continue
-      await p.close(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, false)
-      try {
-        await this.logManager.deleteLog(t.name, p.index)
-      } catch (err) {
-        this.logger.error(`could not delete the log of ${p.name}`, err)
-      }
-    }
   }
 
   private warnStrayLogs(image: MetadataImage): void {

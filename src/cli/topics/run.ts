@@ -107,7 +107,11 @@ async function createTopic(admin: Admin, cmd: TopicCommandOptions, io: Io): Prom
 /** All topic names (sorted), filtered by --topic as a pattern and --exclude-internal. */
 async function matchingTopics(admin: Admin, cmd: TopicCommandOptions): Promise<string[]> {
   const exclude = cmd.opts.has('exclude-internal')
-  const all = (await admin.listTopics({ includeInternals: !exclude })).sort()
+  // From a raw Metadata answer: the client's listTopics() fails when a partition is offline.
+  const all = (await rawMetadata(admin, null)).topics
+    .map((t) => t.name)
+    .filter((n): n is string => n !== null && !(exclude && isInternalTopic(n)))
+    .sort()
   const pattern = cmd.opts.value('topic')
   if (pattern === undefined) return all.filter((t) => !(exclude && isInternalTopic(t)))
   const filter = new IncludeList(pattern)

@@ -5,11 +5,12 @@
 // demand (FindCoordinator).
 //
 // Wiring (the broker): construct it with a CoordinatorLog over the local logs, call
-// onMetadataImage(image) at startup and on every published change, and shutdown() on stop.
+// onLocalChanges(changes, image) after the replica manager applied each published change, and shutdown() on stop.
 
 import type { Clock, Timer } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { MetadataImage } from '../../metadata/image.ts'
+import type { LocalReplicaChanges } from '../../metadata/local-changes.ts'
 import type { CreateTopicRequest, MetadataStore } from '../../metadata/store.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import type { CoordinatorLog } from '../runtime/coordinator-log.ts'
@@ -67,7 +68,7 @@ export class GroupCoordinator {
   readonly runtime: CoordinatorRuntime<GroupShard>
   private readonly p: GroupCoordinatorParams
   private creating: Promise<number> | null = null
-  /** Whether the last image given to onMetadataImage had __consumer_offsets. */
+  /** Whether the last image seen (onLocalChanges) had __consumer_offsets. */
   private seenTopic = false
   private readonly topicWaiters: (() => void)[] = []
 
@@ -130,14 +131,18 @@ export class GroupCoordinator {
     return ErrorCode.NONE
   }
 
-  /** Loads the partitions this broker leads, unloads the others. */
-  onMetadataImage(image: MetadataImage): void {
-    const topic = image.topics.get(OFFSETS_TOPIC)
-    const led = new Set<number>()
-    for (const p of topic?.partitions ?? []) if (p.leader === this.p.nodeId) led.add(p.partition)
-    for (const p of this.runtime.partitionIds()) if (!led.has(p)) this.runtime.unload(p)
-    for (const p of led) void this.runtime.load(p)
-    this.seenTopic = topic !== undefined
+  /**
+   * Follows the leadership of __consumer_offsets partitions, as the replica manager computed it for
+   * one metadata change: a partition this broker now leads is loaded, one it follows or no longer
+   * hosts is unloaded (requests for its groups answer NOT_COORDINATOR).
+   */
+  onLocalChanges(changes: LocalReplicaChanges, image: MetadataImage): void {
+    for (const r of changes.removals) if (r.topic.name === OFFSETS_TOPIC) this.runtime.unload(r.partition)
+    for (const f of changes.followers)
+      if (f.topic.name === OFFSETS_TOPIC) this.runtime.unload(f.partition.partition)
+    for (const l of changes.leaders)
+      if (l.topic.name === OFFSETS_TOPIC) void this.runtime.load(l.partition.partition)
+    this.seenTopic = image.topics.has(OFFSETS_TOPIC)
     if (this.seenTopic) for (const w of this.topicWaiters.splice(0)) w()
   }
 

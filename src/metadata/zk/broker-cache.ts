@@ -21,6 +21,7 @@ import {
   makePartition,
   makeTopic,
   type PartitionImage,
+  type TopicImage,
 } from '../image.ts'
 
 /** Leader id the controller sends for partitions of a topic being deleted. */
@@ -59,6 +60,9 @@ export class BrokerMetadataCache {
   private controllerId = -1
   private brokers = new Map<number, BrokerRegistration>()
   private readonly topics = new Map<string, CachedTopic>()
+  /** Topic images as last built: a topic that did not change keeps its object (local-changes.ts). */
+  private readonly built = new Map<string, TopicImage>()
+  private readonly dirty = new Set<string>()
   /** Whether an UpdateMetadata has been applied (before that, the broker lists itself). */
   private updated = false
 
@@ -120,6 +124,7 @@ export class BrokerMetadataCache {
   }
 
   private put(p: CachedPartitionState, equalEpochWins: boolean): boolean {
+    this.dirty.add(p.topicName)
     let t = this.topics.get(p.topicName)
     const current = t?.partitions.get(p.partitionIndex)
     if (current !== undefined) {
@@ -152,6 +157,7 @@ export class BrokerMetadataCache {
   }
 
   private remove(topic: string, partition: number): void {
+    this.dirty.add(topic)
     const t = this.topics.get(topic)
     if (t === undefined) return
     t.partitions.delete(partition)
@@ -171,15 +177,26 @@ export class BrokerMetadataCache {
   }): MetadataImage {
     const brokers = new Map(this.brokers)
     if (!this.updated && p.self !== null) brokers.set(p.self.id, p.self)
-    const topics = []
+    const topics: TopicImage[] = []
+    for (const name of this.dirty) if (!this.topics.has(name)) this.built.delete(name)
     for (const [name, t] of this.topics) {
+      const configs = p.topicConfigs(name)
+      const previous = this.built.get(name)
+      if (previous !== undefined && !this.dirty.has(name) && previous.configs === configs) {
+        topics.push(previous)
+        continue
+      }
       const partitions: PartitionImage[] = []
       for (let i = 0; t.partitions.has(i); i++) partitions.push(t.partitions.get(i)!)
-      if (partitions.length === 0 || t.topicId === ZERO_UUID) continue
-      topics.push(
-        makeTopic({ name: name as never, topicId: t.topicId, partitions, configs: p.topicConfigs(name) }),
-      )
+      if (partitions.length === 0 || t.topicId === ZERO_UUID) {
+        this.built.delete(name)
+        continue
+      }
+      const image = makeTopic({ name: name as never, topicId: t.topicId, partitions, configs })
+      this.built.set(name, image)
+      topics.push(image)
     }
+    this.dirty.clear()
     return makeImage({
       version: p.version,
       clusterId: p.clusterId,

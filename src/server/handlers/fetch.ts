@@ -7,12 +7,17 @@
 // (server/fetch-session.ts). Topic ids from v13 (unknown id: UNKNOWN_TOPIC_ID). currentLeaderEpoch
 // fencing (v9+); lastFetchedEpoch → divergingEpoch (v12+). Record bytes are read with one
 // positional read per segment touched and spliced into the response frame, never copied.
+// v16+: a partition answered NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH carries its leader and
+// epoch from the metadata image (currentLeader), and the response lists those leaders' endpoints on
+// the request's listener (nodeEndpoints), as Kafka does (KIP-951, leader-hints.ts); v12-15 have the
+// currentLeader field but Kafka leaves it at -1/-1 there, and so do we.
 // Not implemented: follower fetch state (replicaId/replicaState are read; a follower reads to the
-// log end but is not tracked), preferred read replicas (rackId ignored), currentLeader/nodeEndpoints
-// hints, quotas (throttleTimeMs 0), aborted transactions (none exist).
+// log end but is not tracked), preferred read replicas (rackId ignored), quotas (throttleTimeMs 0),
+// aborted transactions (none exist).
 
 import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
 import { ZERO_UUID } from '../../common/ids.ts'
+import type { MetadataStore } from '../../metadata/store.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
   type FetchRequest,
@@ -26,14 +31,16 @@ import type { FetchPartitionResult } from '../../replication/fetch-reader.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
 import type { FetchSessionCache, ForgottenPartition, SessionPartition } from '../fetch-session.ts'
 import type { Handler } from '../handler.ts'
+import { LeaderHints, NO_ENDPOINTS, NO_LEADER } from './leader-hints.ts'
 
 export interface FetchServices {
   replicaManager: ReplicaManager
   fetchSessions: FetchSessionCache
+  /** Where leader hints come from (v16+ NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH answers). */
+  readonly metadata: Pick<MetadataStore, 'image'>
 }
 
 const NO_DIVERGENCE = Object.freeze({ epoch: -1, endOffset: -1n })
-const NO_LEADER = Object.freeze({ leaderId: -1 as BrokerId, leaderEpoch: -1 })
 const NO_SNAPSHOT = Object.freeze({ endOffset: -1n, epoch: -1 })
 const NO_RECORDS = Buffer.alloc(0)
 
@@ -156,13 +163,36 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> =
       parts,
     )
     const done = context.complete(results)
-    const data = results.map((r, i) => partitionData(parts[i].partition, r))
+    if (done.errorCode !== ErrorCode.NONE) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: done.errorCode,
+        sessionId: done.sessionId,
+        responses: [],
+        nodeEndpoints: NO_ENDPOINTS,
+      }
+    }
+    const data: FetchResponsePartitionData[] = new Array(results.length)
+    let hints: LeaderHints | null = null
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]
+      const p = parts[i]
+      const d = partitionData(p.partition, r)
+      if (
+        v >= 16 &&
+        (r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || r.errorCode === ErrorCode.FENCED_LEADER_EPOCH)
+      ) {
+        hints ??= new LeaderHints(services.metadata.image(), ctx.connection.listener)
+        d.currentLeader = hints.leaderOf(p.topic, p.topicId, p.partition)
+      }
+      data[i] = d
+    }
     return {
       throttleTimeMs: 0,
-      errorCode: done.errorCode,
+      errorCode: ErrorCode.NONE,
       sessionId: done.sessionId,
-      responses: done.errorCode === ErrorCode.NONE ? groupByTopic(parts, data, done.include) : [],
-      nodeEndpoints: [],
+      responses: groupByTopic(parts, data, done.include),
+      nodeEndpoints: hints === null ? NO_ENDPOINTS : hints.endpoints(),
     }
   },
   errorResponse(req, version, errorCode) {

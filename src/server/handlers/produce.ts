@@ -7,12 +7,16 @@
 // Per-partition errors are Kafka's (see replication/produce-validation.ts); compression is stored
 // as sent (compression.type is not applied); idempotent batches are checked against the producer
 // state (duplicates answered with their original offsets).
+// v10+: a partition answered NOT_LEADER_OR_FOLLOWER (hosted elsewhere in a cluster) carries its
+// leader and epoch from the metadata image (currentLeader), and the response lists that leader's
+// endpoint on the request's listener (nodeEndpoints), as Kafka does (KIP-951, leader-hints.ts); other
+// errors, and v3-9, carry no hint.
 // Not implemented: transactional batches (INVALID_TXN_STATE, or TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-// without a transactional id), currentLeader/nodeEndpoints hints on NOT_LEADER_OR_FOLLOWER (single
-// broker), quotas (throttleTimeMs 0), closing the connection when an acks=0 produce fails (Kafka
-// does; the dispatcher has no way to ask for it yet).
+// without a transactional id), quotas (throttleTimeMs 0), closing the connection when an acks=0
+// produce fails (Kafka does; the dispatcher has no way to ask for it yet).
 
-import type { BrokerId } from '../../common/ids.ts'
+import { ZERO_UUID } from '../../common/ids.ts'
+import type { MetadataStore } from '../../metadata/store.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
   type ProduceRequest,
@@ -25,12 +29,14 @@ import {
 import type { AppendOutcome } from '../../replication/partition.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
 import type { Handler } from '../handler.ts'
+import { LeaderHints, NO_ENDPOINTS, NO_LEADER } from './leader-hints.ts'
 
 export interface ProduceServices {
   replicaManager: ReplicaManager
+  /** Where leader hints come from (v10+ NOT_LEADER_OR_FOLLOWER answers). */
+  readonly metadata: Pick<MetadataStore, 'image'>
 }
 
-const NO_LEADER = Object.freeze({ leaderId: -1 as BrokerId, leaderEpoch: -1 })
 const NO_RECORD_ERRORS = Object.freeze(
   [],
 ) as unknown as ProduceResponsePartitionProduceResponse['recordErrors']
@@ -56,22 +62,37 @@ function partitionResponse(
   }
 }
 
+/**
+ * The response in request order. With `services` (null for answers that cannot carry
+ * NOT_LEADER_OR_FOLLOWER), v10+ partitions led elsewhere get leader hints; the image is read only
+ * when one does.
+ */
 function buildResponse(
   req: ProduceRequest,
   outcomes: readonly AppendOutcome[],
   version: number,
+  services: ProduceServices | null,
+  listener: string,
 ): ProduceResponse {
   const responses: ProduceResponseTopicProduceResponse[] = new Array(req.topicData.length)
+  const source = version >= 10 ? services : null
+  let hints: LeaderHints | null = null
   let slot = 0
   for (let i = 0; i < req.topicData.length; i++) {
     const t = req.topicData[i]
     const parts: ProduceResponsePartitionProduceResponse[] = new Array(t.partitionData.length)
     for (let j = 0; j < t.partitionData.length; j++) {
-      parts[j] = partitionResponse(t.partitionData[j].index, outcomes[slot++], version)
+      const o = outcomes[slot++]
+      const part = partitionResponse(t.partitionData[j].index, o, version)
+      if (source !== null && o.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) {
+        hints ??= new LeaderHints(source.metadata.image(), listener)
+        part.currentLeader = hints.leaderOf(t.name, ZERO_UUID, part.index)
+      }
+      parts[j] = part
     }
     responses[i] = { name: t.name, partitionResponses: parts }
   }
-  return { responses, throttleTimeMs: 0, nodeEndpoints: [] }
+  return { responses, throttleTimeMs: 0, nodeEndpoints: hints === null ? NO_ENDPOINTS : hints.endpoints() }
 }
 
 function allFailed(req: ProduceRequest, errorCode: number, version: number): ProduceResponse {
@@ -87,7 +108,7 @@ function allFailed(req: ProduceRequest, errorCode: number, version: number): Pro
       })
     }
   }
-  return buildResponse(req, outcomes, version)
+  return buildResponse(req, outcomes, version, null, '')
 }
 
 export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceServices> = {
@@ -109,9 +130,10 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceSer
       transactionalId: req.transactionalId,
       topics: req.topicData,
     })
+    const listener = ctx.connection.listener
     if (out instanceof Promise)
-      return out.then((o) => (noResponse ? null : buildResponse(req, o, ctx.apiVersion)))
-    return noResponse ? null : buildResponse(req, out, ctx.apiVersion)
+      return out.then((o) => (noResponse ? null : buildResponse(req, o, ctx.apiVersion, services, listener)))
+    return noResponse ? null : buildResponse(req, out, ctx.apiVersion, services, listener)
   },
   errorResponse(req, version, errorCode) {
     return allFailed(req, errorCode, version)

@@ -18,6 +18,7 @@ import type { CommitParams } from '../../../src/coordinator/group/offset-ops.ts'
 import type { CoordinatorLog } from '../../../src/coordinator/runtime/coordinator-log.ts'
 import { MemoryCoordinatorLog } from '../../../src/coordinator/runtime/memory-coordinator-log.ts'
 import { makeImage, makePartition, makeTopic } from '../../../src/metadata/image.ts'
+import { localChanges } from '../../../src/metadata/local-changes.ts'
 import type { CreateTopicRequest } from '../../../src/metadata/store.ts'
 import { encodeMessage } from '../../../src/protocol/codec.ts'
 import { ErrorCode } from '../../../src/protocol/generated/error-codes.ts'
@@ -104,7 +105,7 @@ export async function harness(
       replicationFactor: 1,
     },
   })
-  gc.onMetadataImage(image)
+  gc.onLocalChanges(localChanges(null, image, NODE), image)
   if (!opts.noWait) await gc.loaded()
   return { clock, log, memory, config: full, gc }
 }

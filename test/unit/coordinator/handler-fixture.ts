@@ -8,6 +8,7 @@ import { silentLogger } from '../../../src/common/logger.ts'
 import { groupConfigOf, offsetsTopicSpec } from '../../../src/coordinator/group/group-config.ts'
 import { GroupCoordinator } from '../../../src/coordinator/group/group-coordinator.ts'
 import { MemoryCoordinatorLog } from '../../../src/coordinator/runtime/memory-coordinator-log.ts'
+import { localChanges } from '../../../src/metadata/local-changes.ts'
 import type { MessageCodec } from '../../../src/protocol/codec.ts'
 import type { Handler } from '../../../src/server/handler.ts'
 import { ctx, type Fixture, fixture, NODE_ID, request, wire } from '../server/admin-fixtures.ts'
@@ -40,8 +41,9 @@ export async function groupFixture(
     metadata: f.store,
     offsetsTopic: offsetsTopicSpec(f.config),
   })
-  f.store.subscribe((c) => gc.onMetadataImage(c.image))
-  gc.onMetadataImage(f.store.image())
+  // As the replica manager does: the local changes of each image, once.
+  f.store.subscribe((c) => gc.onLocalChanges(localChanges(c.previous, c.image, NODE_ID), c.image))
+  gc.onLocalChanges(localChanges(null, f.store.image(), NODE_ID), f.store.image())
   return { f, clock, memory, gc, services: { metadata: f.store, groupCoordinator: gc } }
 }
 

@@ -66,6 +66,7 @@ export async function startEnv(o: EnvOptions = {}) {
   const producerIds = new ProducerIdAllocator({ fs, logDir: LOG_DIR, brokerId: BROKER_ID })
   const topics = new Map<string, TopicImage>()
   let version = 0
+  let current = makeImage({ version: 0, clusterId: 'test-cluster', controllerId: BROKER_ID })
   const publish = async () => {
     const image = makeImage({
       version: ++version,
@@ -74,6 +75,7 @@ export async function startEnv(o: EnvOptions = {}) {
       topics: topics.values(),
     })
     await rm.applyImage(image)
+    current = image
     return image
   }
   return {
@@ -83,7 +85,7 @@ export async function startEnv(o: EnvOptions = {}) {
     rm,
     fetchSessions,
     producerIds,
-    services: { replicaManager: rm, fetchSessions, producerIds },
+    services: { replicaManager: rm, fetchSessions, producerIds, metadata: { image: () => current } },
     topics,
     /** Adds or replaces topics in the image and applies it. */
     async setTopics(...specs: TopicSpec[]) {
