@@ -2,15 +2,16 @@
 // handlers): LeaderAndIsr, UpdateMetadata and StopReplica from the controller go to the ZooKeeper
 // metadata store, which fences stale controllers and publishes the new image; the data path follows
 // the image, and the answer is sent once it has (a new leader is ready to serve when the controller
-// hears back). ControlledShutdown and ElectLeaders are the controller's own work: served when this
-// broker is the active controller, NOT_CONTROLLER otherwise. In standalone mode there is no
-// controller conversation: ElectLeaders finds every leader already preferred (each partition has
-// one replica), and the other APIs are not registered.
+// hears back). ControlledShutdown, ElectLeaders and AlterPartition are the controller's own work:
+// served when this broker is the active controller, NOT_CONTROLLER otherwise. In standalone mode
+// there is no controller conversation: ElectLeaders finds every leader already preferred (each
+// partition has one replica), and the other APIs are not registered.
 
 import type { BrokerRegistration, MetadataImage } from '../metadata/image.ts'
 import type { CachedPartitionState } from '../metadata/zk/broker-cache.ts'
 import type { ZkMetadataStore } from '../metadata/zk/zk-store.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
+import type { AlterPartitionInput, AlterPartitionResult } from '../server/handlers/alter-partition.ts'
 import type { ControlledShutdownResult } from '../server/handlers/controlled-shutdown.ts'
 import type { ElectLeadersInput, ElectLeadersResult } from '../server/handlers/elect-leaders.ts'
 import type { LeaderAndIsrInput, LeaderAndIsrResult } from '../server/handlers/leader-and-isr.ts'
@@ -22,6 +23,7 @@ export interface LocalController {
   readonly isActive: boolean
   controlledShutdown(brokerId: number, brokerEpoch: bigint): Promise<ControlledShutdownResult>
   electLeaders(input: ElectLeadersInput): Promise<ElectLeadersResult>
+  alterPartition(input: AlterPartitionInput): Promise<AlterPartitionResult>
 }
 
 export interface ClusterRole {
@@ -30,6 +32,7 @@ export interface ClusterRole {
   stopReplica(input: StopReplicaInput): Promise<StopReplicaResult>
   controlledShutdown(brokerId: number, brokerEpoch: bigint): Promise<ControlledShutdownResult>
   electLeaders(input: ElectLeadersInput): Promise<ElectLeadersResult>
+  alterPartition(input: AlterPartitionInput): Promise<AlterPartitionResult>
 }
 
 /** Kafka's SecurityProtocol ids, as UpdateMetadata carries them. */
@@ -138,6 +141,13 @@ export class ZkClusterRole implements ClusterRole {
     return this.controller.electLeaders(input)
   }
 
+  /** From a partition leader to the controller: NOT_CONTROLLER unless ours is the active one. */
+  alterPartition(input: AlterPartitionInput): Promise<AlterPartitionResult> {
+    if (this.controller?.isActive !== true)
+      return Promise.resolve({ errorCode: ErrorCode.NOT_CONTROLLER, topics: [] })
+    return this.controller.alterPartition(input)
+  }
+
   private caughtUp(): Promise<void> {
     return this.applied(this.store.image().version)
   }
@@ -168,6 +178,10 @@ export class StandaloneClusterRole implements ClusterRole {
   }
 
   controlledShutdown(): Promise<ControlledShutdownResult> {
+    return this.refuse()
+  }
+
+  alterPartition(): Promise<AlterPartitionResult> {
     return this.refuse()
   }
 

@@ -2,6 +2,7 @@
 import type { AnyHandler } from '../server/handler.ts'
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from '../server/handlers/acls.ts'
 import { alterConfigsHandler } from '../server/handlers/alter-configs.ts'
+import { alterPartitionHandler } from '../server/handlers/alter-partition.ts'
 import { apiVersionsHandler } from '../server/handlers/api-versions.ts'
 import { controlledShutdownHandler } from '../server/handlers/controlled-shutdown.ts'
 import { createPartitionsHandler } from '../server/handlers/create-partitions.ts'
@@ -87,4 +88,5 @@ export const CLUSTER_HANDLERS = [
   stopReplicaHandler,
   updateMetadataHandler,
   controlledShutdownHandler,
+  alterPartitionHandler,
 ] as readonly AnyHandler<BrokerServices>[]

@@ -16,6 +16,7 @@ import { ReplicaManager } from '../replication/replica-manager.ts'
 import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
 import { FetchSessionCache } from '../server/fetch-session.ts'
 import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
+import type { AlterPartitionServices } from '../server/handlers/alter-partition.ts'
 import type { ApiVersionsServices } from '../server/handlers/api-versions.ts'
 import type { ControlledShutdownServices } from '../server/handlers/controlled-shutdown.ts'
 import type { CreatePartitionsServices } from '../server/handlers/create-partitions.ts'
@@ -86,7 +87,8 @@ export type AllHandlerServices = ApiVersionsServices &
   UpdateMetadataServices &
   StopReplicaServices &
   ControlledShutdownServices &
-  ElectLeadersServices
+  ElectLeadersServices &
+  AlterPartitionServices
 
 export interface ServiceDeps {
   config: BrokerConfig
@@ -145,6 +147,11 @@ export class BrokerServices implements AllHandlerServices {
       metadata: d.store,
       offsetsTopic: offsetsTopicSpec(d.config),
     })
+    // The coordinator hears which __consumer_offsets partitions this broker leads from the replica
+    // manager's local changes (computed once per metadata change), after their logs are open.
+    this.replicaManager.onLocalChanges((changes, image) =>
+      this.groupCoordinator.onLocalChanges(changes, image),
+    )
     this.cluster = d.cluster(this)
     // Every published metadata change reaches the data path in order (logs created, deleted,
     // reconfigured), then the coordinator (it loads the __consumer_offsets partitions it leads
@@ -154,9 +161,8 @@ export class BrokerServices implements AllHandlerServices {
     })
   }
 
-  private async apply(image: MetadataImage): Promise<void> {
-    await this.replicaManager.applyImage(image)
-    this.groupCoordinator.onMetadataImage(image)
+  private apply(image: MetadataImage): Promise<void> {
+    return this.replicaManager.applyImage(image)
   }
 
   /** Opens the partitions of the current image and loads the coordinator's. */

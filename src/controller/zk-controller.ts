@@ -15,6 +15,7 @@ import type { Logger } from '../common/logger.ts'
 import type { Watcher, ZkClient } from '../metadata/zk/zk-client.ts'
 import { ZkError } from '../metadata/zk/zk-client.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
+import { type AlterPartitionInput, type AlterPartitionResult, alterPartition } from './alter-partition.ts'
 import { applyBrokerChange } from './broker-changes.ts'
 import type { ControllerChannel } from './controller-channel.ts'
 import { ControllerContext } from './controller-context.ts'
@@ -138,6 +139,27 @@ export class ZkController {
             this.log.info(
               `Controlled shutdown of broker ${brokerId}: ${r.remaining.length} partitions still led`,
             )
+          return r
+        },
+        refused,
+      )
+    })
+  }
+
+  /**
+   * AlterPartition from a partition leader (alter-partition.ts). NOT_CONTROLLER when not active,
+   * or when this controller turns out to be deposed while writing.
+   */
+  alterPartition(input: AlterPartitionInput): Promise<AlterPartitionResult> {
+    const refused: AlterPartitionResult = { errorCode: ErrorCode.NOT_CONTROLLER, topics: [] }
+    return this.queue.put('AlterPartitionReceived', async () => {
+      if (!this.active) return refused
+      return this.run(
+        'AlterPartitionReceived',
+        async () => {
+          const batch = this.batch()
+          const r = await alterPartition({ ctx: this.ctx, zkw: this.zkw, batch, log: this.log }, input)
+          batch.send()
           return r
         },
         refused,
