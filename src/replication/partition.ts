@@ -18,15 +18,17 @@ import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import type { Uuid } from '../common/ids.ts'
 import type { Logger } from '../common/logger.ts'
-import type { PartitionImage } from '../metadata/image.ts'
+import { makePartition, type PartitionImage } from '../metadata/image.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { BatchOffsets } from '../records/batch-header.ts'
 import type { Log } from '../storage/log.ts'
 import { ListOffsetsTimestamp } from '../storage/log.ts'
 import { kafkaErrorOf, leaderEpochError } from './errors.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
-import { loadProducerState, takeSnapshot } from './producer-state/producer-state-loader.ts'
+import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
 import { ProducerStateManager, type ProducerStateOptions } from './producer-state/producer-state-manager.ts'
+import { deleteSnapshot, listSnapshots } from './producer-state/snapshot-file.ts'
+import { ReplicaTracker } from './replica-tracker.ts'
 
 export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const
 
@@ -93,6 +95,25 @@ export interface PartitionParams {
   localBrokerId: number
   state: PartitionImage
   producerState?: ProducerStateOptions
+  /** Sends an ISR change to the controller (cluster mode); absent: the ISR never changes here. */
+  alterIsr?: AlterIsr | null
+}
+
+/** What the partition needs of the AlterPartition sender (alter-partition-manager.ts). */
+export type AlterIsr = (item: {
+  topic: string
+  topicId: Uuid
+  partition: number
+  leaderEpoch: number
+  partitionEpoch: number
+  newIsr: readonly number[]
+  newIsrEpochs: readonly bigint[]
+}) => Promise<{ errorCode: number; leaderEpoch: number; isr: readonly number[]; partitionEpoch: number }>
+
+interface AckWaiter {
+  readonly offset: bigint
+  readonly minIsr: number
+  readonly done: (errorCode: number) => void
 }
 
 export function errorOutcome(errorCode: number, errorMessage: string | null = null): AppendOutcome {
@@ -118,6 +139,19 @@ export class Partition {
   private lastSnapshotOffset = -1n
   /** Set when the partition is deleted or the broker stops: no more appends. */
   private closedCode: number | null = null
+  private readonly alterIsr: AlterIsr | null
+  /** Followers' fetch state while this broker leads (replica-tracker.ts). */
+  private tracker: ReplicaTracker | null = null
+  /** Log end when this broker became leader: a follower joins the ISR only past it. */
+  private leaderEpochStartOffset = -1n
+  /** The ISR sent to the controller and not answered yet. */
+  private pendingIsr: readonly number[] | null = null
+  /** acks=all produces waiting for the high watermark, in offset order. */
+  private readonly ackWaiters: AckWaiter[] = []
+  /** Follower fetches wait for the log end, consumer fetches for the high watermark. */
+  private readonly followerWaiters = new Set<FetchWaiter>()
+  /** Bytes written since the high watermark last moved (what consumers can see when it does). */
+  private invisibleBytes = 0
 
   private constructor(p: PartitionParams) {
     this.topic = p.topic
@@ -131,6 +165,8 @@ export class Partition {
     this.state = p.state
     this.producers = new ProducerStateManager(p.producerState)
     this.activeBase = this.currentActiveBase()
+    this.alterIsr = p.alterIsr ?? null
+    if (this.isLeader) this.makeLeader()
   }
 
   /** Opens the partition over its log: producer state from snapshot + log tail, leader state. */
@@ -165,12 +201,246 @@ export class Partition {
     return this.log.highWatermark
   }
 
-  /** New leader state from the metadata image; waiting fetches re-check. */
+  /**
+   * New partition state from the metadata image. Becoming leader (or a new leader epoch) starts
+   * tracking followers afresh; becoming follower fails the acks=all produces still waiting. A
+   * state of the same leader epoch with an older partition epoch than this leader already has
+   * (an ISR change it made, answered before the metadata caught up) leaves the ISR alone.
+   */
   updateState(state: PartitionImage): void {
-    const changed = state.leaderEpoch !== this.state.leaderEpoch || state.leader !== this.state.leader
+    const prev = this.state
+    const wasLeader = this.isLeader
+    const changed = state.leaderEpoch !== prev.leaderEpoch || state.leader !== prev.leader
+    if (!changed && state.partitionEpoch < prev.partitionEpoch) return
     this.state = state
-    this.maybeIncrementHighWatermark()
+    if (this.isLeader) {
+      if (!wasLeader || changed) this.makeLeader()
+      else {
+        this.tracker?.setReplicas(state.replicas)
+        if (state.partitionEpoch > prev.partitionEpoch) this.pendingIsr = null
+      }
+    } else if (wasLeader) this.makeFollower()
+    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
+    this.completeAcks()
     if (changed) this.wakeAll()
+  }
+
+  private makeLeader(): void {
+    this.tracker = new ReplicaTracker(
+      this.localBrokerId,
+      this.state.replicas,
+      this.state.isr,
+      this.clock.now(),
+    )
+    this.leaderEpochStartOffset = this.log.logEndOffset
+    this.pendingIsr = null
+  }
+
+  private makeFollower(): void {
+    this.tracker = null
+    this.pendingIsr = null
+    for (const w of this.ackWaiters.splice(0)) w.done(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+  }
+
+  // --- replication: the leader's side ---
+
+  /** The committed ISR, plus followers being added (they count for the high watermark already). */
+  private maximalIsr(): readonly number[] {
+    const pending = this.pendingIsr
+    if (pending === null) return this.state.isr
+    const out = [...this.state.isr]
+    for (const id of pending) if (!out.includes(id)) out.push(id)
+    return out
+  }
+
+  /**
+   * A follower fetched from `fetchOffset` (its log end) while this log ended at `leaderLeo`: its
+   * state moves, it may join the ISR, the high watermark may move.
+   */
+  onFollowerFetch(
+    replicaId: number,
+    fetchOffset: bigint,
+    logStartOffset: bigint,
+    brokerEpoch: bigint,
+    leaderLeo: bigint,
+  ): void {
+    if (!this.isLeader || this.tracker === null) return
+    if (
+      !this.tracker.onFetch(replicaId, fetchOffset, logStartOffset, this.clock.now(), leaderLeo, brokerEpoch)
+    )
+      return
+    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
+    this.maybeExpandIsr()
+  }
+
+  private maybeExpandIsr(): void {
+    if (this.pendingIsr !== null || this.tracker === null || this.alterIsr === null) return
+    const add = this.tracker.caughtUpOutside(
+      this.state.isr,
+      this.log.highWatermark,
+      this.leaderEpochStartOffset,
+    )
+    if (add.length > 0) this.submitIsr([...this.state.isr, ...add])
+  }
+
+  /** Drops ISR members that were not caught up for `maxLagMs` (replica.lag.time.max.ms). */
+  maybeShrinkIsr(now: number, maxLagMs: number): void {
+    if (!this.isLeader || this.pendingIsr !== null || this.tracker === null || this.alterIsr === null) return
+    const lagging = this.tracker.laggingIn(this.state.isr, now, maxLagMs)
+    if (lagging.length === 0) return
+    this.logger.info(
+      `Shrinking ISR of ${this.name} from ${this.state.isr.join(',')} (lagging: ${lagging.join(',')})`,
+    )
+    this.submitIsr(this.state.isr.filter((id) => !lagging.includes(id)))
+  }
+
+  private submitIsr(newIsr: readonly number[]): void {
+    const alter = this.alterIsr
+    const tracker = this.tracker
+    if (alter === null || tracker === null) return
+    this.pendingIsr = newIsr
+    const epoch = this.state.leaderEpoch
+    alter({
+      topic: this.topic,
+      topicId: this.topicId,
+      partition: this.index,
+      leaderEpoch: epoch,
+      partitionEpoch: this.state.partitionEpoch,
+      newIsr,
+      newIsrEpochs: newIsr.map((id) => (id === this.localBrokerId ? -1n : tracker.brokerEpoch(id))),
+    }).then(
+      (r) => this.onIsrAnswer(epoch, newIsr, r),
+      (err) => {
+        this.logger.warn(`ISR change of ${this.name} failed: ${err}`)
+        if (this.state.leaderEpoch === epoch) this.pendingIsr = null
+      },
+    )
+  }
+
+  private onIsrAnswer(
+    epoch: number,
+    asked: readonly number[],
+    r: { errorCode: number; leaderEpoch: number; isr: readonly number[]; partitionEpoch: number },
+  ): void {
+    if (!this.isLeader || this.state.leaderEpoch !== epoch || this.pendingIsr !== asked) return
+    this.pendingIsr = null
+    if (r.errorCode !== ErrorCode.NONE) {
+      // The metadata will bring the current state (a newer epoch, or the committed ISR).
+      this.logger.info(`ISR change of ${this.name} to ${asked.join(',')} refused: error ${r.errorCode}`)
+      return
+    }
+    if (r.leaderEpoch !== epoch || r.partitionEpoch <= this.state.partitionEpoch) return
+    this.state = makePartition({ ...this.state, isr: r.isr, partitionEpoch: r.partitionEpoch })
+    this.logger.info(`ISR of ${this.name} is now ${r.isr.join(',')} (partition epoch ${r.partitionEpoch})`)
+    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
+    this.completeAcks()
+  }
+
+  /**
+   * Resolves once the high watermark reached `requiredOffset` (an acks=all produce): NONE, or
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is then smaller than `minIsr`, or
+   * NOT_LEADER_OR_FOLLOWER when leadership moved first. `cancel` (the request timed out) drops it.
+   */
+  waitForAcks(requiredOffset: bigint, minIsr: number): { result: Promise<number>; cancel: () => void } {
+    let waiter!: AckWaiter
+    const result = new Promise<number>((resolve) => {
+      waiter = { offset: requiredOffset, minIsr, done: resolve }
+    })
+    if (!this.isLeader || this.closedCode !== null)
+      waiter.done(this.closedCode ?? ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    else if (this.log.highWatermark >= requiredOffset) waiter.done(this.ackCode(minIsr))
+    else this.ackWaiters.push(waiter)
+    return {
+      result,
+      cancel: () => {
+        const i = this.ackWaiters.indexOf(waiter)
+        if (i >= 0) this.ackWaiters.splice(i, 1)
+      },
+    }
+  }
+
+  private ackCode(minIsr: number): number {
+    return this.state.isr.length < minIsr ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE
+  }
+
+  private completeAcks(): void {
+    if (this.ackWaiters.length === 0) return
+    const hw = this.log.highWatermark
+    let n = 0
+    while (n < this.ackWaiters.length && this.ackWaiters[n]!.offset <= hw) n++
+    for (const w of this.ackWaiters.splice(0, n)) w.done(this.ackCode(w.minIsr))
+  }
+
+  /** Followers' lag behind this leader's log end, for DescribeLogDirs; empty when following. */
+  followerLags(): Map<number, bigint> {
+    return this.tracker?.lags(this.log.logEndOffset) ?? new Map()
+  }
+
+  // --- replication: the follower's side (replica fetcher, fetcher/follower-log.ts) ---
+
+  /**
+   * Appends batches fetched from the leader (offsets and epochs kept), replays their headers into
+   * the producer state (so an idempotent producer resumes here after a failover), then takes the
+   * leader's high watermark and log start as far as this log has them.
+   */
+  async appendAsFollower(
+    records: Buffer,
+    leaderHighWatermark: bigint,
+    leaderLogStartOffset: bigint,
+  ): Promise<void> {
+    if (this.closedCode !== null || this.isLeader) return
+    const res = await this.log.appendAsFollower(records)
+    if (res.bytes > 0) {
+      const now = this.clock.now()
+      for (let pos = 0; pos + 61 <= records.length; ) {
+        const size = 12 + records.readInt32BE(pos + 8)
+        if (pos + size > records.length) break
+        replayHeader(this.producers, records, pos, now)
+        pos += size
+      }
+      this.afterFollowerWrite()
+    }
+    const leo = this.log.logEndOffset
+    this.log.updateHighWatermark(leaderHighWatermark < leo ? leaderHighWatermark : leo)
+    if (leaderLogStartOffset > this.log.logStartOffset) {
+      const hw = this.log.highWatermark
+      await this.log.maybeIncrementLogStartOffset(leaderLogStartOffset < hw ? leaderLogStartOffset : hw)
+      this.producers.truncateHead(this.log.logStartOffset)
+    }
+  }
+
+  /** Truncates to `offset` (a divergence with the leader) and rebuilds the producer state. */
+  async truncateTo(offset: bigint): Promise<void> {
+    if (!(await this.log.truncateTo(offset))) return
+    this.logger.info(`Truncated ${this.name} to ${this.log.logEndOffset}`)
+    await this.reloadProducerState()
+  }
+
+  /** Empties the log and restarts it at `offset` (the leader's log start is past ours). */
+  async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    await this.log.truncateFullyAndStartAt(offset)
+    this.logger.info(`Truncated ${this.name} fully; it restarts at ${offset}`)
+    await this.reloadProducerState()
+  }
+
+  private async reloadProducerState(): Promise<void> {
+    await this.snapshots
+    const leo = this.log.logEndOffset
+    for (const o of await listSnapshots(this.fs, this.log.dir))
+      if (o > leo) await deleteSnapshot(this.fs, this.log.dir, o)
+    const r = await loadProducerState(this.producers, this.log, this.fs, this.clock.now(), (m) =>
+      this.logger.warn(m),
+    )
+    this.lastSnapshotOffset = r.snapshotOffset
+    this.activeBase = this.currentActiveBase()
+  }
+
+  private afterFollowerWrite(): void {
+    const base = this.currentActiveBase()
+    if (base !== this.activeBase) {
+      this.activeBase = base
+      this.snapshotSoon()
+    }
   }
 
   /** Error for requests that need the leader, NONE when this broker leads the partition. */
@@ -303,11 +573,13 @@ export class Partition {
     }
   }
 
-  /** After a write: high watermark, waiting fetches, a producer snapshot when a segment rolled. */
+  /** After a write: followers woken, high watermark, consumers, a producer snapshot on a roll. */
   private afterWrite(bytes: number): void {
-    if (this.maybeIncrementHighWatermark() && bytes > 0) {
-      for (const w of this.waiters) w.onAppend(bytes)
+    if (bytes > 0) {
+      this.invisibleBytes += bytes
+      for (const w of [...this.followerWaiters]) w.onAppend(bytes)
     }
+    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
     const base = this.currentActiveBase()
     if (base !== this.activeBase) {
       this.activeBase = base
@@ -315,12 +587,26 @@ export class Partition {
     }
   }
 
-  /** Single replica in the ISR: the high watermark follows the log end offset. */
+  /** The high watermark moved: consumers' waiting fetches hear of the bytes now visible. */
+  private deliverVisible(): void {
+    const bytes = this.invisibleBytes
+    this.invisibleBytes = 0
+    for (const w of [...this.waiters]) w.onAppend(bytes > 0 ? bytes : 1)
+    this.completeAcks()
+  }
+
+  /**
+   * As leader: the high watermark is the smallest log end over the maximal ISR (the log end when
+   * this broker is alone in it). Never moves back; false while a member's log end is unknown.
+   */
   private maybeIncrementHighWatermark(): boolean {
-    const isr = this.state.isr
+    if (!this.isLeader) return false
+    const isr = this.maximalIsr()
+    const leo = this.log.logEndOffset
     const alone = isr.length === 0 || (isr.length === 1 && isr[0] === this.localBrokerId)
-    if (!alone || !this.isLeader) return false
-    return this.log.maybeIncrementHighWatermark(this.log.logEndOffset)
+    const hw = alone || this.tracker === null ? leo : this.tracker.highWatermark(isr, leo)
+    if (hw === null) return false
+    return this.log.maybeIncrementHighWatermark(hw)
   }
 
   private currentActiveBase(): bigint {
@@ -405,14 +691,21 @@ export class Partition {
     }
   }
 
-  registerWaiter(w: FetchWaiter): void {
-    this.waiters.add(w)
+  /** A follower's fetch waits for the log end to move, a consumer's for the high watermark. */
+  registerWaiter(w: FetchWaiter, follower = false): void {
+    ;(follower ? this.followerWaiters : this.waiters).add(w)
   }
   unregisterWaiter(w: FetchWaiter): void {
     this.waiters.delete(w)
+    this.followerWaiters.delete(w)
   }
   private wakeAll(): void {
-    for (const w of [...this.waiters]) w.wake()
+    for (const w of [...this.waiters, ...this.followerWaiters]) w.wake()
+  }
+
+  /** What a fetch of this kind can read up to now (to tell whether a write raced a read). */
+  readBound(follower: boolean): bigint {
+    return follower ? this.log.logEndOffset : this.log.highWatermark
   }
 
   // --- offsets ---
@@ -501,6 +794,7 @@ export class Partition {
   async close(code: number, snapshot: boolean): Promise<void> {
     this.closedCode = code
     await this.idle()
+    for (const w of this.ackWaiters.splice(0)) w.done(code)
     this.wakeAll()
     if (snapshot && !this.log.isOffline) await this.snapshotSoon()
     await this.snapshots
