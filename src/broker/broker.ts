@@ -27,12 +27,15 @@ import { bootstrapZk } from '../metadata/zk/zk-bootstrap.ts'
 import { ZkProducerIdAllocator } from '../metadata/zk/zk-producer-ids.ts'
 import { ZkMetadataStore } from '../metadata/zk/zk-store.ts'
 import { SocketServer } from '../network/listener.ts'
+import { AlterPartitionManager, controllerEndpoint } from '../replication/alter-partition-manager.ts'
+import { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts'
 import { Dispatcher } from '../server/dispatcher.ts'
 import { Registry } from '../server/registry.ts'
 import { LogManager } from '../storage/log-manager.ts'
 import { connectZookeeper, controlledShutdown, interBrokerListener } from './cluster-mode.ts'
 import { StandaloneClusterRole, ZkClusterRole } from './cluster-role.ts'
 import { CLUSTER_HANDLERS, HANDLERS } from './handlers.ts'
+import { ResolvingLeaderEndPoint } from './replica-endpoints.ts'
 import { type BrokerServices, buildServices } from './services.ts'
 import { SAMSA_VERSION } from './version.ts'
 
@@ -125,6 +128,24 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const nodeId = store.nodeId
   let controller: ZkController | null = null
   let role: ZkClusterRole | null = null
+  const alterPartitions =
+    zkStore === null
+      ? null
+      : new AlterPartitionManager({
+          brokerId: nodeId,
+          brokerEpoch: () => zkStore.brokerEpoch,
+          controller: () => controllerEndpoint(zkStore.image(), interBrokerListener(config)),
+          clock,
+          logger: log.child('alter-partition'),
+        })
+  const replication =
+    zkStore === null || alterPartitions === null
+      ? undefined
+      : {
+          alterIsr: (item: Parameters<AlterPartitionManager['submit']>[0]) => alterPartitions.submit(item),
+          fetchers: replicaFetchers(config, nodeId, zkStore, clock, log),
+          replicaLagTimeMaxMs: clusterSetting(config.values, 'replica.lag.time.max.ms', 30000),
+        }
 
   let logs: LogManager | null = null
   let services: BrokerServices | null = null
@@ -145,6 +166,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       log,
       nodeId,
       producerIds: opened.zk === null ? undefined : new ZkProducerIdAllocator(opened.zk, nodeId),
+      replication,
       cluster: (s) => {
         if (zkStore === null) return new StandaloneClusterRole(() => store.image())
         role = new ZkClusterRole(zkStore, (version) => s.replicaManager.ready(version))
@@ -186,6 +208,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       await controller.start()
     }
   } catch (err) {
+    alterPartitions?.shutdown()
     await controller?.stop().catch(() => {})
     services?.beginShutdown()
     await network?.close(0).catch(() => {})
@@ -227,6 +250,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
         // With ZooKeeper unreachable, the controller's last writes and the session's close would
         // wait for it forever: the broker stops anyway (its session then expires on its own).
         if (controller !== null) await bounded(controller.stop(), ZK_STOP_MS, log, 'stopping the controller')
+        alterPartitions?.shutdown()
         await shutdown(log, network!, services!, logs!, store)
       })()
       return stopping
@@ -249,6 +273,42 @@ async function shutdown(
   await logs.shutdown()
   await bounded(store.close(), ZK_STOP_MS, log, 'closing the metadata store')
   log.info('shut down completed')
+}
+
+/** The fetchers that copy the partitions this broker follows (replica.fetch.* configs). */
+function replicaFetchers(
+  config: BrokerConfig,
+  nodeId: number,
+  store: ZkMetadataStore,
+  clock: Clock,
+  log: Logger,
+) {
+  const v = config.values
+  const listenerName = interBrokerListener(config)
+  const requestTimeoutMs = clusterSetting(v, 'replica.socket.timeout.ms', 30000)
+  const logger = log.child('replica-fetcher')
+  return new ReplicaFetcherManager({
+    brokerId: nodeId,
+    numFetchers: clusterSetting(v, 'num.replica.fetchers', 1),
+    endpointFor: (leaderId) =>
+      new ResolvingLeaderEndPoint(leaderId, {
+        brokerId: nodeId,
+        brokerEpoch: () => store.brokerEpoch,
+        image: () => store.image(),
+        listenerName,
+        requestTimeoutMs,
+        logger,
+      }),
+    clock,
+    logger,
+    config: {
+      maxWaitMs: clusterSetting(v, 'replica.fetch.wait.max.ms', 500),
+      minBytes: clusterSetting(v, 'replica.fetch.min.bytes', 1),
+      maxBytes: clusterSetting(v, 'replica.fetch.response.max.bytes', 10485760),
+      partitionMaxBytes: clusterSetting(v, 'replica.fetch.max.bytes', 1048576),
+      backoffMs: clusterSetting(v, 'replica.fetch.backoff.ms', 1000),
+    },
+  })
 }
 
 /** How long a stop waits for ZooKeeper before going on without it. */
@@ -289,7 +349,6 @@ async function openZkMode(config: BrokerConfig, fs: Fs, clock: Clock, log: Logge
       staticBrokerConfig: config.static,
       logger: log.child('metadata'),
       now: () => clock.now(),
-      maxReplicationFactor: 1,
     })
     await store.start()
     return { store, zk }

@@ -11,6 +11,8 @@ import { GroupCoordinator } from '../coordinator/group/group-coordinator.ts'
 import { ReplicaCoordinatorLog } from '../coordinator/runtime/replica-coordinator-log.ts'
 import type { MetadataImage } from '../metadata/image.ts'
 import type { MetadataStore } from '../metadata/store.ts'
+import type { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts'
+import type { AlterIsr } from '../replication/partition.ts'
 import { ProducerIdAllocator } from '../replication/producer-state/producer-id-allocator.ts'
 import { ReplicaManager } from '../replication/replica-manager.ts'
 import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
@@ -100,6 +102,8 @@ export interface ServiceDeps {
   nodeId: number
   /** The controller conversation (ZooKeeper mode) or its standalone stand-in. */
   cluster: (services: BrokerServices) => ClusterRole
+  /** Cluster mode: ISR changes to the controller and the replica fetchers. */
+  replication?: { alterIsr: AlterIsr; fetchers: ReplicaFetcherManager; replicaLagTimeMaxMs: number }
   /** Producer id blocks from ZooKeeper in cluster mode; default: the log dir's block file. */
   producerIds?: { generate(): Promise<bigint> }
 }
@@ -131,6 +135,9 @@ export class BrokerServices implements AllHandlerServices {
       logConfigFor: topicLogConfigResolver(d.config.static, d.nodeId),
       producerIdExpirationMs: d.config.producerIdExpirationMs,
       fetchMaxBytes: d.config.fetchMaxBytes,
+      alterIsr: d.replication?.alterIsr ?? null,
+      fetchers: d.replication?.fetchers ?? null,
+      replicaLagTimeMaxMs: d.replication?.replicaLagTimeMaxMs,
     })
     this.fetchSessions = new FetchSessionCache({
       clock: d.clock,

@@ -40,6 +40,44 @@ export const CLUSTER_DEFS: readonly ConfigDefinition[] = [
     { importance: 'high' },
   ),
   define(
+    'num.replica.fetchers',
+    'int',
+    1,
+    'Fetcher connections per leader broker that a follower copies partitions over.',
+    { importance: 'high', validator: atLeast(1) },
+  ),
+  define(
+    'replica.fetch.max.bytes',
+    'int',
+    1048576,
+    'Bytes a follower asks for per partition in one fetch (the first batch comes even when larger).',
+    { importance: 'medium', validator: atLeast(0) },
+  ),
+  define(
+    'replica.fetch.response.max.bytes',
+    'int',
+    10485760,
+    'Bytes a follower asks for in one whole fetch.',
+    { importance: 'medium', validator: atLeast(0) },
+  ),
+  define(
+    'replica.fetch.wait.max.ms',
+    'int',
+    500,
+    'How long a follower fetch waits at the leader for new data.',
+    { importance: 'medium' },
+  ),
+  define('replica.fetch.min.bytes', 'int', 1, 'Bytes a follower fetch waits for at the leader.', {
+    importance: 'high',
+  }),
+  define('replica.fetch.backoff.ms', 'int', 1000, 'Pause after a follower fetch failed.', {
+    importance: 'medium',
+    validator: atLeast(0),
+  }),
+  define('replica.socket.timeout.ms', 'int', 30000, 'How long a follower waits for a fetch answer.', {
+    importance: 'high',
+  }),
+  define(
     'reserved.broker.max.id',
     'int',
     1000,

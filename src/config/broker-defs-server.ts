@@ -390,10 +390,9 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     'replica.lag.time.max.ms',
     'long',
     30000,
-    'A follower that has not caught up for this long leaves the ISR. No effect on a single broker.',
+    'A follower that has not caught up for this long leaves the ISR. (A single broker has no followers.)',
     {
       importance: 'high',
-      support: 'ignored',
     },
   ),
   define(

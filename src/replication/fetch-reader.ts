@@ -22,6 +22,8 @@ export interface FetchParams {
   minBytes: number
   maxBytes: number
   isolationLevel: number
+  /** A follower's broker epoch (Fetch v15+ ReplicaState), -1n when absent. */
+  replicaEpoch?: bigint
 }
 
 export interface FetchPartitionInput {
@@ -33,6 +35,8 @@ export interface FetchPartitionInput {
   partitionMaxBytes: number
   currentLeaderEpoch: number
   lastFetchedEpoch: number
+  /** A follower's log start offset (it tells the leader). */
+  logStartOffset?: bigint
 }
 
 export interface FetchPartitionResult {
@@ -61,6 +65,9 @@ const NO_RECORDS = Buffer.alloc(0)
 interface PartitionResult {
   part: Partition | null
   read: PartitionRead
+  /** What this kind of fetch could read up to when it read (the log end for followers). */
+  bound: bigint
+  follower: boolean
 }
 
 /** A fetch waiting for min.bytes; see the header. */
@@ -77,8 +84,8 @@ class FetchWait implements FetchWaiter {
     this.resolve = resolve
   }
 
-  start(clock: Clock, ms: number): void {
-    for (const p of this.parts) p.registerWaiter(this)
+  start(clock: Clock, ms: number, follower: boolean): void {
+    for (const p of this.parts) p.registerWaiter(this, follower)
     this.timer = clock.setTimeout(() => this.finish(true), ms)
   }
 
@@ -120,7 +127,7 @@ export async function fetchRecords(
         if (p.part !== null) parts.push(p.part)
       }
       timedOut = await new Promise<boolean>((resolve) =>
-        new FetchWait(params.minBytes - total, parts, resolve).start(clock, left),
+        new FetchWait(params.minBytes - total, parts, resolve).start(clock, left, params.replicaId >= 0),
       )
     }
     reads = await readPartitions(lookup, params, inputs)
@@ -152,9 +159,15 @@ async function readPartitions(
         ? lookup.partition(inp.topic, inp.partition)
         : lookup.partitionById(inp.topicId, inp.partition)
     if (part === null) {
-      out.push({ part, read: errorRead(lookup.missingError(inp.topic, inp.topicId, inp.partition)) })
+      out.push({
+        part,
+        read: errorRead(lookup.missingError(inp.topic, inp.topicId, inp.partition)),
+        bound: -1n,
+        follower: isFollower,
+      })
       continue
     }
+    const bound = part.readBound(isFollower)
     const read = await part.readForFetch({
       fetchOffset: inp.fetchOffset,
       maxBytes: Math.max(0, Math.min(inp.partitionMaxBytes, remaining)),
@@ -168,7 +181,17 @@ async function readPartitions(
       minOne = false
       remaining = Math.max(0, remaining - read.sizeInBytes)
     }
-    out.push({ part, read })
+    // A follower's fetch offset is its log end: the leader's view of it moves (high watermark,
+    // ISR), as Kafka's updateFollowerFetchState, with the log end the read saw.
+    if (isFollower && read.errorCode === ErrorCode.NONE && read.divergingEpoch === null)
+      part.onFollowerFetch(
+        params.replicaId,
+        inp.fetchOffset,
+        inp.logStartOffset ?? -1n,
+        params.replicaEpoch ?? -1n,
+        bound,
+      )
+    out.push({ part, read, bound, follower: isFollower })
   }
   return out
 }
@@ -186,7 +209,7 @@ function mustWait(params: FetchParams, reads: readonly PartitionResult[]): boole
 /** Did a write complete while reading? Then the reads may have missed its bytes. */
 function advancedSince(reads: readonly PartitionResult[]): boolean {
   for (const p of reads) {
-    if (p.part !== null && p.part.highWatermark !== p.read.highWatermark) return true
+    if (p.part !== null && p.part.readBound(p.follower) !== p.bound) return true
   }
   return false
 }

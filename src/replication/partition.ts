@@ -42,6 +42,8 @@ export interface AppendOutcome {
   logStartOffset: bigint
   errorMessage: string | null
   recordErrors?: { batchIndex: number; message: string | null }[]
+  /** The offset after the batch written (acks=all waits for the high watermark to reach it). */
+  nextOffset?: bigint
 }
 
 /**
@@ -561,15 +563,18 @@ export class Partition {
         logAppendTimeMs: logAppendTime ? d.timestamp : -1n,
         logStartOffset: this.log.logStartOffset,
         errorMessage: null,
+        nextOffset: d.lastOffset + 1n,
       }
     }
     if (failure !== null) return failure
+    const baseOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
     return {
       errorCode: ErrorCode.NONE,
-      baseOffset: p.buf.readBigInt64BE(BatchOffsets.baseOffset),
+      baseOffset,
       logAppendTimeMs: appendTime,
       logStartOffset: this.log.logStartOffset,
       errorMessage: null,
+      nextOffset: baseOffset + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta)) + 1n,
     }
   }
 

@@ -28,7 +28,9 @@ import {
   type FetchPartitionResult,
   fetchRecords,
 } from './fetch-reader.ts'
-import { type AppendOutcome, type AppendSink, errorOutcome, Partition } from './partition.ts'
+import type { ReplicaFetcherManager } from './fetcher/fetcher-manager.ts'
+import type { FollowerLog } from './fetcher/follower-log.ts'
+import { type AlterIsr, type AppendOutcome, type AppendSink, errorOutcome, Partition } from './partition.ts'
 import { validateProduceRecords } from './produce-validation.ts'
 
 export interface ReplicaManagerParams {
@@ -45,6 +47,14 @@ export interface ReplicaManagerParams {
   producerIdExpirationCheckIntervalMs?: number
   /** fetch.max.bytes: caps a consumer fetch's max.bytes. */
   fetchMaxBytes?: number
+  /** Cluster mode: ISR changes go to the controller (AlterPartition); absent: the ISR never changes. */
+  alterIsr?: AlterIsr | null
+  /** Cluster mode: copies the partitions this broker follows from their leaders. */
+  fetchers?: ReplicaFetcherManager | null
+  /** replica.lag.time.max.ms */
+  replicaLagTimeMaxMs?: number
+  /** request.timeout.ms: the longest an acks=all produce may wait for the ISR. */
+  requestTimeoutMs?: number
 }
 
 interface HostedTopic {
@@ -59,6 +69,8 @@ interface HostedTopic {
 export interface ProduceInput {
   apiVersion: number
   acks: number
+  /** acks=-1: how long to wait for the ISR before REQUEST_TIMED_OUT (the request's timeoutMs). */
+  timeoutMs?: number
   transactionalId: string | null
   /** Appends to __consumer_offsets and other internal topics (coordinators only). */
   internalTopicsAllowed?: boolean
@@ -95,7 +107,12 @@ export class ReplicaManager {
   private readonly versionWaiters: { version: number; resolve: () => void }[] = []
   private readonly changeListeners: ((changes: LocalReplicaChanges, image: MetadataImage) => void)[] = []
   private maintenanceTimer: Timer | null = null
+  private isrTimer: Timer | null = null
   private stopped = false
+  private readonly alterIsr: AlterIsr | null
+  private readonly fetchers: ReplicaFetcherManager | null
+  private readonly replicaLagTimeMaxMs: number
+  private readonly requestTimeoutMs: number
 
   constructor(p: ReplicaManagerParams) {
     this.logManager = p.logManager
@@ -108,6 +125,11 @@ export class ReplicaManager {
     this.fetchMaxBytes = p.fetchMaxBytes ?? 57_671_680
     const every = p.producerIdExpirationCheckIntervalMs ?? 600_000
     if (every > 0) this.scheduleMaintenance(every)
+    this.alterIsr = p.alterIsr ?? null
+    this.fetchers = p.fetchers ?? null
+    this.replicaLagTimeMaxMs = p.replicaLagTimeMaxMs ?? 30_000
+    this.requestTimeoutMs = p.requestTimeoutMs ?? 30_000
+    if (this.alterIsr !== null) this.scheduleIsrCheck(Math.max(1, Math.floor(this.replicaLagTimeMaxMs / 2)))
   }
 
   // --- lookups ---
@@ -185,6 +207,17 @@ export class ReplicaManager {
     const first = this.image === null
     const changes = localChanges(this.image, image, this.localBrokerId)
     try {
+      // A partition leaves its fetcher before anything else happens to it: no fetched batch may
+      // land after it was closed, truncated or made leader.
+      const unfetch = [
+        ...changes.removals.map((r) => ({ topic: r.topic.name as string, partition: r.partition })),
+        ...changes.leaders.map((l) => ({ topic: l.topic.name as string, partition: l.partition.partition })),
+        ...changes.followers.map((f) => ({
+          topic: f.topic.name as string,
+          partition: f.partition.partition,
+        })),
+      ]
+      if (this.fetchers !== null && unfetch.length > 0) await this.fetchers.removePartitions(unfetch)
       for (const r of changes.removals) await this.removeReplica(r.topic, r.partition, r.deleteLog)
       for (const t of changes.configChanged) {
         const hosted = this.topicsById.get(t.topicId)
@@ -194,13 +227,21 @@ export class ReplicaManager {
         for (const p of hosted.partitions)
           p?.log.updateConfig({ ...this.logManager.defaultLogConfig, ...hosted.config })
       }
+      const follow: { log: FollowerLog; leaderId: number; leaderEpoch: number }[] = []
       for (const lp of [...changes.leaders, ...changes.followers]) {
         try {
-          await this.applyPartition(lp.topic, lp.partition, image)
+          const part = await this.applyPartition(lp.topic, lp.partition, image)
+          if (lp.partition.leader !== this.localBrokerId && lp.partition.leader >= 0)
+            follow.push({
+              log: followerLogOf(part),
+              leaderId: lp.partition.leader,
+              leaderEpoch: lp.partition.leaderEpoch,
+            })
         } catch (err) {
           this.logger.error(`could not apply partition ${lp.topic.name}-${lp.partition.partition}`, err)
         }
       }
+      if (this.fetchers !== null && follow.length > 0) this.fetchers.addPartitions(follow)
       if (first) this.warnStrayLogs(image)
     } finally {
       // Waiters are released even when part of the image failed to apply (logged above): a
@@ -223,7 +264,7 @@ export class ReplicaManager {
   }
 
   /** A partition this broker now leads or follows: opened, or its state updated. */
-  private async applyPartition(t: TopicImage, p: PartitionImage, image: MetadataImage): Promise<void> {
+  private async applyPartition(t: TopicImage, p: PartitionImage, image: MetadataImage): Promise<Partition> {
     let hosted = this.topicsById.get(t.topicId)
     if (hosted === undefined) {
       hosted = {
@@ -240,9 +281,11 @@ export class ReplicaManager {
     const existing = hosted.partitions[p.partition]
     if (existing !== undefined) {
       existing.updateState(p)
-      return
+      return existing
     }
-    hosted.partitions[p.partition] = await this.openPartition(t, p, hosted.config)
+    const part = await this.openPartition(t, p, hosted.config)
+    hosted.partitions[p.partition] = part
+    return part
   }
 
   /** Stops hosting a partition; its log is deleted when the topic is gone. */
@@ -294,6 +337,7 @@ export class ReplicaManager {
       localBrokerId: this.localBrokerId,
       state: p,
       producerState: { expirationMs: this.producerIdExpirationMs },
+      alterIsr: this.alterIsr,
     })
   }
 
@@ -317,6 +361,7 @@ export class ReplicaManager {
     for (const t of req.topics) n += t.partitionData.length
     const sink = new ProduceSink(n)
     const now = this.clock.now()
+    const parts: (Partition | null)[] = req.acks === -1 ? new Array(n).fill(null) : []
     let slot = 0
     sink.pending = n + 1 // +1 until every partition was dispatched
     for (const t of req.topics) {
@@ -328,14 +373,57 @@ export class ReplicaManager {
             ? errorOutcome(this.missingPartitionError(t.name, p.index))
             : this.checkAppend(req, part, p.records, now)
         if (problem !== null) sink.complete(slot, problem)
-        else part!.append(p.records!, sink, slot)
+        else {
+          if (req.acks === -1) parts[slot] = part!
+          part!.append(p.records!, sink, slot)
+        }
         slot++
       }
     }
-    if (--sink.pending === 0) return sink.results
-    return new Promise((resolve) => {
-      sink.resolve = resolve
+    const written: AppendOutcome[] | Promise<AppendOutcome[]> =
+      --sink.pending === 0
+        ? sink.results
+        : new Promise((resolve) => {
+            sink.resolve = resolve
+          })
+    if (req.acks !== -1) return written
+    return Promise.resolve(written).then((outcomes) =>
+      this.awaitIsr(outcomes, parts, req.timeoutMs ?? this.requestTimeoutMs),
+    )
+  }
+
+  /**
+   * acks=all: each written partition answers once its high watermark covers the batch (every ISR
+   * member has it), NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below
+   * min.insync.replicas meanwhile, REQUEST_TIMED_OUT after `timeoutMs`. One timer per request.
+   */
+  private async awaitIsr(
+    outcomes: AppendOutcome[],
+    parts: readonly (Partition | null)[],
+    timeoutMs: number,
+  ): Promise<AppendOutcome[]> {
+    const waits: { i: number; w: { result: Promise<number>; cancel: () => void } }[] = []
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!
+      const part = parts[i]
+      if (part === null || part === undefined || o.errorCode !== ErrorCode.NONE || o.nextOffset === undefined)
+        continue
+      const w = part.waitForAcks(o.nextOffset, part.log.config.minInsyncReplicas)
+      waits.push({ i, w })
+    }
+    if (waits.length === 0) return outcomes
+    let timer: Timer | null = null
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs))
     })
+    await Promise.race([Promise.all(waits.map((x) => x.w.result)), timedOut])
+    ;(timer as Timer | null)?.cancel()
+    for (const { i, w } of waits) {
+      w.cancel()
+      const code = await Promise.race([w.result, Promise.resolve(ErrorCode.REQUEST_TIMED_OUT)])
+      if (code !== ErrorCode.NONE) outcomes[i] = { ...outcomes[i]!, errorCode: code, errorMessage: null }
+    }
+    return outcomes
   }
 
   /** Everything refused before the write queue; null when the batch may be queued. */
@@ -399,6 +487,20 @@ export class ReplicaManager {
 
   // --- lifecycle ---
 
+  private scheduleIsrCheck(every: number): void {
+    this.isrTimer = this.clock.setTimeout(() => {
+      if (this.stopped) return
+      const now = this.clock.now()
+      for (const p of this.allPartitions()) p.maybeShrinkIsr(now, this.replicaLagTimeMaxMs)
+      this.scheduleIsrCheck(every)
+    }, every)
+  }
+
+  /** Followers' lag per hosted partition this broker leads (DescribeLogDirs). */
+  followerLags(topic: string, index: number): Map<number, bigint> {
+    return this.partition(topic, index)?.followerLags() ?? new Map()
+  }
+
   private scheduleMaintenance(every: number): void {
     this.maintenanceTimer = this.clock.setTimeout(() => {
       if (this.stopped) return
@@ -416,7 +518,9 @@ export class ReplicaManager {
     if (this.stopped) return
     this.stopped = true
     this.maintenanceTimer?.cancel()
+    this.isrTimer?.cancel()
     await this.applying
+    await this.fetchers?.shutdown()
     for (const w of this.versionWaiters.splice(0)) w.resolve()
     // Each close ends with a producer snapshot (an fsynced file): a few at a time, so thousands
     // of partitions still stop within seconds.
@@ -433,5 +537,21 @@ export class ReplicaManager {
       }
     }
     await Promise.all(Array.from({ length: Math.min(8, parts.length) }, worker))
+  }
+}
+
+/** The fetcher's view of a partition this broker follows. */
+function followerLogOf(p: Partition): FollowerLog {
+  return {
+    topic: p.topic,
+    topicId: p.topicId,
+    partition: p.index,
+    logEndOffset: () => p.log.logEndOffset,
+    logStartOffset: () => p.log.logStartOffset,
+    latestEpoch: () => p.log.epochCache.latestEpoch,
+    endOffsetForEpoch: (epoch) => p.log.endOffsetForEpoch(epoch),
+    appendAsFollower: (records, hw, logStart) => p.appendAsFollower(records, hw, logStart),
+    truncateTo: (offset) => p.truncateTo(offset),
+    truncateFullyAndStartAt: (offset) => p.truncateFullyAndStartAt(offset),
   }
 }

@@ -51,11 +51,6 @@ export interface ZkStoreOptions {
   readonly logger: Logger
   readonly now?: () => number
   readonly newUuid?: () => Uuid
-  /**
-   * Largest replication factor a new topic may have (1 until partition data is replicated: a
-   * topic that claims replicas it does not have would acknowledge acks=all writes held once).
-   */
-  readonly maxReplicationFactor?: number
 }
 
 interface Waiter {
@@ -221,19 +216,7 @@ export class ZkMetadataStore implements MetadataStore {
   ): Promise<CreateTopicResult[]> {
     return this.run(async () => {
       const plan = planCreateTopics(this.context(), topics)
-      const max = this.o.maxReplicationFactor ?? Number.MAX_SAFE_INTEGER
-      const results = plan.results.map((r) =>
-        r.errorCode === ErrorCode.NONE && r.replicationFactor > max
-          ? {
-              ...r,
-              topicId: ZERO_UUID,
-              errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
-              errorMessage: `Replication factor ${r.replicationFactor} is not supported yet: this Samsa version does not replicate partition data, so topics have replication factor ${max}.`,
-              numPartitions: -1,
-              replicationFactor: -1,
-            }
-          : r,
-      )
+      const results = [...plan.results]
       if (options.validateOnly)
         return { results: results.map((r) => ({ ...r, topicId: ZERO_UUID })), written: new Set<string>() }
       const written = new Set<string>()

@@ -11,8 +11,9 @@
 // epoch from the metadata image (currentLeader), and the response lists those leaders' endpoints on
 // the request's listener (nodeEndpoints), as Kafka does (KIP-951, leader-hints.ts); v12-15 have the
 // currentLeader field but Kafka leaves it at -1/-1 there, and so do we.
-// Not implemented: follower fetch state (replicaId/replicaState are read; a follower reads to the
-// log end but is not tracked), preferred read replicas (rackId ignored), quotas (throttleTimeMs 0),
+// Followers (replicaId / ReplicaState v15+) read to the log end, wait for it to move, and their
+// fetch offset and log start update the leader's view of them (high watermark, ISR).
+// Not implemented: preferred read replicas (rackId ignored), quotas (throttleTimeMs 0),
 // aborted transactions (none exist).
 
 import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
@@ -159,6 +160,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> =
         minBytes: req.minBytes,
         maxBytes: req.maxBytes,
         isolationLevel: req.isolationLevel,
+        replicaEpoch: v >= 15 ? req.replicaState.replicaEpoch : -1n,
       },
       parts,
     )

@@ -1,8 +1,9 @@
 // Produce: v0-11 (flexible 9+). v3+ are served. v0-2 are advertised but refused with
 // UNSUPPORTED_VERSION in every partition, as Kafka 4.0 does (KAFKA-18659): librdkafka before 2.11
 // enables gzip/snappy/lz4 only when Produce v0 is in the advertised range.
-// acks 0, 1 and -1; while the ISR is this broker alone, -1 is answered as soon as the write
-// completed, like 1 (min.insync.replicas above the ISR size gives NOT_ENOUGH_REPLICAS). acks=0
+// acks 0, 1 and -1; -1 is answered once every ISR member has the batch (the high watermark covers
+// it), or REQUEST_TIMED_OUT after the request's timeoutMs; min.insync.replicas above the ISR size
+// gives NOT_ENOUGH_REPLICAS before the write and NOT_ENOUGH_REPLICAS_AFTER_APPEND after it. acks=0
 // gets no response (after the write completed, so a flooding client is held back).
 // Per-partition errors are Kafka's (see replication/produce-validation.ts); compression is stored
 // as sent (compression.type is not applied); idempotent batches are checked against the producer
@@ -127,6 +128,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceSer
     const out = services.replicaManager.appendRecords({
       apiVersion: ctx.apiVersion,
       acks: req.acks,
+      timeoutMs: req.timeoutMs,
       transactionalId: req.transactionalId,
       topics: req.topicData,
     })

@@ -50,7 +50,6 @@ async function storeOn(zk: ZkClient, nodeId = 1) {
     defaultReplicationFactor: 1,
     staticBrokerConfig: new Map(),
     logger: silentLogger,
-    maxReplicationFactor: 1,
   })
   await store.start()
   return { store, fs, identity }
@@ -208,7 +207,11 @@ describe('ZooKeeper metadata store', () => {
     const [dup] = await store.createTopics([{ name: 'orders', numPartitions: 1, replicationFactor: 1 }])
     assert.equal(dup!.errorCode, ErrorCode.TOPIC_ALREADY_EXISTS)
     const [rf3] = await store.createTopics([{ name: 'wide', numPartitions: 1, replicationFactor: 3 }])
-    assert.equal(rf3!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR)
+    assert.equal(
+      rf3!.errorCode,
+      ErrorCode.INVALID_REPLICATION_FACTOR,
+      'one live broker cannot hold 3 replicas',
+    )
   })
 
   it('times a creation out with REQUEST_TIMED_OUT when no controller answers', async () => {
