@@ -1,5 +1,6 @@
 // Collects what one controller event has to tell brokers and sends it at the end (Kafka's
-// ControllerBrokerRequestBatch): LeaderAndIsr v7 per broker for the partitions it is a replica of,
+// ControllerBrokerRequestBatch): LeaderAndIsr v7 per broker for the partitions it is a replica of
+// (with the replicas a reassignment is adding and removing),
 // UpdateMetadata v8 to the chosen brokers (live brokers with all endpoints and racks; partitions
 // with their offline replicas; leader -2 for topics being deleted), StopReplica v4. Sends are not
 // awaited by the event: the channel keeps each broker's requests in order.
@@ -134,8 +135,13 @@ export class RequestBatch {
       }
     }
     const stops: Promise<StopReplicaResponse>[] = []
-    for (const [id, list] of this.stopReplica)
-      if (ctx.isLive(id)) stops.push(channel.send(id, STOP_REPLICA_V4, this.stopReplicaRequest(id, list)))
+    for (const [id, list] of this.stopReplica) {
+      if (!ctx.isLive(id)) continue
+      const sent = channel.send(id, STOP_REPLICA_V4, this.stopReplicaRequest(id, list))
+      // Handled here for callers that do not wait (a resignation rejects what is queued).
+      sent.catch((e: unknown) => log.debug(`StopReplica to broker ${id} not delivered: ${String(e)}`))
+      stops.push(sent)
+    }
     this.leaderAndIsr.clear()
     this.umBrokers.clear()
     this.umPartitions.clear()
@@ -157,6 +163,7 @@ export class RequestBatch {
     for (const { tp, isNew } of parts) {
       const st = ctx.state(tp)
       if (st === undefined) continue
+      const full = ctx.fullAssignment(tp)
       leaders.add(st.leader)
       const list = byTopic.get(tp.topic) ?? []
       list.push({
@@ -167,9 +174,9 @@ export class RequestBatch {
         leaderEpoch: st.leaderEpoch,
         isr: ids(st.isr),
         partitionEpoch: st.zkVersion,
-        replicas: ids(ctx.replicas(tp)),
-        addingReplicas: [],
-        removingReplicas: [],
+        replicas: ids(full.replicas),
+        addingReplicas: ids(full.adding),
+        removingReplicas: ids(full.removing),
         isNew,
         leaderRecoveryState: st.leaderRecoveryState,
       })

@@ -95,7 +95,10 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
 export interface KcatMetadata {
   controllerid: number
   brokers: { id: number; name: string }[]
-  topics: { topic: string; partitions: { partition: number; leader: number; replicas: { id: number }[] }[] }[]
+  topics: {
+    topic: string
+    partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[]
+  }[]
 }
 
 /** `kcat -L -J` against one broker. */
