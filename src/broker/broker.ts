@@ -32,7 +32,12 @@ import { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts
 import { Dispatcher } from '../server/dispatcher.ts'
 import { Registry } from '../server/registry.ts'
 import { LogManager } from '../storage/log-manager.ts'
-import { connectZookeeper, controlledShutdown, interBrokerListener } from './cluster-mode.ts'
+import {
+  connectZookeeper,
+  controlledShutdown,
+  followUncleanElectionConfig,
+  interBrokerListener,
+} from './cluster-mode.ts'
 import { StandaloneClusterRole, ZkClusterRole } from './cluster-role.ts'
 import { CLUSTER_HANDLERS, HANDLERS } from './handlers.ts'
 import { ResolvingLeaderEndPoint } from './replica-endpoints.ts'
@@ -127,6 +132,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const image = store.image()
   const nodeId = store.nodeId
   let controller: ZkController | null = null
+  let stopUncleanFollow: (() => void) | null = null
   let role: ZkClusterRole | null = null
   const alterPartitions =
     zkStore === null
@@ -169,7 +175,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       replication,
       cluster: (s) => {
         if (zkStore === null) return new StandaloneClusterRole(() => store.image())
-        role = new ZkClusterRole(zkStore, (version) => s.replicaManager.ready(version))
+        role = new ZkClusterRole(
+          zkStore,
+          (version) => s.replicaManager.ready(version),
+          (partitions) => s.replicaManager.deleteStoppedReplicas(partitions),
+        )
         return role
       },
     })
@@ -206,6 +216,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       })
       ;(role as ZkClusterRole | null)?.setController(controller)
       await controller.start()
+      const active = controller
+      stopUncleanFollow = followUncleanElectionConfig(store, () => active, log.child('controller'))
     }
   } catch (err) {
     alterPartitions?.shutdown()
@@ -249,6 +261,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
           })
         // With ZooKeeper unreachable, the controller's last writes and the session's close would
         // wait for it forever: the broker stops anyway (its session then expires on its own).
+        stopUncleanFollow?.()
         if (controller !== null) await bounded(controller.stop(), ZK_STOP_MS, log, 'stopping the controller')
         alterPartitions?.shutdown()
         await shutdown(log, network!, services!, logs!, store)

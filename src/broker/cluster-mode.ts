@@ -10,6 +10,7 @@ import type { Logger } from '../common/logger.ts'
 import type { BrokerConfig } from '../config/broker-config.ts'
 import { clusterSetting } from '../config/broker-defs-cluster.ts'
 import type { MetadataImage } from '../metadata/image.ts'
+import type { MetadataStore } from '../metadata/store.ts'
 import type { ZkClient } from '../metadata/zk/zk-client.ts'
 import { connectZk } from '../metadata/zk/zk-real.ts'
 import { RenewingZkClient } from '../metadata/zk/zk-renewing.ts'
@@ -142,4 +143,34 @@ export function interBrokerListener(config: BrokerConfig): string {
   const named = clusterSetting<string>(config.values, 'inter.broker.listener.name', '')
   if (named !== '') return named.toUpperCase()
   return clusterSetting<string>(config.values, 'security.inter.broker.protocol', 'PLAINTEXT').toUpperCase()
+}
+
+/**
+ * When a topic's unclean.leader.election.enable is turned on, the active controller elects leaders
+ * for its partitions that have none, from outside the ISR if it must (Kafka's controller does this
+ * on the topic config change). Every broker follows config changes; only the active controller acts.
+ */
+export function followUncleanElectionConfig(
+  store: MetadataStore,
+  controller: () => LocalController | null,
+  log: Logger,
+): () => void {
+  return store.subscribe((change) => {
+    const c = controller()
+    if (c === null || !c.isActive || change.topicConfigsChanged.length === 0) return
+    for (const name of change.topicConfigsChanged) {
+      const topic = change.image.topics.get(name)
+      if (topic?.configs.get('unclean.leader.election.enable') !== 'true') continue
+      const offline = topic.partitions.filter((p) => p.leader < 0).map((p) => p.partition)
+      if (offline.length === 0) continue
+      log.info(
+        `unclean.leader.election.enable set on ${name}: electing leaders for partitions ${offline.join(',')}`,
+      )
+      c.electLeaders({
+        electionType: 1,
+        topicPartitions: [{ topic: name, partitions: offline }],
+        timeoutMs: 30_000,
+      }).catch((e) => log.warn(`unclean election for ${name} failed: ${(e as Error).message}`))
+    }
+  })
 }

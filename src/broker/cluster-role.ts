@@ -3,18 +3,28 @@
 // metadata store, which fences stale controllers and publishes the new image; the data path follows
 // the image, and the answer is sent once it has (a new leader is ready to serve when the controller
 // hears back). ControlledShutdown, ElectLeaders and AlterPartition are the controller's own work:
-// served when this broker is the active controller, NOT_CONTROLLER otherwise. In standalone mode
-// there is no controller conversation: ElectLeaders finds every leader already preferred (each
-// partition has one replica), and the other APIs are not registered.
+// served when this broker is the active controller, NOT_CONTROLLER otherwise; so are
+// AlterPartitionReassignments and ListPartitionReassignments. In standalone mode there is no
+// controller conversation: ElectLeaders finds every leader already preferred (each partition has
+// one replica), a reassignment can only name this node (as on a KRaft single node), and the other
+// APIs are not registered.
 
 import type { BrokerRegistration, MetadataImage } from '../metadata/image.ts'
 import type { CachedPartitionState } from '../metadata/zk/broker-cache.ts'
 import type { ZkMetadataStore } from '../metadata/zk/zk-store.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import type { AlterPartitionInput, AlterPartitionResult } from '../server/handlers/alter-partition.ts'
+import type {
+  AlterReassignmentsInput,
+  AlterReassignmentsResult,
+} from '../server/handlers/alter-partition-reassignments.ts'
 import type { ControlledShutdownResult } from '../server/handlers/controlled-shutdown.ts'
 import type { ElectLeadersInput, ElectLeadersResult } from '../server/handlers/elect-leaders.ts'
 import type { LeaderAndIsrInput, LeaderAndIsrResult } from '../server/handlers/leader-and-isr.ts'
+import type {
+  ListReassignmentsInput,
+  ListReassignmentsResult,
+} from '../server/handlers/list-partition-reassignments.ts'
 import type { StopReplicaInput, StopReplicaResult } from '../server/handlers/stop-replica.ts'
 import type { UpdateMetadataInput } from '../server/handlers/update-metadata.ts'
 
@@ -24,6 +34,8 @@ export interface LocalController {
   controlledShutdown(brokerId: number, brokerEpoch: bigint): Promise<ControlledShutdownResult>
   electLeaders(input: ElectLeadersInput): Promise<ElectLeadersResult>
   alterPartition(input: AlterPartitionInput): Promise<AlterPartitionResult>
+  alterPartitionReassignments(input: AlterReassignmentsInput): Promise<AlterReassignmentsResult>
+  listPartitionReassignments(input: ListReassignmentsInput): Promise<ListReassignmentsResult>
 }
 
 export interface ClusterRole {
@@ -33,7 +45,11 @@ export interface ClusterRole {
   controlledShutdown(brokerId: number, brokerEpoch: bigint): Promise<ControlledShutdownResult>
   electLeaders(input: ElectLeadersInput): Promise<ElectLeadersResult>
   alterPartition(input: AlterPartitionInput): Promise<AlterPartitionResult>
+  alterPartitionReassignments(input: AlterReassignmentsInput): Promise<AlterReassignmentsResult>
+  listPartitionReassignments(input: ListReassignmentsInput): Promise<ListReassignmentsResult>
 }
+
+const NOT_CONTROLLER_MESSAGE = 'This is not the correct controller for this cluster.'
 
 /** Kafka's SecurityProtocol ids, as UpdateMetadata carries them. */
 const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
@@ -49,9 +65,17 @@ export class ZkClusterRole implements ClusterRole {
   private readonly applied: (version: number) => Promise<void>
   private controller: LocalController | null = null
 
-  constructor(store: ZkMetadataStore, applied: (version: number) => Promise<void>) {
+  /** Deletes the local logs of replicas this broker no longer hosts (StopReplica with delete). */
+  private readonly deleteReplicas: (partitions: { topic: string; partition: number }[]) => Promise<void>
+
+  constructor(
+    store: ZkMetadataStore,
+    applied: (version: number) => Promise<void>,
+    deleteReplicas: (partitions: { topic: string; partition: number }[]) => Promise<void>,
+  ) {
     this.store = store
     this.applied = applied
+    this.deleteReplicas = deleteReplicas
   }
 
   setController(controller: LocalController | null): void {
@@ -116,9 +140,14 @@ export class ZkClusterRole implements ClusterRole {
   }
 
   async stopReplica(input: StopReplicaInput): Promise<StopReplicaResult> {
-    const code = await this.store.stopReplica(input, input.partitions)
+    const code = await this.store.stopReplica(input)
     if (code !== ErrorCode.NONE) return { errorCode: code, partitions: [] }
     await this.caughtUp()
+    const deleted = input.partitions.filter((p) => p.deletePartition)
+    if (deleted.length > 0)
+      await this.deleteReplicas(
+        deleted.map((p) => ({ topic: p.topicName as string, partition: p.partitionIndex })),
+      )
     return {
       errorCode: ErrorCode.NONE,
       partitions: input.partitions.map((p) => ({
@@ -146,6 +175,27 @@ export class ZkClusterRole implements ClusterRole {
     if (this.controller?.isActive !== true)
       return Promise.resolve({ errorCode: ErrorCode.NOT_CONTROLLER, topics: [] })
     return this.controller.alterPartition(input)
+  }
+
+  /** Admin → controller (KIP-455): NOT_CONTROLLER unless ours is the active one. */
+  alterPartitionReassignments(input: AlterReassignmentsInput): Promise<AlterReassignmentsResult> {
+    if (this.controller?.isActive !== true)
+      return Promise.resolve({
+        errorCode: ErrorCode.NOT_CONTROLLER,
+        errorMessage: NOT_CONTROLLER_MESSAGE,
+        responses: [],
+      })
+    return this.controller.alterPartitionReassignments(input)
+  }
+
+  listPartitionReassignments(input: ListReassignmentsInput): Promise<ListReassignmentsResult> {
+    if (this.controller?.isActive !== true)
+      return Promise.resolve({
+        errorCode: ErrorCode.NOT_CONTROLLER,
+        errorMessage: NOT_CONTROLLER_MESSAGE,
+        topics: [],
+      })
+    return this.controller.listPartitionReassignments(input)
   }
 
   private caughtUp(): Promise<void> {
@@ -185,6 +235,43 @@ export class StandaloneClusterRole implements ClusterRole {
     return this.refuse()
   }
 
+  /**
+   * As a KRaft single node answers: the only valid target is this node itself (then there is
+   * nothing to move); any other broker id is not registered. Nothing is ever in progress.
+   */
+  async alterPartitionReassignments(input: AlterReassignmentsInput): Promise<AlterReassignmentsResult> {
+    const image = this.image()
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      responses: input.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          const topic = image.topics.get(t.name)
+          const refusal =
+            topic === undefined
+              ? { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null }
+              : topic.partitions[p.partitionIndex] === undefined
+                ? {
+                    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    errorMessage: `Unable to find partition ${t.name}:${p.partitionIndex}.`,
+                  }
+                : p.replicas === null
+                  ? { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: NO_REASSIGNMENT }
+                  : manualAssignmentProblem(p.replicas, (id) => image.brokers.has(id))
+          return {
+            partitionIndex: p.partitionIndex,
+            ...(refusal ?? { errorCode: ErrorCode.NONE, errorMessage: null }),
+          }
+        }),
+      })),
+    }
+  }
+
+  async listPartitionReassignments(): Promise<ListReassignmentsResult> {
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topics: [] }
+  }
+
   async electLeaders(input: ElectLeadersInput): Promise<ElectLeadersResult> {
     const image = this.image()
     const wanted =
@@ -214,4 +301,26 @@ export class StandaloneClusterRole implements ClusterRole {
       })),
     }
   }
+}
+
+const NO_REASSIGNMENT = 'No partition reassignment is in progress.'
+
+/** KRaft's validateManualPartitionAssignment: brokers in id order, unknown before duplicate. */
+function manualAssignmentProblem(
+  replicas: readonly number[],
+  registered: (id: number) => boolean,
+): { errorCode: number; errorMessage: string } | null {
+  const refuse = (errorMessage: string) => ({ errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage })
+  if (replicas.length === 0) return refuse('The manual partition assignment includes an empty replica list.')
+  let previous: number | null = null
+  for (const id of [...replicas].sort((a, b) => a - b)) {
+    if (!registered(id))
+      return refuse(
+        `The manual partition assignment includes broker ${id}, but no such broker is registered.`,
+      )
+    if (id === previous)
+      return refuse(`The manual partition assignment includes the broker ${id} more than once.`)
+    previous = id
+  }
+  return null
 }

@@ -3,6 +3,7 @@ import type { AnyHandler } from '../server/handler.ts'
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from '../server/handlers/acls.ts'
 import { alterConfigsHandler } from '../server/handlers/alter-configs.ts'
 import { alterPartitionHandler } from '../server/handlers/alter-partition.ts'
+import { alterPartitionReassignmentsHandler } from '../server/handlers/alter-partition-reassignments.ts'
 import { apiVersionsHandler } from '../server/handlers/api-versions.ts'
 import { controlledShutdownHandler } from '../server/handlers/controlled-shutdown.ts'
 import { createPartitionsHandler } from '../server/handlers/create-partitions.ts'
@@ -25,6 +26,7 @@ import { leaderAndIsrHandler } from '../server/handlers/leader-and-isr.ts'
 import { leaveGroupHandler } from '../server/handlers/leave-group.ts'
 import { listGroupsHandler } from '../server/handlers/list-groups.ts'
 import { listOffsetsHandler } from '../server/handlers/list-offsets.ts'
+import { listPartitionReassignmentsHandler } from '../server/handlers/list-partition-reassignments.ts'
 import { metadataHandler } from '../server/handlers/metadata.ts'
 import { offsetCommitHandler } from '../server/handlers/offset-commit.ts'
 import { offsetDeleteHandler } from '../server/handlers/offset-delete.ts'
@@ -80,6 +82,8 @@ export const HANDLERS = [
   offsetDeleteHandler,
   describeClusterHandler,
   electLeadersHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
 ] as readonly AnyHandler<BrokerServices>[]
 
 /** The controller-to-broker APIs, served only in ZooKeeper mode (a KRaft-era broker has none). */

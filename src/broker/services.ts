@@ -15,10 +15,12 @@ import type { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manag
 import type { AlterIsr } from '../replication/partition.ts'
 import { ProducerIdAllocator } from '../replication/producer-state/producer-id-allocator.ts'
 import { ReplicaManager } from '../replication/replica-manager.ts'
+import { replicaSelectorFor } from '../replication/replica-selector.ts'
 import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
 import { FetchSessionCache } from '../server/fetch-session.ts'
 import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
 import type { AlterPartitionServices } from '../server/handlers/alter-partition.ts'
+import type { AlterPartitionReassignmentsServices } from '../server/handlers/alter-partition-reassignments.ts'
 import type { ApiVersionsServices } from '../server/handlers/api-versions.ts'
 import type { ControlledShutdownServices } from '../server/handlers/controlled-shutdown.ts'
 import type { CreatePartitionsServices } from '../server/handlers/create-partitions.ts'
@@ -45,6 +47,7 @@ import type { LeaderAndIsrServices } from '../server/handlers/leader-and-isr.ts'
 import type { LeaveGroupServices } from '../server/handlers/leave-group.ts'
 import type { ListGroupsServices } from '../server/handlers/list-groups.ts'
 import type { ListOffsetsServices } from '../server/handlers/list-offsets.ts'
+import type { ListPartitionReassignmentsServices } from '../server/handlers/list-partition-reassignments.ts'
 import type { MetadataServices } from '../server/handlers/metadata.ts'
 import type { OffsetCommitServices } from '../server/handlers/offset-commit.ts'
 import type { OffsetDeleteServices } from '../server/handlers/offset-delete.ts'
@@ -90,7 +93,9 @@ export type AllHandlerServices = ApiVersionsServices &
   StopReplicaServices &
   ControlledShutdownServices &
   ElectLeadersServices &
-  AlterPartitionServices
+  AlterPartitionServices &
+  AlterPartitionReassignmentsServices &
+  ListPartitionReassignmentsServices
 
 export interface ServiceDeps {
   config: BrokerConfig
@@ -138,6 +143,9 @@ export class BrokerServices implements AllHandlerServices {
       alterIsr: d.replication?.alterIsr ?? null,
       fetchers: d.replication?.fetchers ?? null,
       replicaLagTimeMaxMs: d.replication?.replicaLagTimeMaxMs,
+      replicaSelector: replicaSelectorFor(
+        d.config.values.get('replica.selector.class')?.value as string | null,
+      ),
     })
     this.fetchSessions = new FetchSessionCache({
       clock: d.clock,

@@ -67,6 +67,11 @@ export const TOOLS: Readonly<Record<string, ToolEntry>> = {
     summary: 'Elect the preferred (or, unclean, any live) replica as leader of partitions.',
     load: () => import('./leader-election/run.ts'),
   },
+  'reassign-partitions': {
+    script: 'kafka-reassign-partitions.sh',
+    summary: 'Move partition replicas between brokers: generate, execute, verify, cancel, list.',
+    load: () => import('./reassign-partitions/run.ts'),
+  },
   'dump-log': {
     script: 'kafka-dump-log.sh',
     summary: 'Print the contents of log segment and index files (offline).',

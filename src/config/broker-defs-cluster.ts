@@ -1,7 +1,11 @@
 // Broker configs of the ZooKeeper cluster mode that the single broker does not read: controlled
-// shutdown, preferred-leader rebalancing and generated broker ids. Kafka's names and defaults.
+// shutdown, preferred-leader rebalancing, replica fetching and selection, and generated broker ids.
+// Kafka's names and defaults.
 
-import { atLeast, type ConfigDefinition, define } from './config-def.ts'
+import { atLeast, type ConfigDefinition, define, rule } from './config-def.ts'
+
+/** The one replica.selector.class Samsa provides (KIP-392, replication/replica-selector.ts). */
+export const RACK_AWARE_REPLICA_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector'
 
 export const CLUSTER_DEFS: readonly ConfigDefinition[] = [
   define(
@@ -77,6 +81,20 @@ export const CLUSTER_DEFS: readonly ConfigDefinition[] = [
   define('replica.socket.timeout.ms', 'int', 30000, 'How long a follower waits for a fetch answer.', {
     importance: 'high',
   }),
+  define(
+    'replica.selector.class',
+    'class',
+    null,
+    "How a partition leader picks the replica a consumer reads from: unset, the leader; RackAwareReplicaSelector, a replica in the consumer's client.rack.",
+    {
+      importance: 'medium',
+      validator: rule(`null or ${RACK_AWARE_REPLICA_SELECTOR}`, (v) =>
+        v === '' || v === RACK_AWARE_REPLICA_SELECTOR
+          ? null
+          : `Class ${v} is not supported (Samsa provides ${RACK_AWARE_REPLICA_SELECTOR}; leave it unset for leader-only reads)`,
+      ),
+    },
+  ),
   define(
     'reserved.broker.max.id',
     'int',

@@ -1,11 +1,13 @@
 // What the active controller knows, loaded from ZooKeeper at failover and kept current by the
 // events it processes (Kafka's ControllerContext): live brokers with their epochs, brokers in
-// controlled shutdown, every topic's assignment and id, every partition's leader/ISR state with the
-// version of its state znode, and the topics queued for deletion. Only the controller's event
+// controlled shutdown, every topic's assignment and id (with the replicas being added and removed by
+// a reassignment), every partition's leader/ISR state with the version of its state znode, and the
+// topics queued for deletion. Only the controller's event
 // queue touches it, one event at a time; it is cleared on resignation.
 
 import type { Uuid } from '../common/ids.ts'
 import type { BrokerRegistration } from '../metadata/image.ts'
+import type { ReplicaAssignment } from './reassignment-state.ts'
 
 export interface LiveBroker {
   readonly reg: BrokerRegistration
@@ -26,8 +28,14 @@ export interface PartitionState {
 
 export interface TopicInfo {
   readonly topicId: Uuid | null
-  /** Replicas by partition, in assignment order (the first is the preferred leader). */
+  /**
+   * Replicas by partition, in assignment order (the first is the preferred leader). During a
+   * reassignment this is the full set RS (target, then the originals leaving).
+   */
   readonly assignment: ReadonlyMap<number, readonly number[]>
+  /** Partitions being reassigned: the replicas being added and removed (the znode's fields). */
+  readonly adding: ReadonlyMap<number, readonly number[]>
+  readonly removing: ReadonlyMap<number, readonly number[]>
 }
 
 export interface TopicPartition {
@@ -55,6 +63,39 @@ export class ControllerContext {
 
   replicas(tp: TopicPartition): readonly number[] {
     return this.topics.get(tp.topic)?.assignment.get(tp.partition) ?? []
+  }
+
+  /** The partition's full assignment: replicas, and those being added and removed. */
+  fullAssignment(tp: TopicPartition): ReplicaAssignment {
+    const t = this.topics.get(tp.topic)
+    return {
+      replicas: t?.assignment.get(tp.partition) ?? [],
+      adding: t?.adding.get(tp.partition) ?? [],
+      removing: t?.removing.get(tp.partition) ?? [],
+    }
+  }
+
+  /** Replaces one partition's assignment (the topic must be known). */
+  setFullAssignment(tp: TopicPartition, a: ReplicaAssignment): void {
+    const t = this.topics.get(tp.topic)
+    if (t === undefined) return
+    const assignment = new Map(t.assignment)
+    const adding = new Map(t.adding)
+    const removing = new Map(t.removing)
+    assignment.set(tp.partition, a.replicas)
+    if (a.adding.length > 0) adding.set(tp.partition, a.adding)
+    else adding.delete(tp.partition)
+    if (a.removing.length > 0) removing.set(tp.partition, a.removing)
+    else removing.delete(tp.partition)
+    this.topics.set(tp.topic, { topicId: t.topicId, assignment, adding, removing })
+  }
+
+  /** Partitions with a reassignment in progress, in topic then partition order. */
+  reassigning(): TopicPartition[] {
+    return this.allPartitions().filter((tp) => {
+      const t = this.topics.get(tp.topic)!
+      return t.adding.has(tp.partition) || t.removing.has(tp.partition)
+    })
   }
 
   state(tp: TopicPartition): PartitionState | undefined {

@@ -17,6 +17,7 @@ import {
   encodeController,
   encodeControllerEpoch,
   encodePartitionState,
+  encodeTopicAssignment,
   ZkPaths,
 } from '../metadata/zk/znodes.ts'
 import type { LiveBroker, PartitionState, TopicInfo, TopicPartition } from './controller-context.ts'
@@ -139,7 +140,28 @@ export class ControllerZk {
   async assignment(topic: string, watch: Watcher): Promise<TopicInfo | null> {
     const r = await this.zk.getData(ZkPaths.topic(topic), watch)
     const a = r === null ? null : decodeTopicAssignment(r.data)
-    return a === null ? null : { topicId: a.topicId as Uuid | null, assignment: a.partitions }
+    return a === null
+      ? null
+      : {
+          topicId: a.topicId as Uuid | null,
+          assignment: a.partitions,
+          adding: a.addingReplicas,
+          removing: a.removingReplicas,
+        }
+  }
+
+  /**
+   * Rewrites /brokers/topics/<t> (any version: only the controller changes an existing topic's
+   * replicas), as Kafka's setTopicAssignment does during a reassignment.
+   */
+  async setTopicAssignment(topic: string, info: TopicInfo): Promise<void> {
+    const data = encodeTopicAssignment({
+      topicId: info.topicId,
+      partitions: info.assignment,
+      addingReplicas: info.adding,
+      removingReplicas: info.removing,
+    })
+    await this.multi([{ op: 'setData', path: ZkPaths.topic(topic), data, version: -1 }])
   }
 
   async partitionState(tp: TopicPartition): Promise<PartitionState | null> {

@@ -146,11 +146,11 @@ export class PartitionOps {
     return true
   }
 
-  private async write(
-    tp: TopicPartition,
-    st: PartitionState,
-    next: LeaderAndIsr,
-  ): Promise<PartitionState | null> {
+  /**
+   * Writes a new leader/ISR with the leader epoch + 1 and tells nobody (the caller picks the
+   * recipients, as a reassignment does). Null when the znode changed under us (then reloaded).
+   */
+  async write(tp: TopicPartition, st: PartitionState, next: LeaderAndIsr): Promise<PartitionState | null> {
     const written = await this.zkw.updatePartitionState(
       tp,
       {

@@ -1,9 +1,9 @@
 // Collects what one controller event has to tell brokers and sends it at the end (Kafka's
 // ControllerBrokerRequestBatch): LeaderAndIsr v7 per broker for the partitions it is a replica of
-// (with the replicas a reassignment is adding and removing),
-// UpdateMetadata v8 to the chosen brokers (live brokers with all endpoints and racks; partitions
-// with their offline replicas; leader -2 for topics being deleted), StopReplica v4. Sends are not
-// awaited by the event: the channel keeps each broker's requests in order.
+// (with the replicas a reassignment is adding and removing), UpdateMetadata v8 to the chosen
+// brokers (live brokers with all endpoints and racks; partitions with their offline replicas;
+// leader -2 for topics being deleted), StopReplica v4. Sends are not awaited by the event: the
+// channel keeps each broker's requests in order.
 
 import type { RequestSpec } from '../client/broker-client.ts'
 import { asBrokerId, type BrokerId, type TopicName, type Uuid, ZERO_UUID } from '../common/ids.ts'
@@ -271,7 +271,10 @@ export class RequestBatch {
       }
       t.partitionStates.push({
         partitionIndex: tp.partition,
-        leaderEpoch: deletePartition ? EPOCH_DURING_DELETE : (ctx.state(tp)?.leaderEpoch ?? -1),
+        // Kafka: -2 only for a topic being deleted; a replica removed by a reassignment gets the epoch.
+        leaderEpoch: ctx.topicsToDelete.has(tp.topic)
+          ? EPOCH_DURING_DELETE
+          : (ctx.state(tp)?.leaderEpoch ?? -1),
         deletePartition,
       })
     }

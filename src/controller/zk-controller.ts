@@ -2,8 +2,8 @@
 // they compete for the ephemeral /controller and the winner bumps /controller_epoch, loads the
 // cluster from ZooKeeper, tells every broker what it leads and follows, and from then on reacts to
 // brokers coming and going, topics and partitions appearing, deletion requests, controlled
-// shutdowns, leader elections and the periodic leader rebalance. Losers watch /controller and try
-// again when it vanishes.
+// shutdowns, leader elections, partition reassignments and the periodic leader rebalance. Losers
+// watch /controller and try again when it vanishes.
 //
 // Everything (watches firing, broker requests, timers, session changes) is an event on one queue,
 // run one at a time to completion (event-queue.ts). Every ZooKeeper write is fenced by the epoch
@@ -14,7 +14,7 @@ import type { Clock, Timer } from '../common/clock.ts'
 import type { Logger } from '../common/logger.ts'
 import type { Watcher, ZkClient } from '../metadata/zk/zk-client.ts'
 import { ZkError } from '../metadata/zk/zk-client.ts'
-import { ErrorCode } from '../protocol/generated/error-codes.ts'
+import { ERROR_TABLE, ErrorCode } from '../protocol/generated/error-codes.ts'
 import { type AlterPartitionInput, type AlterPartitionResult, alterPartition } from './alter-partition.ts'
 import { applyBrokerChange } from './broker-changes.ts'
 import type { ControllerChannel } from './controller-channel.ts'
@@ -29,6 +29,17 @@ import {
   rebalanceLeaders,
 } from './leader-moves.ts'
 import { PartitionOps } from './partition-ops.ts'
+import {
+  type AlterReassignmentsInput,
+  type AlterReassignmentsResult,
+  alterReassignments,
+  completeCaughtUp,
+  type ListReassignmentsInput,
+  type ListReassignmentsResult,
+  listReassignments,
+  type ReassignmentDeps,
+  resumeReassignments,
+} from './reassignment.ts'
 import { RequestBatch } from './request-batch.ts'
 import { completeDeletion, startDeletions } from './topic-deletion.ts'
 
@@ -68,6 +79,7 @@ export class ZkController {
   private readonly zkw: ControllerZk
   private readonly ops: PartitionOps
   private readonly queue: EventQueue
+  private readonly reassign: ReassignmentDeps
   private active = false
   private stopped = false
   private lastControllerId = -1
@@ -81,6 +93,7 @@ export class ZkController {
     this.zkw = new ControllerZk(o.zk)
     this.ops = new PartitionOps(this.ctx, this.zkw, this.log, o.config.uncleanLeaderElectionEnable)
     this.queue = new EventQueue(this.log)
+    this.reassign = { ctx: this.ctx, zkw: this.zkw, ops: this.ops, log: this.log, batch: () => this.batch() }
   }
 
   get isActive(): boolean {
@@ -160,11 +173,38 @@ export class ZkController {
           const batch = this.batch()
           const r = await alterPartition({ ctx: this.ctx, zkw: this.zkw, batch, log: this.log }, input)
           batch.send()
+          // An ISR that grew may complete a reassignment: checked next, after the answer, as Kafka does.
+          if (this.ctx.reassigning().length > 0)
+            this.fireActive('PartitionReassignmentIsrChange', () => completeCaughtUp(this.reassign))
           return r
         },
         refused,
       )
     })
+  }
+
+  /** AlterPartitionReassignments (reassignment.ts); NOT_CONTROLLER when not the active controller. */
+  alterPartitionReassignments(input: AlterReassignmentsInput): Promise<AlterReassignmentsResult> {
+    const refused: AlterReassignmentsResult = {
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      errorMessage: ERROR_TABLE.get(ErrorCode.NOT_CONTROLLER)!.message,
+      responses: [],
+    }
+    return this.queue.put('ApiPartitionReassignment', async () => {
+      if (!this.active) return refused
+      return this.run('ApiPartitionReassignment', () => alterReassignments(this.reassign, input), refused)
+    })
+  }
+
+  listPartitionReassignments(input: ListReassignmentsInput): Promise<ListReassignmentsResult> {
+    const refused: ListReassignmentsResult = {
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      errorMessage: ERROR_TABLE.get(ErrorCode.NOT_CONTROLLER)!.message,
+      topics: [],
+    }
+    return this.queue.put('ListPartitionReassignments', async () =>
+      this.active ? listReassignments(this.ctx, input) : refused,
+    )
   }
 
   electLeaders(input: ElectLeadersInput): Promise<ElectLeadersResult> {
@@ -276,6 +316,7 @@ export class ZkController {
         if (!ctx.isLive(r)) await this.ops.removeFromIsr(r, [tp], batch)
     }
     batch.send()
+    await resumeReassignments(this.reassign)
     this.scheduleRebalance(FIRST_REBALANCE_DELAY_MS)
   }
 
@@ -347,6 +388,8 @@ export class ZkController {
       { ctx: this.ctx, ops: this.ops, channel: this.o.channel, log: this.log, batch: () => this.batch() },
       fresh,
     )
+    // A target replica that came back may be in the ISR already; one that left may unblock a move.
+    await completeCaughtUp(this.reassign)
   }
 
   // ---- topics ----
@@ -389,7 +432,7 @@ export class ZkController {
     // Only new partitions are taken from the znode; moving existing replicas is a reassignment.
     const assignment = new Map(old.assignment)
     for (const p of added) assignment.set(p, fresh.assignment.get(p)!)
-    ctx.topics.set(topic, { topicId: old.topicId ?? fresh.topicId, assignment })
+    ctx.topics.set(topic, { ...old, topicId: old.topicId ?? fresh.topicId, assignment })
     this.log.info(`New partitions of ${topic}: [${added.join(',')}]`)
     const batch = this.batch()
     await this.ops.initNewPartitions(

@@ -9,11 +9,18 @@
 //    the writes that move their high watermarks (counting the bytes they add) or by the
 //    max.wait.ms timer, one timer per waiting fetch. Then read again. (What was read before
 //    waiting is dropped; it is less than min.bytes, and nothing at all in the usual min.bytes=1.)
+//
+// Fetch from the closest replica (KIP-392), as Kafka's readFromLog: a consumer's fetch that carries
+// client metadata (Fetch v11+) may be served by a follower, up to the follower's high watermark;
+// without it only the leader serves consumers. At the leader, with a replica selector configured,
+// such a fetch may instead be answered with a preferred read replica (replica-selector.ts): no
+// records, the leader's offsets, and at once (it never waits for min.bytes).
 
 import type { Clock, Timer } from '../common/clock.ts'
 import type { Uuid } from '../common/ids.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { type FetchWaiter, IsolationLevel, type Partition, type PartitionRead } from './partition.ts'
+import { type ClientMetadata, NO_PREFERRED_REPLICA } from './replica-selector.ts'
 
 export interface FetchParams {
   /** -1 for consumers; a broker id for followers. */
@@ -24,6 +31,8 @@ export interface FetchParams {
   isolationLevel: number
   /** A follower's broker epoch (Fetch v15+ ReplicaState), -1n when absent. */
   replicaEpoch?: bigint
+  /** A consumer's rack and listener (Fetch v11+); null/absent: older versions, leader only. */
+  clientMetadata?: ClientMetadata | null
 }
 
 export interface FetchPartitionInput {
@@ -49,6 +58,8 @@ export interface FetchPartitionResult {
   divergingEpoch: { epoch: number; endOffset: bigint } | null
   /** [] for read_committed (no transactions, so never any aborted), null for read_uncommitted. */
   abortedTransactions: never[] | null
+  /** KIP-392: the replica the consumer should fetch this partition from; -1 (or absent): here. */
+  preferredReadReplica?: number
 }
 
 /** How the reader finds partitions (the ReplicaManager). */
@@ -58,6 +69,8 @@ export interface PartitionLookup {
   hasTopicId(topicId: Uuid): boolean
   /** The error for a partition not served here (by name, else by topic id). */
   missingError(topic: string | null, topicId: Uuid, index: number): number
+  /** KIP-392 at the leader: a replica to send this consumer to, or -1; absent: never. */
+  preferredReadReplica?(part: Partition, fetchOffset: bigint, client: ClientMetadata): number
 }
 
 const NO_RECORDS = Buffer.alloc(0)
@@ -68,6 +81,7 @@ interface PartitionResult {
   /** What this kind of fetch could read up to when it read (the log end for followers). */
   bound: bigint
   follower: boolean
+  preferred: number
 }
 
 /** A fetch waiting for min.bytes; see the header. */
@@ -133,7 +147,7 @@ export async function fetchRecords(
     reads = await readPartitions(lookup, params, inputs)
   }
   const aborted = params.isolationLevel === IsolationLevel.readCommitted ? [] : null
-  return reads.map(({ read }) => ({
+  return reads.map(({ read, preferred }) => ({
     errorCode: read.errorCode,
     highWatermark: read.highWatermark,
     lastStableOffset: read.lastStableOffset,
@@ -141,6 +155,7 @@ export async function fetchRecords(
     records: read.records,
     divergingEpoch: read.divergingEpoch,
     abortedTransactions: read.errorCode === ErrorCode.NONE ? aborted : null,
+    preferredReadReplica: preferred,
   }))
 }
 
@@ -153,6 +168,7 @@ async function readPartitions(
   let remaining = params.maxBytes
   let minOne = true
   const isFollower = params.replicaId >= 0
+  const client = isFollower ? null : (params.clientMetadata ?? null)
   for (const inp of inputs) {
     const part =
       inp.topic !== null
@@ -164,6 +180,22 @@ async function readPartitions(
         read: errorRead(lookup.missingError(inp.topic, inp.topicId, inp.partition)),
         bound: -1n,
         follower: isFollower,
+        preferred: NO_PREFERRED_REPLICA,
+      })
+      continue
+    }
+    const preferred =
+      client === null || lookup.preferredReadReplica === undefined
+        ? NO_PREFERRED_REPLICA
+        : lookup.preferredReadReplica(part, inp.fetchOffset, client)
+    if (preferred !== NO_PREFERRED_REPLICA) {
+      const read = part.offsetSnapshot(inp.currentLeaderEpoch)
+      out.push({
+        part,
+        read,
+        bound: part.readBound(false),
+        follower: false,
+        preferred: read.errorCode === ErrorCode.NONE ? preferred : NO_PREFERRED_REPLICA,
       })
       continue
     }
@@ -176,6 +208,7 @@ async function readPartitions(
       isFollower,
       currentLeaderEpoch: inp.currentLeaderEpoch,
       lastFetchedEpoch: inp.lastFetchedEpoch,
+      leaderOnly: client === null,
     })
     if (read.sizeInBytes > 0) {
       minOne = false
@@ -191,7 +224,7 @@ async function readPartitions(
         params.replicaEpoch ?? -1n,
         bound,
       )
-    out.push({ part, read, bound, follower: isFollower })
+    out.push({ part, read, bound, follower: isFollower, preferred: NO_PREFERRED_REPLICA })
   }
   return out
 }
@@ -201,6 +234,7 @@ function mustWait(params: FetchParams, reads: readonly PartitionResult[]): boole
   let total = 0
   for (const p of reads) {
     if (p.read.errorCode !== ErrorCode.NONE || p.read.divergingEpoch !== null) return false
+    if (p.preferred !== NO_PREFERRED_REPLICA) return false
     total += p.read.sizeInBytes
   }
   return total < params.minBytes

@@ -28,6 +28,7 @@ import type { BatchMetadata } from './producer-state/producer-entry.ts'
 import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
 import { ProducerStateManager, type ProducerStateOptions } from './producer-state/producer-state-manager.ts'
 import { deleteSnapshot, listSnapshots } from './producer-state/snapshot-file.ts'
+import type { FollowerView } from './replica-selector.ts'
 import { ReplicaTracker } from './replica-tracker.ts'
 
 export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const
@@ -392,6 +393,7 @@ export class Partition {
   ): Promise<void> {
     if (this.closedCode !== null || this.isLeader) return
     const res = await this.log.appendAsFollower(records)
+    this.invisibleBytes += res.bytes
     if (res.bytes > 0) {
       const now = this.clock.now()
       for (let pos = 0; pos + 61 <= records.length; ) {
@@ -403,7 +405,10 @@ export class Partition {
       this.afterFollowerWrite()
     }
     const leo = this.log.logEndOffset
+    const hwBefore = this.log.highWatermark
     this.log.updateHighWatermark(leaderHighWatermark < leo ? leaderHighWatermark : leo)
+    // Consumers reading from this follower (KIP-392) wait for its high watermark.
+    if (this.log.highWatermark > hwBefore) this.deliverVisible()
     if (leaderLogStartOffset > this.log.logStartOffset) {
       const hw = this.log.highWatermark
       await this.log.maybeIncrementLogStartOffset(leaderLogStartOffset < hw ? leaderLogStartOffset : hw)
@@ -649,8 +654,13 @@ export class Partition {
     isFollower: boolean
     currentLeaderEpoch: number
     lastFetchedEpoch: number
+    /**
+     * Only the leader may serve this fetch (default): followers' fetches, and consumers' without
+     * client metadata (Fetch below v11). A consumer's v11+ fetch may read from a follower (KIP-392).
+     */
+    leaderOnly?: boolean
   }): Promise<PartitionRead> {
-    const code = this.leaderError(o.currentLeaderEpoch)
+    const code = this.fetchError(o.currentLeaderEpoch, o.leaderOnly ?? true)
     if (code !== ErrorCode.NONE) return emptyRead(code)
     if (o.lastFetchedEpoch >= 0) {
       const end = this.log.endOffsetForEpoch(o.lastFetchedEpoch)
@@ -682,6 +692,51 @@ export class Partition {
       if (c === ErrorCode.UNKNOWN_SERVER_ERROR) this.logger.error(`read of ${this.name} failed`, err)
       return emptyRead(c)
     }
+  }
+
+  /**
+   * Why this replica cannot serve a fetch, in Kafka's order (Partition.getLocalLog): the client's
+   * leader epoch first (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, on followers too), then
+   * leadership when only the leader may serve, then the log.
+   */
+  fetchError(currentLeaderEpoch: number, leaderOnly: boolean): number {
+    if (this.closedCode !== null) return this.closedCode
+    const epoch = leaderEpochError(currentLeaderEpoch, this.state.leaderEpoch)
+    if (epoch !== ErrorCode.NONE) return epoch
+    if (leaderOnly && !this.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER
+    if (this.log.isOffline) return ErrorCode.KAFKA_STORAGE_ERROR
+    return ErrorCode.NONE
+  }
+
+  /**
+   * The offsets of a fetch answer without reading (Kafka's fetchOffsetSnapshot, not leader-only):
+   * what the leader sends with a preferred read replica.
+   */
+  offsetSnapshot(currentLeaderEpoch: number): PartitionRead {
+    const code = this.fetchError(currentLeaderEpoch, false)
+    return code !== ErrorCode.NONE ? emptyRead(code) : this.emptyReadHere()
+  }
+
+  /**
+   * While leading: the followers as tracked from their fetches, for choosing a preferred read
+   * replica (replica-selector.ts). Their log start and last caught-up time are not exposed by the
+   * tracker: reported as unknown (-1) and 0.
+   */
+  followerViews(): FollowerView[] {
+    const t = this.tracker
+    if (!this.isLeader || t === null) return []
+    const out: FollowerView[] = []
+    for (const id of this.state.replicas) {
+      if (id === this.localBrokerId) continue
+      const v = t.view(id, this.clock.now())
+      out.push({
+        id,
+        logEndOffset: t.logEndOffset(id),
+        logStartOffset: v?.logStartOffset ?? -1n,
+        timeSinceLastCaughtUpMs: v?.timeSinceLastCaughtUpMs ?? 0,
+      })
+    }
+    return out
   }
 
   private emptyReadHere(): PartitionRead {

@@ -32,6 +32,13 @@ import type { ReplicaFetcherManager } from './fetcher/fetcher-manager.ts'
 import type { FollowerLog } from './fetcher/follower-log.ts'
 import { type AlterIsr, type AppendOutcome, type AppendSink, errorOutcome, Partition } from './partition.ts'
 import { validateProduceRecords } from './produce-validation.ts'
+import {
+  type ClientMetadata,
+  liveRacks,
+  NO_PREFERRED_REPLICA,
+  preferredReadReplica,
+  type ReplicaSelector,
+} from './replica-selector.ts'
 
 export interface ReplicaManagerParams {
   logManager: LogManager
@@ -55,6 +62,8 @@ export interface ReplicaManagerParams {
   replicaLagTimeMaxMs?: number
   /** request.timeout.ms: the longest an acks=all produce may wait for the ISR. */
   requestTimeoutMs?: number
+  /** replica.selector.class (KIP-392); absent/null: the leader serves consumers. */
+  replicaSelector?: ReplicaSelector | null
 }
 
 interface HostedTopic {
@@ -113,6 +122,10 @@ export class ReplicaManager {
   private readonly fetchers: ReplicaFetcherManager | null
   private readonly replicaLagTimeMaxMs: number
   private readonly requestTimeoutMs: number
+  private readonly replicaSelector: ReplicaSelector | null
+  /** Live brokers' racks on the last listener asked about, for the image they came from. */
+  private racks: { image: MetadataImage; listener: string | null; byId: Map<number, string | null> } | null =
+    null
 
   constructor(p: ReplicaManagerParams) {
     this.logManager = p.logManager
@@ -129,6 +142,7 @@ export class ReplicaManager {
     this.fetchers = p.fetchers ?? null
     this.replicaLagTimeMaxMs = p.replicaLagTimeMaxMs ?? 30_000
     this.requestTimeoutMs = p.requestTimeoutMs ?? 30_000
+    this.replicaSelector = p.replicaSelector ?? null
     if (this.alterIsr !== null) this.scheduleIsrCheck(Math.max(1, Math.floor(this.replicaLagTimeMaxMs / 2)))
   }
 
@@ -286,6 +300,42 @@ export class ReplicaManager {
     const part = await this.openPartition(t, p, hosted.config)
     hosted.partitions[p.partition] = part
     return part
+  }
+
+  /**
+   * StopReplica with delete: the replica no longer belongs here (a reassignment moved it away, or
+   * its topic is gone). A partition still hosted is closed first; then its log is deleted. Runs
+   * in turn with image changes. A partition the image still assigns here is left alone.
+   */
+  deleteStoppedReplicas(partitions: readonly { topic: string; partition: number }[]): Promise<void> {
+    const run = this.applying.then(async () => {
+      if (this.fetchers !== null) await this.fetchers.removePartitions(partitions)
+      for (const { topic, partition } of partitions) {
+        const p = this.image?.topics.get(topic)?.partitions[partition]
+        if (p?.replicas.includes(this.localBrokerId)) {
+          this.logger.warn(
+            `StopReplica(delete) for ${topic}-${partition}, which the metadata still assigns here: kept`,
+          )
+          continue
+        }
+        const hosted = this.topics.get(topic)
+        const part = hosted?.partitions[partition]
+        if (hosted !== undefined && part !== undefined) {
+          hosted.partitions[partition] = undefined
+          await part.close(ErrorCode.NOT_LEADER_OR_FOLLOWER, false)
+        }
+        try {
+          if (this.logManager.getLog(topic, partition) !== undefined) {
+            await this.logManager.deleteLog(topic, partition)
+            this.logger.info(`Deleted the log of ${topic}-${partition} (replica stopped)`)
+          }
+        } catch (err) {
+          this.logger.error(`could not delete the log of ${topic}-${partition}`, err)
+        }
+      }
+    })
+    this.applying = run.catch((err) => this.logger.error('deleting stopped replicas failed', err))
+    return run
   }
 
   /** Stops hosting a partition; its log is deleted when the topic is gone. */
@@ -483,6 +533,34 @@ export class ReplicaManager {
     const capped = params.replicaId < 0 ? Math.min(params.maxBytes, this.fetchMaxBytes) : params.maxBytes
     const p = capped === params.maxBytes ? params : { ...params, maxBytes: capped }
     return fetchRecords(this, this.clock, this.stopped ? { ...p, maxWaitMs: 0 } : p, inputs)
+  }
+
+  /**
+   * KIP-392, at the leader of `part`: the replica the selector prefers for a consumer's fetch at
+   * `fetchOffset` (ISR followers holding that offset, live on the client's listener), or -1.
+   */
+  preferredReadReplica(part: Partition, fetchOffset: bigint, client: ClientMetadata): number {
+    const selector = this.replicaSelector
+    const image = this.image
+    if (selector === null || image === null || !part.isLeader) return NO_PREFERRED_REPLICA
+    const followers = part.followerViews()
+    if (followers.length === 0) return NO_PREFERRED_REPLICA
+    let racks = this.racks
+    if (racks === null || racks.image !== image || racks.listener !== client.listener) {
+      racks = { image, listener: client.listener, byId: liveRacks(image, client.listener) }
+      this.racks = racks
+    }
+    const byId = racks.byId
+    return preferredReadReplica({
+      selector,
+      client,
+      fetchOffset,
+      leaderId: this.localBrokerId,
+      leaderLogEndOffset: part.log.logEndOffset,
+      isr: part.inSyncReplicas,
+      followers,
+      rackOf: (id) => (byId.has(id) ? byId.get(id)! : undefined),
+    })
   }
 
   // --- lifecycle ---

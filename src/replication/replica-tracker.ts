@@ -90,6 +90,14 @@ export class ReplicaTracker {
     return this.followers.get(id)?.logEndOffset ?? UNKNOWN_OFFSET
   }
 
+  /** A follower's log start and how long ago it was last caught up (the replica selector's view). */
+  view(id: number, now: number): { logStartOffset: bigint; timeSinceLastCaughtUpMs: number } | null {
+    const f = this.followers.get(id)
+    return f === undefined
+      ? null
+      : { logStartOffset: f.logStartOffset, timeSinceLastCaughtUpMs: now - f.lastCaughtUpTimeMs }
+  }
+
   brokerEpoch(id: number): bigint {
     return this.followers.get(id)?.brokerEpoch ?? -1n
   }

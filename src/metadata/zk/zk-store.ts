@@ -164,6 +164,8 @@ export class ZkMetadataStore implements MetadataStore {
       if (refused !== ErrorCode.NONE) return refused
       await this.loadNewTopicConfigs(partitions)
       this.cache.updateMetadata(liveBrokers, partitions)
+      for (const t of new Set(partitions.map((p) => p.topicName)))
+        if (!this.cache.hasTopic(t)) this.configs.forgetTopic(t)
       this.publish()
       return ErrorCode.NONE
     })
@@ -184,23 +186,14 @@ export class ZkMetadataStore implements MetadataStore {
     })
   }
 
-  /** StopReplica: partitions with delete set leave the image (their logs are then deleted). */
-  stopReplica(
-    stamp: ControllerStamp,
-    partitions: readonly { topicName: string; partitionIndex: number; deletePartition: boolean }[],
-  ): Promise<number> {
-    return this.run(async () => {
-      const refused = this.cache.admit(stamp)
-      if (refused !== ErrorCode.NONE) return refused
-      const deleted = partitions.filter((p) => p.deletePartition)
-      if (deleted.length > 0) {
-        this.cache.removePartitions(deleted)
-        for (const t of new Set(deleted.map((p) => p.topicName)))
-          if (!this.cache.hasTopic(t)) this.configs.forgetTopic(t)
-        this.publish()
-      }
-      return ErrorCode.NONE
-    })
+  /**
+   * StopReplica: only fenced here. The partitions' logs are the replica manager's business (the
+   * caller deletes them); the image does not change — a deleted topic left it with the
+   * UpdateMetadata that named its partitions with leader -2, and a replica moved away by a
+   * reassignment leaves a topic that still exists.
+   */
+  stopReplica(stamp: ControllerStamp): Promise<number> {
+    return this.run(async () => this.cache.admit(stamp))
   }
 
   private async loadNewTopicConfigs(partitions: readonly CachedPartitionState[]): Promise<void> {

@@ -330,11 +330,11 @@ export class MockLeaderEndPoint implements LeaderEndPoint {
     return p
   }
 
-  /** NOT_LEADER_OR_FOLLOWER, then currentLeaderEpoch fencing, as the leader checks them. */
+  /** currentLeaderEpoch fencing, then NOT_LEADER_OR_FOLLOWER, as the leader checks them. */
   private leaderError(p: MockPartition, currentLeaderEpoch: number): number | null {
-    if (!p.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER
     if (currentLeaderEpoch >= 0 && currentLeaderEpoch < p.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH
     if (currentLeaderEpoch > p.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH
+    if (!p.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER
     return null
   }
 

@@ -12,9 +12,17 @@
 // the request's listener (nodeEndpoints), as Kafka does (KIP-951, leader-hints.ts); v12-15 have the
 // currentLeader field but Kafka leaves it at -1/-1 there, and so do we.
 // Followers (replicaId / ReplicaState v15+) read to the log end, wait for it to move, and their
-// fetch offset and log start update the leader's view of them (high watermark, ISR).
-// Not implemented: preferred read replicas (rackId ignored), quotas (throttleTimeMs 0),
-// aborted transactions (none exist).
+// fetch offset and log start update the leader's view of them (high watermark, ISR); they fetch
+// from the leader only (NOT_LEADER_OR_FOLLOWER elsewhere).
+// Fetch from the closest replica (KIP-392), v11+: a consumer's fetch carries client metadata (its
+// rackId, '' when unset, and the listener it came in on), so a follower serves it up to the
+// follower's high watermark; below v11 only the leader serves consumers (NOT_LEADER_OR_FOLLOWER).
+// With replica.selector.class = RackAwareReplicaSelector the leader answers such a fetch, when an
+// ISR follower in the client's rack holds the fetch offset, with preferredReadReplica = that
+// broker, no records and at once (replication/replica-selector.ts); an incremental session always
+// includes that partition. currentLeaderEpoch is checked first, on followers too
+// (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH), as Kafka does.
+// Not implemented: quotas (throttleTimeMs 0), aborted transactions (none exist).
 
 import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
 import { ZERO_UUID } from '../../common/ids.ts'
@@ -56,7 +64,7 @@ function partitionData(index: number, r: FetchPartitionResult): FetchResponsePar
     currentLeader: NO_LEADER,
     snapshotId: NO_SNAPSHOT,
     abortedTransactions: r.abortedTransactions,
-    preferredReadReplica: -1 as BrokerId,
+    preferredReadReplica: (r.preferredReadReplica ?? -1) as BrokerId,
     records: r.records,
   }
 }
@@ -161,6 +169,8 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> =
         maxBytes: req.maxBytes,
         isolationLevel: req.isolationLevel,
         replicaEpoch: v >= 15 ? req.replicaState.replicaEpoch : -1n,
+        clientMetadata:
+          v >= 11 && replicaId < 0 ? { rackId: req.rackId, listener: ctx.connection.listener } : null,
       },
       parts,
     )
@@ -176,10 +186,13 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> =
     }
     const data: FetchResponsePartitionData[] = new Array(results.length)
     let hints: LeaderHints | null = null
+    const include = done.include
     for (let i = 0; i < results.length; i++) {
       const r = results[i]
       const p = parts[i]
       const d = partitionData(p.partition, r)
+      // A redirect is news even when the offsets did not move (Kafka's session rule).
+      if (include !== null && d.preferredReadReplica >= 0) include[i] = true
       if (
         v >= 16 &&
         (r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || r.errorCode === ErrorCode.FENCED_LEADER_EPOCH)
@@ -193,7 +206,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> =
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       sessionId: done.sessionId,
-      responses: groupByTopic(parts, data, done.include),
+      responses: groupByTopic(parts, data, include),
       nodeEndpoints: hints === null ? NO_ENDPOINTS : hints.endpoints(),
     }
   },

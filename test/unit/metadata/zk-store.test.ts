@@ -233,10 +233,10 @@ describe('ZooKeeper metadata store', () => {
     for (let i = 0; i < 100 && (await watcher.exists(ZkPaths.adminDeleteTopic('t'))) === null; i++)
       await new Promise((r) => setTimeout(r, 5))
     assert.notEqual(await watcher.exists(ZkPaths.adminDeleteTopic('t')), null)
-    assert.equal(
-      await store.stopReplica(stamp(1), [{ topicName: 't', partitionIndex: 0, deletePartition: true }]),
-      ErrorCode.NONE,
-    )
+    // The controller's deletion: UpdateMetadata with leader -2 (LeaderDuringDelete), then StopReplica.
+    await store.updateMetadata(stamp(1), [reg(1)], [partition(0, LEADER_DURING_DELETE, 1)])
+    assert.equal(await store.stopReplica(stamp(1)), ErrorCode.NONE)
+    assert.equal(await store.stopReplica(stamp(0)), ErrorCode.STALE_CONTROLLER_EPOCH)
     const [r] = await deleting
     assert.equal(r!.errorCode, ErrorCode.NONE)
     assert.equal(store.image().topics.has('t'), false)
