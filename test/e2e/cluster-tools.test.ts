@@ -399,8 +399,13 @@ describe('Kafka tools and confluent-kafka against a ZooKeeper cluster of three b
       const all = await Promise.all([1, 2, 3].map((id) => metadataOf(bs(id), topic)))
       return all.every((m) => (m.topics[0]?.partitions.length ?? 0) === 0) ? true : undefined
     })
-    assert.ok(!(await zkLs('/brokers/topics')).includes(topic))
-    assert.deepEqual(await zkLs('/admin/delete_topics'), [])
+    // The controller removes the znodes once the replicas answered StopReplica (asynchronously,
+    // as Kafka's topic deletion).
+    await eventually('its znodes removed', 10000, async () =>
+      !(await zkLs('/brokers/topics')).includes(topic) && (await zkLs('/admin/delete_topics')).length === 0
+        ? true
+        : undefined,
+    )
     // Renamed to <topic>-<p>.<id>-delete at once, removed after log.segment.delete.delay.ms.
     const leftovers = () =>
       [1, 2, 3].flatMap((id) =>

@@ -26,9 +26,15 @@ describe('unclean leader election', { skip: !zookeeperAvailable() && 'ZooKeeper 
     await c?.stop()
   })
 
-  /** Topic `name` on replicas [leader, follower]; returns once the follower is out of the ISR and the leader is dead. */
-  async function offlineWithLiveOutOfSyncReplica(name: string, leader: number, follower: number) {
-    const other = [1, 2, 3].find((id) => id !== leader && id !== follower)!
+  /**
+   * Topic `name` on replicas [leader, follower]; returns once the follower is out of the ISR and
+   * the leader is dead. Neither is the controller: a stopped controller could not shrink the ISR.
+   */
+  async function offlineWithLiveOutOfSyncReplica(name: string) {
+    const controller = (await metadataOf(c!.bootstrap())).controllerid
+    const [leader, follower] = [...c!.brokers.keys()].filter((id) => id !== controller).sort()
+    assert.ok(leader !== undefined && follower !== undefined, 'two brokers besides the controller')
+    const other = controller
     const via = () => c!.brokers.get(other)!.bootstrap
     await runOk('bin/kafka-topics.sh', [
       '--create',
@@ -68,11 +74,11 @@ describe('unclean leader election', { skip: !zookeeperAvailable() && 'ZooKeeper 
     )
     await sleep(500)
     assert.equal((await metadataOf(via(), name)).topics[0]!.partitions[0]!.leader, -1)
-    return via
+    return { via, leader, follower }
   }
 
   it('kafka-leader-election.sh --election-type unclean elects the live out-of-sync replica', async () => {
-    const via = await offlineWithLiveOutOfSyncReplica('unclean-tool', 1, 2)
+    const { via, leader, follower } = await offlineWithLiveOutOfSyncReplica('unclean-tool')
     const r = await run('bin/kafka-leader-election.sh', [
       '--bootstrap-server',
       via(),
@@ -86,18 +92,18 @@ describe('unclean leader election', { skip: !zookeeperAvailable() && 'ZooKeeper 
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /Successfully completed leader election \(UNCLEAN\) for partitions unclean-tool-0/)
     const p = (await metadataOf(via(), 'unclean-tool')).topics[0]!.partitions[0]!
-    assert.equal(p.leader, 2)
+    assert.equal(p.leader, follower)
     const records = (await kcat(via(), ['-C', '-t', 'unclean-tool', '-e'])).stdout.trim().split('\n')
     assert.deepEqual(
       records,
       ['in-sync'],
       'the acks=1 record only the dead leader had is gone, as Kafka loses it',
     )
-    await c!.startBroker(1)
+    await c!.startBroker(leader)
   })
 
   it("turning on the topic's unclean.leader.election.enable makes the controller elect it", async () => {
-    const via = await offlineWithLiveOutOfSyncReplica('unclean-config', 2, 3)
+    const { via, follower } = await offlineWithLiveOutOfSyncReplica('unclean-config')
     await runOk('bin/kafka-configs.sh', [
       '--alter',
       '--entity-type',
@@ -113,6 +119,6 @@ describe('unclean leader election', { skip: !zookeeperAvailable() && 'ZooKeeper 
       const q = (await metadataOf(via(), 'unclean-config')).topics[0]!.partitions[0]!
       return q.leader > 0 ? q : undefined
     })
-    assert.equal(p.leader, 3)
+    assert.equal(p.leader, follower)
   })
 })
