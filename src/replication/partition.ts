@@ -236,6 +236,7 @@ export class Partition {
       this.clock.now(),
     )
     this.leaderEpochStartOffset = this.log.logEndOffset
+    this.log.assignLeaderEpoch(this.state.leaderEpoch)
     this.pendingIsr = null
   }
 
@@ -392,6 +393,14 @@ export class Partition {
     leaderLogStartOffset: bigint,
   ): Promise<void> {
     if (this.closedCode !== null || this.isLeader) return
+    // A log restarted at the leader's log start can begin inside a batch (DeleteRecords moved it
+    // there): an empty log restarts at that batch's base offset, so the whole batch fits.
+    if (records.length >= 61 && this.log.logEndOffset === this.log.logStartOffset) {
+      const base = records.readBigInt64BE(0)
+      const last = base + BigInt(records.readInt32BE(BatchOffsets.lastOffsetDelta))
+      if (base < this.log.logEndOffset && last >= this.log.logEndOffset)
+        await this.truncateFullyAndStartAt(base)
+    }
     const res = await this.log.appendAsFollower(records)
     this.invisibleBytes += res.bytes
     if (res.bytes > 0) {

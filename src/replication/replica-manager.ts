@@ -117,6 +117,7 @@ export class ReplicaManager {
   private readonly changeListeners: ((changes: LocalReplicaChanges, image: MetadataImage) => void)[] = []
   private maintenanceTimer: Timer | null = null
   private isrTimer: Timer | null = null
+  private strayChecked = false
   private stopped = false
   private readonly alterIsr: AlterIsr | null
   private readonly fetchers: ReplicaFetcherManager | null
@@ -218,7 +219,6 @@ export class ReplicaManager {
   /** Applies the local changes between the last applied image and `image` (local-changes.ts). */
   private async apply(image: MetadataImage): Promise<void> {
     if (this.stopped) return
-    const first = this.image === null
     const changes = localChanges(this.image, image, this.localBrokerId)
     try {
       // A partition leaves its fetcher before anything else happens to it: no fetched batch may
@@ -256,7 +256,12 @@ export class ReplicaManager {
         }
       }
       if (this.fetchers !== null && follow.length > 0) this.fetchers.addPartitions(follow)
-      if (first) this.warnStrayLogs(image)
+      // Once per start, on the first image a controller stands behind (in ZooKeeper mode the
+      // image before the controller's first UpdateMetadata is empty: every log would look stray).
+      if (!this.strayChecked && image.controllerId >= 0) {
+        this.strayChecked = true
+        this.warnStrayLogs(image)
+      }
     } finally {
       // Waiters are released even when part of the image failed to apply (logged above): a
       // handler waiting for its change must not hang.

@@ -197,6 +197,19 @@ export class Log {
     return true
   }
 
+  /**
+   * A broker becoming leader for `epoch` records it as starting at the log end at once (Kafka's
+   * maybeAssignEpochStartOffset), so a follower that holds a later-ended older epoch learns where
+   * to truncate even before this leader writes anything. Persisted in turn with writes.
+   */
+  assignLeaderEpoch(epoch: number): void {
+    if (epoch <= this.epochCache.latestEpoch) return
+    this.epochCache.assign(epoch, this.leo)
+    this.queue
+      .run(() => this.epochCache.persist())
+      .catch((err) => this.logger.warn(`persisting the leader epoch of ${this.name} failed: ${err}`))
+  }
+
   /** Kafka's OffsetsForLeaderEpoch answer for this log. */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: bigint } {
     return this.epochCache.endOffsetFor(epoch, this.leo)
@@ -515,7 +528,15 @@ export class Log {
     return this.queue.run(async () => {
       this.checkWritable()
       if (offset < 0n) throw new RangeError(`cannot truncate ${this.name} to ${offset}`)
-      if (offset >= this.leo) return false
+      if (offset >= this.leo) {
+        // No record goes, but an epoch that starts at the log end (a leader that wrote nothing in
+        // it) does: a follower must not claim an epoch its new leader never knew.
+        if (offset === this.leo) {
+          this.epochCache.truncateFromEnd(offset)
+          await this.epochCache.persist()
+        }
+        return false
+      }
       if (offset < this.startOffset) {
         await this.guarded(() => this.truncateFully(offset))
         return true
