@@ -14,13 +14,7 @@ import { type Uuid, ZERO_UUID } from '../../common/ids.ts'
 import { type Logger, silentLogger } from '../../common/logger.ts'
 import { nodeFs } from '../../common/node-fs.ts'
 import { MetadataError, MetadataErrorCode } from '../errors.ts'
-import {
-  type BrokerConfigsImage,
-  type BrokerRegistration,
-  type MetadataImage,
-  makeImage,
-  type TopicImage,
-} from '../image.ts'
+import { type BrokerConfigsImage, type BrokerRegistration, makeImage, type TopicImage } from '../image.ts'
 import { planAlterBrokerConfigs, planAlterTopicConfigs } from '../plan-configs.ts'
 import { type PlanContext, planCreatePartitions, planCreateTopics, planDeleteTopics } from '../plan-topics.ts'
 import type {
@@ -32,11 +26,11 @@ import type {
   DeleteTopicRequest,
   DeleteTopicResult,
   MetadataChange,
-  MetadataListener,
   MetadataStore,
   OperationOptions,
   ResourceResult,
 } from '../store.ts'
+import { StoreCore } from '../store-core.ts'
 import { randomUuid } from '../uuid.ts'
 import {
   checkIdentity,
@@ -175,41 +169,31 @@ const NO_CHANGE = {
   brokersChanged: false,
 } as const
 
-export class EmbeddedMetadataStore implements MetadataStore {
-  private current: MetadataImage
+export class EmbeddedMetadataStore extends StoreCore implements MetadataStore {
   private epoch: number
-  private readonly listeners = new Set<MetadataListener>()
-  private tail: Promise<unknown> = Promise.resolve()
-  private closed = false
   private readonly fs: Fs
   private readonly statePath: string
   private readonly settings: Settings
 
   constructor(fs: Fs, statePath: string, state: PersistedState, settings: Settings) {
+    super(
+      makeImage({
+        version: 0,
+        clusterId: state.clusterId,
+        controllerId: settings.nodeId,
+        topics: state.topics,
+        brokerConfigs: state.brokerConfigs,
+      }),
+      settings.logger,
+    )
     this.fs = fs
     this.statePath = statePath
     this.settings = settings
     this.epoch = state.epoch
-    this.current = makeImage({
-      version: 0,
-      clusterId: state.clusterId,
-      controllerId: settings.nodeId,
-      topics: state.topics,
-      brokerConfigs: state.brokerConfigs,
-    })
   }
 
   get nodeId(): number {
     return this.settings.nodeId
-  }
-
-  image(): MetadataImage {
-    return this.current
-  }
-
-  subscribe(listener: MetadataListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
   }
 
   registerBroker(registration: BrokerRegistration): Promise<void> {
@@ -314,8 +298,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    this.closed = true
-    await this.tail.catch(() => {})
+    await this.drain()
   }
 
   // ----- internals -----
@@ -334,15 +317,6 @@ export class EmbeddedMetadataStore implements MetadataStore {
       staticBrokerConfig: this.settings.staticBrokerConfig,
       newTopicId: this.settings.newUuid,
     }
-  }
-
-  /** Runs operations one at a time, in call order; a failure does not stop the ones after it. */
-  private run<T>(op: () => Promise<T>): Promise<T> {
-    if (this.closed)
-      return Promise.reject(new MetadataError(MetadataErrorCode.Closed, 'the metadata store is closed'))
-    const result = this.tail.then(op)
-    this.tail = result.catch(() => {})
-    return result
   }
 
   /** Persists the next state, then publishes it. On a write error nothing changes in memory. */
@@ -369,13 +343,6 @@ export class EmbeddedMetadataStore implements MetadataStore {
       topics: next.topics ?? previous.topics.values(),
       brokerConfigs: next.brokerConfigs ?? previous.brokerConfigs,
     })
-    const change: MetadataChange = { previous, image: this.current, ...next.change }
-    for (const listener of this.listeners) {
-      try {
-        listener(change)
-      } catch (e) {
-        this.settings.logger.error('A metadata listener failed', e)
-      }
-    }
+    this.notify({ previous, image: this.current, ...next.change })
   }
 }

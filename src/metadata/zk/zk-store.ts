@@ -15,7 +15,7 @@ import type { Logger } from '../../common/logger.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import { assignReplicas } from '../assign-replicas.ts'
 import { MetadataError, MetadataErrorCode } from '../errors.ts'
-import type { BrokerRegistration, MetadataImage, TopicImage } from '../image.ts'
+import { type BrokerRegistration, type MetadataImage, makeImage, type TopicImage } from '../image.ts'
 import { planAlterBrokerConfigs, planAlterTopicConfigs } from '../plan-configs.ts'
 import { type PlanContext, planCreatePartitions, planCreateTopics, planDeleteTopics } from '../plan-topics.ts'
 import type {
@@ -27,11 +27,11 @@ import type {
   DeleteTopicRequest,
   DeleteTopicResult,
   MetadataChange,
-  MetadataListener,
   MetadataStore,
   OperationOptions,
   ResourceResult,
 } from '../store.ts'
+import { StoreCore } from '../store-core.ts'
 import { randomUuid } from '../uuid.ts'
 import { BrokerMetadataCache, type CachedPartitionState, type ControllerStamp } from './broker-cache.ts'
 import type { ZkClient } from './zk-client.ts'
@@ -58,21 +58,18 @@ interface Waiter {
   readonly resolve: (ok: boolean) => void
 }
 
-export class ZkMetadataStore implements MetadataStore {
+export class ZkMetadataStore extends StoreCore implements MetadataStore {
   readonly nodeId: number
   private readonly zk: ZkClient
   private readonly o: ZkStoreOptions
   private readonly cache: BrokerMetadataCache
   private readonly configs: ZkConfigs
-  private current: MetadataImage
   private self: BrokerRegistration | null = null
   private brokerEpochValue = -1n
-  private readonly listeners = new Set<MetadataListener>()
   private readonly waiters = new Set<Waiter>()
-  private tail: Promise<unknown> = Promise.resolve()
-  private closed = false
 
   constructor(o: ZkStoreOptions) {
+    super(makeImage({ version: 0, clusterId: o.clusterId, controllerId: -1 }), o.logger)
     this.o = o
     this.zk = o.zk
     this.nodeId = o.nodeId
@@ -118,15 +115,6 @@ export class ZkMetadataStore implements MetadataStore {
 
   get controllerEpoch(): number {
     return this.cache.currentControllerEpoch
-  }
-
-  image(): MetadataImage {
-    return this.current
-  }
-
-  subscribe(listener: MetadataListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
   }
 
   /** Creates the ephemeral /brokers/ids/<id>; its czxid becomes the broker epoch. */
@@ -359,8 +347,7 @@ export class ZkMetadataStore implements MetadataStore {
   /** Ends the ZooKeeper session: this broker's registration vanishes at once. */
   async close(): Promise<void> {
     if (this.closed) return
-    this.closed = true
-    await this.tail.catch(() => {})
+    await this.drain()
     this.configs.close()
     for (const w of this.waiters) w.resolve(false)
     this.waiters.clear()
@@ -396,14 +383,6 @@ export class ZkMetadataStore implements MetadataStore {
     }
   }
 
-  private run<T>(op: () => Promise<T>): Promise<T> {
-    if (this.closed)
-      return Promise.reject(new MetadataError(MetadataErrorCode.Closed, 'the metadata store is closed'))
-    const result = this.tail.then(op)
-    this.tail = result.catch(() => {})
-    return result
-  }
-
   /** Resolves true once an image satisfies `done`, false after the timeout (or on close). */
   private waitFor(
     done: (image: MetadataImage) => boolean,
@@ -435,14 +414,7 @@ export class ZkMetadataStore implements MetadataStore {
   private publish(): void {
     const previous = this.current
     this.current = this.build(previous.version + 1)
-    const change = diff(previous, this.current)
-    for (const listener of this.listeners) {
-      try {
-        listener(change)
-      } catch (e) {
-        this.o.logger.error('A metadata listener failed', e)
-      }
-    }
+    this.notify(diff(previous, this.current))
     for (const w of [...this.waiters]) if (w.done(this.current)) w.resolve(true)
   }
 }

@@ -18,25 +18,10 @@ import {
 } from '../../protocol/generated/messages/alter-partition-reassignments.ts'
 import type { Handler } from '../handler.ts'
 
-export interface AlterReassignmentsInput {
-  readonly topics: readonly {
-    readonly name: string
-    /** replicas null: cancel the partition's reassignment. */
-    readonly partitions: readonly {
-      readonly partitionIndex: number
-      readonly replicas: readonly number[] | null
-    }[]
-  }[]
-}
+// The version-neutral input and result are the controller's own (it serves this API).
+export type { AlterReassignmentsInput, AlterReassignmentsResult } from '../../controller/reassignment.ts'
 
-export interface AlterReassignmentsResult {
-  readonly errorCode: number
-  readonly errorMessage: string | null
-  readonly responses: readonly {
-    readonly name: string
-    readonly partitions: readonly { partitionIndex: number; errorCode: number; errorMessage: string | null }[]
-  }[]
-}
+import type { AlterReassignmentsInput, AlterReassignmentsResult } from '../../controller/reassignment.ts'
 
 export interface AlterPartitionReassignmentsServices {
   readonly cluster: {

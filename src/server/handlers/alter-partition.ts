@@ -10,8 +10,16 @@
 // topics the same way; its partitions carry the partition's state after the change, or only an
 // error code. A request that cannot be served gets a top-level error and no topics, as Kafka does.
 
-import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
+import type { BrokerId, TopicName } from '../../common/ids.ts'
 import { ZERO_UUID } from '../../common/ids.ts'
+// The version-neutral input and result are the controller's own (it serves this API).
+import type {
+  AlterPartitionInput,
+  AlterPartitionPartitionInput,
+  AlterPartitionPartitionResult,
+  AlterPartitionResult,
+  AlterPartitionTopicInput,
+} from '../../controller/alter-partition.ts'
 import {
   type AlterPartitionRequest,
   type AlterPartitionResponse,
@@ -20,51 +28,12 @@ import {
 } from '../../protocol/generated/messages/alter-partition.ts'
 import type { Handler } from '../handler.ts'
 
-export interface AlterPartitionPartitionInput {
-  readonly partitionIndex: number
-  readonly leaderEpoch: number
-  readonly newIsr: readonly number[]
-  /** Broker epoch of each newIsr member (v3); -1n where not given (always before v3). */
-  readonly newIsrEpochs: readonly bigint[]
-  /** 0 recovered, 1 recovering (KIP-704); 0 in v0. */
-  readonly leaderRecoveryState: number
-  readonly partitionEpoch: number
-}
-
-export interface AlterPartitionTopicInput {
-  /** '' from v2. */
-  readonly topicName: string
-  /** ZERO_UUID before v2. */
-  readonly topicId: Uuid
-  readonly partitions: readonly AlterPartitionPartitionInput[]
-}
-
-export interface AlterPartitionInput {
-  readonly version: number
-  readonly brokerId: number
-  readonly brokerEpoch: bigint
-  readonly topics: readonly AlterPartitionTopicInput[]
-}
-
-export interface AlterPartitionPartitionResult {
-  readonly partitionIndex: number
-  readonly errorCode: number
-  readonly leaderId: number
-  readonly leaderEpoch: number
-  readonly isr: readonly number[]
-  readonly leaderRecoveryState: number
-  readonly partitionEpoch: number
-}
-
-export interface AlterPartitionResult {
-  readonly errorCode: number
-  readonly topics: readonly {
-    /** Used up to v1. */
-    readonly topicName: string
-    /** Used from v2. */
-    readonly topicId: Uuid
-    readonly partitions: readonly AlterPartitionPartitionResult[]
-  }[]
+export type {
+  AlterPartitionInput,
+  AlterPartitionPartitionInput,
+  AlterPartitionPartitionResult,
+  AlterPartitionResult,
+  AlterPartitionTopicInput,
 }
 
 export interface AlterPartitionServices {

@@ -15,24 +15,10 @@ import {
 } from '../../protocol/generated/messages/list-partition-reassignments.ts'
 import type { Handler } from '../handler.ts'
 
-export interface ListReassignmentsInput {
-  /** null: every partition being reassigned. */
-  readonly topics: readonly { readonly name: string; readonly partitionIndexes: readonly number[] }[] | null
-}
+// The version-neutral input and result are the controller's own (it serves this API).
+export type { ListReassignmentsInput, ListReassignmentsResult } from '../../controller/reassignment.ts'
 
-export interface ListReassignmentsResult {
-  readonly errorCode: number
-  readonly errorMessage: string | null
-  readonly topics: readonly {
-    readonly name: string
-    readonly partitions: readonly {
-      readonly partitionIndex: number
-      readonly replicas: readonly number[]
-      readonly addingReplicas: readonly number[]
-      readonly removingReplicas: readonly number[]
-    }[]
-  }[]
-}
+import type { ListReassignmentsInput, ListReassignmentsResult } from '../../controller/reassignment.ts'
 
 export interface ListPartitionReassignmentsServices {
   readonly cluster: {
