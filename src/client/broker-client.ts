@@ -167,11 +167,25 @@ export class BrokerClient {
   }
 
   private open(): Connection {
-    const socket = net.createConnection({ host: this.host, port: this.port })
+    // The socket reads straight into the frame being received (FrameReader's readBuffer/commit
+    // mode): a 1 MiB fetch response lands in its final buffer, with no chunk list to join.
+    const frames = new FrameReader()
+    let conn!: Connection
+    const socket = net.createConnection({
+      host: this.host,
+      port: this.port,
+      onread: {
+        buffer: () => frames.readBuffer(),
+        callback: (n: number) => {
+          this.received(conn, null, n)
+          return true
+        },
+      },
+    })
     socket.setNoDelay(true)
-    const conn: Connection = {
+    conn = {
       socket,
-      frames: new FrameReader(),
+      frames,
       pending: new Map(),
       established: false,
       connectTimer: null,
@@ -192,7 +206,6 @@ export class BrokerClient {
       conn.connectTimer = null
       this.log?.debug(`Connected to broker ${this.address}`)
     })
-    socket.on('data', (chunk: Buffer) => this.received(conn, chunk))
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? err.message
       this.drop(
@@ -217,11 +230,15 @@ export class BrokerClient {
     return conn
   }
 
-  private received(conn: Connection, chunk: Buffer): void {
-    if (this.conn !== conn) return
+  /** A read of `n` bytes into the reader's buffer (or a pushed chunk, in tests). */
+  private received(conn: Connection, chunk: Buffer | null, n = 0): void {
+    if (this.conn !== conn) {
+      if (chunk === null) conn.frames.commit(n)
+      return
+    }
     let frames: Buffer[]
     try {
-      frames = conn.frames.push(chunk)
+      frames = chunk !== null ? conn.frames.push(chunk) : conn.frames.commit(n)
     } catch (e) {
       this.drop(conn, this.disconnected(`bad response frame from broker ${this.address}`, e))
       return
