@@ -3,7 +3,7 @@
 //
 // produce: frames (int32 size + body) are reassembled from 'data' chunks, each body is appended to
 //   a file with one write, and an 8-byte ack frame (size 4 + the request's correlation id) is sent.
-//   The same loop as /work/shared/bench/node-produce-path.js, minus CRC. The file is emptied
+//   The same loop as ../shared/bench/node-produce-path.js, minus CRC. The file is emptied
 //   when a run's last connection closes.
 // consume: a 256 MiB file is written first; every request frame is answered with the next
 //   `maxBytes` (1 MiB) of it, read with one positional read into a buffer reused per connection
