@@ -159,43 +159,43 @@ export class ZkClusterRole implements ClusterRole {
   }
 
   controlledShutdown(brokerId: number, brokerEpoch: bigint): Promise<ControlledShutdownResult> {
-    if (this.controller?.isActive !== true)
-      return Promise.resolve({ errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] })
-    return this.controller.controlledShutdown(brokerId, brokerEpoch)
+    return this.toController({ errorCode: ErrorCode.NOT_CONTROLLER, remaining: [] }, (c) =>
+      c.controlledShutdown(brokerId, brokerEpoch),
+    )
   }
 
   electLeaders(input: ElectLeadersInput): Promise<ElectLeadersResult> {
-    if (this.controller?.isActive !== true)
-      return Promise.resolve({ errorCode: ErrorCode.NOT_CONTROLLER, results: [] })
-    return this.controller.electLeaders(input)
+    return this.toController({ errorCode: ErrorCode.NOT_CONTROLLER, results: [] }, (c) =>
+      c.electLeaders(input),
+    )
   }
 
-  /** From a partition leader to the controller: NOT_CONTROLLER unless ours is the active one. */
+  /** From a partition leader to the controller. */
   alterPartition(input: AlterPartitionInput): Promise<AlterPartitionResult> {
-    if (this.controller?.isActive !== true)
-      return Promise.resolve({ errorCode: ErrorCode.NOT_CONTROLLER, topics: [] })
-    return this.controller.alterPartition(input)
+    return this.toController({ errorCode: ErrorCode.NOT_CONTROLLER, topics: [] }, (c) =>
+      c.alterPartition(input),
+    )
   }
 
-  /** Admin → controller (KIP-455): NOT_CONTROLLER unless ours is the active one. */
+  /** Admin → controller (KIP-455). */
   alterPartitionReassignments(input: AlterReassignmentsInput): Promise<AlterReassignmentsResult> {
-    if (this.controller?.isActive !== true)
-      return Promise.resolve({
-        errorCode: ErrorCode.NOT_CONTROLLER,
-        errorMessage: NOT_CONTROLLER_MESSAGE,
-        responses: [],
-      })
-    return this.controller.alterPartitionReassignments(input)
+    return this.toController(
+      { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: NOT_CONTROLLER_MESSAGE, responses: [] },
+      (c) => c.alterPartitionReassignments(input),
+    )
   }
 
   listPartitionReassignments(input: ListReassignmentsInput): Promise<ListReassignmentsResult> {
-    if (this.controller?.isActive !== true)
-      return Promise.resolve({
-        errorCode: ErrorCode.NOT_CONTROLLER,
-        errorMessage: NOT_CONTROLLER_MESSAGE,
-        topics: [],
-      })
-    return this.controller.listPartitionReassignments(input)
+    return this.toController(
+      { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: NOT_CONTROLLER_MESSAGE, topics: [] },
+      (c) => c.listPartitionReassignments(input),
+    )
+  }
+
+  /** The controller's own APIs: served by the active controller in this process, else NOT_CONTROLLER. */
+  private toController<T>(notController: T, call: (c: LocalController) => Promise<T>): Promise<T> {
+    const c = this.controller
+    return c?.isActive === true ? call(c) : Promise.resolve(notController)
   }
 
   private caughtUp(): Promise<void> {
