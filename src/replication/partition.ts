@@ -18,18 +18,18 @@ import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import type { Uuid } from '../common/ids.ts'
 import type { Logger } from '../common/logger.ts'
-import { makePartition, type PartitionImage } from '../metadata/image.ts'
+import type { PartitionImage } from '../metadata/image.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { BatchOffsets } from '../records/batch-header.ts'
 import type { Log } from '../storage/log.ts'
 import { ListOffsetsTimestamp } from '../storage/log.ts'
 import { kafkaErrorOf, leaderEpochError } from './errors.ts'
+import { type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
 import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
 import { ProducerStateManager, type ProducerStateOptions } from './producer-state/producer-state-manager.ts'
 import { deleteSnapshot, listSnapshots } from './producer-state/snapshot-file.ts'
 import type { FollowerView } from './replica-selector.ts'
-import { ReplicaTracker } from './replica-tracker.ts'
 
 export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const
 
@@ -102,22 +102,7 @@ export interface PartitionParams {
   alterIsr?: AlterIsr | null
 }
 
-/** What the partition needs of the AlterPartition sender (alter-partition-manager.ts). */
-export type AlterIsr = (item: {
-  topic: string
-  topicId: Uuid
-  partition: number
-  leaderEpoch: number
-  partitionEpoch: number
-  newIsr: readonly number[]
-  newIsrEpochs: readonly bigint[]
-}) => Promise<{ errorCode: number; leaderEpoch: number; isr: readonly number[]; partitionEpoch: number }>
-
-interface AckWaiter {
-  readonly offset: bigint
-  readonly minIsr: number
-  readonly done: (errorCode: number) => void
-}
+export type { AlterIsr } from './leader-isr.ts'
 
 export function errorOutcome(errorCode: number, errorMessage: string | null = null): AppendOutcome {
   return { errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage }
@@ -143,14 +128,8 @@ export class Partition {
   /** Set when the partition is deleted or the broker stops: no more appends. */
   private closedCode: number | null = null
   private readonly alterIsr: AlterIsr | null
-  /** Followers' fetch state while this broker leads (replica-tracker.ts). */
-  private tracker: ReplicaTracker | null = null
-  /** Log end when this broker became leader: a follower joins the ISR only past it. */
-  private leaderEpochStartOffset = -1n
-  /** The ISR sent to the controller and not answered yet. */
-  private pendingIsr: readonly number[] | null = null
-  /** acks=all produces waiting for the high watermark, in offset order. */
-  private readonly ackWaiters: AckWaiter[] = []
+  /** The leader's side (followers, ISR changes, acks=all waiters) while this broker leads. */
+  private leading: LeaderIsr | null = null
   /** Follower fetches wait for the log end, consumer fetches for the high watermark. */
   private readonly followerWaiters = new Set<FetchWaiter>()
   /** Bytes written since the high watermark last moved (what consumers can see when it does). */
@@ -218,49 +197,56 @@ export class Partition {
     this.state = state
     if (this.isLeader) {
       if (!wasLeader || changed) this.makeLeader()
-      else {
-        this.tracker?.setReplicas(state.replicas)
-        if (state.partitionEpoch > prev.partitionEpoch) this.pendingIsr = null
-      }
+      else this.leading?.stateChanged(prev, state)
     } else if (wasLeader) this.makeFollower()
-    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
-    this.completeAcks()
+    this.hwMayMove()
     if (changed) this.wakeAll()
   }
 
+  /** A new leader epoch here: fresh follower state; acks=all waiters carry over. */
   private makeLeader(): void {
-    this.tracker = new ReplicaTracker(
-      this.localBrokerId,
-      this.state.replicas,
-      this.state.isr,
-      this.clock.now(),
-    )
-    this.leaderEpochStartOffset = this.log.logEndOffset
+    const previous = this.leading
     this.log.assignLeaderEpoch(this.state.leaderEpoch)
-    this.pendingIsr = null
+    this.leading = new LeaderIsr(this.leaderHost(), this.alterIsr)
+    if (previous !== null) this.leading.adoptAcks(previous)
   }
 
   private makeFollower(): void {
-    this.tracker = null
-    this.pendingIsr = null
-    for (const w of this.ackWaiters.splice(0)) w.done(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    this.leading?.failAcks(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    this.leading = null
   }
 
-  // --- replication: the leader's side ---
-
-  /** The committed ISR, plus followers being added (they count for the high watermark already). */
-  private maximalIsr(): readonly number[] {
-    const pending = this.pendingIsr
-    if (pending === null) return this.state.isr
-    const out = [...this.state.isr]
-    for (const id of pending) if (!out.includes(id)) out.push(id)
-    return out
+  private leaderHost(): LeaderHost {
+    const self = this
+    return {
+      name: this.name,
+      topic: this.topic,
+      topicId: this.topicId,
+      index: this.index,
+      localBrokerId: this.localBrokerId,
+      log: this.log,
+      clock: this.clock,
+      logger: this.logger,
+      get state() {
+        return self.state
+      },
+      commitIsr: (state) => {
+        this.state = state
+        this.hwMayMove()
+      },
+      followersMoved: () => this.hwMayMove(),
+    }
   }
 
-  /**
-   * A follower fetched from `fetchOffset` (its log end) while this log ended at `leaderLeo`: its
-   * state moves, it may join the ISR, the high watermark may move.
-   */
+  /** The high watermark may move: consumers and acks=all waiters hear of it. */
+  private hwMayMove(): void {
+    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
+    else this.leading?.completeAcks()
+  }
+
+  // --- replication: the leader's side (leader-isr.ts) ---
+
+  /** A follower fetched from `fetchOffset` (its log end) while this log ended at `leaderLeo`. */
   onFollowerFetch(
     replicaId: number,
     fetchOffset: bigint,
@@ -268,76 +254,13 @@ export class Partition {
     brokerEpoch: bigint,
     leaderLeo: bigint,
   ): void {
-    if (!this.isLeader || this.tracker === null) return
-    if (
-      !this.tracker.onFetch(replicaId, fetchOffset, logStartOffset, this.clock.now(), leaderLeo, brokerEpoch)
-    )
-      return
-    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
-    this.maybeExpandIsr()
-  }
-
-  private maybeExpandIsr(): void {
-    if (this.pendingIsr !== null || this.tracker === null || this.alterIsr === null) return
-    const add = this.tracker.caughtUpOutside(
-      this.state.isr,
-      this.log.highWatermark,
-      this.leaderEpochStartOffset,
-    )
-    if (add.length > 0) this.submitIsr([...this.state.isr, ...add])
+    if (this.isLeader)
+      this.leading?.onFollowerFetch(replicaId, fetchOffset, logStartOffset, brokerEpoch, leaderLeo)
   }
 
   /** Drops ISR members that were not caught up for `maxLagMs` (replica.lag.time.max.ms). */
   maybeShrinkIsr(now: number, maxLagMs: number): void {
-    if (!this.isLeader || this.pendingIsr !== null || this.tracker === null || this.alterIsr === null) return
-    const lagging = this.tracker.laggingIn(this.state.isr, now, maxLagMs)
-    if (lagging.length === 0) return
-    this.logger.info(
-      `Shrinking ISR of ${this.name} from ${this.state.isr.join(',')} (lagging: ${lagging.join(',')})`,
-    )
-    this.submitIsr(this.state.isr.filter((id) => !lagging.includes(id)))
-  }
-
-  private submitIsr(newIsr: readonly number[]): void {
-    const alter = this.alterIsr
-    const tracker = this.tracker
-    if (alter === null || tracker === null) return
-    this.pendingIsr = newIsr
-    const epoch = this.state.leaderEpoch
-    alter({
-      topic: this.topic,
-      topicId: this.topicId,
-      partition: this.index,
-      leaderEpoch: epoch,
-      partitionEpoch: this.state.partitionEpoch,
-      newIsr,
-      newIsrEpochs: newIsr.map((id) => (id === this.localBrokerId ? -1n : tracker.brokerEpoch(id))),
-    }).then(
-      (r) => this.onIsrAnswer(epoch, newIsr, r),
-      (err) => {
-        this.logger.warn(`ISR change of ${this.name} failed: ${err}`)
-        if (this.state.leaderEpoch === epoch) this.pendingIsr = null
-      },
-    )
-  }
-
-  private onIsrAnswer(
-    epoch: number,
-    asked: readonly number[],
-    r: { errorCode: number; leaderEpoch: number; isr: readonly number[]; partitionEpoch: number },
-  ): void {
-    if (!this.isLeader || this.state.leaderEpoch !== epoch || this.pendingIsr !== asked) return
-    this.pendingIsr = null
-    if (r.errorCode !== ErrorCode.NONE) {
-      // The metadata will bring the current state (a newer epoch, or the committed ISR).
-      this.logger.info(`ISR change of ${this.name} to ${asked.join(',')} refused: error ${r.errorCode}`)
-      return
-    }
-    if (r.leaderEpoch !== epoch || r.partitionEpoch <= this.state.partitionEpoch) return
-    this.state = makePartition({ ...this.state, isr: r.isr, partitionEpoch: r.partitionEpoch })
-    this.logger.info(`ISR of ${this.name} is now ${r.isr.join(',')} (partition epoch ${r.partitionEpoch})`)
-    if (this.maybeIncrementHighWatermark()) this.deliverVisible()
-    this.completeAcks()
+    if (this.isLeader) this.leading?.maybeShrinkIsr(now, maxLagMs)
   }
 
   /**
@@ -346,38 +269,16 @@ export class Partition {
    * NOT_LEADER_OR_FOLLOWER when leadership moved first. `cancel` (the request timed out) drops it.
    */
   waitForAcks(requiredOffset: bigint, minIsr: number): { result: Promise<number>; cancel: () => void } {
-    let waiter!: AckWaiter
-    const result = new Promise<number>((resolve) => {
-      waiter = { offset: requiredOffset, minIsr, done: resolve }
-    })
-    if (!this.isLeader || this.closedCode !== null)
-      waiter.done(this.closedCode ?? ErrorCode.NOT_LEADER_OR_FOLLOWER)
-    else if (this.log.highWatermark >= requiredOffset) waiter.done(this.ackCode(minIsr))
-    else this.ackWaiters.push(waiter)
-    return {
-      result,
-      cancel: () => {
-        const i = this.ackWaiters.indexOf(waiter)
-        if (i >= 0) this.ackWaiters.splice(i, 1)
-      },
+    if (!this.isLeader || this.closedCode !== null || this.leading === null) {
+      const code = this.closedCode ?? ErrorCode.NOT_LEADER_OR_FOLLOWER
+      return { result: Promise.resolve(code), cancel: () => {} }
     }
-  }
-
-  private ackCode(minIsr: number): number {
-    return this.state.isr.length < minIsr ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE
-  }
-
-  private completeAcks(): void {
-    if (this.ackWaiters.length === 0) return
-    const hw = this.log.highWatermark
-    let n = 0
-    while (n < this.ackWaiters.length && this.ackWaiters[n]!.offset <= hw) n++
-    for (const w of this.ackWaiters.splice(0, n)) w.done(this.ackCode(w.minIsr))
+    return this.leading.waitForAcks(requiredOffset, minIsr)
   }
 
   /** Followers' lag behind this leader's log end, for DescribeLogDirs; empty when following. */
   followerLags(): Map<number, bigint> {
-    return this.tracker?.lags(this.log.logEndOffset) ?? new Map()
+    return this.leading?.followerLags() ?? new Map()
   }
 
   // --- replication: the follower's side (replica fetcher, fetcher/follower-log.ts) ---
@@ -596,7 +497,8 @@ export class Partition {
   private afterWrite(bytes: number): void {
     if (bytes > 0) {
       this.invisibleBytes += bytes
-      for (const w of [...this.followerWaiters]) w.onAppend(bytes)
+      // A waiter that finishes unregisters itself: deleting the visited entry of a Set is safe.
+      for (const w of this.followerWaiters) w.onAppend(bytes)
     }
     if (this.maybeIncrementHighWatermark()) this.deliverVisible()
     const base = this.currentActiveBase()
@@ -610,8 +512,8 @@ export class Partition {
   private deliverVisible(): void {
     const bytes = this.invisibleBytes
     this.invisibleBytes = 0
-    for (const w of [...this.waiters]) w.onAppend(bytes > 0 ? bytes : 1)
-    this.completeAcks()
+    for (const w of this.waiters) w.onAppend(bytes > 0 ? bytes : 1)
+    this.leading?.completeAcks()
   }
 
   /**
@@ -620,10 +522,8 @@ export class Partition {
    */
   private maybeIncrementHighWatermark(): boolean {
     if (!this.isLeader) return false
-    const isr = this.maximalIsr()
     const leo = this.log.logEndOffset
-    const alone = isr.length === 0 || (isr.length === 1 && isr[0] === this.localBrokerId)
-    const hw = alone || this.tracker === null ? leo : this.tracker.highWatermark(isr, leo)
+    const hw = this.leading === null ? leo : this.leading.highWatermark(leo)
     if (hw === null) return false
     return this.log.maybeIncrementHighWatermark(hw)
   }
@@ -732,20 +632,7 @@ export class Partition {
    * tracker: reported as unknown (-1) and 0.
    */
   followerViews(): FollowerView[] {
-    const t = this.tracker
-    if (!this.isLeader || t === null) return []
-    const out: FollowerView[] = []
-    for (const id of this.state.replicas) {
-      if (id === this.localBrokerId) continue
-      const v = t.view(id, this.clock.now())
-      out.push({
-        id,
-        logEndOffset: t.logEndOffset(id),
-        logStartOffset: v?.logStartOffset ?? -1n,
-        timeSinceLastCaughtUpMs: v?.timeSinceLastCaughtUpMs ?? 0,
-      })
-    }
-    return out
+    return this.isLeader ? (this.leading?.followerViews() ?? []) : []
   }
 
   private emptyReadHere(): PartitionRead {
@@ -863,7 +750,7 @@ export class Partition {
   async close(code: number, snapshot: boolean): Promise<void> {
     this.closedCode = code
     await this.idle()
-    for (const w of this.ackWaiters.splice(0)) w.done(code)
+    this.leading?.failAcks(code)
     this.wakeAll()
     if (snapshot && !this.log.isOffline) await this.snapshotSoon()
     await this.snapshots
