@@ -24,6 +24,7 @@ import { BatchOffsets } from '../records/batch-header.ts'
 import type { Log } from '../storage/log.ts'
 import { ListOffsetsTimestamp } from '../storage/log.ts'
 import { kafkaErrorOf, leaderEpochError } from './errors.ts'
+import type { FollowerLog } from './fetcher/follower-log.ts'
 import { type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
 import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
@@ -282,6 +283,22 @@ export class Partition {
   }
 
   // --- replication: the follower's side (replica fetcher, fetcher/follower-log.ts) ---
+
+  /** The fetcher's view of this partition while this broker follows it. */
+  followerLog(): FollowerLog {
+    return {
+      topic: this.topic,
+      topicId: this.topicId,
+      partition: this.index,
+      logEndOffset: () => this.log.logEndOffset,
+      logStartOffset: () => this.log.logStartOffset,
+      latestEpoch: () => this.log.epochCache.latestEpoch,
+      endOffsetForEpoch: (epoch) => this.log.endOffsetForEpoch(epoch),
+      appendAsFollower: (records, hw, logStart) => this.appendAsFollower(records, hw, logStart),
+      truncateTo: (offset) => this.truncateTo(offset),
+      truncateFullyAndStartAt: (offset) => this.truncateFullyAndStartAt(offset),
+    }
+  }
 
   /**
    * Appends batches fetched from the leader (offsets and epochs kept), replays their headers into

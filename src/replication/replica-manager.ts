@@ -22,6 +22,7 @@ import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { Attr, BatchOffsets } from '../records/batch-header.ts'
 import type { LogConfig } from '../storage/log-config.ts'
 import type { LogManager } from '../storage/log-manager.ts'
+import { awaitIsr } from './acks-wait.ts'
 import {
   type FetchParams,
   type FetchPartitionInput,
@@ -247,7 +248,7 @@ export class ReplicaManager {
           const part = await this.applyPartition(lp.topic, lp.partition, image)
           if (lp.partition.leader !== this.localBrokerId && lp.partition.leader >= 0)
             follow.push({
-              log: followerLogOf(part),
+              log: part.followerLog(),
               leaderId: lp.partition.leader,
               leaderEpoch: lp.partition.leaderEpoch,
             })
@@ -443,42 +444,8 @@ export class ReplicaManager {
           })
     if (req.acks !== -1) return written
     return Promise.resolve(written).then((outcomes) =>
-      this.awaitIsr(outcomes, parts, req.timeoutMs ?? this.requestTimeoutMs),
+      awaitIsr(this.clock, outcomes, parts, req.timeoutMs ?? this.requestTimeoutMs),
     )
-  }
-
-  /**
-   * acks=all: each written partition answers once its high watermark covers the batch (every ISR
-   * member has it), NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below
-   * min.insync.replicas meanwhile, REQUEST_TIMED_OUT after `timeoutMs`. One timer per request.
-   */
-  private async awaitIsr(
-    outcomes: AppendOutcome[],
-    parts: readonly (Partition | null)[],
-    timeoutMs: number,
-  ): Promise<AppendOutcome[]> {
-    const waits: { i: number; w: { result: Promise<number>; cancel: () => void } }[] = []
-    for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i]!
-      const part = parts[i]
-      if (part === null || part === undefined || o.errorCode !== ErrorCode.NONE || o.nextOffset === undefined)
-        continue
-      const w = part.waitForAcks(o.nextOffset, part.log.config.minInsyncReplicas)
-      waits.push({ i, w })
-    }
-    if (waits.length === 0) return outcomes
-    let timer: Timer | null = null
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = this.clock.setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs))
-    })
-    await Promise.race([Promise.all(waits.map((x) => x.w.result)), timedOut])
-    ;(timer as Timer | null)?.cancel()
-    for (const { i, w } of waits) {
-      w.cancel()
-      const code = await Promise.race([w.result, Promise.resolve(ErrorCode.REQUEST_TIMED_OUT)])
-      if (code !== ErrorCode.NONE) outcomes[i] = { ...outcomes[i]!, errorCode: code, errorMessage: null }
-    }
-    return outcomes
   }
 
   /** Everything refused before the write queue; null when the batch may be queued. */
@@ -620,21 +587,5 @@ export class ReplicaManager {
       }
     }
     await Promise.all(Array.from({ length: Math.min(8, parts.length) }, worker))
-  }
-}
-
-/** The fetcher's view of a partition this broker follows. */
-function followerLogOf(p: Partition): FollowerLog {
-  return {
-    topic: p.topic,
-    topicId: p.topicId,
-    partition: p.index,
-    logEndOffset: () => p.log.logEndOffset,
-    logStartOffset: () => p.log.logStartOffset,
-    latestEpoch: () => p.log.epochCache.latestEpoch,
-    endOffsetForEpoch: (epoch) => p.log.endOffsetForEpoch(epoch),
-    appendAsFollower: (records, hw, logStart) => p.appendAsFollower(records, hw, logStart),
-    truncateTo: (offset) => p.truncateTo(offset),
-    truncateFullyAndStartAt: (offset) => p.truncateFullyAndStartAt(offset),
   }
 }
