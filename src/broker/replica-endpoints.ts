@@ -12,7 +12,7 @@ import type {
   FetchPartitionRequest,
   LeaderEndPoint,
 } from '../replication/fetcher/leader-endpoint.ts'
-import { RemoteLeaderEndPoint } from '../replication/fetcher/remote-leader-endpoint.ts'
+import { RemoteLeaderEndPoint, releaseFetched } from '../replication/fetcher/remote-leader-endpoint.ts'
 
 export interface LeaderEndpointDeps {
   readonly brokerId: number
@@ -61,6 +61,10 @@ export class ResolvingLeaderEndPoint implements LeaderEndPoint {
 
   async fetch(partitions: readonly FetchPartitionRequest[], o: FetchOptions): Promise<FetchPartitionData[]> {
     return this.endpoint().fetch(partitions, o)
+  }
+
+  release(responses: readonly FetchPartitionData[]): void {
+    releaseFetched(responses)
   }
 
   async fetchEarliestOffset(topic: string, partition: number, currentLeaderEpoch: number): Promise<bigint> {

@@ -67,6 +67,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 interface Pending {
   readonly spec: RequestSpec<unknown, unknown>
+  /** Resolve with { body, frame } (sendKeepingFrame) instead of the body alone. */
+  readonly withFrame: boolean
   readonly resolve: (res: unknown) => void
   readonly reject: (err: Error) => void
   readonly timer: NodeJS.Timeout
@@ -112,6 +114,28 @@ export class BrokerClient {
 
   /** Sends one request and resolves with its decoded response body. See the header for failures. */
   send<Req, Res>(spec: RequestSpec<Req, Res>, body: Req, timeoutMs?: number): Promise<Res> {
+    return this.request(spec, body, timeoutMs, false) as Promise<Res>
+  }
+
+  /**
+   * Like send, and also hands over the response frame the body's byte fields are views of (a
+   * large frame comes from the shared buffer pool): once nothing reads those bytes any more, the
+   * caller may give the frame back to the pool, so the next large response reuses its memory.
+   */
+  sendKeepingFrame<Req, Res>(
+    spec: RequestSpec<Req, Res>,
+    body: Req,
+    timeoutMs?: number,
+  ): Promise<{ body: Res; frame: Buffer }> {
+    return this.request(spec, body, timeoutMs, true) as Promise<{ body: Res; frame: Buffer }>
+  }
+
+  private request<Req, Res>(
+    spec: RequestSpec<Req, Res>,
+    body: Req,
+    timeoutMs: number | undefined,
+    withFrame: boolean,
+  ): Promise<unknown> {
     if (this.closed) {
       return Promise.reject(new BrokerClientError('CLOSED', `client for broker ${this.address} is closed`))
     }
@@ -128,11 +152,12 @@ export class BrokerClient {
       this.drop(this.conn, this.disconnected(`broker ${this.address} closed the connection`))
     const conn = this.conn ?? this.open()
     const wait = timeoutMs ?? this.requestTimeoutMs
-    return new Promise<Res>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => this.timedOut(conn, correlationId, wait), wait)
       conn.pending.set(correlationId, {
         spec: spec as RequestSpec<unknown, unknown>,
-        resolve: resolve as (res: unknown) => void,
+        withFrame,
+        resolve,
         reject,
         timer,
       })
@@ -286,7 +311,7 @@ export class BrokerClient {
     }
     conn.pending.delete(correlationId)
     clearTimeout(p.timer)
-    p.resolve(body)
+    p.resolve(p.withFrame ? { body, frame } : body)
   }
 
   private timedOut(conn: Connection, correlationId: number, waitedMs: number): void {

@@ -242,6 +242,8 @@ export class FetcherThread {
       }
       if (this.stopped) break
       await Promise.all(responses.map((r) => this.processPartition(sent, r)))
+      // Every append and truncation of this answer has settled: its buffers are free again.
+      this.endpoint.release?.(responses)
     }
   }
 

@@ -3,9 +3,8 @@
 //
 // Fetch v16 as a replica: ReplicaState { replicaId: this broker, replicaEpoch: its broker epoch },
 // topic ids, isolation level 0 (replicas read to the log end, uncommitted included), rackId ''.
-// Every request is a full fetch without a session (sessionId 0, sessionEpoch -1, KIP-227's
-// "no session" form): simpler, and correct, at the cost of listing every partition each time; a
-// fetch session (incremental fetches) is a later optimisation. When a partition has no topic id
+// Fetches run in a KIP-227 session (fetch-session-handler.ts): after the first full fetch, a
+// request names only partitions added or changed and the answer only partitions with news. When a partition has no topic id
 // yet (ZERO_UUID) the request falls back to v12 (topic names, replicaId field), as Kafka's does.
 // ListOffsets v8 with replicaId = this broker (so "latest" is the leader's log end offset).
 // The client's timeout for a fetch is requestTimeoutMs plus the long-poll wait.
@@ -14,10 +13,12 @@ import { BrokerClient, type RequestSpec } from '../../client/broker-client.ts'
 import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
 import { ZERO_UUID } from '../../common/ids.ts'
 import type { Logger } from '../../common/logger.ts'
+import { sharedBufferPool } from '../../protocol/buffer-pool.ts'
 import { ErrorCode, errorName } from '../../protocol/generated/error-codes.ts'
 import {
   type FetchRequest,
   type FetchRequestFetchTopic,
+  type FetchRequestForgottenTopic,
   type FetchResponse,
   fetchRequestCodec,
   fetchResponseCodec,
@@ -28,6 +29,7 @@ import {
   listOffsetsRequestCodec,
   listOffsetsResponseCodec,
 } from '../../protocol/generated/messages/list-offsets.ts'
+import { FetchSessionHandler } from './fetch-session-handler.ts'
 import {
   type FetchOptions,
   type FetchPartitionData,
@@ -53,6 +55,17 @@ const LIST_OFFSETS: RequestSpec<ListOffsetsRequest, ListOffsetsResponse> = {
   request: listOffsetsRequestCodec,
   response: listOffsetsResponseCodec,
 }
+/** The response frame each fetch answer's record buffers are views of (see release()). */
+const frameOf = new WeakMap<readonly FetchPartitionData[], Buffer>()
+
+/** Gives the frame behind a fetch answer back to the buffer pool (once; unknown answers: no-op). */
+export function releaseFetched(responses: readonly FetchPartitionData[]): void {
+  const frame = frameOf.get(responses)
+  if (frame === undefined) return
+  frameOf.delete(responses)
+  sharedBufferPool.release(frame)
+}
+
 const EARLIEST = -2n
 const LATEST = -1n
 
@@ -77,6 +90,7 @@ export class RemoteLeaderEndPoint implements LeaderEndPoint {
   private readonly brokerEpoch: () => bigint
   private readonly requestTimeoutMs: number
   private readonly client: BrokerClient
+  private readonly session = new FetchSessionHandler()
 
   constructor(o: RemoteLeaderEndPointOptions) {
     this.leaderId = o.leaderId
@@ -96,9 +110,10 @@ export class RemoteLeaderEndPoint implements LeaderEndPoint {
   async fetch(partitions: readonly FetchPartitionRequest[], o: FetchOptions): Promise<FetchPartitionData[]> {
     const byId = partitions.every((p) => p.topicId !== ZERO_UUID)
     const version = byId ? FETCH_VERSION : FETCH_VERSION_BY_NAME
+    const session = this.session.build(partitions, byId)
     const topics: FetchRequestFetchTopic[] = []
     const topicIndex = new Map<string, FetchRequestFetchTopic>()
-    for (const p of partitions) {
+    for (const p of session.send) {
       let t = topicIndex.get(p.topic)
       if (t === undefined) {
         // Each version carries only one of the two (the codec refuses the other).
@@ -118,6 +133,17 @@ export class RemoteLeaderEndPoint implements LeaderEndPoint {
         replicaDirectoryId: ZERO_UUID,
       })
     }
+    const forgotten = new Map<string, FetchRequestForgottenTopic>()
+    for (const p of session.forget) {
+      let t = forgotten.get(p.topic)
+      if (t === undefined) {
+        t = byId
+          ? { topic: '' as TopicName, topicId: p.topicId, partitions: [] }
+          : { topic: p.topic as TopicName, topicId: ZERO_UUID, partitions: [] }
+        forgotten.set(p.topic, t)
+      }
+      t.partitions.push(p.partition)
+    }
     const replicaId = this.brokerId as BrokerId
     const req: FetchRequest = {
       clusterId: null,
@@ -130,13 +156,25 @@ export class RemoteLeaderEndPoint implements LeaderEndPoint {
       minBytes: o.minBytes,
       maxBytes: o.maxBytes,
       isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
+      sessionId: session.sessionId,
+      sessionEpoch: session.sessionEpoch,
       topics,
-      forgottenTopicsData: [],
+      forgottenTopicsData: [...forgotten.values()],
       rackId: '',
     }
-    const res = await this.client.send(fetchSpec(version), req, this.requestTimeoutMs + o.maxWaitMs)
+    let res: FetchResponse
+    let frame: Buffer
+    try {
+      ;({ body: res, frame } = await this.client.sendKeepingFrame(
+        fetchSpec(version),
+        req,
+        this.requestTimeoutMs + o.maxWaitMs,
+      ))
+    } catch (err) {
+      this.session.reset()
+      throw err
+    }
+    this.session.handleResponse(session, res.errorCode, res.sessionId)
     if (res.errorCode !== ErrorCode.NONE) {
       throw new Error(`Fetch from broker ${this.leaderId} failed: ${errorName(res.errorCode)}`)
     }
@@ -166,7 +204,12 @@ export class RemoteLeaderEndPoint implements LeaderEndPoint {
         })
       }
     }
+    frameOf.set(out, frame)
     return out
+  }
+
+  release(responses: readonly FetchPartitionData[]): void {
+    releaseFetched(responses)
   }
 
   fetchEarliestOffset(topic: string, partition: number, currentLeaderEpoch: number): Promise<bigint> {

@@ -193,6 +193,36 @@ describe('Fetch handler', () => {
     assert.ok(both.responses[1].partitions[0].highWatermark > 0n)
   })
 
+  it('reads partitions together when max.bytes cannot bind, keeping the first-batch rule', async () => {
+    // Partition limits summing below max.bytes: the reads run at once. The first partition with a
+    // next batch too large for its limit still gets it whole when no partition before it had
+    // data, and only then (as in the one-by-one read).
+    await env.setTopics({ name: 'par', partitions: 3 })
+    const big = batch(2, { valueBytes: 2000 })
+    const small = batch(1, { valueBytes: 10 })
+    await produce(env, 'par', big, 1)
+    await produce(env, 'par', small, 2)
+    const limit = Math.floor(big.length / 2)
+    const parts = (first: number) =>
+      [first, 1, 2].map((partition) => ({ topic: 'par', partition, offset: 0n, maxBytes: limit }))
+    // p0 empty, p1 oversized, p2 small: p1 whole, p2 too.
+    const a = await fetch(env, fetchReq(env, parts(0)))
+    const sizes = (r: FetchResponse) => r.responses[0].partitions.map((p) => p.records?.length ?? 0)
+    assert.deepEqual(sizes(a), [0, big.length, small.length])
+    // p2 first (it has data), then p1: p1 may not exceed its limit.
+    const b = await fetch(
+      env,
+      fetchReq(env, [
+        { topic: 'par', partition: 2, offset: 0n, maxBytes: limit },
+        { topic: 'par', partition: 1, offset: 0n, maxBytes: limit },
+      ]),
+    )
+    assert.deepEqual(sizes(b), [small.length, 0])
+    // The same requests with max.bytes binding (read one by one) answer the same.
+    const c = await fetch(env, fetchReq(env, parts(0), { maxBytes: 3 * limit - 1 }))
+    assert.deepEqual(sizes(c), sizes(a))
+  })
+
   it('splices record bytes into the response frame instead of copying them', async () => {
     const from = env.rm.partition('b', 0)!.log.logEndOffset
     await produce(env, 'b', batch(10, { valueBytes: 2000 }))

@@ -169,6 +169,32 @@ describe('RemoteLeaderEndPoint against a real Samsa broker', () => {
     }
   })
 
+  it('fetches in a KIP-227 session: answers carry only partitions with news', async () => {
+    const ep = endpoint()
+    try {
+      const o = { maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20 }
+      // Full fetch: the partition is answered (and the leader creates the session).
+      const first = await ep.fetch([request(topicId, 6n)], o)
+      assert.equal(first.length, 1)
+      assert.equal(first[0].highWatermark, 6n)
+      // Incremental, nothing new: the leader leaves the partition out.
+      assert.deepEqual(await ep.fetch([request(topicId, 6n)], o), [])
+      // A changed fetch offset is sent again, and answered.
+      const again = await ep.fetch([request(topicId, 4n)], o)
+      assert.deepEqual(
+        splitBatches(again[0].records ?? Buffer.alloc(0)).batches.map((b) => b.baseOffset),
+        [4n],
+      )
+      // A partition dropped from the fetch is forgotten by the session; adding it back works.
+      assert.deepEqual(await ep.fetch([], o), [])
+      const back = await ep.fetch([request(topicId, 6n)], o)
+      assert.equal(back.length, 1)
+      assert.equal(back[0].errorCode, ErrorCode.NONE)
+    } finally {
+      ep.close()
+    }
+  })
+
   it('rejects once closed', async () => {
     const ep = endpoint()
     ep.close()
