@@ -1,18 +1,19 @@
-// One partition hosted by this broker: its log, its leader state from the metadata image (leader,
-// leader epoch, ISR), its producer state, its append queue and the fetches waiting for its data.
+// One partition hosted by this broker: its log with the producer state (unified-log.ts), its
+// leader state from the metadata image (leader, leader epoch, ISR), its append queue and the
+// fetches waiting for its data.
 //
 // Appends: the single writer. Client appends are queued; whenever the previous write finished,
 // everything queued since is checked against the producer state in arrival order and written with
-// one Log.append call (one write, several batches), then each caller gets its own offsets. The
-// producer state changes only after the write succeeded.
+// one append (one write, several batches), then each caller gets its own offsets. The producer
+// state changes only after the write succeeded.
 //
-// High watermark: with the ISR being this broker alone, the high watermark is the log end offset
-// once a write completed, so acks=-1 behaves as acks=1. (Replication will move it from follower
-// fetch positions; that is the seam in maybeIncrementHighWatermark.) The last stable offset equals
-// the high watermark while there are no transactions.
+// High watermark: as leader, the smallest log end over the ISR (leader-isr.ts tracks the
+// followers' fetch positions), never moving back; as follower, the leader's high watermark as far
+// as this log has it. The last stable offset equals the high watermark (no transactions).
 //
 // Waiting fetches register a FetchWaiter here; a write that moves the high watermark hands them
-// the number of bytes it added. No timers or polling per partition.
+// the number of bytes it added (followers' fetches wait for the log end instead). No timers or
+// polling per partition.
 
 import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
@@ -27,10 +28,9 @@ import { kafkaErrorOf, leaderEpochError } from './errors.ts'
 import type { FollowerLog } from './fetcher/follower-log.ts'
 import { type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
-import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
-import { ProducerStateManager, type ProducerStateOptions } from './producer-state/producer-state-manager.ts'
-import { deleteSnapshot, listSnapshots } from './producer-state/snapshot-file.ts'
+import type { ProducerStateManager, ProducerStateOptions } from './producer-state/producer-state-manager.ts'
 import type { FollowerView } from './replica-selector.ts'
+import { UnifiedLog } from './unified-log.ts'
 
 export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const
 
@@ -114,8 +114,8 @@ export class Partition {
   readonly index: number
   readonly topicId: Uuid
   readonly log: Log
-  readonly producers: ProducerStateManager
-  private readonly fs: Fs
+  /** The log with its producer state: every change of either goes through it (unified-log.ts). */
+  private readonly ulog: UnifiedLog
   private readonly clock: Clock
   private readonly logger: Logger
   private readonly localBrokerId: number
@@ -123,9 +123,6 @@ export class Partition {
   private queue: PendingAppend[] = []
   private draining: Promise<void> | null = null
   private readonly waiters = new Set<FetchWaiter>()
-  private activeBase: bigint
-  private snapshots: Promise<unknown> = Promise.resolve()
-  private lastSnapshotOffset = -1n
   /** Set when the partition is deleted or the broker stops: no more appends. */
   private closedCode: number | null = null
   private readonly alterIsr: AlterIsr | null
@@ -136,33 +133,40 @@ export class Partition {
   /** Bytes written since the high watermark last moved (what consumers can see when it does). */
   private invisibleBytes = 0
 
-  private constructor(p: PartitionParams) {
+  private constructor(p: PartitionParams, ulog: UnifiedLog) {
     this.topic = p.topic
     this.index = p.index
     this.topicId = p.topicId
     this.log = p.log
-    this.fs = p.fs
+    this.ulog = ulog
     this.clock = p.clock
     this.logger = p.logger
     this.localBrokerId = p.localBrokerId
     this.state = p.state
-    this.producers = new ProducerStateManager(p.producerState)
-    this.activeBase = this.currentActiveBase()
     this.alterIsr = p.alterIsr ?? null
     if (this.isLeader) this.makeLeader()
   }
 
   /** Opens the partition over its log: producer state from snapshot + log tail, leader state. */
   static async open(p: PartitionParams): Promise<Partition> {
-    const part = new Partition(p)
-    const r = await loadProducerState(part.producers, p.log, p.fs, p.clock.now(), (m) => p.logger.warn(m))
-    part.lastSnapshotOffset = r.snapshotOffset
+    const ulog = await UnifiedLog.open({
+      log: p.log,
+      fs: p.fs,
+      clock: p.clock,
+      logger: p.logger,
+      producerState: p.producerState,
+    })
+    const part = new Partition(p, ulog)
     part.maybeIncrementHighWatermark()
     return part
   }
 
   get name(): string {
     return `${this.topic}-${this.index}`
+  }
+  /** The idempotent producers' state (read-only use: it changes through the UnifiedLog). */
+  get producers(): ProducerStateManager {
+    return this.ulog.producers
   }
   get leaderEpoch(): number {
     return this.state.leaderEpoch
@@ -319,18 +323,8 @@ export class Partition {
       if (base < this.log.logEndOffset && last >= this.log.logEndOffset)
         await this.truncateFullyAndStartAt(base)
     }
-    const res = await this.log.appendAsFollower(records)
+    const res = await this.ulog.appendAsFollower(records)
     this.invisibleBytes += res.bytes
-    if (res.bytes > 0) {
-      const now = this.clock.now()
-      for (let pos = 0; pos + 61 <= records.length; ) {
-        const size = 12 + records.readInt32BE(pos + 8)
-        if (pos + size > records.length) break
-        replayHeader(this.producers, records, pos, now)
-        pos += size
-      }
-      this.afterFollowerWrite()
-    }
     const leo = this.log.logEndOffset
     const hwBefore = this.log.highWatermark
     this.log.updateHighWatermark(leaderHighWatermark < leo ? leaderHighWatermark : leo)
@@ -338,43 +332,20 @@ export class Partition {
     if (this.log.highWatermark > hwBefore) this.deliverVisible()
     if (leaderLogStartOffset > this.log.logStartOffset) {
       const hw = this.log.highWatermark
-      await this.log.maybeIncrementLogStartOffset(leaderLogStartOffset < hw ? leaderLogStartOffset : hw)
-      this.producers.truncateHead(this.log.logStartOffset)
+      await this.ulog.maybeIncrementLogStartOffset(leaderLogStartOffset < hw ? leaderLogStartOffset : hw)
     }
   }
 
-  /** Truncates to `offset` (a divergence with the leader) and rebuilds the producer state. */
+  /** Truncates to `offset` (a divergence with the leader), producer state included. */
   async truncateTo(offset: bigint): Promise<void> {
-    if (!(await this.log.truncateTo(offset))) return
-    this.logger.info(`Truncated ${this.name} to ${this.log.logEndOffset}`)
-    await this.reloadProducerState()
+    if (await this.ulog.truncateTo(offset))
+      this.logger.info(`Truncated ${this.name} to ${this.log.logEndOffset}`)
   }
 
   /** Empties the log and restarts it at `offset` (the leader's log start is past ours). */
   async truncateFullyAndStartAt(offset: bigint): Promise<void> {
-    await this.log.truncateFullyAndStartAt(offset)
+    await this.ulog.truncateFullyAndStartAt(offset)
     this.logger.info(`Truncated ${this.name} fully; it restarts at ${offset}`)
-    await this.reloadProducerState()
-  }
-
-  private async reloadProducerState(): Promise<void> {
-    await this.snapshots
-    const leo = this.log.logEndOffset
-    for (const o of await listSnapshots(this.fs, this.log.dir))
-      if (o > leo) await deleteSnapshot(this.fs, this.log.dir, o)
-    const r = await loadProducerState(this.producers, this.log, this.fs, this.clock.now(), (m) =>
-      this.logger.warn(m),
-    )
-    this.lastSnapshotOffset = r.snapshotOffset
-    this.activeBase = this.currentActiveBase()
-  }
-
-  private afterFollowerWrite(): void {
-    const base = this.currentActiveBase()
-    if (base !== this.activeBase) {
-      this.activeBase = base
-      this.snapshotSoon()
-    }
   }
 
   /** Error for requests that need the leader, NONE when this broker leads the partition. */
@@ -436,7 +407,7 @@ export class Partition {
       for (const p of group) p.sink.complete(p.slot, errorOutcome(refused))
       return
     }
-    const update = this.producers.begin(this.clock.now())
+    const update = this.ulog.beginProducerUpdate()
     const bufs: Buffer[] = []
     for (const p of group) {
       if (p.producerId >= 0n) {
@@ -463,16 +434,16 @@ export class Partition {
     let appendTime = -1n
     if (bufs.length > 0) {
       try {
-        const res = await this.log.append(bufs, { leaderEpoch: this.state.leaderEpoch })
+        const res = await this.ulog.appendAsLeader(bufs, this.state.leaderEpoch, update, () => {
+          for (const p of group) {
+            if (p.meta === null) continue
+            const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
+            p.meta.firstOffset = base
+            p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
+            p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
+          }
+        })
         appendTime = res.logAppendTime
-        for (const p of group) {
-          if (p.meta === null) continue
-          const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-          p.meta.firstOffset = base
-          p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
-          p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
-        }
-        update.commit(this.log.logEndOffset)
         this.afterWrite(res.bytes)
       } catch (err) {
         const code = kafkaErrorOf(err)
@@ -510,7 +481,7 @@ export class Partition {
     }
   }
 
-  /** After a write: followers woken, high watermark, consumers, a producer snapshot on a roll. */
+  /** After a write: followers woken, high watermark, consumers. */
   private afterWrite(bytes: number): void {
     if (bytes > 0) {
       this.invisibleBytes += bytes
@@ -518,11 +489,6 @@ export class Partition {
       for (const w of this.followerWaiters) w.onAppend(bytes)
     }
     if (this.maybeIncrementHighWatermark()) this.deliverVisible()
-    const base = this.currentActiveBase()
-    if (base !== this.activeBase) {
-      this.activeBase = base
-      this.snapshotSoon()
-    }
   }
 
   /** The high watermark moved: consumers' waiting fetches hear of the bytes now visible. */
@@ -543,26 +509,6 @@ export class Partition {
     const hw = this.leading === null ? leo : this.leading.highWatermark(leo)
     if (hw === null) return false
     return this.log.maybeIncrementHighWatermark(hw)
-  }
-
-  private currentActiveBase(): bigint {
-    const segs = this.log.segmentList
-    return segs.length === 0 ? -1n : segs[segs.length - 1].baseOffset
-  }
-
-  // --- producer snapshots ---
-
-  /** Writes a producer snapshot in the background (serialized per partition). */
-  private snapshotSoon(): Promise<unknown> {
-    this.snapshots = this.snapshots.then(async () => {
-      if (this.producers.mapEndOffset === this.lastSnapshotOffset) return
-      try {
-        this.lastSnapshotOffset = await takeSnapshot(this.producers, this.fs, this.log.dir)
-      } catch (err) {
-        this.logger.warn(`producer snapshot of ${this.name} failed: ${err}`)
-      }
-    })
-    return this.snapshots
   }
 
   // --- reads ---
@@ -745,11 +691,10 @@ export class Partition {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: -1n }
     }
     try {
-      await this.log.maybeIncrementLogStartOffset(target)
+      await this.ulog.maybeIncrementLogStartOffset(target)
     } catch (err) {
       return { errorCode: kafkaErrorOf(err), lowWatermark: -1n }
     }
-    this.producers.truncateHead(this.log.logStartOffset)
     return { errorCode: ErrorCode.NONE, lowWatermark: this.log.logStartOffset }
   }
 
@@ -769,14 +714,12 @@ export class Partition {
     await this.idle()
     this.leading?.failAcks(code)
     this.wakeAll()
-    if (snapshot && !this.log.isOffline) await this.snapshotSoon()
-    await this.snapshots
+    await this.ulog.close(snapshot)
   }
 
   /** Periodic upkeep: expire idle producers, follow the log start moved by retention. */
   maintain(now: number): void {
-    this.producers.truncateHead(this.log.logStartOffset)
-    this.producers.removeExpired(now)
+    this.ulog.maintain(now)
   }
 }
 

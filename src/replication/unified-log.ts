@@ -1,0 +1,195 @@
+// A partition's log together with its producer state (Kafka's UnifiedLog): the storage Log
+// (segments, high watermark, leader-epoch cache, truncation) and the idempotent producers' state
+// (ProducerStateManager + its snapshot files) change only through this object, so no path can
+// move one without the other:
+//
+// - appendAsLeader: producer checks staged by the caller are committed once the write succeeded;
+// - appendAsFollower: the written batches' headers are replayed into the producer state (a
+//   follower that becomes leader already knows every producer's last sequences);
+// - truncateTo / truncateFullyAndStartAt: the log is cut, snapshots beyond the new end are
+//   deleted and the producer state is rebuilt to exactly the new end (snapshot + log tail);
+// - maybeIncrementLogStartOffset / maintain: producers whose last batch fell below the log start
+//   are dropped;
+// - a producer snapshot is written in the background whenever a new segment starts, and at a
+//   clean shutdown.
+// Mutations run one at a time (a promise chain): a truncation never interleaves with an append.
+
+import type { Clock } from '../common/clock.ts'
+import type { Fs } from '../common/fs.ts'
+import type { Logger } from '../common/logger.ts'
+import type { AppendResult, Log } from '../storage/log.ts'
+import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
+import {
+  ProducerStateManager,
+  type ProducerStateOptions,
+  type ProducerStateUpdate,
+} from './producer-state/producer-state-manager.ts'
+import { deleteSnapshot, listSnapshots } from './producer-state/snapshot-file.ts'
+
+export interface UnifiedLogParams {
+  log: Log
+  fs: Fs
+  clock: Clock
+  logger: Logger
+  producerState?: ProducerStateOptions
+}
+
+export class UnifiedLog {
+  readonly log: Log
+  readonly producers: ProducerStateManager
+  private readonly fs: Fs
+  private readonly clock: Clock
+  private readonly logger: Logger
+  /** Mutations in order (see the header). */
+  private ops: Promise<unknown> = Promise.resolve()
+  private snapshots: Promise<unknown> = Promise.resolve()
+  private lastSnapshotOffset = -1n
+  /** Base offset of the active segment when last looked at (a change means a roll). */
+  private activeBase: bigint
+
+  private constructor(p: UnifiedLogParams) {
+    this.log = p.log
+    this.fs = p.fs
+    this.clock = p.clock
+    this.logger = p.logger
+    this.producers = new ProducerStateManager(p.producerState)
+    this.activeBase = this.currentActiveBase()
+  }
+
+  /** Opens the log's producer state: the latest snapshot at or below the log end, then the tail. */
+  static async open(p: UnifiedLogParams): Promise<UnifiedLog> {
+    const u = new UnifiedLog(p)
+    const r = await loadProducerState(u.producers, p.log, p.fs, p.clock.now(), (m) => p.logger.warn(m))
+    u.lastSnapshotOffset = r.snapshotOffset
+    return u
+  }
+
+  get name(): string {
+    return this.log.name
+  }
+
+  /** Producer checks for a group of batches about to be written as leader (see appendAsLeader). */
+  beginProducerUpdate(): ProducerStateUpdate {
+    return this.producers.begin(this.clock.now())
+  }
+
+  /**
+   * Writes client batches as leader; once written, `written` runs (the caller fills in where its
+   * batches went) and the staged producer update is committed. A failed write commits nothing.
+   */
+  appendAsLeader(
+    bufs: Buffer[],
+    leaderEpoch: number,
+    update: ProducerStateUpdate,
+    written: (res: AppendResult) => void,
+  ): Promise<AppendResult> {
+    return this.serialized(async () => {
+      const res = await this.log.append(bufs, { leaderEpoch })
+      written(res)
+      update.commit(this.log.logEndOffset)
+      this.afterWrite()
+      return res
+    })
+  }
+
+  /** Writes batches fetched from the leader (offsets and epochs kept) and replays their headers. */
+  appendAsFollower(records: Buffer): Promise<AppendResult> {
+    return this.serialized(async () => {
+      const res = await this.log.appendAsFollower(records)
+      if (res.bytes > 0) {
+        const now = this.clock.now()
+        for (let pos = 0; pos + 61 <= records.length; ) {
+          const size = 12 + records.readInt32BE(pos + 8)
+          if (pos + size > records.length) break
+          replayHeader(this.producers, records, pos, now)
+          pos += size
+        }
+        this.afterWrite()
+      }
+      return res
+    })
+  }
+
+  /** Cuts the log to `offset` and the producer state with it; false when nothing was cut. */
+  truncateTo(offset: bigint): Promise<boolean> {
+    return this.serialized(async () => {
+      if (!(await this.log.truncateTo(offset))) return false
+      await this.reloadProducerState()
+      return true
+    })
+  }
+
+  /** Empties the log, restarting it at `offset`, and the producer state with it. */
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    return this.serialized(async () => {
+      await this.log.truncateFullyAndStartAt(offset)
+      await this.reloadProducerState()
+    })
+  }
+
+  /** Moves the log start forward (DeleteRecords, following the leader) and drops old producers. */
+  maybeIncrementLogStartOffset(offset: bigint): Promise<boolean> {
+    return this.serialized(async () => {
+      const moved = await this.log.maybeIncrementLogStartOffset(offset)
+      this.producers.truncateHead(this.log.logStartOffset)
+      return moved
+    })
+  }
+
+  /** Periodic upkeep: expire idle producers, follow the log start moved by retention. */
+  maintain(now: number): void {
+    this.producers.truncateHead(this.log.logStartOffset)
+    this.producers.removeExpired(now)
+  }
+
+  /** After the mutations queued so far: with `snapshot`, a producer snapshot at the log end. */
+  async close(snapshot: boolean): Promise<void> {
+    await this.ops.catch(() => {})
+    if (snapshot && !this.log.isOffline) await this.snapshotSoon()
+    await this.snapshots
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.ops.then(fn, fn)
+    this.ops = run.catch(() => {})
+    return run
+  }
+
+  private afterWrite(): void {
+    const base = this.currentActiveBase()
+    if (base !== this.activeBase) {
+      this.activeBase = base
+      this.snapshotSoon()
+    }
+  }
+
+  private async reloadProducerState(): Promise<void> {
+    await this.snapshots
+    const leo = this.log.logEndOffset
+    for (const o of await listSnapshots(this.fs, this.log.dir))
+      if (o > leo) await deleteSnapshot(this.fs, this.log.dir, o)
+    const r = await loadProducerState(this.producers, this.log, this.fs, this.clock.now(), (m) =>
+      this.logger.warn(m),
+    )
+    this.lastSnapshotOffset = r.snapshotOffset
+    this.activeBase = this.currentActiveBase()
+  }
+
+  private currentActiveBase(): bigint {
+    const segs = this.log.segmentList
+    return segs.length === 0 ? -1n : segs[segs.length - 1].baseOffset
+  }
+
+  /** Writes a producer snapshot in the background (serialized per partition). */
+  private snapshotSoon(): Promise<unknown> {
+    this.snapshots = this.snapshots.then(async () => {
+      if (this.producers.mapEndOffset === this.lastSnapshotOffset) return
+      try {
+        this.lastSnapshotOffset = await takeSnapshot(this.producers, this.fs, this.log.dir)
+      } catch (err) {
+        this.logger.warn(`producer snapshot of ${this.name} failed: ${err}`)
+      }
+    })
+    return this.snapshots
+  }
+}
