@@ -9,6 +9,7 @@ export function kafkaErrorOf(err: unknown): number {
     case StorageErrorCode.OffsetOutOfRange:
       return ErrorCode.OFFSET_OUT_OF_RANGE
     case StorageErrorCode.LogOffline:
+    case StorageErrorCode.NoSpace:
       return ErrorCode.KAFKA_STORAGE_ERROR
     case StorageErrorCode.RecordBatchTooLarge:
       return ErrorCode.RECORD_LIST_TOO_LARGE

@@ -8,7 +8,8 @@
 // are written at their exact size, which is the size Kafka leaves after a clean shutdown.
 
 import type { Fs } from '../common/fs.ts'
-import { isNotFound } from '../common/fs.ts'
+import { errnoCode, isNotFound } from '../common/fs.ts'
+import { StorageError, StorageErrorCode } from './storage-error.ts'
 
 export abstract class IndexFile {
   path: string
@@ -110,7 +111,16 @@ export abstract class IndexFile {
         if (to > from) {
           const buf = Buffer.allocUnsafe((to - from) * this.entrySize)
           for (let i = from; i < to; i++) this.encode(i, buf, (i - from) * this.entrySize)
-          await f.write(buf, from * this.entrySize)
+          try {
+            await f.write(buf, from * this.entrySize)
+          } catch (err) {
+            // A full disk: the caller may keep the log online (the entries stay in memory and the
+            // whole file is written again next time); a failed fsync never gets here.
+            if (errnoCode(err) !== 'ENOSPC') throw err
+            throw new StorageError(StorageErrorCode.NoSpace, `no space left on device writing ${this.path}`, {
+              cause: err,
+            })
+          }
         }
         this.fileCount = to
       }

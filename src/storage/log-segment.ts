@@ -9,7 +9,7 @@
 
 import { join } from 'node:path'
 import type { FileHandle, Fs } from '../common/fs.ts'
-import { isNotFound, readAt } from '../common/fs.ts'
+import { errnoCode, isNotFound, readAt } from '../common/fs.ts'
 import {
   BATCH_HEADER_SIZE,
   BatchOffsets,
@@ -21,6 +21,7 @@ import type { BatchInfo } from './batch-scan.ts'
 import { batchInfoAt, HeaderReader } from './batch-scan.ts'
 import { indexFileName, logFileName, timeIndexFileName } from './file-names.ts'
 import { OffsetIndex } from './offset-index.ts'
+import { StorageError, StorageErrorCode } from './storage-error.ts'
 import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from './time-index.ts'
 
 /** What a segment needs to know about each batch it appends. */
@@ -257,7 +258,20 @@ export class LogSegment {
   ) {
     const f = await this.handle()
     const start = this.size
-    await f.writev(chunks, start)
+    try {
+      await f.writev(chunks, start)
+    } catch (err) {
+      // A full disk fails a write part-way, leaving a torn batch after the committed bytes. Cut
+      // it off (shrinking needs no space) so the segment holds whole batches only and stays
+      // usable; any other failure, or a failed cut, is the caller's to treat as a broken disk.
+      if (errnoCode(err) !== 'ENOSPC') throw err
+      await f.truncate(start)
+      throw new StorageError(
+        StorageErrorCode.NoSpace,
+        `no space left on device writing ${this.logPath}: the write was undone`,
+        { cause: err },
+      )
+    }
     this.dirty = true
     let pos = start
     for (const b of batches) {

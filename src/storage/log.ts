@@ -15,10 +15,13 @@
 // completed and the LEO moved past it.
 //
 // Any I/O failure while changing the log marks it offline (every later call throws LogOffline),
-// as Kafka takes a failing log dir offline; reopening the log runs recovery.
+// as Kafka takes a failing log dir offline; reopening the log runs recovery. One exception: an
+// append refused by a full disk (ENOSPC) before any of it was committed is undone and throws
+// NoSpace, and the log stays online, so writes resume by themselves once space returns (Kafka
+// would take the dir offline, and halt a broker whose only dir it is).
 
 import type { Clock } from '../common/clock.ts'
-import type { Fs } from '../common/fs.ts'
+import { errnoCode, type Fs } from '../common/fs.ts'
 import type { Uuid } from '../common/ids.ts'
 import { assignOffsets, setLogAppendTime } from '../records/batch-header.ts'
 import { chunksOf, type Incoming, parseIncoming, rejectKeylessRecords } from './append-input.ts'
@@ -40,7 +43,7 @@ import { LogSegments } from './log-segments.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
 import { writePartitionMetadata } from './partition-metadata.ts'
 import { SerialQueue } from './serial-queue.ts'
-import { StorageError, StorageErrorCode } from './storage-error.ts'
+import { isStorageError, StorageError, StorageErrorCode } from './storage-error.ts'
 
 export interface LogParams {
   fs: Fs
@@ -326,7 +329,13 @@ export class Log {
     for (const b of batches) {
       if (b.epoch >= 0 && b.epoch > this.epochCache.latestEpoch) this.epochCache.assign(b.epoch, b.baseOffset)
     }
-    await this.epochCache.persist()
+    try {
+      await this.epochCache.persist()
+    } catch (err) {
+      // Nothing is written yet and the cache stays dirty (persisted again by the next append).
+      if (errnoCode(err) === 'ENOSPC') throw noSpace(this.name, err)
+      throw err
+    }
     let maxTs = -1n
     for (const b of batches) if (b.maxTimestamp > maxTs) maxTs = b.maxTimestamp
     if (await this.segments.active.shouldRollForTime(now, maxTs, this.config.segmentMs))
@@ -335,24 +344,19 @@ export class Log {
     let count = 0
     let i = 0
     while (i < batches.length) {
-      let seg = this.segments.active
-      if (!this.fits(seg, 0, batches[i])) {
-        await this.roll(batches[i].baseOffset)
-        seg = this.segments.active
+      let j: number
+      try {
+        j = await this.writeGroup(batches, i, now)
+      } catch (err) {
+        // An undone write refuses the whole append only when nothing of it is in the log yet;
+        // after an earlier group the append is half done, which only recovery can sort out.
+        if (i > 0 && isStorageError(err, StorageErrorCode.NoSpace)) throw err.cause
+        throw err
       }
-      let groupBytes = batches[i].size
-      let j = i + 1
-      while (j < batches.length && this.fits(seg, groupBytes, batches[j])) {
-        groupBytes += batches[j].size
-        j++
+      for (let k = i; k < j; k++) {
+        count += batches[k].recordsCount
+        bytes += batches[k].size
       }
-      const group = batches.slice(i, j)
-      this.hints.set(group[0].baseOffset, seg, seg.size)
-      await seg.append(chunksOf(group), group, this.config.indexIntervalBytes, now)
-      const last = group[group.length - 1]
-      this.leo = last.lastOffset + 1n
-      for (const b of group) count += b.recordsCount
-      bytes += groupBytes
       i = j
     }
     this.unflushedMessages += count
@@ -364,6 +368,26 @@ export class Log {
       recordsCount: count,
       bytes,
     }
+  }
+
+  /** Writes batches[i..j) with one write (rolling first when needed); returns j. */
+  private async writeGroup(batches: Incoming[], i: number, now: number): Promise<number> {
+    let seg = this.segments.active
+    if (!this.fits(seg, 0, batches[i])) {
+      await this.roll(batches[i].baseOffset)
+      seg = this.segments.active
+    }
+    let groupBytes = batches[i].size
+    let j = i + 1
+    while (j < batches.length && this.fits(seg, groupBytes, batches[j])) {
+      groupBytes += batches[j].size
+      j++
+    }
+    const group = batches.slice(i, j)
+    this.hints.set(group[0].baseOffset, seg, seg.size)
+    await seg.append(chunksOf(group), group, this.config.indexIntervalBytes, now)
+    this.leo = group[group.length - 1].lastOffset + 1n
+    return j
   }
 
   /** Can `b` go into `seg` after `pending` more bytes? (An empty segment takes any one batch.) */
@@ -461,6 +485,9 @@ export class Log {
       }
     } catch (err) {
       this.dirNeedsSync = true
+      // An index that did not fit on a full disk: the recovery point stays where it is and the
+      // next flush writes it again. Anything else (a failed fsync above all) is fatal.
+      if (isStorageError(err, StorageErrorCode.NoSpace)) throw err
       this.markOffline(err)
       throw this.offlineError()
     }
@@ -792,6 +819,10 @@ export class Log {
   private checkWritable(): void {
     this.checkUsable()
   }
+}
+
+function noSpace(name: string, cause: unknown): StorageError {
+  return new StorageError(StorageErrorCode.NoSpace, `no space left on device appending to ${name}`, { cause })
 }
 
 function clamp(v: bigint, lo: bigint, hi: bigint): bigint {

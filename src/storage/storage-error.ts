@@ -5,6 +5,8 @@
 //   InvalidRecord           -> INVALID_RECORD (87) (e.g. a keyless record on a compacted topic)
 //   UnexpectedAppendOffset  -> a replication bug or a follower that must truncate first
 //   InconsistentTopicId     -> INCONSISTENT_TOPIC_ID (103)
+//   NoSpace                 -> KAFKA_STORAGE_ERROR (56): the disk was full; the write was undone
+//                              and the log stays online, so a retry succeeds once space returns
 
 export const StorageErrorCode = {
   OffsetOutOfRange: 'SAMSA-STORE-001',
@@ -15,6 +17,7 @@ export const StorageErrorCode = {
   InconsistentTopicId: 'SAMSA-STORE-006',
   LogClosed: 'SAMSA-STORE-007',
   CorruptData: 'SAMSA-STORE-008',
+  NoSpace: 'SAMSA-STORE-009',
 } as const
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode]
 

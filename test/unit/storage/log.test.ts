@@ -366,7 +366,8 @@ describe('Log failures', () => {
     const fs = new MemoryFs()
     const { log } = await openTestLog({ fs })
     await log.append(makeBatch(1))
-    fs.failNext({ op: 'write', path: '.log', partialBytes: 10 })
+    // EIO: a full disk (ENOSPC) is undone instead (disk-full.test.ts).
+    fs.failNext({ op: 'write', path: '.log', partialBytes: 10, code: 'EIO' })
     await assert.rejects(log.append(makeBatch(1)), (e) => isStorageError(e, StorageErrorCode.LogOffline))
     assert.ok(log.isOffline)
     await assert.rejects(log.read(0n, 100), (e) => isStorageError(e, StorageErrorCode.LogOffline))
