@@ -1,9 +1,11 @@
 // Starts a real Samsa broker process for end-to-end tests: its own temporary log dir, port 0
 // (the bound port is read from the startup line), and a stop() that the test calls in after()
-// even when the test failed. SIGKILL support for crash tests.
+// even when the test failed. SIGKILL support for crash tests. A command prefix (e.g. `ip netns
+// exec NS`, the fault suite's network namespaces) may run it elsewhere: the prefix must exec the
+// broker, so that the pid held here is the broker's own (checked after the start).
 
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -33,6 +35,8 @@ export interface StartOptions {
   /** Extra server properties. */
   config?: Record<string, string | number | boolean>
   timeoutMs?: number
+  /** A command that runs the broker where it should live and execs it, e.g. ip netns exec NS. */
+  wrap?: readonly string[]
 }
 
 export async function startBrokerProcess(opts: StartOptions = {}): Promise<BrokerProcess> {
@@ -53,7 +57,9 @@ export async function startBrokerProcess(opts: StartOptions = {}): Promise<Broke
       .map(([k, v]) => `${k}=${v}`)
       .join('\n')}\n`,
   )
-  const child = spawn(NODE, [join(REPO, 'src/broker/main.ts'), file], {
+  const argv = [NODE, join(REPO, 'src/broker/main.ts'), file]
+  const [cmd, ...args] = [...(opts.wrap ?? []), ...argv] as [string, ...string[]]
+  const child = spawn(cmd, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SAMSA_LOG_LEVEL: process.env.SAMSA_LOG_LEVEL ?? 'info' },
@@ -80,6 +86,14 @@ export async function startBrokerProcess(opts: StartOptions = {}): Promise<Broke
       reject(new Error(`broker exited with ${code} before starting:\n${out}`))
     })
   })
+  if (opts.wrap !== undefined && opts.wrap.length > 0) {
+    // The wrapper must have exec'd node: the pid that kill -9 / SIGSTOP reach is the broker's.
+    const exe = readlinkSync(`/proc/${child.pid}/exe`)
+    if (exe !== realpathSync(NODE)) {
+      child.kill('SIGKILL')
+      throw new Error(`${opts.wrap.join(' ')} did not exec the broker: pid ${child.pid} runs ${exe}`)
+    }
+  }
   let done = false
   return {
     ...bound,

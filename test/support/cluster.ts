@@ -2,6 +2,8 @@
 // zookeeper.ts, its own port and data dir) and N Samsa broker processes (broker.id 1..N, port 0,
 // their own log dirs) started with Kafka's contract: a properties file plus --override pairs.
 // Everything is stopped by pid in stop(), which the test calls in after() even when it failed.
+// By default every node is on 127.0.0.1; a ClusterNetwork (test/faults/netns.ts) instead puts each
+// broker at its own address (its own network namespace), with ZooKeeper's relays where they reach.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,10 +27,23 @@ export interface TestCluster {
   stop(): Promise<void>
 }
 
+/** Where the nodes live when not all on 127.0.0.1 (the fault suite's network namespaces). */
+export interface ClusterNetwork {
+  /** The address the brokers reach their ZooKeeper relays at (the relays listen there). */
+  zkHost: string
+  /** The address broker `id` listens on and advertises. */
+  hostOf(id: number): string
+  /** The command prefix that runs broker `id` where it lives; it must exec the broker. */
+  wrap(id: number): readonly string[]
+  /** Checks a started broker's pid runs where it should (throws if not). */
+  started?(id: number, pid: number): void
+}
+
 export interface ClusterOptions {
   brokers: number
   chroot?: string
   config?: Record<string, string | number | boolean>
+  network?: ClusterNetwork
 }
 
 export const SESSION_TIMEOUT_MS = 4000
@@ -43,7 +58,7 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
   const relayOf = async (id: number) => {
     let r = relays.get(id)
     if (r === undefined) {
-      r = await startZookeeperProxy(zk.port)
+      r = await startZookeeperProxy(zk.port, o.network?.zkHost)
       relays.set(id, r)
     }
     return r
@@ -59,12 +74,15 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
     async startBroker(id) {
       const logDir = join(root, `broker-${id}`)
       mkdirSync(logDir, { recursive: true })
+      const net = o.network
       const b = await startBrokerProcess({
         logDir,
         timeoutMs: 20000,
+        ...(net === undefined ? {} : { wrap: net.wrap(id) }),
         config: {
           'node.id': id,
-          'zookeeper.connect': `127.0.0.1:${(await relayOf(id)).port}${o.chroot ?? ''}`,
+          ...(net === undefined ? {} : { listeners: `PLAINTEXT://${net.hostOf(id)}:0` }),
+          'zookeeper.connect': `${net?.zkHost ?? '127.0.0.1'}:${(await relayOf(id)).port}${o.chroot ?? ''}`,
           'zookeeper.session.timeout.ms': SESSION_TIMEOUT_MS,
           'zookeeper.connection.timeout.ms': 10000,
           'offsets.topic.replication.factor': 1,
@@ -74,6 +92,12 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
         },
       })
       brokers.set(id, b)
+      try {
+        net?.started?.(id, b.child.pid!)
+      } catch (e) {
+        await b.kill()
+        throw e
+      }
       return b
     },
     async stop() {

@@ -2,8 +2,10 @@
 // its jars in /usr/share/java) or an Apache tarball at $ZOOKEEPER_HOME. The server runs in the
 // foreground straight from java (zkServer.sh start daemonizes and writes pid files in shared
 // places) with its own temporary conf and data dirs, on a free loopback port, with a short tick so
-// sessions of 2-4 s can expire fast. stop() kills it by pid and removes the temp dirs.
-// startZookeeperProxy() relays to it and can cut clients off for a while (session expiry tests).
+// sessions of 2-4 s can expire fast. stop() kills it by pid and removes the temp dirs; kill() and
+// start() crash it and bring it back on the same port and data dir (the fault suite's ZooKeeper
+// restart). startZookeeperProxy() relays to it and can cut clients off for a while (session expiry
+// tests), listening on loopback or on an address of the fault suite's network namespaces.
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -51,9 +53,15 @@ export interface ZookeeperProcess {
   /** 127.0.0.1:<port>, for zookeeper.connect. */
   connect: string
   dataDir: string
+  /** The running server's pid (undefined while it is down after kill()). */
+  pid(): number | undefined
   /** Everything the server printed so far. */
   output(): string
   stop(): Promise<void>
+  /** SIGKILL the server, keeping its port, conf and data dir for start(). */
+  kill(): Promise<void>
+  /** Starts the server again (after kill()) on the same port and data dir; resolves once it serves. */
+  start(): Promise<void>
   /** Runs zkCli.sh against this server; resolves to its stdout. */
   zkCli(args: string[]): Promise<string>
 }
@@ -97,9 +105,13 @@ export async function startZookeeper(opts: { timeoutMs?: number } = {}): Promise
     ].join('\n'),
   )
   const cleanup = () => rmSync(root, { recursive: true, force: true })
-  let child: ChildProcess
-  try {
-    child = spawn(
+  const connect = `127.0.0.1:${port}`
+  const timeoutMs = opts.timeoutMs ?? 20000
+  let out = ''
+  let server: { child: ChildProcess; exited: Promise<void>; dead: () => boolean } | undefined
+
+  const spawnServer = () => {
+    const child = spawn(
       'java',
       [
         ...JVM_FLAGS,
@@ -112,43 +124,52 @@ export async function startZookeeper(opts: { timeoutMs?: number } = {}): Promise
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: root },
     )
-  } catch (err) {
-    cleanup()
-    throw err
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+    let dead = false
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        dead = true
+        resolve()
+      }),
+    )
+    server = { child, exited, dead: () => dead }
   }
-  let out = ''
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  let dead = false
-  child.once('exit', () => (dead = true))
+
+  const killServer = async (signal: NodeJS.Signals) => {
+    const s = server
+    if (s === undefined || s.dead() || s.child.pid === undefined) return
+    s.child.kill(signal)
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), 3000)
+    await s.exited
+    clearTimeout(timer)
+  }
 
   const stop = async () => {
-    if (!dead && child.pid !== undefined) {
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await exited
-      clearTimeout(timer)
-    }
+    await killServer('SIGTERM')
     cleanup()
   }
 
-  const connect = `127.0.0.1:${port}`
-  const deadline = Date.now() + (opts.timeoutMs ?? 20000)
-  try {
-    // The port accepts connections a little before the server serves sessions: wait for a session.
+  // The port accepts connections a little before the server serves sessions: wait for a session.
+  const serving = async () => {
+    const deadline = Date.now() + timeoutMs
     for (;;) {
-      if (dead) throw new Error(`ZooKeeper exited before serving:\n${out}`)
+      if (server?.dead() !== false) throw new Error(`ZooKeeper exited before serving:\n${out}`)
       try {
         const probe = await connectZk({ connect, sessionTimeoutMs: 4000, connectionTimeoutMs: 500 })
         await probe.close()
-        break
+        return
       } catch (err) {
         if (Date.now() > deadline)
-          throw new Error(`ZooKeeper did not start within ${opts.timeoutMs ?? 20000} ms: ${err}\n${out}`)
+          throw new Error(`ZooKeeper did not start within ${timeoutMs} ms: ${err}\n${out}`)
         await new Promise((r) => setTimeout(r, 100))
       }
     }
+  }
+
+  try {
+    spawnServer()
+    await serving()
   } catch (err) {
     await stop()
     throw err
@@ -158,8 +179,15 @@ export async function startZookeeper(opts: { timeoutMs?: number } = {}): Promise
     port,
     connect,
     dataDir,
+    pid: () => (server?.dead() === false ? server.child.pid : undefined),
     output: () => out,
     stop,
+    kill: () => killServer('SIGKILL'),
+    async start() {
+      if (server?.dead() === false) throw new Error('ZooKeeper is already running')
+      spawnServer()
+      await serving()
+    },
     zkCli: (args) =>
       new Promise((resolve, reject) => {
         execFile(
@@ -173,8 +201,11 @@ export async function startZookeeper(opts: { timeoutMs?: number } = {}): Promise
   }
 }
 
-/** A TCP relay to ZooKeeper that can drop its connections and refuse new ones for a while. */
-export async function startZookeeperProxy(target: number) {
+/**
+ * A TCP relay to ZooKeeper (on 127.0.0.1:`target`) that can drop its connections and refuse new
+ * ones for a while; it listens on `host` (default loopback).
+ */
+export async function startZookeeperProxy(target: number, host = '127.0.0.1') {
   const sockets = new Set<Socket>()
   const server = createServer((s) => {
     const up = tcpConnect(target, '127.0.0.1')
@@ -189,7 +220,7 @@ export async function startZookeeperProxy(target: number) {
       })
     }
   })
-  const listen = (port: number) => new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()))
+  const listen = (port: number) => new Promise<void>((r) => server.listen(port, host, () => r()))
   await listen(0)
   const port = (server.address() as AddressInfo).port
   const stop = () =>

@@ -1,0 +1,315 @@
+// One fault-injection run (issue 12), shared by the CLI (`npm run faults`, test/faults/run.ts) and
+// the short bounded run inside `npm test` (test/faults/short.test.ts). ZooKeeper and 3 Samsa
+// brokers (each in its own network namespace when root, else all on loopback), a RF 3 /
+// min.insync.replicas=2 topic, an idempotent acks=all producer writing uniquely numbered records
+// the whole time, and nemeses — a seeded random choice for a given time, or a fixed list — each
+// healed and followed by a full ISR and a replica comparison. Afterwards every partition is read
+// from offset 0 and checked against the producer's history (checker.ts); what a nemesis saw broken
+// directly (e.g. a cut-off leader acknowledging an acks=all write) counts as divergence of its run.
+// Everything started here is stopped by pid and every namespace removed, also on Ctrl-C/failure.
+
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  createTopic,
+  highWatermarks,
+  liveBootstrap,
+  replicaBatchesBelow,
+  type Stream,
+  startKeyedStream,
+} from '../e2e/replication-helpers.ts'
+import { startCluster, type TestCluster } from '../support/cluster.ts'
+import { kcatConsumeJson, sleep } from '../support/e2e-clients.ts'
+import {
+  type Ack,
+  checkReplicas,
+  type LogRecord,
+  longestStallMs,
+  type NemesisRun,
+  type ReplicaSnapshot,
+  render,
+  unavailabilityMs,
+  type Verdict,
+  verdict,
+} from './checker.ts'
+import {
+  NEMESES,
+  type NemesisName,
+  needsNet,
+  REPLICA_LAG_MS,
+  runNemesis,
+  seeded,
+  waitFullIsr,
+} from './nemeses.ts'
+import { createNetns, type NetnsNetwork, netnsUnavailable } from './netns.ts'
+
+const TOPIC = 'faults'
+const PARTITIONS = 3
+const BROKERS = [1, 2, 3]
+
+export interface FaultOptions {
+  /** Seeded random nemeses until this many seconds have passed since the start... */
+  seconds?: number
+  /** ...or exactly these, in order (network ones are skipped, with a reason, on loopback). */
+  schedule?: readonly NemesisName[]
+  seed: number
+  /** netns: fail if namespaces cannot be made; auto: netns when possible, else loopback. */
+  net: 'netns' | 'loopback' | 'auto'
+  /** Gets every progress line (already stamped with the elapsed time). */
+  log(line: string): void
+}
+
+export interface FaultResult {
+  /** 0: nothing broken; 1: a guarantee broken (the verdict says which). */
+  code: 0 | 1
+  verdict: Verdict
+  /** The table, its last line the verdict line. */
+  table: string
+  net: 'netns' | 'loopback'
+  /** Nemeses of the schedule left out, with why. */
+  skipped: string[]
+  /** What nemeses saw broken directly. */
+  violations: string[]
+  producerDied: boolean
+}
+
+let active: (() => Promise<void>) | undefined
+
+/** Stops the run in progress (for signal handlers); resolves once everything is cleaned up. */
+export function stopFaults(): Promise<void> {
+  return active?.() ?? Promise.resolve()
+}
+
+/** Every replica's batches below the HW, per partition (kafka-dump-log.sh). */
+async function snapshot(c: TestCluster): Promise<ReplicaSnapshot[]> {
+  const hws = await highWatermarks(liveBootstrap(c), TOPIC)
+  const out: ReplicaSnapshot[] = []
+  for (const [partition, hw] of hws) {
+    out.push({
+      topic: TOPIC,
+      partition,
+      hw,
+      batches: await replicaBatchesBelow(c, BROKERS, TOPIC, partition, hw),
+    })
+  }
+  return out
+}
+
+/**
+ * The acks, those without an offset given theirs from the log. librdkafka's idempotent producer
+ * acknowledges records implicitly (persisted, offset unknown) when the answer to their request was
+ * lost but a later request of the same producer was acknowledged: they must be in their partition,
+ * at an offset nobody was told. A record absent from its partition gets offset -1, so the checker
+ * still counts it lost (or misplaced, if it is elsewhere).
+ */
+export function withOffsets(
+  acks: readonly Ack[],
+  read: readonly LogRecord[],
+  log: (line: string) => void,
+): Ack[] {
+  const implicit = acks.filter((a) => a.error === undefined && (a.offset ?? undefined) === undefined)
+  if (implicit.length === 0) return [...acks]
+  const found = new Map<string, number>()
+  for (const r of read)
+    if (r.key !== null && !found.has(`${r.partition}/${r.key}`))
+      found.set(`${r.partition}/${r.key}`, r.offset)
+  const offsetOf = (a: Ack) => found.get(`${a.p}/k-${a.i}`) ?? -1
+  const shown = implicit.slice(0, 5).map((a) => `k-${a.i} -> ${a.p}@${offsetOf(a)}`)
+  log(
+    `acknowledged without an offset (implicitly, by a later ack): ${implicit.length}, e.g. ${shown.join(', ')}`,
+  )
+  const without = new Set(implicit)
+  return acks.map((a) => (without.has(a) ? { ...a, offset: offsetOf(a) } : a))
+}
+
+export async function runFaults(o: FaultOptions): Promise<FaultResult> {
+  const started = Date.now()
+  const log = (line: string) => o.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`)
+  let cluster: TestCluster | undefined
+  let network: NetnsNetwork | undefined
+  let stream: Stream | undefined
+  const paused = new Set<number>()
+  let stopping: Promise<void> | undefined
+  const stopAll = () => {
+    stopping ??= (async () => {
+      stream?.kill()
+      for (const pid of paused) {
+        try {
+          process.kill(pid, 'SIGCONT')
+        } catch {}
+      }
+      await cluster?.stop()
+      await network?.destroy()
+    })()
+    return stopping
+  }
+  active = stopAll
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping everything this run started`)
+    void stopAll().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    if (o.net !== 'loopback') {
+      const why = netnsUnavailable()
+      if (why === null) {
+        try {
+          network = await createNetns(BROKERS)
+        } catch (e) {
+          if (o.net === 'netns') throw e
+          log(`network namespaces failed (${e instanceof Error ? e.message : e}): loopback instead`)
+        }
+      } else if (o.net === 'netns') throw new Error(`--net netns: ${why}`)
+      else log(`no network namespaces: ${why}; the network nemeses are left out`)
+    }
+    const net = network === undefined ? 'loopback' : 'netns'
+    log(network?.describe() ?? 'loopback: every node on 127.0.0.1')
+    const skipped: string[] = []
+    const choices = NEMESES.filter((n) => network !== undefined || !needsNet(n))
+    if (o.schedule !== undefined) log(`schedule: ${o.schedule.join(', ')}`)
+    else if (choices.length < NEMESES.length)
+      skipped.push(`${NEMESES.filter((n) => !choices.includes(n)).join(', ')} (no network namespaces)`)
+
+    const c = await startCluster({
+      brokers: BROKERS.length,
+      chroot: '/samsa',
+      config: { 'replica.lag.time.max.ms': REPLICA_LAG_MS },
+      ...(network === undefined ? {} : { network }),
+    })
+    cluster = c
+    await createTopic(c, TOPIC, PARTITIONS)
+    log(`cluster up: ${c.bootstrap()}, ${TOPIC}: ${PARTITIONS} partitions, RF 3, min.insync.replicas=2`)
+    const s = startKeyedStream(c.bootstrap(), { topic: TOPIC, count: 1e9, pauseEvery: 5, pauseMs: 20 })
+    stream = s
+    // Stamp each delivery report as it arrives (this listener runs after the stream's parser).
+    const acks: Ack[] = []
+    s.child.stdout!.on('data', () => {
+      const now = Date.now()
+      for (let k = acks.length; k < s.deliveries.length; k++) acks.push({ ...s.deliveries[k]!, t: now })
+    })
+    let producerDied = false
+    const rand = seeded(o.seed)
+    const runs: NemesisRun[] = []
+    const violations: string[] = []
+    const deadline = started + (o.seconds ?? 0) * 1000
+    const queue = o.schedule === undefined ? undefined : [...o.schedule]
+    const next = (): NemesisName | undefined => {
+      if (queue === undefined)
+        return Date.now() < deadline ? choices[Math.floor(rand() * choices.length)] : undefined
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+        if (network !== undefined || !needsNet(n)) return n
+        skipped.push(`${n} (no network namespaces)`)
+        log(`${n}: skipped, it needs the brokers in network namespaces`)
+      }
+      return undefined
+    }
+    await sleep(2000)
+    for (let name = next(); name !== undefined; name = next()) {
+      if (s.child.exitCode !== null) {
+        // An idempotent producer only gives up on a fatal error (e.g. OUT_OF_ORDER_SEQUENCE when
+        // records it was acknowledged for vanished): stop the faults and check what it was told.
+        log(
+          `the producer stopped early (exit ${s.child.exitCode}): ${s.stderr().trim().split('\n').slice(-2).join(' | ')}`,
+        )
+        producerDied = true
+        break
+      }
+      let faultAt = Date.now()
+      const acked = acks.length
+      const seen: string[] = []
+      const what = await runNemesis(name, {
+        c,
+        topic: TOPIC,
+        partitions: PARTITIONS,
+        rand,
+        paused,
+        net: network,
+        onFault: () => {
+          faultAt = Date.now()
+        },
+        violation: (line) => {
+          seen.push(`${name}: ${line}`)
+          log(`VIOLATION ${name}: ${line}`)
+        },
+        log,
+      })
+      await waitFullIsr(c, TOPIC, PARTITIONS, 60000)
+      const healedAt = Date.now()
+      const divergent = [...checkReplicas(await snapshot(c)), ...seen]
+      violations.push(...seen)
+      runs.push({ name, faultAt, healedAt, divergent })
+      log(
+        `${name}: ${what}; healed (full ISR) after ${((healedAt - faultAt) / 1000).toFixed(1)} s, ` +
+          `${acks.length - acked} acks meanwhile${divergent.length ? `, DIVERGENT: ${divergent.join('; ')}` : ''}`,
+      )
+      await sleep(1000 + Math.floor(rand() * 2000))
+    }
+    log('stopping the producer, waiting for its last reports')
+    const code = await s.stop()
+    if (code !== 0) log(`the producer exited with ${code}: ${s.stderr().slice(-500)}`)
+    const end = Date.now()
+    const errLines = s.stderr().trim().split('\n').filter(Boolean)
+    if (errLines.length > 0)
+      log(`producer stderr (${errLines.length} lines), last: ${errLines.slice(-8).join(' | ')}`)
+    await waitFullIsr(c, TOPIC, PARTITIONS, 60000)
+    const finalDivergent = checkReplicas(await snapshot(c))
+    const read = await kcatConsumeJson(liveBootstrap(c), ['-t', TOPIC, '-o', 'beginning'])
+    const failed = acks.filter((a) => a.error !== undefined).length
+    log(`${acks.length} delivery reports (${failed} failed), ${read.length} records read back from offset 0`)
+    const v = verdict(runs, withOffsets(acks, read, log), read, [0, 1, 2], finalDivergent, end)
+    const shown = (what: string, xs: readonly unknown[]) => {
+      if (xs.length > 0) log(`${what}: ${xs.length}, e.g. ${JSON.stringify(xs.slice(0, 5))}`)
+    }
+    // Where each window came from: per partition, the first ack after the fault and the longest stall.
+    for (const r of runs) {
+      const per = [0, 1, 2].map((p) => {
+        const first = unavailabilityMs(acks, r.faultAt, [p], end) / 1000
+        const stall = longestStallMs(acks, r.faultAt, r.healedAt, [p], end) / 1000
+        return `p${p} ${first.toFixed(1)}/${stall.toFixed(1)}`
+      })
+      log(
+        `${r.name} at ${((r.faultAt - started) / 1000).toFixed(1)} s: first ack/longest stall s: ${per.join(', ')}`,
+      )
+    }
+    shown('lost', v.problems.lost)
+    shown('misplaced (acknowledged at another offset)', v.problems.misplaced)
+    shown('duplicated', v.problems.duplicated)
+    shown('offsets not increasing', v.problems.disorder)
+    shown('divergent at the end', finalDivergent)
+    shown('violations seen by the nemeses', violations)
+    if (skipped.length > 0) log(`left out: ${skipped.join('; ')}`)
+    if (producerDied) log('FAILED: the producer hit a fatal error during the faults (see above)')
+    return {
+      code: v.ok && !producerDied ? 0 : 1,
+      verdict: v,
+      table: render(v),
+      net,
+      skipped,
+      violations,
+      producerDied,
+    }
+  } catch (e) {
+    // The evidence goes with the cluster: each broker's output is kept in a file, the last words shown.
+    for (const [id, b] of cluster?.brokers ?? []) {
+      const file = join(tmpdir(), `samsa-faults-${process.pid}-broker-${id}.log`)
+      writeFileSync(file, b.output())
+      const tail = b.output().trim().split('\n').slice(-12)
+      log(
+        `broker ${id} (pid ${b.child.pid}), whole output in ${file}, last lines:\n    ${tail.join('\n    ')}`,
+      )
+    }
+    if (cluster !== undefined) {
+      const file = join(tmpdir(), `samsa-faults-${process.pid}-zookeeper.log`)
+      writeFileSync(file, cluster.zk.output())
+      log(`ZooKeeper's output in ${file}`)
+    }
+    throw e
+  } finally {
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+    await stopAll()
+    active = undefined
+  }
+}
