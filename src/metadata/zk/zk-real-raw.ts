@@ -18,9 +18,16 @@ export type RawEvent = zookeeper.Event
 /** The library internals touched to stop reconnecting (see the header comment). */
 interface RawConnectionManager {
   findNextServer(cb: (server: unknown) => void): void
+  onSocketConnected(): void
   connectTimeoutHandler: ReturnType<typeof setTimeout> | null
-  socket?: { destroy(): void }
+  connectTimeout: number
+  /** The library's connection state: 1 while connecting (socket open, handshake pending). */
+  state: number
+  socket?: { destroy(): void; once(event: 'close', fn: () => void): void }
 }
+
+/** The library's ConnectionManager state while waiting for the ConnectResponse. */
+const CONNECTING = 1
 
 const Ex = zookeeper.Exception
 const CODES = new Map<number, ZkErrorCode>([
@@ -120,6 +127,20 @@ export function createRaw(connect: string, opts: ZkConnectOptions, resume?: Resu
       if (held) held.push(() => cb(server))
       else cb(server)
     })
+  // Once the TCP connection is up the library waits for the server's ConnectResponse with no
+  // timeout at all: a server that accepts connections while it starts (after a restart) and never
+  // answers leaves the client hung, its session expiring on the server unnoticed. As the Java
+  // client's read timeout does, give up on a silent handshake and let the library try again.
+  const onSocketConnected = cm.onSocketConnected.bind(cm)
+  cm.onSocketConnected = () => {
+    onSocketConnected()
+    const socket = cm.socket
+    if (socket === undefined) return
+    const timer = setTimeout(() => {
+      if (cm.socket === socket && cm.state === CONNECTING) socket.destroy()
+    }, cm.connectTimeout)
+    socket.once('close', () => clearTimeout(timer))
+  }
   return {
     raw,
     stop() {
