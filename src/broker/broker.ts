@@ -29,6 +29,7 @@ import { ZkMetadataStore } from '../metadata/zk/zk-store.ts'
 import { SocketServer } from '../network/listener.ts'
 import { AlterPartitionManager, controllerEndpoint } from '../replication/alter-partition-manager.ts'
 import { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts'
+import { ReplicationQuotas } from '../replication/replication-quota.ts'
 import { Dispatcher } from '../server/dispatcher.ts'
 import { Registry } from '../server/registry.ts'
 import { LogManager } from '../storage/log-manager.ts'
@@ -144,13 +145,15 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
           clock,
           logger: log.child('alter-partition'),
         })
+  const quotas = zkStore === null ? null : replicationQuotas(config, nodeId, clock)
   const replication =
-    zkStore === null || alterPartitions === null
+    zkStore === null || alterPartitions === null || quotas === null
       ? undefined
       : {
           alterIsr: (item: Parameters<AlterPartitionManager['submit']>[0]) => alterPartitions.submit(item),
-          fetchers: replicaFetchers(config, nodeId, zkStore, clock, log),
+          fetchers: replicaFetchers(config, nodeId, zkStore, clock, log, quotas),
           replicaLagTimeMaxMs: clusterSetting(config.values, 'replica.lag.time.max.ms', 30000),
+          quotas,
         }
 
   let logs: LogManager | null = null
@@ -295,6 +298,7 @@ function replicaFetchers(
   store: ZkMetadataStore,
   clock: Clock,
   log: Logger,
+  quotas: ReplicationQuotas,
 ) {
   const v = config.values
   const listenerName = interBrokerListener(config)
@@ -314,12 +318,29 @@ function replicaFetchers(
       }),
     clock,
     logger,
+    quota: quotas.follower,
     config: {
       maxWaitMs: clusterSetting(v, 'replica.fetch.wait.max.ms', 500),
       minBytes: clusterSetting(v, 'replica.fetch.min.bytes', 1),
       maxBytes: clusterSetting(v, 'replica.fetch.response.max.bytes', 10485760),
       partitionMaxBytes: clusterSetting(v, 'replica.fetch.max.bytes', 1048576),
       backoffMs: clusterSetting(v, 'replica.fetch.backoff.ms', 1000),
+    },
+  })
+}
+
+/** Replication throttles (KIP-73): rates from the dynamic configs, over Kafka's quota window. */
+function replicationQuotas(config: BrokerConfig, nodeId: number, clock: Clock): ReplicationQuotas {
+  return new ReplicationQuotas({
+    brokerId: nodeId,
+    clock,
+    window: {
+      samples: clusterSetting(config.values, 'replication.quota.window.num', 11),
+      windowMs: clusterSetting(config.values, 'replication.quota.window.size.seconds', 1) * 1000,
+    },
+    staticRates: {
+      leader: config.static.get('leader.replication.throttled.rate'),
+      follower: config.static.get('follower.replication.throttled.rate'),
     },
   })
 }

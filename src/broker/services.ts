@@ -16,6 +16,7 @@ import type { AlterIsr } from '../replication/partition.ts'
 import { ProducerIdAllocator } from '../replication/producer-state/producer-id-allocator.ts'
 import { ReplicaManager } from '../replication/replica-manager.ts'
 import { replicaSelectorFor } from '../replication/replica-selector.ts'
+import type { ReplicationQuotas } from '../replication/replication-quota.ts'
 import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
 import { FetchSessionCache } from '../server/fetch-session.ts'
 import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
@@ -108,7 +109,13 @@ export interface ServiceDeps {
   /** The controller conversation (ZooKeeper mode) or its standalone stand-in. */
   cluster: (services: BrokerServices) => ClusterRole
   /** Cluster mode: ISR changes to the controller and the replica fetchers. */
-  replication?: { alterIsr: AlterIsr; fetchers: ReplicaFetcherManager; replicaLagTimeMaxMs: number }
+  replication?: {
+    alterIsr: AlterIsr
+    fetchers: ReplicaFetcherManager
+    replicaLagTimeMaxMs: number
+    /** Replication throttles (KIP-73); absent: none. */
+    quotas?: ReplicationQuotas
+  }
   /** Producer id blocks from ZooKeeper in cluster mode; default: the log dir's block file. */
   producerIds?: { generate(): Promise<bigint> }
 }
@@ -143,6 +150,7 @@ export class BrokerServices implements AllHandlerServices {
       alterIsr: d.replication?.alterIsr ?? null,
       fetchers: d.replication?.fetchers ?? null,
       replicaLagTimeMaxMs: d.replication?.replicaLagTimeMaxMs,
+      replicationQuotas: d.replication?.quotas ?? null,
       replicaSelector: replicaSelectorFor(
         d.config.values.get('replica.selector.class')?.value as string | null,
       ),

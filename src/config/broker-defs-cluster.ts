@@ -1,8 +1,8 @@
 // Broker configs of the ZooKeeper cluster mode that the single broker does not read: controlled
-// shutdown, preferred-leader rebalancing, replica fetching and selection, and generated broker ids.
-// Kafka's names and defaults.
+// shutdown, preferred-leader rebalancing, replica fetching and selection, replication throttles
+// (KIP-73) and generated broker ids. Kafka's names and defaults.
 
-import { atLeast, type ConfigDefinition, define, rule } from './config-def.ts'
+import { atLeast, type ConfigDefinition, define, LONG_MAX, rule } from './config-def.ts'
 
 /** The one replica.selector.class Samsa provides (KIP-392, replication/replica-selector.ts). */
 export const RACK_AWARE_REPLICA_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector'
@@ -94,6 +94,34 @@ export const CLUSTER_DEFS: readonly ConfigDefinition[] = [
           : `Class ${v} is not supported (Samsa provides ${RACK_AWARE_REPLICA_SELECTOR}; leave it unset for leader-only reads)`,
       ),
     },
+  ),
+  define(
+    'leader.replication.throttled.rate',
+    'long',
+    LONG_MAX,
+    'Bytes/s this broker sends, as leader, of the partitions in leader.replication.throttled.replicas to followers outside the ISR (set by kafka-reassign-partitions.sh --throttle).',
+    { importance: 'medium', validator: atLeast(0), updateMode: 'cluster-wide' },
+  ),
+  define(
+    'follower.replication.throttled.rate',
+    'long',
+    LONG_MAX,
+    'Bytes/s this broker copies, as follower, of the partitions in follower.replication.throttled.replicas while out of sync (set by kafka-reassign-partitions.sh --throttle).',
+    { importance: 'medium', validator: atLeast(0), updateMode: 'cluster-wide' },
+  ),
+  define(
+    'replication.quota.window.num',
+    'int',
+    11,
+    'Samples the replication throttle rate is measured over.',
+    { importance: 'low', validator: atLeast(1) },
+  ),
+  define(
+    'replication.quota.window.size.seconds',
+    'int',
+    1,
+    'Length of one sample of the replication throttle rate.',
+    { importance: 'low', validator: atLeast(1) },
   ),
   define(
     'reserved.broker.max.id',

@@ -7,10 +7,12 @@ import {
   between,
   type ConfigDefinition,
   define,
+  invalidValue,
   LONG_MAX,
   nonEmptyListOf,
   oneOf,
   rule,
+  type Validator,
 } from './config-def.ts'
 
 export interface BrokerSynonym {
@@ -32,13 +34,19 @@ function topic(synonyms: readonly BrokerSynonym[], def: ConfigDefinition): Topic
   return { ...def, synonyms }
 }
 
-const throttledReplicas = rule("[partitionId]:[brokerId],[partitionId]:[brokerId],... or '*'", (v) => {
-  const items = v as readonly string[]
-  if (items.length === 1 && items[0] === '*') return null
-  return items.every((i) => /^\d+:\d+$/.test(i.trim()))
-    ? null
-    : "Value should be a list of [partitionId]:[brokerId] pairs separated by commas, or '*'"
-})
+/** Kafka's ThrottledReplicaListValidator: `*`, or `partition:broker` items (blank items allowed). */
+const throttledReplicas: Validator = {
+  check(key, value) {
+    const items = (value as readonly string[]).map((i) => i.trim())
+    if ((items.length === 1 && items[0] === '*') || items.every((i) => /^(\d+:\d+)?$/.test(i))) return
+    throw invalidValue(
+      key,
+      items,
+      `${key} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...`,
+    )
+  },
+  describe: "[partitionId]:[brokerId],[partitionId]:[brokerId],... or '*'",
+}
 
 const noTieredStorage = rule('false', (v) =>
   v === true
@@ -141,10 +149,9 @@ const UNSORTED: readonly TopicConfigDefinition[] = [
       'follower.replication.throttled.replicas',
       'list',
       '',
-      'Replicas throttled on the follower side. Accepted, no effect in Samsa.',
+      'Replicas (partition:broker, or * for all) whose copying by that follower broker is limited to its follower.replication.throttled.rate while out of sync.',
       {
         validator: throttledReplicas,
-        support: 'ignored',
       },
     ),
   ),
@@ -160,10 +167,9 @@ const UNSORTED: readonly TopicConfigDefinition[] = [
       'leader.replication.throttled.replicas',
       'list',
       '',
-      'Replicas throttled on the leader side. Accepted, no effect in Samsa.',
+      'Replicas (partition:broker, or * for all) whose leader on that broker sends to followers outside the ISR at most its leader.replication.throttled.rate.',
       {
         validator: throttledReplicas,
-        support: 'ignored',
       },
     ),
   ),

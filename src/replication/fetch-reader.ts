@@ -18,12 +18,20 @@
 // without it only the leader serves consumers. At the leader, with a replica selector configured,
 // such a fetch may instead be answered with a preferred read replica (replica-selector.ts): no
 // records, the leader's offsets, and at once (it never waits for min.bytes).
+//
+// Replication throttles (KIP-73, replication-quota.ts), follower fetches only: a partition this
+// leader throttles, fetched by a replica outside the ISR while the leader quota is exceeded, is
+// held: it is read for nothing (errors, divergence and the follower's position still count), its
+// appends do not wake the fetch, and it never takes the first-batch exception. The bytes of
+// throttled partitions in the final answer are recorded against the quota. Without a throttled
+// partition on this broker none of this runs.
 
 import type { Clock, Timer } from '../common/clock.ts'
 import type { Uuid } from '../common/ids.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { type FetchWaiter, IsolationLevel, type Partition, type PartitionRead } from './partition.ts'
 import { type ClientMetadata, NO_PREFERRED_REPLICA } from './replica-selector.ts'
+import type { ReplicaQuota } from './replication-quota.ts'
 
 export interface FetchParams {
   /** -1 for consumers; a broker id for followers. */
@@ -74,6 +82,8 @@ export interface PartitionLookup {
   missingError(topic: string | null, topicId: Uuid, index: number): number
   /** KIP-392 at the leader: a replica to send this consumer to, or -1; absent: never. */
   preferredReadReplica?(part: Partition, fetchOffset: bigint, client: ClientMetadata): number
+  /** The leader's replication quota (KIP-73); absent or null: no throttling. */
+  readonly leaderQuota?: ReplicaQuota | null
 }
 
 const NO_RECORDS = Buffer.alloc(0)
@@ -85,6 +95,8 @@ interface PartitionResult {
   bound: bigint
   follower: boolean
   preferred: number
+  /** Held back by the leader's replication quota at this read (see the header). */
+  held: boolean
 }
 
 /** A fetch waiting for min.bytes; see the header. */
@@ -141,7 +153,7 @@ export async function fetchRecords(
       const parts: Partition[] = []
       for (const p of reads) {
         total += p.read.sizeInBytes
-        if (p.part !== null) parts.push(p.part)
+        if (p.part !== null && !p.held) parts.push(p.part)
       }
       timedOut = await new Promise<boolean>((resolve) =>
         new FetchWait(params.minBytes - total, parts, resolve).start(clock, left, params.replicaId >= 0),
@@ -149,6 +161,8 @@ export async function fetchRecords(
     }
     reads = await readPartitions(lookup, params, inputs)
   }
+  const quota = lookup.leaderQuota
+  if (params.replicaId >= 0 && quota != null && quota.active) recordThrottled(quota, reads)
   const aborted = params.isolationLevel === IsolationLevel.readCommitted ? [] : null
   return reads.map(({ read, preferred }) => ({
     errorCode: read.errorCode,
@@ -169,6 +183,7 @@ async function readPartitions(
 ): Promise<PartitionResult[]> {
   const isFollower = params.replicaId >= 0
   const client = isFollower ? null : (params.clientMetadata ?? null)
+  const quota = isFollower ? heldChecker(lookup.leaderQuota) : null
   const out: PartitionResult[] = []
   /** Indexes into `out` of the partitions still to read from their logs. */
   const toRead: number[] = []
@@ -185,6 +200,7 @@ async function readPartitions(
         bound: -1n,
         follower: isFollower,
         preferred: NO_PREFERRED_REPLICA,
+        held: false,
       })
       continue
     }
@@ -200,12 +216,14 @@ async function readPartitions(
         bound: part.readBound(false),
         follower: false,
         preferred: read.errorCode === ErrorCode.NONE ? preferred : NO_PREFERRED_REPLICA,
+        held: false,
       })
       continue
     }
+    const held = quota !== null && isHeld(quota, part, params.replicaId)
     toRead.push(out.length)
     budget += Math.max(0, inp.partitionMaxBytes)
-    out.push({ part, read: errorRead(ErrorCode.NONE), bound: -1n, follower: isFollower, preferred })
+    out.push({ part, read: errorRead(ErrorCode.NONE), bound: -1n, follower: isFollower, preferred, held })
   }
   const inputOf = (i: number) => inputs[i]!
   const read = async (i: number, maxBytes: number, minOneBatch: boolean): Promise<number> => {
@@ -214,8 +232,8 @@ async function readPartitions(
     r.bound = r.part!.readBound(isFollower)
     r.read = await r.part!.readForFetch({
       fetchOffset: inp.fetchOffset,
-      maxBytes,
-      minOneBatch,
+      maxBytes: r.held ? 0 : maxBytes,
+      minOneBatch: r.held ? false : minOneBatch,
       isolationLevel: params.isolationLevel,
       isFollower,
       currentLeaderEpoch: inp.currentLeaderEpoch,
@@ -234,6 +252,7 @@ async function readPartitions(
     for (const i of toRead) {
       const r = out[i]!
       if (r.read.sizeInBytes > 0) break
+      if (r.held) continue
       if (
         r.read.errorCode === ErrorCode.NONE &&
         r.read.divergingEpoch === null &&
@@ -288,9 +307,37 @@ function mustWait(params: FetchParams, reads: readonly PartitionResult[]): boole
 /** Did a write complete while reading? Then the reads may have missed its bytes. */
 function advancedSince(reads: readonly PartitionResult[]): boolean {
   for (const p of reads) {
-    if (p.part !== null && p.part.readBound(p.follower) !== p.bound) return true
+    if (p.part !== null && !p.held && p.part.readBound(p.follower) !== p.bound) return true
   }
   return false
+}
+
+/** Decides, once per read of a fetch, which partitions the leader quota holds back. */
+interface HeldChecker {
+  readonly quota: ReplicaQuota
+  exceeded: boolean | null
+}
+
+function heldChecker(quota: ReplicaQuota | null | undefined): HeldChecker | null {
+  return quota?.active ? { quota, exceeded: null } : null
+}
+
+/** Kafka's shouldLeaderThrottle: throttled here, the follower not in the ISR, the quota exceeded. */
+function isHeld(c: HeldChecker, part: Partition, replicaId: number): boolean {
+  if (!c.quota.isThrottled(part.topic, part.index)) return false
+  if (part.inSyncReplicas.includes(replicaId)) return false
+  c.exceeded ??= c.quota.isQuotaExceeded()
+  return c.exceeded
+}
+
+/** The bytes of throttled partitions in a follower's answer count against the leader quota. */
+function recordThrottled(quota: ReplicaQuota, reads: readonly PartitionResult[]): void {
+  let bytes = 0
+  for (const r of reads) {
+    if (r.part !== null && r.read.sizeInBytes > 0 && quota.isThrottled(r.part.topic, r.part.index))
+      bytes += r.read.sizeInBytes
+  }
+  if (bytes > 0) quota.record(bytes)
 }
 
 function errorRead(errorCode: number): PartitionRead {

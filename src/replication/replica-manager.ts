@@ -40,6 +40,7 @@ import {
   preferredReadReplica,
   type ReplicaSelector,
 } from './replica-selector.ts'
+import type { ReplicaQuota, ReplicationQuotas } from './replication-quota.ts'
 
 export interface ReplicaManagerParams {
   logManager: LogManager
@@ -65,6 +66,8 @@ export interface ReplicaManagerParams {
   requestTimeoutMs?: number
   /** replica.selector.class (KIP-392); absent/null: the leader serves consumers. */
   replicaSelector?: ReplicaSelector | null
+  /** Cluster mode: replication throttles (KIP-73), kept in step with every applied image. */
+  replicationQuotas?: ReplicationQuotas | null
 }
 
 interface HostedTopic {
@@ -125,6 +128,9 @@ export class ReplicaManager {
   private readonly replicaLagTimeMaxMs: number
   private readonly requestTimeoutMs: number
   private readonly replicaSelector: ReplicaSelector | null
+  private readonly replicationQuotas: ReplicationQuotas | null
+  /** The leader's replication quota, read by fetch-reader.ts for follower fetches. */
+  readonly leaderQuota: ReplicaQuota | null
   /** Live brokers' racks on the last listener asked about, for the image they came from. */
   private racks: { image: MetadataImage; listener: string | null; byId: Map<number, string | null> } | null =
     null
@@ -145,6 +151,8 @@ export class ReplicaManager {
     this.replicaLagTimeMaxMs = p.replicaLagTimeMaxMs ?? 30_000
     this.requestTimeoutMs = p.requestTimeoutMs ?? 30_000
     this.replicaSelector = p.replicaSelector ?? null
+    this.replicationQuotas = p.replicationQuotas ?? null
+    this.leaderQuota = this.replicationQuotas?.leader ?? null
     if (this.alterIsr !== null) this.scheduleIsrCheck(Math.max(1, Math.floor(this.replicaLagTimeMaxMs / 2)))
   }
 
@@ -220,6 +228,7 @@ export class ReplicaManager {
   /** Applies the local changes between the last applied image and `image` (local-changes.ts). */
   private async apply(image: MetadataImage): Promise<void> {
     if (this.stopped) return
+    this.replicationQuotas?.applyImage(image)
     const changes = localChanges(this.image, image, this.localBrokerId)
     try {
       // A partition leaves its fetcher before anything else happens to it: no fetched batch may

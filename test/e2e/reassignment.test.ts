@@ -84,7 +84,8 @@ describe('kafka-reassign-partitions.sh moves a partition under load (ZooKeeper, 
     const seen: string[] = []
     await eventually('--verify reports completion', 60000, async () => {
       const v = (await tool(['--verify', '--reassignment-json-file', plan])).stdout
-      const line = v.trim().split('\n').at(-1)!
+      // The status line follows the header; "Clearing ... throttles" lines may follow it.
+      const line = v.trim().split('\n')[1] ?? ''
       if (!seen.includes(line)) seen.push(line)
       return line === `Reassignment of partition ${TOPIC}-0 is completed.` ? v : undefined
     })

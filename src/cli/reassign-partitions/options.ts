@@ -1,9 +1,10 @@
 // kafka-reassign-partitions.sh options and their checks, in the order and words of Kafka 3.x's
 // ReassignPartitionsCommand: exactly one action, --bootstrap-server, the action's required
-// options, then any option the action does not take. Replication throttles are not implemented in
-// Samsa: --throttle and --replica-alter-log-dirs-throttle are refused with one line (their default,
-// -1, means no throttle and is accepted), never silently ignored. The removed --zookeeper is not
-// offered (Kafka 3.0 dropped it too).
+// options, then any option the action does not take. --throttle sets replication throttles (KIP-73)
+// as Kafka's tool does (run.ts, throttles.ts); Samsa has no moves between log directories, so
+// --replica-alter-log-dirs-throttle is refused with one line (its default, -1, means no throttle
+// and is accepted), never silently ignored. The removed --zookeeper is not offered (Kafka 3.0
+// dropped it too).
 
 import type { OptionDef } from '../args/option-parser.ts'
 import { HELP_OPTIONS, parseCommandLine } from '../common/command.ts'
@@ -69,8 +70,9 @@ export const REASSIGN_OPTIONS: readonly OptionDef[] = [
   {
     name: 'throttle',
     help:
-      'The movement of partitions between brokers will be throttled to this value (bytes/sec). Not supported by ' +
-      'Samsa: replication throttles are not implemented.',
+      'The movement of partitions between brokers will be throttled to this value (bytes/sec). Given with ' +
+      '--execute; to change the rate of moves in progress, run --execute again with --additional. --verify ' +
+      'removes the throttle once every move is done.',
     arg: 'required',
     describedAs: 'throttle',
     type: 'Long',
@@ -80,7 +82,7 @@ export const REASSIGN_OPTIONS: readonly OptionDef[] = [
     name: 'replica-alter-log-dirs-throttle',
     help:
       'The movement of replicas between log directories on the same broker will be throttled to this value ' +
-      '(bytes/sec). Not supported by Samsa: replication throttles are not implemented.',
+      '(bytes/sec). Not supported by Samsa: it does not move replicas between log directories.',
     arg: 'required',
     describedAs: 'replicaAlterLogDirsThrottle',
     type: 'Long',
@@ -139,10 +141,13 @@ export interface ReassignOptions {
   brokerList: string | null
   rackAware: boolean
   additional: boolean
+  /** --throttle in bytes/s; -1n: none. */
+  interBrokerThrottle: bigint
+  preserveThrottles: boolean
 }
 
-export const THROTTLE_UNSUPPORTED =
-  'Replication throttles are not supported by Samsa: remove --throttle and --replica-alter-log-dirs-throttle.'
+export const LOG_DIR_THROTTLE_UNSUPPORTED =
+  'Samsa does not move replicas between log directories: remove --replica-alter-log-dirs-throttle.'
 
 /** Parses and checks the command line as ReassignPartitionsCommand does; ends the tool on any problem. */
 export function parseReassignOptions(argv: readonly string[]): ReassignOptions {
@@ -158,8 +163,11 @@ export function parseReassignOptions(argv: readonly string[]): ReassignOptions {
   for (const n of opts.order)
     if (n !== action && !REQUIRED[action].includes(n) && !PERMITTED[action].includes(n))
       usageExit(all, `Option "[${n}]" can't be used with action "[${action}]"`)
-  for (const n of ['throttle', 'replica-alter-log-dirs-throttle'])
-    if (opts.has(n) && (opts.bigint(n) ?? -1n) >= 0n) failExit(THROTTLE_UNSUPPORTED)
+  if (
+    opts.has('replica-alter-log-dirs-throttle') &&
+    (opts.bigint('replica-alter-log-dirs-throttle') ?? -1n) >= 0n
+  )
+    failExit(LOG_DIR_THROTTLE_UNSUPPORTED)
   return {
     action,
     bootstrap: opts.value('bootstrap-server')!,
@@ -169,5 +177,7 @@ export function parseReassignOptions(argv: readonly string[]): ReassignOptions {
     brokerList: opts.value('broker-list') ?? null,
     rackAware: !opts.has('disable-rack-aware'),
     additional: opts.has('additional'),
+    interBrokerThrottle: opts.has('throttle') ? (opts.bigint('throttle') ?? -1n) : -1n,
+    preserveThrottles: opts.has('preserve-throttles'),
   }
 }

@@ -6,8 +6,9 @@
 //   --cancel    cancels the moves of the file's partitions that are in progress
 //   --list      the moves in progress
 // Output and messages are Kafka's; as in Kafka, failures go to standard output (a terse line, or
-// `Error: ` and the message) with exit 1. Not done: throttles (refused, options.ts), log-dir moves
-// (refused, json.ts), and so --verify has no throttles to clear and prints no "Clearing ..." lines.
+// `Error: ` and the message) with exit 1. Replication throttles (--throttle, cleared by --verify and
+// --cancel unless --preserve-throttles) are throttles.ts. Not done: log-dir moves (refused, json.ts,
+// options.ts), so --cancel does not print Kafka's "None of the specified partition moves are active.".
 
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -41,6 +42,7 @@ import {
   ReassignError,
 } from './json.ts'
 import { parseReassignOptions, type ReassignOptions } from './options.ts'
+import { clearThrottles, proposedMoveMap, setThrottles, VERIFY_WARNING } from './throttles.ts'
 
 const EXISTING =
   'Cannot execute because there is an existing partition assignment.  Use --additional to override this and ' +
@@ -108,11 +110,11 @@ async function act(o: ReassignOptions, f: Files, admin: Kafka.Admin, api: Contro
     case 'generate':
       return generate(admin, f.topics, f.brokers, o.rackAware)
     case 'execute':
-      return execute(admin, api, f.targets, o.additional)
+      return execute(admin, api, f.targets, o.additional, o.interBrokerThrottle)
     case 'verify':
-      return verify(admin, api, f.targets)
+      return verify(admin, api, f.targets, o.preserveThrottles)
     case 'cancel':
-      return cancel(api, f.targets)
+      return cancel(admin, api, f.targets, o.preserveThrottles)
     case 'list':
       return list(api)
   }
@@ -189,8 +191,10 @@ async function execute(
   api: ControllerApi,
   targets: readonly PartitionTarget[],
   additional: boolean,
+  throttle: bigint,
 ): Promise<string[]> {
-  if (!additional && (await api.list(null)).length > 0) throw new ReassignError(EXISTING, true)
+  const ongoing = await api.list(null)
+  if (!additional && ongoing.length > 0) throw new ReassignError(EXISTING, true)
   const { md, replicas } = await currentReplicas(
     admin,
     targets.map((t) => t.topic),
@@ -211,6 +215,10 @@ async function execute(
     '',
     'Save this to use as the --reassignment-json-file option during rollback',
   ]
+  if (throttle >= 0n) {
+    out.push(VERIFY_WARNING)
+    out.push(await setThrottles(admin, proposedMoveMap(ongoing, targets, replicas), throttle))
+  }
   const answer = await api.alter(targets)
   const failures = failuresOf(answer, targets)
   if (failures.length > 0)
@@ -247,8 +255,12 @@ async function verify(
   admin: Kafka.Admin,
   api: ControllerApi,
   targets: readonly PartitionTarget[],
+  preserveThrottles: boolean,
 ): Promise<string[]> {
-  const ongoing = new Map((await api.list(targets)).map((o) => [partitionName(o), o]))
+  // Kafka lists every reassignment: throttles are cleared only once none at all is in progress.
+  const all = await api.list(null)
+  const wanted = new Set(targets.map(partitionName))
+  const ongoing = new Map(all.filter((o) => wanted.has(partitionName(o))).map((o) => [partitionName(o), o]))
   const settled = targets.filter((t) => !ongoing.has(partitionName(t)))
   const { replicas } =
     settled.length === 0
@@ -274,10 +286,31 @@ async function verify(
         `There is no active reassignment of partition ${name}, but replica set is ${current.replicas.join(',')} rather than ${t.replicas.join(',')}.`,
       )
   }
+  if (all.length === 0 && !preserveThrottles) lines.push(...(await clearAll(admin, targets)))
   return lines
 }
 
-async function cancel(api: ControllerApi, targets: readonly PartitionTarget[]): Promise<string[]> {
+async function clearAll(admin: Kafka.Admin, targets: readonly PartitionTarget[]): Promise<string[]> {
+  const md = await rawMetadata(admin, [])
+  return clearThrottles(
+    admin,
+    md.brokers.map((b) => b.nodeId),
+    targets,
+  )
+}
+
+async function cancel(
+  admin: Kafka.Admin,
+  api: ControllerApi,
+  targets: readonly PartitionTarget[],
+  preserveThrottles: boolean,
+): Promise<string[]> {
+  const lines = await cancelMoves(api, targets)
+  if (!preserveThrottles) lines.push(...(await clearAll(admin, targets)))
+  return lines
+}
+
+async function cancelMoves(api: ControllerApi, targets: readonly PartitionTarget[]): Promise<string[]> {
   const active = (await api.list(targets)).filter((o) => o.adding.length > 0 || o.removing.length > 0)
   if (active.length === 0) return ['None of the specified partition reassignments are active.']
   const answer = await api.alter(

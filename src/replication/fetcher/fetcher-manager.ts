@@ -11,6 +11,7 @@
 
 import { type Clock, systemClock } from '../../common/clock.ts'
 import { type Logger, silentLogger } from '../../common/logger.ts'
+import type { ReplicaQuota } from '../replication-quota.ts'
 import {
   DEFAULT_FETCHER_CONFIG,
   type FetcherConfig,
@@ -31,6 +32,8 @@ export interface ReplicaFetcherManagerOptions {
   clock?: Clock
   logger?: Logger
   config?: Partial<FetcherConfig>
+  /** The follower replication quota shared by every thread (KIP-73); absent: no throttling. */
+  quota?: ReplicaQuota | null
 }
 
 export interface AddFollower {
@@ -66,6 +69,7 @@ export class ReplicaFetcherManager {
   private readonly clock: Clock
   private readonly log: Logger
   private readonly config: FetcherConfig
+  private readonly quota: ReplicaQuota | null
   private readonly threads = new Map<string, ThreadEntry>()
   /** Which thread each partition was given to. */
   private readonly placement = new Map<string, string>()
@@ -79,6 +83,7 @@ export class ReplicaFetcherManager {
     this.clock = o.clock ?? systemClock
     this.log = o.logger ?? silentLogger
     this.config = { ...DEFAULT_FETCHER_CONFIG, ...o.config }
+    this.quota = o.quota ?? null
   }
 
   fetcherId(topic: string, partition: number): number {
@@ -124,6 +129,7 @@ export class ReplicaFetcherManager {
           clock: this.clock,
           logger: this.log,
           config: this.config,
+          quota: this.quota,
         })
         entry = { leaderId: group.leaderId, fetcherId: group.fetcherId, thread }
         this.threads.set(threadKey, entry)

@@ -20,6 +20,11 @@
 // - an append error: corrupt data is retried after the back-off, any other storage error fails
 //   the partition, as Kafka does;
 // - the whole request failing (connection, timeout) → every partition is delayed by backoffMs.
+// Replication throttles (KIP-73): a partition the follower quota throttles is left out of the
+// fetch while the quota is exceeded, unless it is in sync (lag 0 at the last answer), as Kafka's
+// shouldFollowerThrottle; the bytes appended for throttled partitions are recorded against the
+// quota. When only held partitions are left, the loop sleeps replica.fetch.backoff.ms, as Kafka's
+// fetcher does with nothing to fetch. Without a throttled partition here this costs one check.
 // removePartitions resolves once nothing more is applied to those logs: the state is dropped at
 // once, and an append or truncation already running for it is awaited. A partition added with the
 // same leader epoch keeps its state; a new epoch (or another FollowerLog object) replaces it.
@@ -28,6 +33,7 @@ import type { Clock, Timer } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
 import { ErrorCode, errorName } from '../../protocol/generated/error-codes.ts'
 import { isStorageError, StorageErrorCode } from '../../storage/storage-error.ts'
+import type { ReplicaQuota } from '../replication-quota.ts'
 import { divergenceTruncationOffset, type EpochEndOffset } from './divergence.ts'
 import {
   type FetcherConfig,
@@ -72,6 +78,8 @@ export interface FetcherThreadOptions {
   clock: Clock
   logger: Logger
   config: FetcherConfig
+  /** The follower replication quota (KIP-73); absent or null: no throttling. */
+  quota?: ReplicaQuota | null
 }
 
 export interface AddPartition {
@@ -90,6 +98,9 @@ export class FetcherThread {
   private readonly clock: Clock
   private readonly log: Logger
   private readonly config: FetcherConfig
+  private readonly quota: ReplicaQuota | null
+  /** Clock time at which partitions held back by the quota are looked at again; null: none held. */
+  private heldUntil: number | null = null
   /** In fetch order: a partition moves to the end when it got data or an error (fairness). */
   private readonly states = new Map<string, PartitionState>()
   private readonly failed = new Map<string, TopicPartitionKey>()
@@ -104,6 +115,7 @@ export class FetcherThread {
     this.clock = o.clock
     this.log = o.logger
     this.config = o.config
+    this.quota = o.quota ?? null
   }
 
   start(): void {
@@ -251,6 +263,9 @@ export class FetcherThread {
   private buildFetch(): Map<string, SentPartition> {
     const now = this.clock.now()
     const sent = new Map<string, SentPartition>()
+    const quota = this.quota?.active ? this.quota : null
+    let exceeded: boolean | null = null
+    this.heldUntil = null
     for (const st of [...this.states.values()]) {
       if (st.gate !== null) continue
       if (st.delayedUntil !== null) {
@@ -265,6 +280,17 @@ export class FetcherThread {
         } catch (err) {
           this.log.warn(`[${this.name}] Cannot read the log of ${st.key}: ${describe(err)}`)
           this.delay([st])
+          continue
+        }
+      }
+      if (
+        quota !== null &&
+        !(st.lag !== null && st.lag <= 0n) &&
+        quota.isThrottled(st.log.topic, st.log.partition)
+      ) {
+        exceeded ??= quota.isQuotaExceeded()
+        if (exceeded) {
+          this.heldUntil = now + this.config.backoffMs
           continue
         }
       }
@@ -284,7 +310,7 @@ export class FetcherThread {
       }
       this.wake = done
       if (this.stopped) return done()
-      let next: number | null = null
+      let next: number | null = this.heldUntil
       for (const st of this.states.values()) {
         if (st.gate === null && st.delayedUntil !== null && (next === null || st.delayedUntil < next))
           next = st.delayedUntil
@@ -378,6 +404,8 @@ export class FetcherThread {
       const done = await this.mutate(st, () =>
         st.log.appendAsFollower(records, data.highWatermark, data.logStartOffset),
       )
+      if (records.length > 0 && this.quota !== null && this.quota.active)
+        if (this.quota.isThrottled(st.log.topic, st.log.partition)) this.quota.record(records.length)
       if (!done || !this.isCurrent(st)) return
     } catch (err) {
       if (

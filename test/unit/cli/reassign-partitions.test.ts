@@ -1,4 +1,5 @@
-// kafka-reassign-partitions.sh: option checks in Kafka's order and words, the throttle refusal, the
+// kafka-reassign-partitions.sh: option checks in Kafka's order and words, the log-dir throttle
+// refusal, the throttle configs a move map gives (as Kafka's tool computes them), the
 // JSON files (parsing, --execute's checks, Kafka's output format), and whole runs of every action
 // through @platformatic/kafka against an embedded standalone broker (port 0), where the only valid
 // target is the node itself, as on a KRaft single node. The moving cluster is test/e2e/reassignment.
@@ -19,7 +20,13 @@ import {
   parseReassignmentJson,
   parseTopicsJson,
 } from '../../../src/cli/reassign-partitions/json.ts'
-import { THROTTLE_UNSUPPORTED } from '../../../src/cli/reassign-partitions/options.ts'
+import { LOG_DIR_THROTTLE_UNSUPPORTED } from '../../../src/cli/reassign-partitions/options.ts'
+import {
+  followerThrottles,
+  leaderThrottles,
+  proposedMoveMap,
+  reassigningBrokers,
+} from '../../../src/cli/reassign-partitions/throttles.ts'
 import { silentLogger } from '../../../src/common/logger.ts'
 
 async function run(...argv: string[]) {
@@ -68,21 +75,43 @@ describe('kafka-reassign-partitions.sh options', () => {
     }
   })
 
-  it('refuses replication throttles in one line rather than ignoring them', async () => {
-    for (const o of ['--throttle', '--replica-alter-log-dirs-throttle']) {
-      const r = await run(
-        '--execute',
-        '--bootstrap-server',
-        'h:1',
-        '--reassignment-json-file',
-        'f',
-        o,
-        '1000',
-      )
-      assert.equal(r.code, 1)
-      assert.equal(r.err, `${THROTTLE_UNSUPPORTED}\n`)
-      assert.equal(r.out, '')
-    }
+  it('refuses the log-dir throttle in one line rather than ignoring it', async () => {
+    const r = await run(
+      '--execute',
+      '--bootstrap-server',
+      'h:1',
+      '--reassignment-json-file',
+      'f',
+      '--replica-alter-log-dirs-throttle',
+      '1000',
+    )
+    assert.equal(r.code, 1)
+    assert.equal(r.err, `${LOG_DIR_THROTTLE_UNSUPPORTED}\n`)
+    assert.equal(r.out, '')
+  })
+})
+
+describe('kafka-reassign-partitions.sh throttles', () => {
+  it('throttles the sources as leaders and the new replicas as followers, on every broker involved', () => {
+    const current = new Map([
+      ['foo-0', { topic: 'foo', partition: 0, replicas: [1, 2] }],
+      ['foo-1', { topic: 'foo', partition: 1, replicas: [2, 3] }],
+      ['foo-10', { topic: 'foo', partition: 10, replicas: [1] }],
+    ])
+    // bar-0 is already moving (2 → 5 being added); with --additional it keeps its sources.
+    const ongoing = [{ topic: 'bar', partition: 0, replicas: [2, 5], adding: [5], removing: [2] }]
+    const map = proposedMoveMap(
+      ongoing,
+      [
+        { topic: 'foo', partition: 0, replicas: [3, 4] },
+        { topic: 'foo', partition: 1, replicas: [3, 2] },
+        { topic: 'foo', partition: 10, replicas: [1, 4] },
+      ],
+      current,
+    )
+    assert.deepEqual(Object.fromEntries(leaderThrottles(map)), { bar: '0:2', foo: '0:1,0:2,10:1,1:2,1:3' })
+    assert.deepEqual(Object.fromEntries(followerThrottles(map)), { bar: '0:5', foo: '0:3,0:4,10:4' })
+    assert.deepEqual(reassigningBrokers(map), [1, 2, 3, 4, 5])
   })
 })
 
@@ -242,12 +271,53 @@ describe('kafka-reassign-partitions.sh against a standalone broker', () => {
     assert.equal(v.code, 0)
     assert.equal(
       v.out,
-      'Status of partition reassignment:\nReassignment of partition r-0 is completed.\nReassignment of partition r-1 is completed.\n',
+      'Status of partition reassignment:\nReassignment of partition r-0 is completed.\nReassignment of partition r-1 is completed.\n' +
+        `Clearing broker-level throttles on broker ${id}\nClearing topic-level throttles on topic r\n`,
     )
+    const kept = await run(
+      '--bootstrap-server',
+      bootstrap,
+      '--verify',
+      '--reassignment-json-file',
+      plan,
+      '--preserve-throttles',
+    )
+    assert.equal(kept.out.includes('Clearing'), false)
     const l = await run('--bootstrap-server', bootstrap, '--list')
     assert.equal(l.out, 'No partition reassignments found.\n')
+    const th = await run(
+      '--bootstrap-server',
+      bootstrap,
+      '--execute',
+      '--reassignment-json-file',
+      plan,
+      '--throttle',
+      '1000',
+    )
+    assert.equal(th.code, 0, th.out + th.err)
+    assert.ok(
+      th.out.includes(
+        'Save this to use as the --reassignment-json-file option during rollback\n' +
+          'Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.\n' +
+          'The inter-broker throttle limit was set to 1000 B/s\n' +
+          'Successfully started partition reassignments for r-0,r-1\n',
+      ),
+      th.out,
+    )
+    const cio = captureIo(new PassThrough(), { PATH: '' })
+    const described = await runTool(
+      'configs',
+      ['--bootstrap-server', bootstrap, '--describe', '--entity-type', 'topics', '--entity-name', 'r'],
+      cio,
+    )
+    assert.equal(described, 0, cio.stderr())
+    assert.match(cio.stdout(), new RegExp(`leader\\.replication\\.throttled\\.replicas=0:${id},1:${id} `))
     const c = await run('--bootstrap-server', bootstrap, '--cancel', '--reassignment-json-file', plan)
-    assert.equal(c.out, 'None of the specified partition reassignments are active.\n')
+    assert.equal(
+      c.out,
+      'None of the specified partition reassignments are active.\n' +
+        `Clearing broker-level throttles on broker ${id}\nClearing topic-level throttles on topic r\n`,
+    )
 
     const other = file('other.json', {
       version: 1,
@@ -256,7 +326,8 @@ describe('kafka-reassign-partitions.sh against a standalone broker', () => {
     const v2 = await run('--bootstrap-server', bootstrap, '--verify', '--reassignment-json-file', other)
     assert.equal(
       v2.out,
-      `Status of partition reassignment:\nThere is no active reassignment of partition r-0, but replica set is ${id} rather than ${id + 1}.\n`,
+      `Status of partition reassignment:\nThere is no active reassignment of partition r-0, but replica set is ${id} rather than ${id + 1}.\n` +
+        `Clearing broker-level throttles on broker ${id}\nClearing topic-level throttles on topic r\n`,
     )
     const u = await run('--bootstrap-server', bootstrap, '--execute', '--reassignment-json-file', other)
     assert.equal(u.code, 1)
