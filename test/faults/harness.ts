@@ -43,6 +43,7 @@ import {
   waitFullIsr,
 } from './nemeses.ts'
 import { createNetns, type NetnsNetwork, netnsUnavailable } from './netns.ts'
+import { startWorkloads, type Workloads } from './workloads/workloads.ts'
 
 const TOPIC = 'faults'
 const PARTITIONS = 3
@@ -58,6 +59,11 @@ export interface FaultOptions {
   net: 'netns' | 'loopback' | 'auto'
   /** Gets every progress line (already stamped with the elapsed time). */
   log(line: string): void
+  /**
+   * Also run a kafkajs idempotent producer and a consumer group (confluent-kafka, 2 members,
+   * committing) on the topic, checked by consumer-checker.ts (default true).
+   */
+  workloads?: boolean
 }
 
 export interface FaultResult {
@@ -129,11 +135,13 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
   let cluster: TestCluster | undefined
   let network: NetnsNetwork | undefined
   let stream: Stream | undefined
+  let workloads: Workloads | undefined
   const paused = new Set<number>()
   let stopping: Promise<void> | undefined
   const stopAll = () => {
     stopping ??= (async () => {
       stream?.kill()
+      workloads?.kill()
       for (const pid of paused) {
         try {
           process.kill(pid, 'SIGCONT')
@@ -175,7 +183,8 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     const c = await startCluster({
       brokers: BROKERS.length,
       chroot: '/samsa',
-      config: { 'replica.lag.time.max.ms': REPLICA_LAG_MS },
+      // Committed offsets must survive a broker's death: __consumer_offsets gets RF 3 too.
+      config: { 'replica.lag.time.max.ms': REPLICA_LAG_MS, 'offsets.topic.replication.factor': 3 },
       ...(network === undefined ? {} : { network }),
     })
     cluster = c
@@ -183,6 +192,17 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     log(`cluster up: ${c.bootstrap()}, ${TOPIC}: ${PARTITIONS} partitions, RF 3, min.insync.replicas=2`)
     const s = startKeyedStream(c.bootstrap(), { topic: TOPIC, count: 1e9, pauseEvery: 5, pauseMs: 20 })
     stream = s
+    const w =
+      o.workloads === false
+        ? undefined
+        : startWorkloads(c.bootstrap(), {
+            topic: TOPIC,
+            partitions: [0, 1, 2],
+            group: 'faults-group',
+            producer: { pauseMs: 30 },
+          })
+    workloads = w
+    if (w !== undefined) log('workloads: a kafkajs idempotent producer and a 2-member consumer group')
     // Stamp each delivery report as it arrives (this listener runs after the stream's parser).
     const acks: Ack[] = []
     s.child.stdout!.on('data', () => {
@@ -237,6 +257,8 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
       })
       await waitFullIsr(c, TOPIC, PARTITIONS, 60000)
       const healedAt = Date.now()
+      // A restarted broker listens on a new port: the kafkajs producer's seeds follow.
+      w?.setBootstrap(liveBootstrap(c))
       const divergent = [...checkReplicas(await snapshot(c)), ...seen]
       violations.push(...seen)
       runs.push({ name, faultAt, healedAt, divergent })
@@ -249,6 +271,10 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     log('stopping the producer, waiting for its last reports')
     const code = await s.stop()
     if (code !== 0) log(`the producer exited with ${code}: ${s.stderr().slice(-500)}`)
+    if (w !== undefined) {
+      const wcode = await w.stopProducer()
+      if (wcode !== 0) log(`the kafkajs producer exited with ${wcode}`)
+    }
     const end = Date.now()
     const errLines = s.stderr().trim().split('\n').filter(Boolean)
     if (errLines.length > 0)
@@ -258,7 +284,10 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     const read = await kcatConsumeJson(liveBootstrap(c), ['-t', TOPIC, '-o', 'beginning'])
     const failed = acks.filter((a) => a.error !== undefined).length
     log(`${acks.length} delivery reports (${failed} failed), ${read.length} records read back from offset 0`)
-    const v = verdict(runs, withOffsets(acks, read, log), read, [0, 1, 2], finalDivergent, end)
+    const wr = w === undefined ? undefined : await w.finish(liveBootstrap(c), read)
+    for (const line of wr?.report ?? []) log(line)
+    const allAcks = w === undefined ? acks : [...acks, ...w.producer.acks]
+    const v = verdict(runs, withOffsets(allAcks, read, log), read, [0, 1, 2], finalDivergent, end)
     const shown = (what: string, xs: readonly unknown[]) => {
       if (xs.length > 0) log(`${what}: ${xs.length}, e.g. ${JSON.stringify(xs.slice(0, 5))}`)
     }
@@ -281,10 +310,11 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     shown('violations seen by the nemeses', violations)
     if (skipped.length > 0) log(`left out: ${skipped.join('; ')}`)
     if (producerDied) log('FAILED: the producer hit a fatal error during the faults (see above)')
+    const consumersOk = wr === undefined || wr.consumers.ok
     return {
-      code: v.ok && !producerDied ? 0 : 1,
+      code: v.ok && consumersOk && !producerDied ? 0 : 1,
       verdict: v,
-      table: render(v),
+      table: wr === undefined ? render(v) : `${render(v)}; ${wr.line}`,
       net,
       skipped,
       violations,

@@ -36,6 +36,8 @@ test('faults (short): nothing acknowledged is lost through kills, a pause past t
     schedule: SCHEDULE,
     seed: SEED,
     net: noNet === null ? 'netns' : 'loopback',
+    // The kafkajs and consumer-group workloads have their own test (workloads.test.ts).
+    workloads: false,
     log: (line) => {
       lines.push(line)
       console.log(line)

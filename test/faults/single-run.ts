@@ -1,4 +1,4 @@
-// `node test/faults/single-run.ts --time S --seed N`: the single-broker faults (single-broker.ts)
+// `npm run faults:single -- --time S --seed N [--faults a,b]`: the single-broker faults (single-broker.ts)
 // on their own, no ZooKeeper needed. Prints the schedule as it runs; the last line is the
 // verdict; exits 1 when a guarantee was broken (disk-full runs only as root).
 
@@ -12,7 +12,7 @@ const faults = values.faults?.split(',') as SingleFault[] | undefined
 const seconds = Number(values.time ?? 60)
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed)
 console.log(
-  `single-broker faults: seed ${seed}, ${seconds} s (replay: node test/faults/single-run.ts --time ${seconds} --seed ${seed})`,
+  `single-broker faults: seed ${seed}, ${seconds} s (replay: npm run faults:single -- --time ${seconds} --seed ${seed})`,
 )
 const started = Date.now()
 const log = (line: string) =>
