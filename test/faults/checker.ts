@@ -192,6 +192,9 @@ export interface Row {
   firstAckMs: number
   /** Longest stall of a partition between the fault and its heal (longestStallMs). */
   longestUnavailabilityMs: number
+  /** Time spent between faults and their heals, and the acknowledgements in it (throughput). */
+  faultMs: number
+  faultAcks: number
 }
 
 export interface Verdict {
@@ -229,6 +232,8 @@ export function verdict(
         divergent: 0,
         firstAckMs: 0,
         longestUnavailabilityMs: 0,
+        faultMs: 0,
+        faultAcks: 0,
       }
       rowOf.set(name, r)
     }
@@ -247,6 +252,8 @@ export function verdict(
     x.firstAckMs = Math.max(x.firstAckMs, first)
     const stall = longestStallMs(acks, r.faultAt, r.healedAt, partitions, end)
     x.longestUnavailabilityMs = Math.max(x.longestUnavailabilityMs, first, stall)
+    x.faultMs += Math.max(0, r.healedAt - r.faultAt)
+    for (const a of acks) if (a.error === undefined && a.t >= r.faultAt && a.t <= r.healedAt) x.faultAcks++
   }
   for (const a of acks) if (a.offset !== undefined && a.error === undefined) row(nameAt(a.t)).acknowledged++
   for (const a of [...problems.lost, ...problems.misplaced]) row(nameAt(a.t)).lost++
@@ -264,6 +271,8 @@ export function verdict(
     divergent: rows.reduce((s, r) => s + r.divergent, 0),
     firstAckMs: rows.reduce((s, r) => Math.max(s, r.firstAckMs), 0),
     longestUnavailabilityMs: rows.reduce((s, r) => Math.max(s, r.longestUnavailabilityMs), 0),
+    faultMs: rows.reduce((s, r) => s + r.faultMs, 0),
+    faultAcks: rows.reduce((s, r) => s + r.faultAcks, 0),
   }
   return { rows, total, problems, ok: total.lost === 0 && total.duplicated === 0 && total.divergent === 0 }
 }
@@ -279,6 +288,7 @@ export function render(v: Verdict): string {
     'divergent',
     'first ack s',
     'longest unavail. s',
+    'acks/s in fault',
   ]
   const cells = [...v.rows, v.total].map((r) => [
     r.name,
@@ -289,6 +299,7 @@ export function render(v: Verdict): string {
     String(r.divergent),
     (r.firstAckMs / 1000).toFixed(1),
     (r.longestUnavailabilityMs / 1000).toFixed(1),
+    r.faultMs > 0 ? String(Math.round((r.faultAcks * 1000) / r.faultMs)) : '-',
   ])
   const width = head.map((h, k) => Math.max(h.length, ...cells.map((c) => (c[k] ?? '').length)))
   const line = (c: readonly string[]) =>

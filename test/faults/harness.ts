@@ -190,7 +190,12 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     cluster = c
     await createTopic(c, TOPIC, PARTITIONS)
     log(`cluster up: ${c.bootstrap()}, ${TOPIC}: ${PARTITIONS} partitions, RF 3, min.insync.replicas=2`)
-    const s = startKeyedStream(c.bootstrap(), { topic: TOPIC, count: 1e9, pauseEvery: 5, pauseMs: 20 })
+    const s = startKeyedStream(c.bootstrap(), {
+      topic: TOPIC,
+      count: 1e9,
+      pauseEvery: 5,
+      pauseMs: 20,
+    })
     stream = s
     const w =
       o.workloads === false
@@ -282,6 +287,12 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     await waitFullIsr(c, TOPIC, PARTITIONS, 60000)
     const finalDivergent = checkReplicas(await snapshot(c))
     const read = await kcatConsumeJson(liveBootstrap(c), ['-t', TOPIC, '-o', 'beginning'])
+    // Probe writes (nemeses.ts) must be refused; any that made it into the log is shown.
+    const probed = read.filter((r) => r.key?.startsWith('probe-'))
+    if (probed.length > 0)
+      log(
+        `probe records in the final log: ${probed.map((r) => `${r.key} at ${r.partition}@${r.offset}`).join(', ')}`,
+      )
     const failed = acks.filter((a) => a.error !== undefined).length
     log(`${acks.length} delivery reports (${failed} failed), ${read.length} records read back from offset 0`)
     const wr = w === undefined ? undefined : await w.finish(liveBootstrap(c), read)

@@ -14,6 +14,11 @@ import { liveBootstrap, partitionsOf } from '../e2e/replication-helpers.ts'
 import { eventually, metadataOf, SESSION_TIMEOUT_MS, type TestCluster } from '../support/cluster.ts'
 import { PYTHON, runOk, sleep } from '../support/e2e-clients.ts'
 import type { NetnsNetwork } from './netns.ts'
+import { produceToZombie } from './zombie-probe.ts'
+
+/** How long the zombie probe waits for the woken broker's answer. */
+const ZOMBIE_PROBE_MS = 8000
+let zombies = 0
 
 /** mulberry32: a small seeded generator, enough to replay a schedule. */
 export function seeded(seed: number): () => number {
@@ -196,16 +201,34 @@ export async function runNemesis(name: NemesisName, x: NemesisContext): Promise<
       const id = pick(x.rand, ids)
       const pid = x.c.brokers.get(id)!.child.pid!
       const before = epochsAgain(x.c, id).length
+      const led = (await partitionsOf(x.c.bootstrap(), x.topic)).filter((q) => q.leader === id)
       process.kill(pid, 'SIGSTOP')
       x.paused.add(pid)
       x.onFault()
       await sleep(SESSION_TIMEOUT_MS + 2000 + Math.floor(x.rand() * 2000))
       // The others must have seen its session expire while it was frozen.
       await brokerLive(x.c, id, false, 15000)
+      // A zombie that led a partition still believes it does when it wakes up: an acks=all write
+      // waiting in its socket must not be acknowledged (the ISR follows another leader now).
+      const b = x.c.brokers.get(id)!
+      const p = led[0]?.partition
+      const key = `probe-zombie-${process.pid}-${zombies++}`
+      const answer =
+        p === undefined ? null : produceToZombie(b.host, b.port, x.topic, p, key, ZOMBIE_PROBE_MS)
+      await sleep(200)
       process.kill(pid, 'SIGCONT')
       x.paused.delete(pid)
+      let probe = 'it led no partition'
+      if (answer !== null) {
+        const a = await answer
+        if (a.errorCode === 0)
+          x.violation(
+            `broker ${id}, woken up as a zombie, acknowledged an acks=all write to ${x.topic}-${p} at offset ${a.baseOffset} (${key})`,
+          )
+        probe = `acks=all write waiting in the zombie's socket: ${a.errorCode === 0 ? 'ACKED' : a.why}`
+      }
       // The zombie notices its expired session and registers again with a new broker epoch.
-      return `broker ${id} (pid ${pid}) stopped past the session, ${await cameBackFenced(x.c, id, before)}`
+      return `broker ${id} (pid ${pid}) stopped past the session, ${probe}, ${await cameBackFenced(x.c, id, before)}`
     }
     case 'zk-outage': {
       const id = pick(x.rand, ids)

@@ -1,6 +1,7 @@
 // The short bounded fault run inside `npm test` (issue 12): the same harness as `npm run faults`
 // (test/faults/harness.ts) with a fixed schedule and seed instead of a random one — a partition's
-// leader killed, a broker paused past its ZooKeeper session, a leader cut from the other brokers
+// leader killed, a broker paused past its ZooKeeper session (an acks=all write waiting in the
+// zombie's socket must not be acknowledged when it wakes up), a leader cut from the other brokers
 // (not from ZooKeeper) with an acks=all probe that it must refuse, a quick ZooKeeper restart — so
 // every change to the broker faces the faults that lost data in other systems. It fails on any
 // acknowledged record lost, duplicated or misplaced, on replicas that diverge, and on a guarantee a

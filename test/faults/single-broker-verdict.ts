@@ -92,6 +92,8 @@ function rowOf(p: Phase, end: number): Row {
     divergent: p.problems.length,
     firstAckMs: first,
     longestUnavailabilityMs: Math.max(first, stall),
+    faultMs: Math.max(0, p.healedAt - p.faultAt),
+    faultAcks: ackedOf(p.acks).filter((a) => a.t >= p.faultAt && a.t <= p.healedAt).length,
   }
 }
 
@@ -103,6 +105,8 @@ function add(into: Row, r: Row): void {
   into.divergent += r.divergent
   into.firstAckMs = Math.max(into.firstAckMs, r.firstAckMs)
   into.longestUnavailabilityMs = Math.max(into.longestUnavailabilityMs, r.longestUnavailabilityMs)
+  into.faultMs += r.faultMs
+  into.faultAcks += r.faultAcks
 }
 
 const emptyRow = (name: string): Row => ({
@@ -114,6 +118,8 @@ const emptyRow = (name: string): Row => ({
   divergent: 0,
   firstAckMs: 0,
   longestUnavailabilityMs: 0,
+  faultMs: 0,
+  faultAcks: 0,
 })
 
 /**
