@@ -36,6 +36,7 @@ import {
 import {
   NEMESES,
   type NemesisName,
+  needsDisk,
   needsNet,
   REPLICA_LAG_MS,
   runNemesis,
@@ -43,6 +44,7 @@ import {
   waitFullIsr,
 } from './nemeses.ts'
 import { createNetns, type NetnsNetwork, netnsUnavailable } from './netns.ts'
+import { mountTmpfs, type Tmpfs } from './single-broker-disk.ts'
 import { startWorkloads, type Workloads } from './workloads/workloads.ts'
 
 const TOPIC = 'faults'
@@ -136,6 +138,7 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
   let network: NetnsNetwork | undefined
   let stream: Stream | undefined
   let workloads: Workloads | undefined
+  let disks: Map<number, Tmpfs> | undefined
   const paused = new Set<number>()
   let stopping: Promise<void> | undefined
   const stopAll = () => {
@@ -148,6 +151,11 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
         } catch {}
       }
       await cluster?.stop()
+      for (const d of disks?.values() ?? []) {
+        try {
+          d.unmount()
+        } catch {}
+      }
       await network?.destroy()
     })()
     return stopping
@@ -174,11 +182,31 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     }
     const net = network === undefined ? 'loopback' : 'netns'
     log(network?.describe() ?? 'loopback: every node on 127.0.0.1')
+    // As root every broker's log dir is a tmpfs of its own, so that one disk can be filled.
+    const mounted = new Map<number, Tmpfs>()
+    disks = mounted
+    let noDisk: string | null = null
+    for (const id of BROKERS) {
+      const m = mountTmpfs(`sf${process.pid}d${id}`, 256)
+      if (typeof m === 'string') {
+        noDisk = m
+        break
+      }
+      mounted.set(id, m)
+    }
+    if (noDisk !== null) {
+      for (const d of mounted.values()) d.unmount()
+      mounted.clear()
+      disks = undefined
+      log(`no tmpfs log dirs (${noDisk}): disk-full is left out`)
+    }
+    const can = (n: NemesisName) =>
+      (network !== undefined || !needsNet(n)) && (disks !== undefined || !needsDisk(n))
     const skipped: string[] = []
-    const choices = NEMESES.filter((n) => network !== undefined || !needsNet(n))
+    const choices = NEMESES.filter(can)
     if (o.schedule !== undefined) log(`schedule: ${o.schedule.join(', ')}`)
     else if (choices.length < NEMESES.length)
-      skipped.push(`${NEMESES.filter((n) => !choices.includes(n)).join(', ')} (no network namespaces)`)
+      skipped.push(`${NEMESES.filter((n) => !choices.includes(n)).join(', ')} (not possible here: see above)`)
 
     const c = await startCluster({
       brokers: BROKERS.length,
@@ -186,6 +214,7 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
       // Committed offsets must survive a broker's death: __consumer_offsets gets RF 3 too.
       config: { 'replica.lag.time.max.ms': REPLICA_LAG_MS, 'offsets.topic.replication.factor': 3 },
       ...(network === undefined ? {} : { network }),
+      ...(disks === undefined ? {} : { logDirOf: (id: number) => mounted.get(id)!.dir }),
     })
     cluster = c
     await createTopic(c, TOPIC, PARTITIONS)
@@ -224,9 +253,10 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
       if (queue === undefined)
         return Date.now() < deadline ? choices[Math.floor(rand() * choices.length)] : undefined
       for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-        if (network !== undefined || !needsNet(n)) return n
-        skipped.push(`${n} (no network namespaces)`)
-        log(`${n}: skipped, it needs the brokers in network namespaces`)
+        if (can(n)) return n
+        const why = needsNet(n) ? 'no network namespaces' : 'no tmpfs log dirs'
+        skipped.push(`${n} (${why})`)
+        log(`${n}: skipped (${why})`)
       }
       return undefined
     }
@@ -251,6 +281,7 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
         rand,
         paused,
         net: network,
+        disks,
         onFault: () => {
           faultAt = Date.now()
         },

@@ -13,7 +13,9 @@ import { connectZk } from '../../src/metadata/zk/zk-real.ts'
 import { liveBootstrap, partitionsOf } from '../e2e/replication-helpers.ts'
 import { eventually, metadataOf, SESSION_TIMEOUT_MS, type TestCluster } from '../support/cluster.ts'
 import { PYTHON, runOk, sleep } from '../support/e2e-clients.ts'
+import { fillFor } from './disk-nemesis.ts'
 import type { NetnsNetwork } from './netns.ts'
+import type { Tmpfs } from './single-broker-disk.ts'
 import { produceToZombie } from './zombie-probe.ts'
 
 /** How long the zombie probe waits for the woken broker's answer. */
@@ -44,10 +46,13 @@ export const NEMESES = [
   'zk-restart',
   'zk-restart-long',
   ...NET_NEMESES,
+  'disk-full',
 ] as const
 export type NemesisName = (typeof NEMESES)[number]
 
 export const needsNet = (name: NemesisName): boolean => (NET_NEMESES as readonly string[]).includes(name)
+/** Needs every broker's log dir on a tmpfs of its own (root). */
+export const needsDisk = (name: NemesisName): boolean => name === 'disk-full'
 
 /** replica.lag.time.max.ms of the fault cluster: a cut-off follower leaves the ISR this fast. */
 export const REPLICA_LAG_MS = 5000
@@ -61,6 +66,8 @@ export interface NemesisContext {
   paused: Set<number>
   /** The brokers' namespaces; undefined on loopback (the network faults are then left out). */
   net: NetnsNetwork | undefined
+  /** Each broker's log dir tmpfs; undefined when not root (disk-full is then left out). */
+  disks: Map<number, Tmpfs> | undefined
   /** Called the moment the fault is in place. */
   onFault(): void
   /** A guarantee seen broken by the fault itself (not by the history check). */
@@ -352,6 +359,14 @@ export async function runNemesis(name: NemesisName, x: NemesisContext): Promise<
         await net.heal()
       }
       return `packets from broker ${from} to broker ${to} dropped for ${ms} ms (the other way works)`
+    }
+    case 'disk-full': {
+      const id = pick(x.rand, ids)
+      const disk = x.disks?.get(id)
+      if (disk === undefined) throw new Error('disk-full needs the log dirs on tmpfs mounts (root)')
+      const ms = between(x.rand, 3000, 8000)
+      const what = await fillFor(disk, ms, x.onFault)
+      return `broker ${id}'s disk full for ${ms} ms (${what})`
     }
     case 'slow-net': {
       const net = needNet(x, name)

@@ -44,6 +44,8 @@ export interface ClusterOptions {
   chroot?: string
   config?: Record<string, string | number | boolean>
   network?: ClusterNetwork
+  /** Where broker `id` keeps its log dir (e.g. a tmpfs of its own); default: under a temp dir. */
+  logDirOf?: (id: number) => string
 }
 
 export const SESSION_TIMEOUT_MS = 4000
@@ -72,7 +74,7 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
       await (await relayOf(id)).outage(ms)
     },
     async startBroker(id) {
-      const logDir = join(root, `broker-${id}`)
+      const logDir = o.logDirOf?.(id) ?? join(root, `broker-${id}`)
       mkdirSync(logDir, { recursive: true })
       const net = o.network
       const b = await startBrokerProcess({

@@ -17,8 +17,8 @@
 // - NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_*, anything else, and ListOffsets
 //   trouble while handling out of range → the partition is delayed by backoffMs (metadata will
 //   move it or the leader catch up);
-// - an append error: corrupt data is retried after the back-off, any other storage error fails
-//   the partition, as Kafka does;
+// - an append error: corrupt data, and a full disk that refused an append it could undo, are
+//   retried after the back-off; any other storage error fails the partition, as Kafka does;
 // - the whole request failing (connection, timeout) → every partition is delayed by backoffMs.
 // Replication throttles (KIP-73): a partition the follower quota throttles is left out of the
 // fetch while the quota is exceeded, unless it is in sync (lag 0 at the last answer), as Kafka's
@@ -415,6 +415,11 @@ export class FetcherThread {
         this.log.error(
           `[${this.name}] Invalid records for ${st.key} at offset ${st.fetchOffset}: ${describe(err)}`,
         )
+        this.delay([st])
+      } else if (isStorageError(err, StorageErrorCode.NoSpace)) {
+        // A full disk refused the append and it was undone (the log stays online): try again
+        // after the back-off, so the follower catches up by itself once space returns.
+        this.log.warn(`[${this.name}] No space to append ${st.key} at offset ${st.fetchOffset}; retrying`)
         this.delay([st])
       } else {
         this.markFailed(st, `append at offset ${st.fetchOffset} failed: ${describe(err)}`)

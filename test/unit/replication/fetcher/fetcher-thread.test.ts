@@ -15,6 +15,7 @@ import {
 } from '../../../../src/replication/fetcher/fetcher-config.ts'
 import { FetcherThread } from '../../../../src/replication/fetcher/fetcher-thread.ts'
 import { MockLeaderEndPoint } from '../../../../src/replication/fetcher/mock-leader-endpoint.ts'
+import { StorageError, StorageErrorCode } from '../../../../src/storage/storage-error.ts'
 import { MemoryFollowerLog } from './memory-follower-log.ts'
 
 const T = 'orders'
@@ -288,6 +289,24 @@ describe('FetcherThread', () => {
     assert.equal(leader.fetches.length, 1, 'nothing fetched during the back-off')
     await clock.advanceAsync(1)
     await until(() => p0.end === 2n && p1.end === 2n, 'fetched after the back-off')
+  })
+
+  it('retries an append a full disk refused, and catches up once there is space', async (t) => {
+    const { leader, thread, clock } = setup(t)
+    leader.setPartition(T, 0, { leaderEpoch: 0 })
+    leader.append(T, 0, recs(2, 'a'))
+    const follower = new MemoryFollowerLog(T, 0)
+    const full = () => new StorageError(StorageErrorCode.NoSpace, 'no space left on device (undone)')
+    follower.refuseAppends.push(full(), full())
+    thread.addPartitions([{ log: follower, leaderEpoch: 0 }])
+    thread.start()
+    await until(() => follower.calls.length === 1, 'first append refused')
+    assert.deepEqual(thread.failedPartitions(), [], 'a full disk does not fail the partition')
+    await clock.advanceAsync(1000)
+    await until(() => follower.calls.length === 2, 'retried after the back-off')
+    await clock.advanceAsync(1000)
+    await until(() => follower.end === 2n, 'appended once there is space')
+    assert.deepEqual(thread.failedPartitions(), [])
   })
 
   it('fails a partition fenced by a newer leader epoch until it is added with that epoch', async (t) => {

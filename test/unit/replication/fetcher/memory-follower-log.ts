@@ -58,6 +58,9 @@ export class MemoryFollowerLog implements FollowerLog {
     return Buffer.concat(this.batches.map((b) => b.buf))
   }
 
+  /** Errors the next appends throw, one each, before writing anything (e.g. a full disk). */
+  readonly refuseAppends: Error[] = []
+
   logEndOffset(): bigint {
     return this.end
   }
@@ -81,6 +84,8 @@ export class MemoryFollowerLog implements FollowerLog {
   ): Promise<void> {
     this.calls.push(`append ${records.length}`)
     if (this.held !== null) await this.held
+    const refusal = this.refuseAppends.shift()
+    if (refusal !== undefined) throw refusal
     this.put(records)
     this.highWatermark = leaderHighWatermark < this.end ? leaderHighWatermark : this.end
     if (leaderLogStartOffset > this.start && leaderLogStartOffset <= this.highWatermark) {
