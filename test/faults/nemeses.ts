@@ -5,18 +5,19 @@
 // killed and started again on the same port and data dir, briefly or past the session timeout.
 // Network (brokers in their own namespaces, test/faults/netns.ts): a partition's leader cut from
 // the other brokers but not ZooKeeper, a broker cut from everything (a fenced minority), one-way
-// drops, a slow lossy link. Some faults also probe the guarantee directly (an acks=all write sent
-// to the cut-off leader must not be acknowledged) and report violations besides the history
-// check. Chosen by a seeded generator, so a run's schedule is reproduced by its seed.
+// drops, a slow lossy link. Disk: one broker's log dir tmpfs filled for a few seconds
+// (disk-nemesis.ts). Some faults also probe the guarantee directly (probes.ts: an acks=all write
+// to a cut-off leader or to a woken zombie must not be acknowledged) and report violations besides
+// the history check. Chosen by a seeded generator, so a run's schedule is reproduced by its seed.
 
 import { connectZk } from '../../src/metadata/zk/zk-real.ts'
 import { liveBootstrap, partitionsOf } from '../e2e/replication-helpers.ts'
 import { eventually, metadataOf, SESSION_TIMEOUT_MS, type TestCluster } from '../support/cluster.ts'
-import { PYTHON, runOk, sleep } from '../support/e2e-clients.ts'
+import { sleep } from '../support/e2e-clients.ts'
 import { fillFor } from './disk-nemesis.ts'
 import type { NetnsNetwork } from './netns.ts'
+import { probeRefused, produceToZombie } from './probes.ts'
 import type { Tmpfs } from './single-broker-disk.ts'
-import { produceToZombie } from './zombie-probe.ts'
 
 /** How long the zombie probe waits for the woken broker's answer. */
 const ZOMBIE_PROBE_MS = 8000
@@ -125,57 +126,6 @@ async function killAndRestart(x: NemesisContext, id: number): Promise<void> {
   await brokerLive(x.c, id, false, SESSION_TIMEOUT_MS + 15000)
   await sleep(Math.floor(x.rand() * 2000))
   await x.c.startBroker(id)
-}
-
-// Three records with keys unique to this probe (the history check flags keys seen twice), to one
-// partition through one broker only, acks=all, no retries: each report carries that broker's own
-// answer. Metadata comes from that broker alone (the only bootstrap), so the writes go to whoever
-// it believes leads the partition, i.e. to itself.
-const PROBE = `
-import json, sys
-from confluent_kafka import Producer
-a = json.load(sys.stdin)
-p = Producer({'bootstrap.servers': a['bs'], 'acks': 'all', 'enable.idempotence': False, 'retries': 0,
-              'linger.ms': 0, 'message.timeout.ms': a['ms'], 'request.timeout.ms': a['ms'],
-              'topic.metadata.refresh.interval.ms': 600000})
-out = []
-def report(err, msg):
-    out.append({'error': err.code() if err else 0, 'reason': err.str() if err else None, 'offset': msg.offset()})
-for i in range(3):
-    p.produce(a['topic'], key=('probe-%s-%d' % (a['tag'], i)).encode(), value=b'probe', partition=a['p'], on_delivery=report)
-left = p.flush(a['ms'] / 1000 + 10)
-print(json.dumps({'left': left, 'reports': out}))
-`
-
-let probes = 0
-
-/** acks=all writes to `partition` through broker `id` alone; violations are acknowledged ones. */
-async function probeRefused(x: NemesisContext, id: number, partition: number, why: string): Promise<string> {
-  const tag = `${process.pid}-${probes++}`
-  const input = JSON.stringify({
-    bs: x.c.brokers.get(id)!.bootstrap,
-    topic: x.topic,
-    p: partition,
-    ms: 3000,
-    tag,
-  })
-  const r = await runOk(PYTHON, ['-c', PROBE], { input, timeoutMs: 30000 })
-  const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
-    left: number
-    reports: { error: number; reason: string | null; offset: number }[]
-  }
-  const acked = res.reports.filter((p) => p.error === 0)
-  if (acked.length > 0)
-    x.violation(
-      `broker ${id} acknowledged acks=all writes to ${x.topic}-${partition} (probe ${tag}, offsets ${acked.map((a) => a.offset).join(',')}) ${why}`,
-    )
-  const counts = new Map<string, number>()
-  for (const p of res.reports) {
-    const k = p.error === 0 ? 'ACKED' : `${p.error} ${p.reason}`
-    counts.set(k, (counts.get(k) ?? 0) + 1)
-  }
-  if (res.left > 0) counts.set('no report', res.left)
-  return [...counts].map(([k, n]) => `${n}x ${k}`).join(', ')
 }
 
 function needNet(x: NemesisContext, name: NemesisName): NetnsNetwork {
