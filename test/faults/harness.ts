@@ -224,6 +224,8 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
       count: 1e9,
       pauseEvery: 5,
       pauseMs: 20,
+      // SAMSA_FAULTS_DEBUG=eos,msg,topic: librdkafka's debug contexts for the stream (kept below).
+      ...(process.env.SAMSA_FAULTS_DEBUG ? { conf: { debug: process.env.SAMSA_FAULTS_DEBUG } } : {}),
     })
     stream = s
     const w =
@@ -324,6 +326,12 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
       log(
         `probe records in the final log: ${probed.map((r) => `${r.key} at ${r.partition}@${r.offset}`).join(', ')}`,
       )
+    if (process.env.SAMSA_FAULTS_DEBUG) {
+      const base = join(tmpdir(), `samsa-faults-${process.pid}`)
+      for (const [id, b] of c.brokers) writeFileSync(`${base}-broker-${id}.log`, b.output())
+      writeFileSync(`${base}-stream.log`, s.stderr())
+      log(`SAMSA_FAULTS_DEBUG: the brokers' output and the stream's librdkafka log in ${base}-*.log`)
+    }
     const failed = acks.filter((a) => a.error !== undefined).length
     log(`${acks.length} delivery reports (${failed} failed), ${read.length} records read back from offset 0`)
     const wr = w === undefined ? undefined : await w.finish(liveBootstrap(c), read)
