@@ -197,6 +197,20 @@ export interface Row {
   faultAcks: number
 }
 
+/** A row with nothing counted yet. */
+export const emptyRow = (name: string): Row => ({
+  name,
+  runs: 0,
+  acknowledged: 0,
+  lost: 0,
+  duplicated: 0,
+  divergent: 0,
+  firstAckMs: 0,
+  longestUnavailabilityMs: 0,
+  faultMs: 0,
+  faultAcks: 0,
+})
+
 export interface Verdict {
   rows: Row[]
   total: Row
@@ -223,18 +237,7 @@ export function verdict(
   const row = (name: string) => {
     let r = rowOf.get(name)
     if (r === undefined) {
-      r = {
-        name,
-        runs: 0,
-        acknowledged: 0,
-        lost: 0,
-        duplicated: 0,
-        divergent: 0,
-        firstAckMs: 0,
-        longestUnavailabilityMs: 0,
-        faultMs: 0,
-        faultAcks: 0,
-      }
+      r = emptyRow(name)
       rowOf.set(name, r)
     }
     return r

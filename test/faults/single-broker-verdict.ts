@@ -5,6 +5,7 @@
 import {
   type Ack,
   checkHistory,
+  emptyRow,
   type LogRecord,
   longestStallMs,
   type Row,
@@ -108,19 +109,6 @@ function add(into: Row, r: Row): void {
   into.faultMs += r.faultMs
   into.faultAcks += r.faultAcks
 }
-
-const emptyRow = (name: string): Row => ({
-  name,
-  runs: 0,
-  acknowledged: 0,
-  lost: 0,
-  duplicated: 0,
-  divergent: 0,
-  firstAckMs: 0,
-  longestUnavailabilityMs: 0,
-  faultMs: 0,
-  faultAcks: 0,
-})
 
 /**
  * The table (a row per fault) and the verdict line, last; the problems above it. The "divergent"

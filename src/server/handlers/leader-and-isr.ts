@@ -11,16 +11,15 @@
 // partitions say (the service decides which partitions carry which code).
 
 import type { TopicName, Uuid } from '../../common/ids.ts'
-import { ZERO_UUID } from '../../common/ids.ts'
 import {
   type LeaderAndIsrRequest,
-  type LeaderAndIsrRequestLeaderAndIsrPartitionState,
   type LeaderAndIsrResponse,
   type LeaderAndIsrResponseLeaderAndIsrTopicError,
   leaderAndIsrRequestCodec,
   leaderAndIsrResponseCodec,
 } from '../../protocol/generated/messages/leader-and-isr.ts'
 import type { Handler } from '../handler.ts'
+import { flatPartitionStates } from './partition-states.ts'
 
 export interface LeaderAndIsrPartitionInput {
   readonly topicName: TopicName
@@ -69,23 +68,8 @@ export interface LeaderAndIsrServices {
 }
 
 /** Every partition state of the request with its topic, whatever the version's layout. */
-function partitionsOf(
-  req: LeaderAndIsrRequest,
-  version: number,
-): { topicName: TopicName; topicId: Uuid; state: LeaderAndIsrRequestLeaderAndIsrPartitionState }[] {
-  if (version < 2)
-    return req.ungroupedPartitionStates.map((state) => ({
-      topicName: state.topicName,
-      topicId: ZERO_UUID,
-      state,
-    }))
-  return req.topicStates.flatMap((t) =>
-    t.partitionStates.map((state) => ({
-      topicName: t.topicName,
-      topicId: version >= 5 ? t.topicId : ZERO_UUID,
-      state,
-    })),
-  )
+function partitionsOf(req: LeaderAndIsrRequest, version: number) {
+  return flatPartitionStates(req.ungroupedPartitionStates, req.topicStates, version >= 2, version >= 5)
 }
 
 /** The version-neutral input for a decoded request. */

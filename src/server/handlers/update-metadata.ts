@@ -11,16 +11,15 @@
 // before) and isKRaftController (v8, ZK→KRaft migration; not used) come from KIP-866.
 
 import type { TopicName, Uuid } from '../../common/ids.ts'
-import { ZERO_UUID } from '../../common/ids.ts'
 import {
   type UpdateMetadataRequest,
   type UpdateMetadataRequestUpdateMetadataBroker,
-  type UpdateMetadataRequestUpdateMetadataPartitionState,
   type UpdateMetadataResponse,
   updateMetadataRequestCodec,
   updateMetadataResponseCodec,
 } from '../../protocol/generated/messages/update-metadata.ts'
 import type { Handler } from '../handler.ts'
+import { flatPartitionStates } from './partition-states.ts'
 
 export interface UpdateMetadataPartitionInput {
   readonly topicName: TopicName
@@ -75,23 +74,9 @@ function protocolName(id: number): string {
   return PROTOCOL_NAMES[id] ?? `UNKNOWN_SECURITY_PROTOCOL_${id}`
 }
 
-function partitionsOf(
-  req: UpdateMetadataRequest,
-  version: number,
-): { topicName: TopicName; topicId: Uuid; state: UpdateMetadataRequestUpdateMetadataPartitionState }[] {
-  if (version < 5)
-    return req.ungroupedPartitionStates.map((state) => ({
-      topicName: state.topicName,
-      topicId: ZERO_UUID,
-      state,
-    }))
-  return req.topicStates.flatMap((t) =>
-    t.partitionStates.map((state) => ({
-      topicName: t.topicName,
-      topicId: version >= 7 ? t.topicId : ZERO_UUID,
-      state,
-    })),
-  )
+/** Every partition state of the request with its topic, whatever the version's layout. */
+function partitionsOf(req: UpdateMetadataRequest, version: number) {
+  return flatPartitionStates(req.ungroupedPartitionStates, req.topicStates, version >= 5, version >= 7)
 }
 
 function brokerOf(b: UpdateMetadataRequestUpdateMetadataBroker, version: number): UpdateMetadataBrokerInput {
