@@ -66,6 +66,29 @@ export function releaseFetched(responses: readonly FetchPartitionData[]): void {
   sharedBufferPool.release(frame)
 }
 
+/**
+ * Partitions grouped under their topic, in first-seen order; each Fetch version carries either the
+ * topic id or the name, never both (the codec refuses the other).
+ */
+function byTopic<T>(
+  partitions: readonly FetchPartitionRequest[],
+  byId: boolean,
+  entry: (p: FetchPartitionRequest) => T,
+): { topic: TopicName; topicId: Uuid; partitions: T[] }[] {
+  const out = new Map<string, { topic: TopicName; topicId: Uuid; partitions: T[] }>()
+  for (const p of partitions) {
+    let t = out.get(p.topic)
+    if (t === undefined) {
+      t = byId
+        ? { topic: '' as TopicName, topicId: p.topicId, partitions: [] }
+        : { topic: p.topic as TopicName, topicId: ZERO_UUID, partitions: [] }
+      out.set(p.topic, t)
+    }
+    t.partitions.push(entry(p))
+  }
+  return [...out.values()]
+}
+
 const EARLIEST = -2n
 const LATEST = -1n
 
@@ -111,39 +134,16 @@ export class RemoteLeaderEndPoint implements LeaderEndPoint {
     const byId = partitions.every((p) => p.topicId !== ZERO_UUID)
     const version = byId ? FETCH_VERSION : FETCH_VERSION_BY_NAME
     const session = this.session.build(partitions, byId)
-    const topics: FetchRequestFetchTopic[] = []
-    const topicIndex = new Map<string, FetchRequestFetchTopic>()
-    for (const p of session.send) {
-      let t = topicIndex.get(p.topic)
-      if (t === undefined) {
-        // Each version carries only one of the two (the codec refuses the other).
-        t = byId
-          ? { topic: '' as TopicName, topicId: p.topicId, partitions: [] }
-          : { topic: p.topic as TopicName, topicId: ZERO_UUID, partitions: [] }
-        topicIndex.set(p.topic, t)
-        topics.push(t)
-      }
-      t.partitions.push({
-        partition: p.partition,
-        currentLeaderEpoch: p.currentLeaderEpoch,
-        fetchOffset: p.fetchOffset,
-        lastFetchedEpoch: p.lastFetchedEpoch,
-        logStartOffset: p.logStartOffset,
-        partitionMaxBytes: p.partitionMaxBytes,
-        replicaDirectoryId: ZERO_UUID,
-      })
-    }
-    const forgotten = new Map<string, FetchRequestForgottenTopic>()
-    for (const p of session.forget) {
-      let t = forgotten.get(p.topic)
-      if (t === undefined) {
-        t = byId
-          ? { topic: '' as TopicName, topicId: p.topicId, partitions: [] }
-          : { topic: p.topic as TopicName, topicId: ZERO_UUID, partitions: [] }
-        forgotten.set(p.topic, t)
-      }
-      t.partitions.push(p.partition)
-    }
+    const topics: FetchRequestFetchTopic[] = byTopic(session.send, byId, (p) => ({
+      partition: p.partition,
+      currentLeaderEpoch: p.currentLeaderEpoch,
+      fetchOffset: p.fetchOffset,
+      lastFetchedEpoch: p.lastFetchedEpoch,
+      logStartOffset: p.logStartOffset,
+      partitionMaxBytes: p.partitionMaxBytes,
+      replicaDirectoryId: ZERO_UUID,
+    }))
+    const forgotten: FetchRequestForgottenTopic[] = byTopic(session.forget, byId, (p) => p.partition)
     const replicaId = this.brokerId as BrokerId
     const req: FetchRequest = {
       clusterId: null,
@@ -159,7 +159,7 @@ export class RemoteLeaderEndPoint implements LeaderEndPoint {
       sessionId: session.sessionId,
       sessionEpoch: session.sessionEpoch,
       topics,
-      forgottenTopicsData: [...forgotten.values()],
+      forgottenTopicsData: forgotten,
       rackId: '',
     }
     let res: FetchResponse
