@@ -31,7 +31,11 @@ describe('unclean leader election', { skip: !zookeeperAvailable() && 'ZooKeeper 
    * the leader is dead. Neither is the controller: a stopped controller could not shrink the ISR.
    */
   async function offlineWithLiveOutOfSyncReplica(name: string) {
-    const controller = (await metadataOf(c!.bootstrap())).controllerid
+    // A broker restarted by the previous test may not know the controller yet (-1): wait for one.
+    const controller = await eventually('a known controller', 15000, async () => {
+      const id = (await metadataOf(c!.bootstrap())).controllerid
+      return c!.brokers.has(id) ? id : undefined
+    })
     const [leader, follower] = [...c!.brokers.keys()].filter((id) => id !== controller).sort()
     assert.ok(leader !== undefined && follower !== undefined, 'two brokers besides the controller')
     const other = controller
