@@ -14,7 +14,9 @@
 // what is in use: that is the job of back-pressure (reads pause while requests are in flight).
 //
 // Contract: release a buffer only when nothing can read or write it any more (the pool hands the
-// same memory out again at once). A buffer released twice is kept only once.
+// same memory out again at once). A buffer released twice is kept only once. A holder that keeps a
+// view of someone else's pooled buffer (the log's tail cache keeps produce bodies for followers)
+// calls retain() first and release() when done: the slab goes back only after the last release.
 
 const MIN_SHIFT = 16 // 64 KiB: below this, Buffer.allocUnsafe's own 8 KiB pool is cheaper
 const MAX_SHIFT = 24 // 16 MiB
@@ -34,6 +36,8 @@ export class BufferPool {
   private readonly owned = new WeakSet<ArrayBuffer>()
   /** Slabs currently idle (guards against a double release). */
   private readonly idle = new WeakSet<ArrayBuffer>()
+  /** Holders beyond the first (retain() calls not yet released), by slab. */
+  private readonly extraRefs = new WeakMap<ArrayBuffer, number>()
   private idleBytes = 0
   /** Counters for tests and benchmarks. */
   allocated = 0
@@ -68,10 +72,23 @@ export class BufferPool {
     return Buffer.from(slab, 0, n)
   }
 
+  /** One more holder of a buffer from acquire() (or of a view of one); a no-op on foreign memory. */
+  retain(buf: Uint8Array): void {
+    const slab = buf.buffer
+    if (!(slab instanceof ArrayBuffer) || !this.owned.has(slab) || this.idle.has(slab)) return
+    this.extraRefs.set(slab, (this.extraRefs.get(slab) ?? 0) + 1)
+  }
+
   /** Gives back a buffer from acquire(); see the contract in the header. */
   release(buf: Uint8Array): void {
     const slab = buf.buffer
     if (!(slab instanceof ArrayBuffer) || !this.owned.has(slab) || this.idle.has(slab)) return
+    const extra = this.extraRefs.get(slab)
+    if (extra !== undefined) {
+      if (extra > 1) this.extraRefs.set(slab, extra - 1)
+      else this.extraRefs.delete(slab)
+      return
+    }
     if (this.idleBytes + slab.byteLength > this.maxIdleBytes) return
     this.idle.add(slab)
     this.idleBytes += slab.byteLength

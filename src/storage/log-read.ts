@@ -12,6 +12,7 @@ import type { LeaderEpochCache } from './leader-epoch-cache.ts'
 import type { LogSegment } from './log-segment.ts'
 import { floorSegmentIndex } from './log-segments.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
+import type { TailCache } from './tail-cache.ts'
 
 const pool = sharedBufferPool
 const NO_RECORDS = Buffer.alloc(0)
@@ -73,6 +74,8 @@ export interface ReadView {
   highWatermark: bigint
   segments: readonly LogSegment[]
   hints: ReadHints
+  /** The leader's newest appends in memory (tail-cache.ts); absent in readers that have none. */
+  tail?: TailCache
 }
 
 export async function readFileRanges(
@@ -141,6 +144,12 @@ export async function readBatchBytes(
     logEndOffset: leo,
   }
   if (fetchOffset >= maxOffset) return { ...result, records: NO_RECORDS }
+  const cached = v.tail?.read(fetchOffset, maxBytes, maxOffset, opts.minOneBatch ?? true)
+  if (cached != null) {
+    const { records, firstBatchOffset, next } = cached
+    v.hints.set(next.offset, next.seg, next.position)
+    return { ...result, firstBatchOffset, sizeInBytes: records.length, records }
+  }
   const first = Math.max(0, floorSegmentIndex(segments, fetchOffset))
   const hint = v.hints.get(fetchOffset)
   const locate = (seg: LogSegment, limit: number) =>

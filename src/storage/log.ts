@@ -44,6 +44,7 @@ import { type StorageLogger, silentLogger } from './logger.ts'
 import { writePartitionMetadata } from './partition-metadata.ts'
 import { SerialQueue } from './serial-queue.ts'
 import { isStorageError, StorageError, StorageErrorCode } from './storage-error.ts'
+import { TailCache } from './tail-cache.ts'
 
 export interface LogParams {
   fs: Fs
@@ -111,6 +112,8 @@ export class Log {
   private readonly pendingDeletes = new Map<LogSegment, { cancel(): void }>()
   /** Where recent batches start, for sequential readers (see log-read.ts). */
   private readonly hints = new ReadHints()
+  /** The leader's newest appends in memory until the ISR has them (tail-cache.ts). */
+  private readonly tail = new TailCache()
 
   private constructor(p: LogParams, loaded: Awaited<ReturnType<typeof loadLog>>) {
     this.fs = p.fs
@@ -189,6 +192,7 @@ export class Log {
   /** Sets the high watermark, clamped to [logStartOffset, logEndOffset]; returns the new value. */
   updateHighWatermark(offset: bigint): bigint {
     this.hw = clamp(offset, this.startOffset, this.leo)
+    this.tail.dropBelow(this.hw)
     return this.hw
   }
 
@@ -197,6 +201,7 @@ export class Log {
     const next = clamp(offset, this.startOffset, this.leo)
     if (next <= this.hw) return false
     this.hw = next
+    this.tail.dropBelow(next)
     return true
   }
 
@@ -275,7 +280,7 @@ export class Log {
         b.epoch = epoch
         next = b.lastOffset + 1n
       }
-      return this.guarded(() => this.write(batches, appendTime, now))
+      return this.guarded(() => this.write(batches, appendTime, now, true))
     })
     await this.maybeFlushAfterAppend()
     return result
@@ -307,7 +312,7 @@ export class Log {
         }
         prev = b.lastOffset
       }
-      return this.guarded(() => this.write(batches, -1n, this.clock.now()))
+      return this.guarded(() => this.write(batches, -1n, this.clock.now(), false))
     })
     await this.maybeFlushAfterAppend()
     return result
@@ -325,7 +330,12 @@ export class Log {
   }
 
   /** Writes prepared batches: epochs, rolls, grouped positional writes. Inside the queue. */
-  private async write(batches: Incoming[], appendTime: bigint, now: number): Promise<AppendResult> {
+  private async write(
+    batches: Incoming[],
+    appendTime: bigint,
+    now: number,
+    cacheTail: boolean,
+  ): Promise<AppendResult> {
     for (const b of batches) {
       if (b.epoch >= 0 && b.epoch > this.epochCache.latestEpoch) this.epochCache.assign(b.epoch, b.baseOffset)
     }
@@ -346,7 +356,7 @@ export class Log {
     while (i < batches.length) {
       let j: number
       try {
-        j = await this.writeGroup(batches, i, now)
+        j = await this.writeGroup(batches, i, now, cacheTail)
       } catch (err) {
         // An undone write refuses the whole append only when nothing of it is in the log yet;
         // after an earlier group the append is half done, which only recovery can sort out.
@@ -371,7 +381,7 @@ export class Log {
   }
 
   /** Writes batches[i..j) with one write (rolling first when needed); returns j. */
-  private async writeGroup(batches: Incoming[], i: number, now: number): Promise<number> {
+  private async writeGroup(batches: Incoming[], i: number, now: number, cacheTail: boolean): Promise<number> {
     let seg = this.segments.active
     if (!this.fits(seg, 0, batches[i])) {
       await this.roll(batches[i].baseOffset)
@@ -384,10 +394,30 @@ export class Log {
       j++
     }
     const group = batches.slice(i, j)
-    this.hints.set(group[0].baseOffset, seg, seg.size)
-    await seg.append(chunksOf(group), group, this.config.indexIntervalBytes, now)
+    const position = seg.size
+    this.hints.set(group[0].baseOffset, seg, position)
+    const chunks = chunksOf(group)
+    await seg.append(chunks, group, this.config.indexIntervalBytes, now)
     this.leo = group[group.length - 1].lastOffset + 1n
+    if (cacheTail) this.cacheChunks(chunks, group, seg, position)
     return j
+  }
+
+  /** Hands the chunks just written (batches back to back, in `group` order) to the tail cache. */
+  private cacheChunks(
+    chunks: readonly Buffer[],
+    group: readonly Incoming[],
+    seg: LogSegment,
+    position: number,
+  ): void {
+    let b = 0
+    for (const c of chunks) {
+      const base = group[b].baseOffset
+      let len = 0
+      while (len < c.length) len += group[b++].size
+      this.tail.add(c, base, group[b - 1].lastOffset, seg, position)
+      position += c.length
+    }
   }
 
   /** Can `b` go into `seg` after `pending` more bytes? (An empty segment takes any one batch.) */
@@ -508,6 +538,7 @@ export class Log {
       highWatermark: this.hw,
       segments: this.segments.all,
       hints: this.hints,
+      tail: this.tail,
     }
   }
 
@@ -601,6 +632,7 @@ export class Log {
   private async truncateFully(offset: bigint): Promise<void> {
     this.truncations++
     this.hints.clear()
+    this.tail.clear()
     const gone = [...this.segments.all]
     this.segments.remove(gone)
     await this.retireSegments(gone, false)
@@ -619,6 +651,7 @@ export class Log {
 
   private afterTruncation(offset: bigint): void {
     this.hints.clear()
+    this.tail.clear()
     this.leo = offset
     if (this.hw > offset) this.hw = offset
     if (this.rp > offset) this.rp = offset
@@ -726,6 +759,7 @@ export class Log {
       const current = new Set(this.segments.all)
       if (truncationCount !== this.truncations) return false
       if (!old.every((s) => current.has(s)) || old.includes(this.segments.active)) return false
+      this.tail.clear()
       await this.guarded(async () => {
         await this.fs.syncDir(this.dir)
         this.segments.remove(old)
@@ -745,6 +779,7 @@ export class Log {
     return this.queue.run(async () => {
       if (this.closed) return
       this.closed = true
+      this.tail.clear()
       try {
         if (this.offline === null) {
           await this.flushing?.catch(() => {})
@@ -770,6 +805,7 @@ export class Log {
   async closeHandles(): Promise<void> {
     this.closed = true
     await this.queue.idle()
+    this.tail.clear()
     for (const s of this.segments.all) await s.closeHandle().catch(() => {})
     for (const [s, t] of this.pendingDeletes) {
       t.cancel()
@@ -798,6 +834,7 @@ export class Log {
   private markOffline(err: unknown): void {
     if (this.offline !== null) return
     this.offline = err instanceof Error ? err : new Error(String(err))
+    this.tail.clear()
     this.logger.error(`${this.name}: I/O failure, the log is offline until reopened`, err)
   }
 
