@@ -117,6 +117,18 @@ describe('bin/ tools against a broker process', () => {
       bs,
     ])
     assert.deepEqual(quiet, { code: 0, stdout: '', stderr: '' })
+
+    // The guide writes `kafka-topic.sh` (singular) twice: it runs kafka-topics.sh with a note.
+    const typo = await sh('kafka-topic.sh', [
+      '--describe',
+      '--topic',
+      'quickstart-events',
+      '--bootstrap-server',
+      bs,
+    ])
+    assert.equal(typo.code, 0, typo.stderr)
+    assert.equal(typo.stdout, described.stdout)
+    assert.equal(typo.stderr, 'Note: kafka-topic.sh is kafka-topics.sh (plural); running kafka-topics.sh.\n')
   })
 
   it('round-trips keys, values and headers from the console producer to the console consumer', async () => {
