@@ -32,7 +32,7 @@ function brokerTable(defs: readonly ConfigDefinition[]): string {
         d.validator ? cell(d.validator.describe) : '',
         d.importance,
         d.updateMode,
-        d.support === 'yes' ? 'yes' : '**ignored**',
+        supportCell(d),
         cell(d.doc),
       ].join(' | '),
     )
@@ -43,6 +43,10 @@ function brokerTable(defs: readonly ConfigDefinition[]): string {
   ].join('\n')
 }
 
+function supportCell(d: ConfigDefinition): string {
+  return d.support === 'yes' ? 'yes' : d.support === 'legacy' ? '**Kafka 3.x**' : '**ignored**'
+}
+
 function topicTable(): string {
   const rows = TOPIC_DEFS.map((d) =>
     [
@@ -51,7 +55,7 @@ function topicTable(): string {
       shownDefault(d),
       d.validator ? cell(d.validator.describe) : '',
       d.synonyms.map((s) => code(s.name)).join(', '),
-      d.support === 'yes' ? 'yes' : '**ignored**',
+      supportCell(d),
       cell(d.doc),
     ].join(' | '),
   )
@@ -84,6 +88,12 @@ ranges, and the same error messages. A \`server.properties\` written for Kafka l
   twice in one file, and a key shadowed by a higher-precedence synonym, also warn.
 - Configs marked **ignored** are accepted and validated so that Kafka files work, but have no
   effect in Samsa (the description says why).
+- Configs marked **Kafka 3.x** are ones Kafka 4.0 removed (\`message.format.version\`,
+  \`message.timestamp.difference.max.ms\` and their \`log.\` broker forms). Config files, tools and
+  clients written for Kafka 3.x use them, so they are accepted and validated as Kafka 3.x did, with
+  one warning line wherever they are set; \`message.timestamp.difference.max.ms\` applies as
+  \`message.timestamp.before.max.ms\`/\`after.max.ms\` where those are left at their defaults (Kafka
+  3.6-3.9's rule), the format versions have no effect.
 
 ## Precedence
 

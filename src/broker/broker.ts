@@ -30,6 +30,7 @@ import { SocketServer } from '../network/listener.ts'
 import { AlterPartitionManager, controllerEndpoint } from '../replication/alter-partition-manager.ts'
 import { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts'
 import { ReplicationQuotas } from '../replication/replication-quota.ts'
+import { TlsConfigError } from '../security/tls-config.ts'
 import { Dispatcher } from '../server/dispatcher.ts'
 import { Registry } from '../server/registry.ts'
 import { LogManager } from '../storage/log-manager.ts'
@@ -41,8 +42,11 @@ import {
 } from './cluster-mode.ts'
 import { StandaloneClusterRole, ZkClusterRole } from './cluster-role.ts'
 import { CLUSTER_HANDLERS, HANDLERS } from './handlers.ts'
+import { attachObservability, startObservability } from './observability-wiring.ts'
 import { ResolvingLeaderEndPoint } from './replica-endpoints.ts'
+import { type BrokerSasl, SaslConfigError, setUpSasl } from './sasl-wiring.ts'
 import { type BrokerServices, buildServices } from './services.ts'
+import { type BrokerTls, setUpTls } from './tls-wiring.ts'
 import { SAMSA_VERSION } from './version.ts'
 
 export interface StartBrokerOptions {
@@ -74,6 +78,8 @@ export interface RunningBroker {
   readonly listeners: readonly { name: string; host: string; port: number }[]
   readonly logDirs: readonly string[]
   readonly config: BrokerConfig
+  /** The HTTP listener's bound address (samsa.http.listeners), or null when it is off. */
+  readonly httpAddress: { host: string; port: number } | null
   /** Graceful stop: stop accepting, finish in-flight requests, flush, write the clean-shutdown marker. */
   stop(): Promise<void>
 }
@@ -112,6 +118,21 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const config = parsed.config
 
   const cluster = config.zookeeperConnect !== null && config.zookeeperConnect !== ''
+  let tls: BrokerTls
+  try {
+    tls = setUpTls(config, cluster, log)
+  } catch (e) {
+    if (e instanceof TlsConfigError) throw new BrokerConfigError([e.message])
+    throw e
+  }
+  let sasl: BrokerSasl
+  try {
+    sasl = setUpSasl(config, cluster, fs, () => clock.now(), log)
+  } catch (e) {
+    tls.release()
+    if (e instanceof SaslConfigError) throw new BrokerConfigError(e.problems)
+    throw e
+  }
   const opened = cluster
     ? await openZkMode(config, fs, clock, log)
     : {
@@ -159,7 +180,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   let logs: LogManager | null = null
   let services: BrokerServices | null = null
   let network: SocketServer | null = null
+  let obs: Awaited<ReturnType<typeof startObservability>> = null
+  let stopObserving: (() => void) | null = null
   try {
+    obs = await startObservability(config, log)
     logs = await LogManager.start({
       fs,
       clock,
@@ -186,11 +210,32 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
         return role
       },
     })
-    const registry = new Registry<BrokerServices>(cluster ? [...HANDLERS, ...CLUSTER_HANDLERS] : HANDLERS)
+    const users = sasl.users(opened.zk)
+    const registry = new Registry<BrokerServices>([
+      ...HANDLERS,
+      ...(cluster ? CLUSTER_HANDLERS : []),
+      ...sasl.handlers(users),
+    ])
     services.setApiRanges(() => registry.ranges())
-    const dispatcher = new Dispatcher(registry, services, log.child('request'))
+    if (obs !== null) {
+      const live = services
+      stopObserving = attachObservability(obs, {
+        nodeId,
+        store,
+        services: live,
+        isActiveController: () => (zkStore === null ? true : (controller?.isActive ?? false)),
+      })
+      obs.readiness.markLogsLoaded()
+    }
+    const dispatcher = new Dispatcher(
+      registry,
+      services,
+      log.child('request'),
+      undefined,
+      obs?.requests ?? null,
+    )
     network = new SocketServer(
-      dispatcher.dispatch,
+      sasl.gate(dispatcher.dispatch, users),
       {
         maxFrameSize: config.socketRequestMaxBytes,
         maxInFlight: 64,
@@ -200,9 +245,18 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       log.child('network'),
     )
     const bound = await network.listen(
-      config.listeners.map((l) => ({ name: l.listenerName, host: l.host ?? '', port: l.port })),
+      config.listeners.map((l) => ({
+        name: l.listenerName,
+        host: l.host ?? '',
+        port: l.port,
+        tls: tls.listeners.get(l.listenerName),
+      })),
     )
+    const server = network
+    obs?.connections.watch(bound, () => server.connectionCount)
+    obs?.readiness.markListenersUp()
     await store.registerBroker(registration(config, nodeId, bound))
+    obs?.readiness.markRegistered({ nodeId, image: () => store.image(), cluster })
     if (opened.zk !== null) {
       controller = new ZkController({
         zk: opened.zk,
@@ -230,13 +284,17 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     await services?.close().catch(() => {})
     await logs?.shutdown().catch(() => {})
     await store.close().catch(() => {})
+    stopObserving?.()
+    await obs?.close().catch(() => {})
+    tls.release()
+    sasl.release()
     throw err
   }
 
   const first = network.bound[0]
   const listenerText = network.bound.map((b) => `${b.name}://${b.host || '0.0.0.0'}:${b.port}`).join(',')
   log.info(
-    `Samsa ${SAMSA_VERSION} started: node.id=${nodeId} cluster.id=${image.clusterId} listeners=${listenerText} log.dirs=${config.logDirs.join(',')}`,
+    `Samsa ${SAMSA_VERSION} started: node.id=${nodeId} cluster.id=${image.clusterId} listeners=${listenerText} log.dirs=${config.logDirs.join(',')}${obs === null ? '' : ` http=${obs.url}`}`,
   )
 
   let stopping: Promise<void> | null = null
@@ -250,8 +308,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     listeners: network.bound,
     logDirs: config.logDirs,
     config,
+    httpAddress: obs?.address ?? null,
     stop() {
       stopping ??= (async () => {
+        obs?.readiness.markStopping()
         if (zkStore !== null)
           await controlledShutdown({
             config,
@@ -268,6 +328,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
         if (controller !== null) await bounded(controller.stop(), ZK_STOP_MS, log, 'stopping the controller')
         alterPartitions?.shutdown()
         await shutdown(log, network!, services!, logs!, store)
+        stopObserving?.()
+        await obs?.close()
+        tls.release()
+        sasl.release()
       })()
       return stopping
     },

@@ -1,6 +1,8 @@
 // Every request handler the broker serves. ApiVersions advertises exactly these.
 import type { AnyHandler } from '../server/handler.ts'
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from '../server/handlers/acls.ts'
+import { addOffsetsToTxnHandler } from '../server/handlers/add-offsets-to-txn.ts'
+import { addPartitionsToTxnHandler } from '../server/handlers/add-partitions-to-txn.ts'
 import { alterConfigsHandler } from '../server/handlers/alter-configs.ts'
 import { alterPartitionHandler } from '../server/handlers/alter-partition.ts'
 import { alterPartitionReassignmentsHandler } from '../server/handlers/alter-partition-reassignments.ts'
@@ -15,7 +17,11 @@ import { describeClusterHandler } from '../server/handlers/describe-cluster.ts'
 import { describeConfigsHandler } from '../server/handlers/describe-configs.ts'
 import { describeGroupsHandler } from '../server/handlers/describe-groups.ts'
 import { describeLogDirsHandler } from '../server/handlers/describe-log-dirs.ts'
+import { describeProducersHandler } from '../server/handlers/describe-producers.ts'
+import { describeTopicPartitionsHandler } from '../server/handlers/describe-topic-partitions.ts'
+import { describeTransactionsHandler } from '../server/handlers/describe-transactions.ts'
 import { electLeadersHandler } from '../server/handlers/elect-leaders.ts'
+import { endTxnHandler } from '../server/handlers/end-txn.ts'
 import { fetchHandler } from '../server/handlers/fetch.ts'
 import { findCoordinatorHandler } from '../server/handlers/find-coordinator.ts'
 import { heartbeatHandler } from '../server/handlers/heartbeat.ts'
@@ -27,22 +33,20 @@ import { leaveGroupHandler } from '../server/handlers/leave-group.ts'
 import { listGroupsHandler } from '../server/handlers/list-groups.ts'
 import { listOffsetsHandler } from '../server/handlers/list-offsets.ts'
 import { listPartitionReassignmentsHandler } from '../server/handlers/list-partition-reassignments.ts'
+import { listTransactionsHandler } from '../server/handlers/list-transactions.ts'
 import { metadataHandler } from '../server/handlers/metadata.ts'
 import { offsetCommitHandler } from '../server/handlers/offset-commit.ts'
 import { offsetDeleteHandler } from '../server/handlers/offset-delete.ts'
 import { offsetFetchHandler } from '../server/handlers/offset-fetch.ts'
 import { offsetForLeaderEpochHandler } from '../server/handlers/offset-for-leader-epoch.ts'
 import { produceHandler } from '../server/handlers/produce.ts'
+import { saslAuthenticateHandler } from '../server/handlers/sasl-authenticate.ts'
 import { saslHandshakeHandler } from '../server/handlers/sasl-handshake.ts'
 import { stopReplicaHandler } from '../server/handlers/stop-replica.ts'
 import { syncGroupHandler } from '../server/handlers/sync-group.ts'
-import {
-  addOffsetsToTxnHandler,
-  addPartitionsToTxnHandler,
-  endTxnHandler,
-  txnOffsetCommitHandler,
-} from '../server/handlers/txn-stubs.ts'
+import { txnOffsetCommitHandler } from '../server/handlers/txn-offset-commit.ts'
 import { updateMetadataHandler } from '../server/handlers/update-metadata.ts'
+import { writeTxnMarkersHandler } from '../server/handlers/write-txn-markers.ts'
 import type { BrokerServices } from './services.ts'
 
 export const HANDLERS = [
@@ -61,6 +65,7 @@ export const HANDLERS = [
   listGroupsHandler,
   offsetForLeaderEpochHandler,
   saslHandshakeHandler,
+  saslAuthenticateHandler,
   apiVersionsHandler,
   createTopicsHandler,
   deleteTopicsHandler,
@@ -84,6 +89,11 @@ export const HANDLERS = [
   electLeadersHandler,
   alterPartitionReassignmentsHandler,
   listPartitionReassignmentsHandler,
+  writeTxnMarkersHandler,
+  describeProducersHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
+  describeTopicPartitionsHandler,
 ] as readonly AnyHandler<BrokerServices>[]
 
 /** The controller-to-broker APIs, served only in ZooKeeper mode (a KRaft-era broker has none). */

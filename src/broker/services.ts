@@ -9,6 +9,17 @@ import type { BrokerConfig } from '../config/broker-config.ts'
 import { groupConfigOf, OFFSETS_TOPIC, offsetsTopicSpec } from '../coordinator/group/group-config.ts'
 import { GroupCoordinator } from '../coordinator/group/group-coordinator.ts'
 import { ReplicaCoordinatorLog } from '../coordinator/runtime/replica-coordinator-log.ts'
+import {
+  TRANSACTION_STATE_TOPIC,
+  transactionStateTopicSpec,
+  txnConfigOf,
+} from '../coordinator/txn/txn-config.ts'
+import { TxnCoordinator } from '../coordinator/txn/txn-coordinator.ts'
+import {
+  type RemoteMarkerWriters,
+  remoteMarkerWriters,
+  TxnMarkerSender,
+} from '../coordinator/txn/txn-marker-sender.ts'
 import type { MetadataImage } from '../metadata/image.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import type { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts'
@@ -18,7 +29,10 @@ import { ReplicaManager } from '../replication/replica-manager.ts'
 import { replicaSelectorFor } from '../replication/replica-selector.ts'
 import type { ReplicationQuotas } from '../replication/replication-quota.ts'
 import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
+import { type LocalTxnMarkerWriter, localTxnMarkerWriter } from '../replication/txn-markers.ts'
 import { FetchSessionCache } from '../server/fetch-session.ts'
+import type { AddOffsetsToTxnServices } from '../server/handlers/add-offsets-to-txn.ts'
+import type { AddPartitionsToTxnServices } from '../server/handlers/add-partitions-to-txn.ts'
 import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
 import type { AlterPartitionServices } from '../server/handlers/alter-partition.ts'
 import type { AlterPartitionReassignmentsServices } from '../server/handlers/alter-partition-reassignments.ts'
@@ -37,8 +51,11 @@ import {
   type LogDirDescription,
   logDirsOf,
 } from '../server/handlers/describe-log-dirs.ts'
+import type { DescribeProducersServices } from '../server/handlers/describe-producers.ts'
+import type { DescribeTransactionsServices } from '../server/handlers/describe-transactions.ts'
 import type { ElectLeadersServices } from '../server/handlers/elect-leaders.ts'
-import type { FetchServices } from '../server/handlers/fetch.ts'
+import type { EndTxnServices } from '../server/handlers/end-txn.ts'
+import type { FetchServices, FetchTraffic } from '../server/handlers/fetch.ts'
 import type { FindCoordinatorServices } from '../server/handlers/find-coordinator.ts'
 import type { HeartbeatServices } from '../server/handlers/heartbeat.ts'
 import type { IncrementalAlterConfigsServices } from '../server/handlers/incremental-alter-configs.ts'
@@ -49,17 +66,21 @@ import type { LeaveGroupServices } from '../server/handlers/leave-group.ts'
 import type { ListGroupsServices } from '../server/handlers/list-groups.ts'
 import type { ListOffsetsServices } from '../server/handlers/list-offsets.ts'
 import type { ListPartitionReassignmentsServices } from '../server/handlers/list-partition-reassignments.ts'
+import type { ListTransactionsServices } from '../server/handlers/list-transactions.ts'
 import type { MetadataServices } from '../server/handlers/metadata.ts'
 import type { OffsetCommitServices } from '../server/handlers/offset-commit.ts'
 import type { OffsetDeleteServices } from '../server/handlers/offset-delete.ts'
 import type { OffsetFetchServices } from '../server/handlers/offset-fetch.ts'
 import type { OffsetForLeaderEpochServices } from '../server/handlers/offset-for-leader-epoch.ts'
-import type { ProduceServices } from '../server/handlers/produce.ts'
+import type { ProduceServices, ProduceTraffic } from '../server/handlers/produce.ts'
 import type { StopReplicaServices } from '../server/handlers/stop-replica.ts'
 import type { SyncGroupServices } from '../server/handlers/sync-group.ts'
+import type { TxnOffsetCommitServices } from '../server/handlers/txn-offset-commit.ts'
 import type { UpdateMetadataServices } from '../server/handlers/update-metadata.ts'
+import type { WriteTxnMarkersServices } from '../server/handlers/write-txn-markers.ts'
 import type { ApiRange } from '../server/registry.ts'
 import type { LogManager } from '../storage/log-manager.ts'
+import { interBrokerListener } from './cluster-mode.ts'
 import type { ClusterRole } from './cluster-role.ts'
 
 export type AllHandlerServices = ApiVersionsServices &
@@ -96,7 +117,15 @@ export type AllHandlerServices = ApiVersionsServices &
   ElectLeadersServices &
   AlterPartitionServices &
   AlterPartitionReassignmentsServices &
-  ListPartitionReassignmentsServices
+  ListPartitionReassignmentsServices &
+  WriteTxnMarkersServices &
+  AddPartitionsToTxnServices &
+  AddOffsetsToTxnServices &
+  EndTxnServices &
+  TxnOffsetCommitServices &
+  DescribeTransactionsServices &
+  DescribeProducersServices &
+  ListTransactionsServices
 
 export interface ServiceDeps {
   config: BrokerConfig
@@ -128,6 +157,16 @@ export class BrokerServices implements AllHandlerServices {
   readonly producerIds: { generate(): Promise<bigint> }
   readonly cluster: ClusterRole
   readonly groupCoordinator: GroupCoordinator
+  readonly txnCoordinator: TxnCoordinator
+  /**
+   * Writes transaction markers on the partitions this broker leads: for the local transaction
+   * coordinator and for WriteTxnMarkers from other brokers' coordinators. Markers on
+   * __consumer_offsets partitions are passed on to the group coordinator (pending TxnOffsetCommits).
+   */
+  readonly txnMarkerWriter: LocalTxnMarkerWriter
+  /** Per-topic produce/fetch counters while metrics are on (broker/observability-wiring.ts). */
+  traffic: (ProduceTraffic & FetchTraffic) | null = null
+  private readonly remoteMarkers: RemoteMarkerWriters
   private readonly config: BrokerConfig
   private readonly logs: LogManager
   private readonly unsubscribe: () => void
@@ -170,11 +209,45 @@ export class BrokerServices implements AllHandlerServices {
       metadata: d.store,
       offsetsTopic: offsetsTopicSpec(d.config),
     })
-    // The coordinator hears which __consumer_offsets partitions this broker leads from the replica
-    // manager's local changes (computed once per metadata change), after their logs are open.
-    this.replicaManager.onLocalChanges((changes, image) =>
-      this.groupCoordinator.onLocalChanges(changes, image),
+    this.txnMarkerWriter = localTxnMarkerWriter(this.replicaManager, {
+      clock: d.clock,
+      onOffsetsMarker: (partition, producerId, _epoch, commit, offset) =>
+        this.groupCoordinator.onTxnMarker(partition, producerId, commit, offset),
+    })
+    this.txnCoordinator = new TxnCoordinator({
+      log: new ReplicaCoordinatorLog(this.replicaManager, TRANSACTION_STATE_TOPIC),
+      clock: d.clock,
+      logger: d.log.child('txn-coordinator'),
+      config: txnConfigOf(d.config),
+      metadata: d.store,
+      topicSpec: transactionStateTopicSpec(d.config),
+      producerIds: this.producerIds,
+    })
+    this.remoteMarkers = remoteMarkerWriters({
+      nodeId: d.nodeId,
+      image: () => d.store.image(),
+      listenerName: interBrokerListener(d.config),
+      requestTimeoutMs: 30_000,
+      logger: d.log.child('txn-markers'),
+    })
+    this.txnCoordinator.setMarkerSender(
+      new TxnMarkerSender({
+        nodeId: d.nodeId,
+        image: () => d.store.image(),
+        local: () => this.txnMarkerWriter,
+        remote: (id) => this.remoteMarkers.writer(id),
+        clock: d.clock,
+        logger: d.log.child('txn-markers'),
+        backoffMs: txnConfigOf(d.config).markerRetryBackoffMs,
+      }),
     )
+    // The coordinators hear which __consumer_offsets / __transaction_state partitions this broker
+    // leads from the replica manager's local changes (computed once per metadata change), after
+    // their logs are open.
+    this.replicaManager.onLocalChanges((changes, image) => {
+      this.groupCoordinator.onLocalChanges(changes, image)
+      this.txnCoordinator.onLocalChanges(changes, image)
+    })
     this.cluster = d.cluster(this)
     // Every published metadata change reaches the data path in order (logs created, deleted,
     // reconfigured), then the coordinator (it loads the __consumer_offsets partitions it leads
@@ -224,6 +297,8 @@ export class BrokerServices implements AllHandlerServices {
   /** First step of shutdown: parked group requests (a JoinGroup in a rebalance) are answered now. */
   beginShutdown(): void {
     this.groupCoordinator.shutdown()
+    this.txnCoordinator.shutdown()
+    this.remoteMarkers.close()
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,11 @@ export const TOOLS: Readonly<Record<string, ToolEntry>> = {
     summary: 'Move partition replicas between brokers: generate, execute, verify, cancel, list.',
     load: () => import('./reassign-partitions/run.ts'),
   },
+  transactions: {
+    script: 'kafka-transactions.sh',
+    summary: 'List and describe transactions.',
+    load: () => import('./transactions/run.ts'),
+  },
   'dump-log': {
     script: 'kafka-dump-log.sh',
     summary: 'Print the contents of log segment and index files (offline).',

@@ -15,13 +15,37 @@
 // A request that does not encode rejects with the codec's EncodeError and leaves the connection
 // alone. Header versions follow frame.ts: request v2 / response v1 for flexible versions (but
 // ApiVersions responses are always v0), request v0 for ControlledShutdown v0.
+//
+// TLS: with `tls` options (or, when the option is left out, the process-wide inter-broker TLS
+// options a broker sets when its inter-broker listener is SSL: setInterBrokerTls), the connection
+// is a TLS one; reads then come as 'data' chunks, since node:tls has no `onread`.
+//
+// SASL: with a `sasl` option (or the process-wide one a broker sets when its inter-broker listener
+// is SASL_*: setInterBrokerSasl), each new connection first authenticates (SaslHandshake v1, then
+// SaslAuthenticate v1 rounds, KIP-152); requests sent meanwhile wait and go out once it succeeded.
+// A failed authentication fails the connection with code CONNECT. When the broker gives the session
+// a lifetime (KIP-368), the connection is replaced at ~85 % of it, between requests, so the new
+// connection authenticates afresh.
 
 import * as net from 'node:net'
+import * as tls from 'node:tls'
 import type { Logger } from '../common/logger.ts'
 import type { MessageCodec } from '../protocol/codec.ts'
 import { requestHeaderVersion, responseHeaderVersion } from '../protocol/frame.ts'
 import { FrameReader } from '../protocol/frame-reader.ts'
 import { requestHeaderCodec, responseHeaderCodec } from '../protocol/generated/headers.ts'
+import {
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateResponse,
+  saslAuthenticateRequestCodec,
+  saslAuthenticateResponseCodec,
+} from '../protocol/generated/messages/sasl-authenticate.ts'
+import {
+  type SaslHandshakeRequest,
+  type SaslHandshakeResponse,
+  saslHandshakeRequestCodec,
+  saslHandshakeResponseCodec,
+} from '../protocol/generated/messages/sasl-handshake.ts'
 import { Reader } from '../protocol/primitives/reader.ts'
 import { Writer } from '../protocol/primitives/writer.ts'
 
@@ -43,6 +67,53 @@ export interface BrokerClientOptions {
   /** Default for send()'s timeout: 30 000 (Kafka's controller.socket.timeout.ms). */
   requestTimeoutMs?: number
   logger?: Logger
+  /** Connect with TLS using these options; null: plaintext; absent: setInterBrokerTls's choice. */
+  tls?: tls.ConnectionOptions | null
+  /** Authenticate each connection with SASL; null: no SASL; absent: setInterBrokerSasl's choice. */
+  sasl?: BrokerClientSasl | null
+}
+
+/** One SASL exchange, client side: the next token for the server's last challenge. */
+export interface SaslClientExchange {
+  /** The token to send for `challenge` (null: before the first), or null when the exchange is over. */
+  respond(challenge: Buffer | null): Buffer | null
+}
+
+export interface BrokerClientSasl {
+  readonly mechanism: string
+  /** A fresh exchange for a new connection. */
+  exchange(): SaslClientExchange
+}
+
+let interBrokerSasl: BrokerClientSasl | null = null
+
+/** The SASL of clients created without a `sasl` option (set by a broker with a SASL inter-broker listener). */
+export function setInterBrokerSasl(sasl: BrokerClientSasl | null): void {
+  interBrokerSasl = sasl
+}
+
+const SASL_HANDSHAKE_V1: RequestSpec<SaslHandshakeRequest, SaslHandshakeResponse> = {
+  apiKey: 17,
+  version: 1,
+  request: saslHandshakeRequestCodec,
+  response: saslHandshakeResponseCodec,
+}
+const SASL_AUTHENTICATE_V1: RequestSpec<SaslAuthenticateRequest, SaslAuthenticateResponse> = {
+  apiKey: 36,
+  version: 1,
+  request: saslAuthenticateRequestCodec,
+  response: saslAuthenticateResponseCodec,
+}
+
+let interBrokerTls: tls.ConnectionOptions | null = null
+
+/**
+ * The TLS options of clients created without a `tls` option: a broker whose inter-broker listener
+ * is SSL sets them at startup (its own key store and trust store) and clears them at stop, so that
+ * the replica fetcher, the controller and AlterPartition requests all connect over TLS.
+ */
+export function setInterBrokerTls(options: tls.ConnectionOptions | null): void {
+  interBrokerTls = options
 }
 
 export const BrokerClientErrorCode = {
@@ -81,6 +152,11 @@ interface Connection {
   readonly pending: Map<number, Pending>
   established: boolean
   connectTimer: NodeJS.Timeout | null
+  /** Frames held back until SASL authentication completes; null once it did (or without SASL). */
+  held: Buffer[] | null
+  /** Set when the SASL session nears its end: replace the connection at the next idle send. */
+  reauthDue: boolean
+  reauthTimer: NodeJS.Timeout | null
 }
 
 export class BrokerClient {
@@ -90,6 +166,8 @@ export class BrokerClient {
   private readonly connectTimeoutMs: number
   private readonly requestTimeoutMs: number
   private readonly log: Logger | null
+  private readonly tls: tls.ConnectionOptions | null
+  private readonly sasl: BrokerClientSasl | null
   private conn: Connection | null = null
   private nextCorrelationId = 0
   private closed = false
@@ -101,6 +179,8 @@ export class BrokerClient {
     this.connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
     this.requestTimeoutMs = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
     this.log = o.logger ?? null
+    this.tls = o.tls === undefined ? interBrokerTls : o.tls
+    this.sasl = o.sasl === undefined ? interBrokerSasl : o.sasl
   }
 
   /** True while a connection is open (established, not broken, not closed). */
@@ -150,7 +230,24 @@ export class BrokerClient {
     // A connection the peer has already ended cannot carry this request: start afresh.
     if (this.conn?.established && !this.conn.socket.writable)
       this.drop(this.conn, this.disconnected(`broker ${this.address} closed the connection`))
+    if (this.conn?.reauthDue && this.conn.pending.size === 0)
+      this.drop(
+        this.conn,
+        new BrokerClientError('CLOSED', `SASL session with broker ${this.address} ends; reconnecting`),
+      )
     const conn = this.conn ?? this.open()
+    return this.enqueue(conn, spec, frame, correlationId, timeoutMs, withFrame, false)
+  }
+
+  private enqueue<Req, Res>(
+    conn: Connection,
+    spec: RequestSpec<Req, Res>,
+    frame: Buffer,
+    correlationId: number,
+    timeoutMs: number | undefined,
+    withFrame: boolean,
+    direct: boolean,
+  ): Promise<unknown> {
     const wait = timeoutMs ?? this.requestTimeoutMs
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => this.timedOut(conn, correlationId, wait), wait)
@@ -162,8 +259,54 @@ export class BrokerClient {
         timer,
       })
       // Written at once even while connecting: the socket queues it until connected.
-      conn.socket.write(frame)
+      if (conn.held !== null && !direct) conn.held.push(frame)
+      else conn.socket.write(frame)
     })
+  }
+
+  /** SaslHandshake v1 + SaslAuthenticate rounds on a new connection, then the held requests. */
+  private async authenticate(conn: Connection, sasl: BrokerClientSasl): Promise<void> {
+    const send = <Req, Res>(spec: RequestSpec<Req, Res>, body: Req): Promise<Res> => {
+      const id = this.nextCorrelationId
+      this.nextCorrelationId = id === 0x7fffffff ? 0 : id + 1
+      return this.enqueue(conn, spec, this.encode(spec, body, id), id, undefined, false, true) as Promise<Res>
+    }
+    try {
+      const hs = await send(SASL_HANDSHAKE_V1, { mechanism: sasl.mechanism })
+      if (hs.errorCode !== 0)
+        throw new Error(
+          `SASL handshake error ${hs.errorCode} (enabled mechanisms: ${hs.mechanisms.join(', ')})`,
+        )
+      const exchange = sasl.exchange()
+      let token = exchange.respond(null)
+      let lifetimeMs = 0n
+      while (token !== null) {
+        const res = await send(SASL_AUTHENTICATE_V1, { authBytes: token })
+        if (res.errorCode !== 0) throw new Error(`error ${res.errorCode}: ${res.errorMessage ?? ''}`)
+        lifetimeMs = res.sessionLifetimeMs
+        token = exchange.respond(res.authBytes)
+      }
+      if (this.conn !== conn) return
+      const held = conn.held ?? []
+      conn.held = null
+      for (const f of held) conn.socket.write(f)
+      if (lifetimeMs > 0n) {
+        conn.reauthTimer = setTimeout(() => {
+          conn.reauthDue = true
+        }, Number(lifetimeMs) * 0.85)
+        conn.reauthTimer.unref()
+      }
+    } catch (e) {
+      if (this.conn !== conn || e instanceof BrokerClientError) return
+      this.drop(
+        conn,
+        new BrokerClientError(
+          'CONNECT',
+          `SASL ${sasl.mechanism} authentication with broker ${this.address} failed: ${(e as Error).message}`,
+          { cause: e },
+        ),
+      )
+    }
   }
 
   /** Drops the connection; pending and later sends reject with CLOSED. */
@@ -196,17 +339,27 @@ export class BrokerClient {
     // mode): a 1 MiB fetch response lands in its final buffer, with no chunk list to join.
     const frames = new FrameReader()
     let conn!: Connection
-    const socket = net.createConnection({
-      host: this.host,
-      port: this.port,
-      onread: {
-        buffer: () => frames.readBuffer(),
-        callback: (n: number) => {
-          this.received(conn, null, n)
-          return true
-        },
-      },
-    })
+    const secure = this.tls
+    const socket =
+      secure !== null
+        ? tls.connect({
+            ...secure,
+            host: this.host,
+            port: this.port,
+            ...(net.isIP(this.host) === 0 ? { servername: this.host } : {}),
+          })
+        : net.createConnection({
+            host: this.host,
+            port: this.port,
+            onread: {
+              buffer: () => frames.readBuffer(),
+              callback: (n: number) => {
+                this.received(conn, null, n)
+                return true
+              },
+            },
+          })
+    if (secure !== null) socket.on('data', (chunk: Buffer) => this.received(conn, chunk))
     socket.setNoDelay(true)
     conn = {
       socket,
@@ -214,6 +367,9 @@ export class BrokerClient {
       pending: new Map(),
       established: false,
       connectTimer: null,
+      held: this.sasl === null ? null : [],
+      reauthDue: false,
+      reauthTimer: null,
     }
     this.conn = conn
     conn.connectTimer = setTimeout(() => {
@@ -225,11 +381,12 @@ export class BrokerClient {
         ),
       )
     }, this.connectTimeoutMs)
-    socket.once('connect', () => {
+    socket.once(secure !== null ? 'secureConnect' : 'connect', () => {
       conn.established = true
       if (conn.connectTimer !== null) clearTimeout(conn.connectTimer)
       conn.connectTimer = null
       this.log?.debug(`Connected to broker ${this.address}`)
+      if (this.sasl !== null) void this.authenticate(conn, this.sasl)
     })
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? err.message
@@ -338,6 +495,8 @@ export class BrokerClient {
   private drop(conn: Connection, err: BrokerClientError): void {
     if (conn.connectTimer !== null) clearTimeout(conn.connectTimer)
     conn.connectTimer = null
+    if (conn.reauthTimer !== null) clearTimeout(conn.reauthTimer)
+    conn.reauthTimer = null
     if (this.conn === conn) {
       this.conn = null
       if (err.code !== 'CLOSED') this.log?.debug(err.message)

@@ -15,15 +15,19 @@
 
 import { CLUSTER_DEFS } from './broker-defs-cluster.ts'
 import { LOG_DEFS } from './broker-defs-log.ts'
+import { saslListenerOverride } from './broker-defs-sasl.ts'
 import { SERVER_DEFS } from './broker-defs-server.ts'
+import { listenerOverride } from './broker-defs-ssl.ts'
 import { type ConfigDefinition, ConfigError, type ParsedValue, parseAndValidate } from './config-def.ts'
 import type { ConfigInput, ConfigProblem } from './config-input.ts'
+import { legacyConfigWarning } from './legacy-configs.ts'
 import {
   type Endpoint,
   parseListeners,
   parseSecurityProtocolMap,
   type SecurityProtocol,
 } from './listeners.ts'
+import { unimplementedListenerProblem } from './security-support.ts'
 import { closestKey } from './suggest.ts'
 
 export const BROKER_CONFIG_DEFS: ReadonlyMap<string, ConfigDefinition> = new Map(
@@ -79,6 +83,8 @@ export interface BrokerConfig extends BrokerConfigLayers {
   readonly uncleanLeaderElectionEnable: boolean
   readonly fetchMaxBytes: number
   readonly maxIncrementalFetchSessionCacheSlots: number
+  /** The most partitions a DescribeTopicPartitions response carries. */
+  readonly maxRequestPartitionSizeLimit: number
 
   readonly socketRequestMaxBytes: number
   readonly socketSendBufferBytes: number
@@ -216,7 +222,19 @@ export function parseBrokerConfig(
   }
 
   for (const key of staticLayer.keys()) {
+    const legacy = legacyConfigWarning(key)
+    if (legacy !== null) warnings.push(at1({ key, ...origin.get(key) }, legacy))
     if (BROKER_CONFIG_DEFS.has(key)) continue
+    const perListener = listenerOverride(key) ?? saslListenerOverride(key)
+    if (perListener !== null) {
+      try {
+        parseAndValidate(BROKER_CONFIG_DEFS.get(perListener.key)!, staticLayer.get(key)!)
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e
+        fail(key, e.message.replace(perListener.key, key))
+      }
+      continue
+    }
     const hint = closestKey(key, BROKER_CONFIG_DEFS.keys())
     warnings.push(
       at1(
@@ -297,6 +315,10 @@ export function parseBrokerConfig(
       )
       const all = parseListeners('listeners', str('listeners') ?? '', protocolMap, true)
       listeners = all.filter((e) => !controllerNames.has(e.listenerName))
+      for (const e of listeners) {
+        const refused = unimplementedListenerProblem(e)
+        if (refused !== null) fail('listeners', refused)
+      }
       const advertisedText = str('advertised.listeners')
       advertised = (
         advertisedText === null
@@ -415,6 +437,7 @@ export function parseBrokerConfig(
     uncleanLeaderElectionEnable: opt('unclean.leader.election.enable') as boolean,
     fetchMaxBytes: num('fetch.max.bytes'),
     maxIncrementalFetchSessionCacheSlots: num('max.incremental.fetch.session.cache.slots'),
+    maxRequestPartitionSizeLimit: num('max.request.partition.size.limit'),
     socketRequestMaxBytes: num('socket.request.max.bytes'),
     socketSendBufferBytes: num('socket.send.buffer.bytes'),
     socketReceiveBufferBytes: num('socket.receive.buffer.bytes'),

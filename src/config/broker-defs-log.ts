@@ -13,6 +13,7 @@ import {
   nonEmptyListOf,
   oneOf,
 } from './config-def.ts'
+import { LEGACY_MESSAGE_FORMAT_VERSION, messageFormatVersion } from './legacy-configs.ts'
 
 /** A record batch header is at least this big; Kafka's lower bound for segment sizes. */
 const MIN_SEGMENT_BYTES = 14
@@ -244,6 +245,28 @@ export const LOG_DEFS: readonly ConfigDefinition[] = [
     {
       validator: oneOf('CreateTime', 'LogAppendTime'),
       updateMode: 'cluster-wide',
+    },
+  ),
+  define(
+    'log.message.format.version',
+    'string',
+    LEGACY_MESSAGE_FORMAT_VERSION,
+    'Broker default of message.format.version. Kafka 3.x only (removed in 4.0): accepted with a warning, no effect.',
+    {
+      validator: messageFormatVersion,
+      updateMode: 'cluster-wide',
+      support: 'legacy',
+    },
+  ),
+  define(
+    'log.message.timestamp.difference.max.ms',
+    'long',
+    LONG_MAX,
+    'Broker default of message.timestamp.difference.max.ms. Kafka 3.x only (removed in 4.0): accepted with a warning.',
+    {
+      validator: atLeast(0),
+      updateMode: 'cluster-wide',
+      support: 'legacy',
     },
   ),
   define(

@@ -3,6 +3,9 @@
 // modes are Kafka's (4.0 line); the one-line docs are ours. `support: 'ignored'` marks a config that
 // Samsa accepts and validates so Kafka files load unchanged, but that has no effect here.
 
+import { HTTP_DEFS } from './broker-defs-http.ts'
+import { SASL_DEFS } from './broker-defs-sasl.ts'
+import { SSL_DEFS } from './broker-defs-ssl.ts'
 import { atLeast, type ConfigDefinition, define, listOf, oneOf, rule } from './config-def.ts'
 
 const INT_MAX = 2147483647
@@ -176,6 +179,16 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     'How many incremental fetch sessions (KIP-227) the broker keeps.',
     {
       validator: atLeast(0),
+    },
+  ),
+  define(
+    'max.request.partition.size.limit',
+    'int',
+    2000,
+    'The most partitions one DescribeTopicPartitions response carries, whatever the request asks for.',
+    {
+      validator: atLeast(1),
+      importance: 'low',
     },
   ),
   define(
@@ -542,6 +555,20 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     importance: 'high',
   }),
   define(
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+    'int',
+    10000,
+    'How often the transaction coordinator aborts transactions that exceeded their timeout.',
+    { validator: atLeast(1), importance: 'low' },
+  ),
+  define(
+    'transaction.remove.expired.transaction.cleanup.interval.ms',
+    'int',
+    3600000,
+    'How often the transaction coordinator removes transactional ids past transactional.id.expiration.ms.',
+    { validator: atLeast(1), importance: 'low' },
+  ),
+  define(
     'producer.id.expiration.ms',
     'int',
     86400000,
@@ -552,4 +579,7 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
       updateMode: 'cluster-wide',
     },
   ),
+  ...SSL_DEFS,
+  ...SASL_DEFS,
+  ...HTTP_DEFS,
 ]

@@ -39,6 +39,8 @@ export type Support =
   | 'yes'
   /** Accepted and validated, no effect in Samsa (the doc says why). */
   | 'ignored'
+  /** Kafka 3.x only (Kafka 4.0 removed it): accepted with a warning, mapped to its successor if any. */
+  | 'legacy'
 
 /** Raised by parsing and validators; `message` is the one-line, Kafka-worded text. */
 export class ConfigError extends Error {

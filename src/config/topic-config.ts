@@ -5,7 +5,14 @@
 
 import { BROKER_CONFIG_DEFS, type BrokerConfigLayers } from './broker-config.ts'
 import { brokerLayerSynonyms } from './broker-describe.ts'
-import { ConfigError, type ConfigType, type ParsedValue, parseAndValidate, valueText } from './config-def.ts'
+import {
+  ConfigError,
+  type ConfigType,
+  LONG_MAX,
+  type ParsedValue,
+  parseAndValidate,
+  valueText,
+} from './config-def.ts'
 import { type ConfigEntry, ConfigSource, type DescribeOptions, entry, wanted } from './config-entry.ts'
 import { closestKey } from './suggest.ts'
 import { TOPIC_CONFIG_DEFS, TOPIC_DEFS, type TopicConfigDefinition } from './topic-defs.ts'
@@ -102,6 +109,9 @@ function effectiveValue(
   return fromBroker(def, broker) ?? def.default
 }
 
+/** Long.MAX_VALUE as a long config parses: the default of the timestamp bounds. */
+const NEVER = Number(LONG_MAX)
+
 /** The effective config of a topic with these overrides on this broker. */
 export function resolveTopicConfig(
   overrides: ReadonlyMap<string, string>,
@@ -111,6 +121,8 @@ export function resolveTopicConfig(
   for (const def of TOPIC_DEFS) values.set(def.name, effectiveValue(def, overrides, broker))
   const num = (n: string) => values.get(n)!.value as number
   const bool = (n: string) => values.get(n)!.value as boolean
+  const orDifference = (bound: number) =>
+    bound === NEVER ? num('message.timestamp.difference.max.ms') : bound
   return {
     values,
     cleanupPolicy: values.get('cleanup.policy')!.value as readonly string[],
@@ -122,8 +134,9 @@ export function resolveTopicConfig(
     indexIntervalBytes: num('index.interval.bytes'),
     maxCompactionLagMs: num('max.compaction.lag.ms'),
     maxMessageBytes: num('max.message.bytes'),
-    messageTimestampAfterMaxMs: num('message.timestamp.after.max.ms'),
-    messageTimestampBeforeMaxMs: num('message.timestamp.before.max.ms'),
+    // Kafka 3.x's rule (KIP-937): a bound left at its default takes the legacy difference.
+    messageTimestampAfterMaxMs: orDifference(num('message.timestamp.after.max.ms')),
+    messageTimestampBeforeMaxMs: orDifference(num('message.timestamp.before.max.ms')),
     messageTimestampType: values.get('message.timestamp.type')!.value as 'CreateTime' | 'LogAppendTime',
     minCleanableDirtyRatio: num('min.cleanable.dirty.ratio'),
     minCompactionLagMs: num('min.compaction.lag.ms'),

@@ -14,6 +14,7 @@ import {
   rule,
   type Validator,
 } from './config-def.ts'
+import { LEGACY_MESSAGE_FORMAT_VERSION, messageFormatVersion } from './legacy-configs.ts'
 
 export interface BrokerSynonym {
   readonly name: string
@@ -55,6 +56,26 @@ const noTieredStorage = rule('false', (v) =>
 )
 
 const UNSORTED: readonly TopicConfigDefinition[] = [
+  topic(
+    [same('log.message.format.version')],
+    define(
+      'message.format.version',
+      'string',
+      LEGACY_MESSAGE_FORMAT_VERSION,
+      'Kafka 3.x only (removed in 4.0): accepted with a warning, no effect (ignored by Kafka since 3.0).',
+      { validator: messageFormatVersion, support: 'legacy' },
+    ),
+  ),
+  topic(
+    [same('log.message.timestamp.difference.max.ms')],
+    define(
+      'message.timestamp.difference.max.ms',
+      'long',
+      LONG_MAX,
+      'Kafka 3.x only (removed in 4.0): the before and after bounds of a CreateTime timestamp when those are left at their defaults.',
+      { validator: atLeast(0), support: 'legacy' },
+    ),
+  ),
   topic(
     [same('log.cleanup.policy')],
     define(

@@ -8,7 +8,10 @@
 // budget is spent (in-flight-budget.ts: a slow disk), so memory stays bounded whatever the load.
 //
 // A frame whose size is refused, or a dispatch that throws (a frame that does not decode), closes
-// this connection only, logged once.
+// this connection only, reported to the rate-limited peer reporter (abuse-log.ts) when there is one.
+//
+// TLS sockets (an SSL listener hands over a TLSSocket after the handshake) take the 'data' path;
+// `info.principal` is who the peer authenticated as (User:ANONYMOUS until then).
 //
 // Writing: a response of several chunks (an envelope around spliced record bytes) is written with
 // one writev; chunks from the shared buffer pool are released when the write completed.
@@ -21,6 +24,7 @@ import type { Socket } from 'node:net'
 import type { Logger } from '../common/logger.ts'
 import { sharedBufferPool } from '../protocol/buffer-pool.ts'
 import { FrameReader } from '../protocol/frame-reader.ts'
+import type { PeerReporter } from './abuse-log.ts'
 import type { InFlightBudget } from './in-flight-budget.ts'
 import { withOwnedReads } from './owned-reads.ts'
 
@@ -28,10 +32,23 @@ export interface ConnectionInfo {
   readonly id: number
   readonly remote: string
   readonly listener: string
+  /**
+   * Kafka principal: User:<mapped certificate DN> after mutual TLS, else User:ANONYMOUS (also when
+   * absent, as in tests' hand-made infos); SASL may set it once the client authenticated.
+   */
+  principal?: string
 }
 
 /** Response bytes to write (one or more chunks, e.g. envelope + spliced records), or null. */
 export type DispatchResult = Buffer[] | null
+
+/**
+ * Marks a result after which the connection ends (a failed SASL authentication: the error goes
+ * out, then the socket is closed, as Kafka does).
+ */
+export function closeAfterWrite(chunks: Buffer[]): Buffer[] {
+  return Object.assign(chunks, { closeAfterWrite: true })
+}
 export type Dispatch = (frame: Buffer, conn: ConnectionInfo) => DispatchResult | Promise<DispatchResult>
 
 export interface ConnectionOptions {
@@ -42,6 +59,8 @@ export interface ConnectionOptions {
   idleMs: number
   /** Request bytes in flight over all connections (shared; set by the SocketServer). */
   budget?: InFlightBudget
+  /** Where misbehaving peers are reported (rate-limited); default: a WARN line each time. */
+  reporter?: PeerReporter
 }
 
 interface Slot {
@@ -63,6 +82,7 @@ export class Connection {
   private onClose: (() => void) | null = null
   private readonly budget: InFlightBudget | null
   private readonly resumeLater = () => this.maybeResume()
+  private readonly source: string
 
   /** `accepted` is paused (pauseOnConnect) and may be replaced by a socket with owned reads. */
   constructor(
@@ -77,6 +97,7 @@ export class Connection {
     this.opts = opts
     this.log = log
     this.budget = opts.budget ?? null
+    this.source = accepted.remoteAddress ?? info.remote
     const frames = new FrameReader({ maxFrameSize: opts.maxFrameSize })
     this.frames = frames
     const owned = withOwnedReads(accepted, {
@@ -111,6 +132,10 @@ export class Connection {
 
   whenClosed(fn: () => void): void {
     this.onClose = fn
+  }
+
+  get principal(): string {
+    return this.info.principal ?? 'User:ANONYMOUS'
   }
 
   get isClosed(): boolean {
@@ -148,7 +173,7 @@ export class Connection {
     try {
       frames = chunk !== null ? this.frames.push(chunk) : this.frames.commit(n)
     } catch (err) {
-      this.log.warn(`closing connection ${this.info.remote}: ${(err as Error).message}`)
+      this.warnPeer((err as Error).message)
       this.close()
       return
     }
@@ -211,6 +236,12 @@ export class Connection {
 
   private write(chunks: Buffer[]): void {
     if (this.closed) return
+    if ((chunks as { closeAfterWrite?: boolean }).closeAfterWrite === true) {
+      this.closed = true
+      for (const c of chunks) this.socket.write(c)
+      this.socket.end(() => this.socket.destroy())
+      return
+    }
     if (chunks.length === 1) {
       this.socket.write(chunks[0])
       return
@@ -228,10 +259,14 @@ export class Connection {
 
   private fail(err: unknown): void {
     if (this.closed) return
-    this.log.warn(
-      `closing connection ${this.info.remote}: ${err instanceof Error ? err.message : String(err)}`,
-    )
+    this.warnPeer(err instanceof Error ? err.message : String(err))
     this.close()
+  }
+
+  private warnPeer(reason: string): void {
+    const message = `closing connection ${this.info.remote}: ${reason}`
+    if (this.opts.reporter !== undefined) this.opts.reporter.report(this.source, message)
+    else this.log.warn(message)
   }
 
   private maybePause(): void {

@@ -9,8 +9,9 @@
 // net.Server has no `onread` option for the sockets it accepts, so the accepted socket (created
 // paused by `pauseOnConnect`) gives up its handle to a new Socket built with `onread`; the empty
 // shell is destroyed, which only updates the server's connection count. `_handle` is Node's
-// long-standing (undocumented) name for the libuv handle; where it is missing (a socket that is
-// not a plain TCP socket, e.g. TLS later) this returns null and the caller uses 'data' events.
+// long-standing (undocumented) name for the libuv handle; where it is missing or the socket is not
+// a plain TCP socket (a TLSSocket from an SSL listener: its reads are decrypted records, which only
+// come as 'data' chunks) this returns null and the caller uses 'data' events.
 
 import { Socket } from 'node:net'
 

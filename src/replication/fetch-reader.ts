@@ -9,8 +9,9 @@
 //    for the disk per fetch instead of one per partition, which bounded replication's speed.
 // 2. Answer when max.wait.ms is 0, min.bytes is reached, or any partition has an error or a
 //    diverging epoch. Otherwise wait: a FetchWait is registered on every partition and woken by
-//    the writes that move their high watermarks (counting the bytes they add) or by the
-//    max.wait.ms timer, one timer per waiting fetch. Then read again. (What was read before
+//    the writes that move their high watermarks (counting the bytes they add; read_committed
+//    fetches: their last stable offsets) or by the max.wait.ms timer, one timer per waiting fetch.
+//    Then read again. (What was read before
 //    waiting is dropped; it is less than min.bytes, and nothing at all in the usual min.bytes=1.)
 //
 // Fetch from the closest replica (KIP-392), as Kafka's readFromLog: a consumer's fetch that carries
@@ -27,7 +28,7 @@
 // partition on this broker none of this runs.
 
 import type { Clock, Timer } from '../common/clock.ts'
-import type { Uuid } from '../common/ids.ts'
+import type { ProducerId, Uuid } from '../common/ids.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { type FetchWaiter, IsolationLevel, type Partition, type PartitionRead } from './partition.ts'
 import { type ClientMetadata, NO_PREFERRED_REPLICA } from './replica-selector.ts'
@@ -67,8 +68,8 @@ export interface FetchPartitionResult {
   /** Whole batches; empty when none. */
   records: Buffer
   divergingEpoch: { epoch: number; endOffset: bigint } | null
-  /** [] for read_committed (no transactions, so never any aborted), null for read_uncommitted. */
-  abortedTransactions: never[] | null
+  /** read_committed: the aborted transactions overlapping the records; null for read_uncommitted. */
+  abortedTransactions: { producerId: ProducerId; firstOffset: bigint }[] | null
   /** KIP-392: the replica the consumer should fetch this partition from; -1 (or absent): here. */
   preferredReadReplica?: number
 }
@@ -94,6 +95,8 @@ interface PartitionResult {
   /** What this kind of fetch could read up to when it read (the log end for followers). */
   bound: bigint
   follower: boolean
+  /** A read_committed consumer's read (bounded by the last stable offset). */
+  committed: boolean
   preferred: number
   /** Held back by the leader's replication quota at this read (see the header). */
   held: boolean
@@ -113,8 +116,8 @@ class FetchWait implements FetchWaiter {
     this.resolve = resolve
   }
 
-  start(clock: Clock, ms: number, follower: boolean): void {
-    for (const p of this.parts) p.registerWaiter(this, follower)
+  start(clock: Clock, ms: number, follower: boolean, committed: boolean): void {
+    for (const p of this.parts) p.registerWaiter(this, follower, committed)
     this.timer = clock.setTimeout(() => this.finish(true), ms)
   }
 
@@ -156,14 +159,19 @@ export async function fetchRecords(
         if (p.part !== null && !p.held) parts.push(p.part)
       }
       timedOut = await new Promise<boolean>((resolve) =>
-        new FetchWait(params.minBytes - total, parts, resolve).start(clock, left, params.replicaId >= 0),
+        new FetchWait(params.minBytes - total, parts, resolve).start(
+          clock,
+          left,
+          params.replicaId >= 0,
+          params.replicaId < 0 && params.isolationLevel === IsolationLevel.readCommitted,
+        ),
       )
     }
     reads = await readPartitions(lookup, params, inputs)
   }
   const quota = lookup.leaderQuota
   if (params.replicaId >= 0 && quota != null && quota.active) recordThrottled(quota, reads)
-  const aborted = params.isolationLevel === IsolationLevel.readCommitted ? [] : null
+  const committed = params.isolationLevel === IsolationLevel.readCommitted
   return reads.map(({ read, preferred }) => ({
     errorCode: read.errorCode,
     highWatermark: read.highWatermark,
@@ -171,7 +179,8 @@ export async function fetchRecords(
     logStartOffset: read.logStartOffset,
     records: read.records,
     divergingEpoch: read.divergingEpoch,
-    abortedTransactions: read.errorCode === ErrorCode.NONE ? aborted : null,
+    abortedTransactions:
+      read.errorCode === ErrorCode.NONE && committed ? (read.abortedTransactions ?? []) : null,
     preferredReadReplica: preferred,
   }))
 }
@@ -182,6 +191,7 @@ async function readPartitions(
   inputs: readonly FetchPartitionInput[],
 ): Promise<PartitionResult[]> {
   const isFollower = params.replicaId >= 0
+  const committed = !isFollower && params.isolationLevel === IsolationLevel.readCommitted
   const client = isFollower ? null : (params.clientMetadata ?? null)
   const quota = isFollower ? heldChecker(lookup.leaderQuota) : null
   const out: PartitionResult[] = []
@@ -199,6 +209,7 @@ async function readPartitions(
         read: errorRead(lookup.missingError(inp.topic, inp.topicId, inp.partition)),
         bound: -1n,
         follower: isFollower,
+        committed,
         preferred: NO_PREFERRED_REPLICA,
         held: false,
       })
@@ -213,8 +224,9 @@ async function readPartitions(
       out.push({
         part,
         read,
-        bound: part.readBound(false),
+        bound: part.readBound(false, committed),
         follower: false,
+        committed,
         preferred: read.errorCode === ErrorCode.NONE ? preferred : NO_PREFERRED_REPLICA,
         held: false,
       })
@@ -223,13 +235,21 @@ async function readPartitions(
     const held = quota !== null && isHeld(quota, part, params.replicaId)
     toRead.push(out.length)
     budget += Math.max(0, inp.partitionMaxBytes)
-    out.push({ part, read: errorRead(ErrorCode.NONE), bound: -1n, follower: isFollower, preferred, held })
+    out.push({
+      part,
+      read: errorRead(ErrorCode.NONE),
+      bound: -1n,
+      follower: isFollower,
+      committed,
+      preferred,
+      held,
+    })
   }
   const inputOf = (i: number) => inputs[i]!
   const read = async (i: number, maxBytes: number, minOneBatch: boolean): Promise<number> => {
     const r = out[i]!
     const inp = inputOf(i)
-    r.bound = r.part!.readBound(isFollower)
+    r.bound = r.part!.readBound(isFollower, committed)
     r.read = await r.part!.readForFetch({
       fetchOffset: inp.fetchOffset,
       maxBytes: r.held ? 0 : maxBytes,
@@ -307,7 +327,7 @@ function mustWait(params: FetchParams, reads: readonly PartitionResult[]): boole
 /** Did a write complete while reading? Then the reads may have missed its bytes. */
 function advancedSince(reads: readonly PartitionResult[]): boolean {
   for (const p of reads) {
-    if (p.part !== null && !p.held && p.part.readBound(p.follower) !== p.bound) return true
+    if (p.part !== null && !p.held && p.part.readBound(p.follower, p.committed) !== p.bound) return true
   }
   return false
 }

@@ -9,26 +9,36 @@
 //
 // High watermark: as leader, the smallest log end over the ISR (leader-isr.ts tracks the
 // followers' fetch positions), never moving back; as follower, the leader's high watermark as far
-// as this log has it. The last stable offset equals the high watermark (no transactions).
+// as this log has it. The last stable offset (read_committed's bound) is the UnifiedLog's: the
+// high watermark held back by open and unreplicated transactions.
+//
+// Transaction markers (WriteTxnMarkers, txn-markers.ts) go through the same append queue as client
+// batches: checked against the producer state (epochs, coordinator epoch), written, committed.
 //
 // Waiting fetches register a FetchWaiter here; a write that moves the high watermark hands them
-// the number of bytes it added (followers' fetches wait for the log end instead). No timers or
-// polling per partition.
+// the number of bytes it added (followers' fetches wait for the log end instead; read_committed
+// fetches are woken when the last stable offset moves). No timers or polling per partition.
 
 import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
-import type { Uuid } from '../common/ids.ts'
+import type { ProducerId, Uuid } from '../common/ids.ts'
 import type { Logger } from '../common/logger.ts'
 import type { PartitionImage } from '../metadata/image.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
-import { BatchOffsets } from '../records/batch-header.ts'
+import { Attr, BatchOffsets } from '../records/batch-header.ts'
+import { buildControlBatch } from '../records/builder.ts'
+import { abortedTxnsOverlapping } from '../storage/aborted-txns.ts'
 import type { Log } from '../storage/log.ts'
 import { ListOffsetsTimestamp } from '../storage/log.ts'
 import { kafkaErrorOf, leaderEpochError } from './errors.ts'
 import type { FollowerLog } from './fetcher/follower-log.ts'
 import { type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
-import type { ProducerStateManager, ProducerStateOptions } from './producer-state/producer-state-manager.ts'
+import type {
+  ProducerStateManager,
+  ProducerStateOptions,
+  StagedMarker,
+} from './producer-state/producer-state-manager.ts'
 import type { FollowerView } from './replica-selector.ts'
 import { UnifiedLog } from './unified-log.ts'
 
@@ -74,6 +84,15 @@ interface PendingAppend {
   /** Set when the batch duplicates an earlier one. */
   duplicate: BatchMetadata | null
   outcome: AppendOutcome | null
+  /** A transaction marker (buf is its control batch); staged during the write. */
+  marker?: { epoch: number; coordinatorEpoch: number; commit: boolean; staged: StagedMarker | null }
+}
+
+/** The outcome of writing one transaction marker. */
+export interface MarkerOutcome {
+  errorCode: number
+  /** The marker's offset (acks=all waits for the high watermark to pass it); -1n on error. */
+  markerOffset: bigint
 }
 
 export interface PartitionRead {
@@ -86,6 +105,8 @@ export interface PartitionRead {
   logStartOffset: bigint
   /** Set when the fetcher's lastFetchedEpoch diverges from this log (KIP-320). */
   divergingEpoch: { epoch: number; endOffset: bigint } | null
+  /** read_committed: the aborted transactions overlapping the records returned. */
+  abortedTransactions?: { producerId: ProducerId; firstOffset: bigint }[]
 }
 
 export interface PartitionParams {
@@ -132,6 +153,11 @@ export class Partition {
   private readonly followerWaiters = new Set<FetchWaiter>()
   /** Bytes written since the high watermark last moved (what consumers can see when it does). */
   private invisibleBytes = 0
+  /** read_committed fetches wait for the last stable offset. */
+  private readonly committedWaiters = new Set<FetchWaiter>()
+  /** The high watermark and last stable offset when consumers were last told of visible data. */
+  private hwDelivered = -1n
+  private lsoDelivered = -2n
 
   private constructor(p: PartitionParams, ulog: UnifiedLog) {
     this.topic = p.topic
@@ -183,9 +209,9 @@ export class Partition {
   get highWatermark(): bigint {
     return this.log.highWatermark
   }
-  /** Without transactions the last stable offset is the high watermark. */
+  /** read_committed's bound: the high watermark held back by unstable transactions. */
   get lastStableOffset(): bigint {
-    return this.log.highWatermark
+    return this.ulog.lastStableOffset
   }
 
   /**
@@ -384,6 +410,44 @@ export class Partition {
     this.draining ??= Promise.resolve().then(() => this.drain())
   }
 
+  /**
+   * Writes a transaction marker as leader (txn-markers.ts waits for the ISR afterwards): refused
+   * with INVALID_PRODUCER_EPOCH / TRANSACTION_COORDINATOR_FENCED by the producer state, or when
+   * this broker cannot write here.
+   */
+  appendTxnMarker(
+    producerId: bigint,
+    producerEpoch: number,
+    coordinatorEpoch: number,
+    commit: boolean,
+  ): Promise<MarkerOutcome> {
+    const code = this.leaderError()
+    if (code !== ErrorCode.NONE) return Promise.resolve({ errorCode: code, markerOffset: -1n })
+    const buf = buildControlBatch(commit ? 'commit' : 'abort', producerId, producerEpoch, coordinatorEpoch, {
+      timestamp: this.clock.now(),
+    })
+    return new Promise((resolve) => {
+      const sink: AppendSink = {
+        complete: (_slot, o) =>
+          resolve({
+            errorCode: o.errorCode,
+            markerOffset: o.errorCode === ErrorCode.NONE ? o.baseOffset : -1n,
+          }),
+      }
+      this.queue.push({
+        buf,
+        producerId,
+        sink,
+        slot: 0,
+        meta: null,
+        duplicate: null,
+        outcome: null,
+        marker: { epoch: producerEpoch, coordinatorEpoch, commit, staged: null },
+      })
+      this.draining ??= Promise.resolve().then(() => this.drain())
+    })
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
@@ -410,13 +474,22 @@ export class Partition {
     const update = this.ulog.beginProducerUpdate()
     const bufs: Buffer[] = []
     for (const p of group) {
-      if (p.producerId >= 0n) {
+      if (p.marker !== undefined) {
+        const m = p.marker
+        const c = update.checkMarker(p.producerId, m.epoch, m.coordinatorEpoch, m.commit)
+        if (c.kind === 'error') {
+          p.outcome = errorOutcome(c.errorCode, c.message)
+          continue
+        }
+        m.staged = c.marker
+      } else if (p.producerId >= 0n) {
         const b = p.buf
         const c = update.check(
           p.producerId,
           b.readInt16BE(BatchOffsets.producerEpoch),
           b.readInt32BE(BatchOffsets.baseSequence),
           b.readInt32BE(BatchOffsets.lastOffsetDelta),
+          (b.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0,
         )
         if (c.kind === 'error') {
           p.outcome = errorOutcome(c.errorCode, c.message)
@@ -436,6 +509,8 @@ export class Partition {
       try {
         const res = await this.ulog.appendAsLeader(bufs, this.state.leaderEpoch, update, () => {
           for (const p of group) {
+            if (p.marker?.staged != null)
+              p.marker.staged.lastOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
             if (p.meta === null) continue
             const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
             p.meta.firstOffset = base
@@ -496,6 +571,15 @@ export class Partition {
     const bytes = this.invisibleBytes
     this.invisibleBytes = 0
     for (const w of this.waiters) w.onAppend(bytes > 0 ? bytes : 1)
+    const hw = this.log.highWatermark
+    const lso = this.lastStableOffset
+    if (this.committedWaiters.size > 0 && lso !== this.lsoDelivered) {
+      // Without transactions in the way the bytes are exact; otherwise the fetch reads again.
+      const plain = this.lsoDelivered === this.hwDelivered && lso === hw
+      for (const w of this.committedWaiters) plain ? w.onAppend(bytes > 0 ? bytes : 1) : w.wake()
+    }
+    this.lsoDelivered = lso
+    this.hwDelivered = hw
     this.leading?.completeAcks()
   }
 
@@ -540,25 +624,34 @@ export class Partition {
         return { ...this.emptyReadHere(), divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } }
       }
     }
+    const lso = this.lastStableOffset
     const maxOffset = o.isFollower
       ? undefined
       : o.isolationLevel === IsolationLevel.readCommitted
-        ? this.lastStableOffset
+        ? lso
         : this.log.highWatermark
     try {
       const r = await this.log.readRecords(o.fetchOffset, o.maxBytes, {
         maxOffset,
         minOneBatch: o.minOneBatch,
       })
-      return {
+      const read: PartitionRead = {
         errorCode: ErrorCode.NONE,
         records: r.records,
         sizeInBytes: r.sizeInBytes,
         highWatermark: r.highWatermark,
-        lastStableOffset: r.highWatermark,
+        lastStableOffset: lso,
         logStartOffset: r.logStartOffset,
         divergingEpoch: null,
       }
+      if (!o.isFollower && o.isolationLevel === IsolationLevel.readCommitted) {
+        const found = await abortedTxnsOverlapping(this.log.segmentList, o.fetchOffset, r.records)
+        read.abortedTransactions = found.map((t) => ({
+          producerId: t.producerId as ProducerId,
+          firstOffset: t.firstOffset,
+        }))
+      }
+      return read
     } catch (err) {
       const c = kafkaErrorOf(err)
       if (c === ErrorCode.UNKNOWN_SERVER_ERROR) this.logger.error(`read of ${this.name} failed`, err)
@@ -610,21 +703,25 @@ export class Partition {
     }
   }
 
-  /** A follower's fetch waits for the log end to move, a consumer's for the high watermark. */
-  registerWaiter(w: FetchWaiter, follower = false): void {
-    ;(follower ? this.followerWaiters : this.waiters).add(w)
+  /**
+   * A follower's fetch waits for the log end to move, a consumer's for the high watermark, a
+   * read_committed consumer's for the last stable offset.
+   */
+  registerWaiter(w: FetchWaiter, follower = false, committed = false): void {
+    ;(follower ? this.followerWaiters : committed ? this.committedWaiters : this.waiters).add(w)
   }
   unregisterWaiter(w: FetchWaiter): void {
     this.waiters.delete(w)
     this.followerWaiters.delete(w)
+    this.committedWaiters.delete(w)
   }
   private wakeAll(): void {
-    for (const w of [...this.waiters, ...this.followerWaiters]) w.wake()
+    for (const w of [...this.waiters, ...this.followerWaiters, ...this.committedWaiters]) w.wake()
   }
 
   /** What a fetch of this kind can read up to now (to tell whether a write raced a read). */
-  readBound(follower: boolean): bigint {
-    return follower ? this.log.logEndOffset : this.log.highWatermark
+  readBound(follower: boolean, committed = false): bigint {
+    return follower ? this.log.logEndOffset : committed ? this.lastStableOffset : this.log.highWatermark
   }
 
   // --- offsets ---

@@ -16,8 +16,11 @@
 //
 // The common path reads the 61-byte header and computes the CRC: no record is decoded. Records
 // are iterated only for compacted topics (keys) and when message.timestamp.before.max.ms is set
-// (the smallest timestamp is not in the header). Compressed batches are stored as sent; their
-// inner records are not validated (Kafka decompresses to check them).
+// (the smallest timestamp is not in the header). Compressed batches are stored as sent when the
+// topic's compression.type is 'producer' (the default); their inner records are then not validated
+// (Kafka decompresses to check them). Otherwise a batch in another codec is rebuilt with the
+// topic's (`targetCodec`, `recompressProduced`); the zstd check above concerns the producer's codec
+// only, so a zstd batch the broker built for a Produce v3-6 request passes (as in Kafka).
 
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { crc32c } from '../protocol/primitives/crc32c.ts'
@@ -29,6 +32,8 @@ import {
   CRC_START,
   LOG_OVERHEAD,
 } from '../records/batch-header.ts'
+import { codecByName } from '../records/compression/index.ts'
+import { isBrokerCompressed, recompressBatch } from '../records/recompress.ts'
 import { iterateRecords } from '../records/record-iterator.ts'
 import { isCompacted, type LogConfig } from '../storage/log-config.ts'
 
@@ -89,7 +94,7 @@ export function validateProduceRecords(
   if (codec > Compression.zstd) {
     return problem(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression codec ${codec}`)
   }
-  if (codec === Compression.zstd && apiVersion < 7) {
+  if (codec === Compression.zstd && apiVersion < 7 && !isBrokerCompressed(buf)) {
     return problem(
       ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
       `produce requests v${apiVersion} may not use zstd compression`,
@@ -186,4 +191,37 @@ function checkRecords(
     return problem(ErrorCode.INVALID_RECORD, 'compacted topics cannot accept records without a key', keyless)
   }
   return null
+}
+
+/**
+ * The codec a topic's compression.type asks batches to be stored with, or null for 'producer'
+ * (batches kept as the producer compressed them).
+ */
+export function targetCodec(config: LogConfig): Compression | null {
+  const name = config.compressionType
+  if (name === 'producer') return null
+  return codecByName(name === 'uncompressed' ? 'none' : name) ?? null
+}
+
+/**
+ * One partition's records as they are to be appended under the codec `target`: `buf` itself when
+ * its codec is already that one or when it fails validation (the append then refuses it with that
+ * problem); else the batch rebuilt with `target`, or CORRUPT_MESSAGE when its records do not
+ * decompress or decode.
+ */
+export function recompressProduced(
+  buf: Buffer | null,
+  target: Compression,
+  apiVersion: number,
+  config: LogConfig,
+  now: number,
+): Buffer | RecordsProblem | null {
+  if (buf === null || buf.length < BATCH_HEADER_SIZE) return buf
+  if ((buf.readInt16BE(BatchOffsets.attributes) & Attr.compressionMask) === target) return buf
+  if (validateProduceRecords(buf, apiVersion, config, now) !== null) return buf
+  try {
+    return recompressBatch(buf, target)
+  } catch (err) {
+    return problem(ErrorCode.CORRUPT_MESSAGE, `records do not decode: ${(err as Error).message}`)
+  }
 }

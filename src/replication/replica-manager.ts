@@ -477,12 +477,10 @@ export class ReplicaManager {
       return o
     }
     const buf = records!
-    if ((buf.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0) {
-      // No transaction coordinator yet: a transactional batch can never be part of a transaction.
-      return req.transactionalId === null
-        ? errorOutcome(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-        : errorOutcome(ErrorCode.INVALID_TXN_STATE, 'transactions are not supported by this broker yet')
-    }
+    // Transactional batches need the request's transactional id (Kafka refuses them without one);
+    // the producer state opens the transaction when the batch is written.
+    if ((buf.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0 && req.transactionalId === null)
+      return errorOutcome(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     if (req.acks === -1 && part.inSyncReplicas.length < config.minInsyncReplicas) {
       return errorOutcome(
         ErrorCode.NOT_ENOUGH_REPLICAS,

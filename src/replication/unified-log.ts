@@ -3,21 +3,32 @@
 // (ProducerStateManager + its snapshot files) change only through this object, so no path can
 // move one without the other:
 //
-// - appendAsLeader: producer checks staged by the caller are committed once the write succeeded;
-// - appendAsFollower: the written batches' headers are replayed into the producer state (a
-//   follower that becomes leader already knows every producer's last sequences);
+// - appendAsLeader: producer checks staged by the caller are committed once the write succeeded
+//   (transactions opened by transactional batches, closed by markers; an abort's entry goes into
+//   the aborted transactions index of the segment holding its marker, in memory before the
+//   producer state moves, so no reader sees the last stable offset pass an abort it cannot find);
+// - appendAsFollower: the written batches' headers (and markers) are replayed into the producer
+//   state (a follower that becomes leader already knows every producer's last sequences and open
+//   transactions), aborts indexed as on the leader;
 // - truncateTo / truncateFullyAndStartAt: the log is cut, snapshots beyond the new end are
 //   deleted and the producer state is rebuilt to exactly the new end (snapshot + log tail);
 // - maybeIncrementLogStartOffset / maintain: producers whose last batch fell below the log start
 //   are dropped;
 // - a producer snapshot is written in the background whenever a new segment starts, and at a
-//   clean shutdown.
+//   clean shutdown, after the transaction indexes were fsynced (loading trusts the entries below
+//   the snapshot and rebuilds the rest by replaying the log after it).
+//
+// The last stable offset (read_committed's bound) is min(first offset of every open or
+// unreplicated transaction, high watermark), never below the log start (producer-state/txn-state.ts).
 // Mutations run one at a time (a promise chain): a truncation never interleaves with an append.
 
 import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import type { Logger } from '../common/logger.ts'
+import { Attr, BatchOffsets } from '../records/batch-header.ts'
+import { txnIndexFor } from '../storage/aborted-txns.ts'
 import type { AppendResult, Log } from '../storage/log.ts'
+import type { TransactionIndex } from '../storage/transaction-index.ts'
 import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
 import {
   ProducerStateManager,
@@ -68,6 +79,18 @@ export class UnifiedLog {
     return this.log.name
   }
 
+  /** read_committed's bound: see the header. Costs one check without transactions. */
+  get lastStableOffset(): bigint {
+    const hw = this.log.highWatermark
+    const txns = this.producers.txns
+    if (txns.isEmpty) return hw
+    const first = txns.firstUnstableOffset(hw)
+    if (first < 0n || first >= hw) return hw
+    const start = this.log.logStartOffset
+    if (first < start) return start
+    return first
+  }
+
   /** Producer checks for a group of batches about to be written as leader (see appendAsLeader). */
   beginProducerUpdate(): ProducerStateUpdate {
     return this.producers.begin(this.clock.now())
@@ -86,7 +109,18 @@ export class UnifiedLog {
     return this.serialized(async () => {
       const res = await this.log.append(bufs, { leaderEpoch })
       written(res)
-      update.commit(this.log.logEndOffset)
+      const aborts = update.abortMarkers
+      if (aborts.length === 0) {
+        update.commit(this.log.logEndOffset)
+      } else {
+        // Load the indexes first: entries must be in them before the producer state moves on.
+        const indexes = new Map<bigint, TransactionIndex>()
+        for (const m of aborts)
+          indexes.set(m.lastOffset, await txnIndexFor(this.log.segmentList, m.lastOffset))
+        const entries = update.commit(this.log.logEndOffset)
+        for (const e of entries) indexes.get(e.lastOffset)?.append(e)
+        for (const idx of new Set(indexes.values())) await idx.write()
+      }
       this.afterWrite()
       return res
     })
@@ -97,13 +131,27 @@ export class UnifiedLog {
     return this.serialized(async () => {
       const res = await this.log.appendAsFollower(records)
       if (res.bytes > 0) {
+        // The indexes markers may go to are loaded first, so each entry is in memory as soon as
+        // the producer state passes its marker (a snapshot taken meanwhile covers it).
+        const indexes = new Map<bigint, TransactionIndex>()
+        for (let pos = 0; pos + 61 <= records.length; ) {
+          const size = 12 + records.readInt32BE(pos + 8)
+          if (size < 61 || pos + size > records.length) break
+          if ((records.readInt16BE(pos + BatchOffsets.attributes) & Attr.control) !== 0) {
+            const at = records.readBigInt64BE(pos)
+            indexes.set(at, await txnIndexFor(this.log.segmentList, at))
+          }
+          pos += size
+        }
         const now = this.clock.now()
         for (let pos = 0; pos + 61 <= records.length; ) {
           const size = 12 + records.readInt32BE(pos + 8)
           if (pos + size > records.length) break
-          replayHeader(this.producers, records, pos, now)
+          const e = replayHeader(this.producers, records, pos, now)
+          if (e !== null) indexes.get(e.lastOffset)?.append(e)
           pos += size
         }
+        for (const idx of new Set(indexes.values())) await idx.write()
         this.afterWrite()
       }
       return res
@@ -185,7 +233,9 @@ export class UnifiedLog {
     this.snapshots = this.snapshots.then(async () => {
       if (this.producers.mapEndOffset === this.lastSnapshotOffset) return
       try {
-        this.lastSnapshotOffset = await takeSnapshot(this.producers, this.fs, this.log.dir)
+        this.lastSnapshotOffset = await takeSnapshot(this.producers, this.fs, this.log.dir, async () => {
+          for (const seg of this.log.segmentList) await seg.txnIndex.flush()
+        })
       } catch (err) {
         this.logger.warn(`producer snapshot of ${this.name} failed: ${err}`)
       }

@@ -15,9 +15,13 @@
 // resolves after the write completed) and the response holds only numbers and strings. Other
 // requests are left to the GC (e.g. JoinGroup metadata is kept by the group coordinator). On any
 // failure the frame is not released: an append may still be using it.
+//
+// Request metrics: with an observer (the HTTP listener is on), each served request is reported once
+// with its timings from performance.now(): started (before the header is decoded), the synchronous
+// part (handle() returned) and the response encoded. Nothing is measured when there is no observer.
 
 import type { Logger } from '../common/logger.ts'
-import type { ConnectionInfo, DispatchResult } from '../network/connection.ts'
+import { type ConnectionInfo, closeAfterWrite, type DispatchResult } from '../network/connection.ts'
 import { type BufferPool, sharedBufferPool } from '../protocol/buffer-pool.ts'
 import type { MessageCodec } from '../protocol/codec.ts'
 import {
@@ -36,21 +40,56 @@ import {
 import type { AnyHandler, RequestContext } from './handler.ts'
 import type { Registry } from './registry.ts'
 
+/** Told about every request served (observability/request-metrics.ts implements it). */
+export interface RequestObserver {
+  /**
+   * `started` and the end are performance.now() times; `syncMs` is how long the handler ran before
+   * returning (its whole time when it answered synchronously, else the part before its promise).
+   */
+  observe(
+    api: string,
+    apiKey: number,
+    apiVersion: number,
+    req: unknown,
+    requestBytes: number,
+    result: DispatchResult,
+    started: number,
+    syncMs: number,
+  ): void
+}
+
+/**
+ * A handler's result that ends the connection instead of answering: an acks=0 produce that failed,
+ * whose only signal to the client is the closed connection, as Kafka does. Typed never so that any
+ * handler may return it.
+ */
+export const CLOSE_CONNECTION: never = Object.freeze({ closeConnection: true }) as never
+
 export class Dispatcher<S> {
   private readonly registry: Registry<S>
   private readonly services: S
   private readonly log: Logger
   private readonly pool: BufferPool
+  private readonly observer: RequestObserver | null
 
-  constructor(registry: Registry<S>, services: S, log: Logger, pool: BufferPool = sharedBufferPool) {
+  constructor(
+    registry: Registry<S>,
+    services: S,
+    log: Logger,
+    pool: BufferPool = sharedBufferPool,
+    observer: RequestObserver | null = null,
+  ) {
     this.registry = registry
     this.services = services
     this.log = log
     this.pool = pool
+    this.observer = observer
   }
 
   /** The network layer's Dispatch. Throws when the connection must be closed. */
   readonly dispatch = (buf: Buffer, conn: ConnectionInfo): DispatchResult | Promise<DispatchResult> => {
+    const observer = this.observer
+    const started = observer === null ? 0 : performance.now()
     const frame = decodeRequestFrame(buf)
     const handler = this.registry.get(frame.apiKey)
     const served =
@@ -88,10 +127,21 @@ export class Dispatcher<S> {
     }
     const recycle = frame.apiKey === ApiKey.Produce
     if (out instanceof Promise) {
+      const syncMs = observer === null ? 0 : performance.now() - started
       return out.then(
         (res) => {
           const r = this.encode(handler, frame, res)
           if (recycle) this.pool.release(buf)
+          observer?.observe(
+            frame.api!.name,
+            frame.apiKey,
+            frame.apiVersion,
+            req,
+            buf.length,
+            r,
+            started,
+            syncMs,
+          )
           return r
         },
         (err) => this.failed(handler, frame, req, err),
@@ -99,11 +149,13 @@ export class Dispatcher<S> {
     }
     const r = this.encode(handler, frame, out)
     if (recycle) this.pool.release(buf)
+    observer?.observe(frame.api!.name, frame.apiKey, frame.apiVersion, req, buf.length, r, started, -1)
     return r
   }
 
   private encode(handler: AnyHandler<S>, frame: RequestFrame, res: unknown): DispatchResult {
     if (res === null) return null
+    if (res === CLOSE_CONNECTION) return closeAfterWrite([])
     if (handler.splice)
       return encodeResponseFrameChunks(handler.response, res, frame.apiVersion, frame.correlationId)
     return [encodeResponseFrame(handler.response, res, frame.apiVersion, frame.correlationId)]
@@ -114,6 +166,8 @@ export class Dispatcher<S> {
       `error handling ${frame.api?.name} v${frame.apiVersion} from ${frame.clientId ?? '-'}`,
       err,
     )
+    // An acks=0 produce expects no answer: its failure closes the connection (CLOSE_CONNECTION).
+    if (frame.apiKey === ApiKey.Produce && (req as { acks?: number }).acks === 0) return closeAfterWrite([])
     const res = handler.errorResponse
       ? handler.errorResponse(req, frame.apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR)
       : genericError(handler.response, frame.apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR)

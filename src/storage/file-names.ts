@@ -10,6 +10,7 @@
 //       00000000000000000000.log         record batches v2, back to back, exactly as appended
 //       00000000000000000000.index       offset index
 //       00000000000000000000.timeindex   time index
+//       00000000000000000000.txnindex    aborted transactions (only once the segment has one)
 //       leader-epoch-checkpoint
 //       partition.metadata               topic id
 //     <topic>-<partition>.<uuid>-delete/ a deleted partition waiting for removal
@@ -21,6 +22,7 @@
 export const LOG_SUFFIX = '.log'
 export const INDEX_SUFFIX = '.index'
 export const TIME_INDEX_SUFFIX = '.timeindex'
+export const TXN_INDEX_SUFFIX = '.txnindex'
 export const DELETED_SUFFIX = '.deleted'
 export const CLEANED_SUFFIX = '.cleaned'
 export const SWAP_SUFFIX = '.swap'
@@ -43,12 +45,13 @@ export function offsetFileStem(offset: bigint): string {
 export const logFileName = (base: bigint): string => offsetFileStem(base) + LOG_SUFFIX
 export const indexFileName = (base: bigint): string => offsetFileStem(base) + INDEX_SUFFIX
 export const timeIndexFileName = (base: bigint): string => offsetFileStem(base) + TIME_INDEX_SUFFIX
+export const txnIndexFileName = (base: bigint): string => offsetFileStem(base) + TXN_INDEX_SUFFIX
 
-const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)((?:\.deleted|\.cleaned|\.swap)?)$/
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex|txnindex)((?:\.deleted|\.cleaned|\.swap)?)$/
 
 export interface SegmentFileName {
   baseOffset: bigint
-  kind: 'log' | 'index' | 'timeindex'
+  kind: 'log' | 'index' | 'timeindex' | 'txnindex'
   /** '' for a live file, else '.deleted' | '.cleaned' | '.swap'. */
   state: string
 }

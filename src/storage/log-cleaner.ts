@@ -12,7 +12,8 @@
 //    timestamp is older than delete.retention.ms; keyless records go. A batch whose records all
 //    stay is copied verbatim; a partly kept batch is rebuilt with the same base offset, last
 //    offset (Kafka keeps it so producer sequence checks still work), epoch, producer fields and
-//    codec; an emptied batch disappears. Control batches are kept as they are.
+//    codec; an emptied batch disappears. Control batches are kept as they are, and so are the
+//    old segments' aborted transactions index entries (copied into the new segment's).
 // 5. Each group is written to `<base>.log.cleaned` (+ indexes), fsynced, renamed to `.swap`, and
 //    swapped in by Log.replaceSegments (crash-safe, see log-loader.ts). The new first dirty offset
 //    is checkpointed.
@@ -266,6 +267,12 @@ export class LogCleaner {
       })
     }
     await drain()
+    // The aborted transactions of the old segments stay known (their markers are kept).
+    for (const src of group) {
+      if (!src.txnIndex.mayHaveEntries) continue
+      await src.txnIndex.ensureLoaded()
+      for (const e of src.txnIndex.entries()) seg.txnIndex.append(e)
+    }
     await seg.flush(true)
     await seg.changeSuffix(SWAP_SUFFIX)
     await this.fs.syncDir(log.dir)

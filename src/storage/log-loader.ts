@@ -119,9 +119,11 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
   // 2. Live segments; index files without a log are orphans.
   names = await fs.readdir(dir)
   const logBases = new Set<bigint>()
+  const txnIndexBases = new Set<bigint>()
   for (const n of names) {
     const p = parseSegmentFileName(n)
     if (p !== null && p.state === '' && p.kind === 'log') logBases.add(p.baseOffset)
+    if (p !== null && p.state === '' && p.kind === 'txnindex') txnIndexBases.add(p.baseOffset)
   }
   for (const n of names) {
     const p = parseSegmentFileName(n)
@@ -133,7 +135,18 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
   let segments: LogSegment[] = []
   for (const base of [...logBases].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     const st = await fs.stat(join(dir, `${base.toString().padStart(20, '0')}${LOG_SUFFIX}`))
-    segments.push(LogSegment.existing(fs, dir, base, st?.size ?? 0, st?.mtimeMs ?? 0, segmentOptions(ctx)))
+    segments.push(
+      LogSegment.existing(
+        fs,
+        dir,
+        base,
+        st?.size ?? 0,
+        st?.mtimeMs ?? 0,
+        segmentOptions(ctx),
+        '',
+        txnIndexBases.has(base),
+      ),
+    )
   }
 
   const epochCache = new LeaderEpochCache(fs, dir)

@@ -1,5 +1,6 @@
 // One segment of a partition log: `<base>.log` (batches back to back, exactly as appended, with
-// their assigned offsets), `<base>.index` and `<base>.timeindex`. Only the Log that owns it calls
+// their assigned offsets), `<base>.index`, `<base>.timeindex` and, once the segment holds an
+// aborted transaction's marker, `<base>.txnindex` (transaction-index.ts). Only the Log that owns it calls
 // the mutating methods, one at a time; readers use `size` (committed bytes) as their limit, so a
 // batch being written is invisible until its write completed.
 //
@@ -19,10 +20,11 @@ import {
 } from '../records/batch-header.ts'
 import type { BatchInfo } from './batch-scan.ts'
 import { batchInfoAt, HeaderReader } from './batch-scan.ts'
-import { indexFileName, logFileName, timeIndexFileName } from './file-names.ts'
+import { indexFileName, logFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
 import { OffsetIndex } from './offset-index.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
 import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from './time-index.ts'
+import { TransactionIndex } from './transaction-index.ts'
 
 /** What a segment needs to know about each batch it appends. */
 export interface AppendedBatch {
@@ -53,6 +55,8 @@ export class LogSegment {
   size: number
   readonly offsetIndex: OffsetIndex
   readonly timeIndex: TimeIndex
+  /** Aborted transactions whose markers are in this segment (written by replication/unified-log.ts). */
+  readonly txnIndex: TransactionIndex
   readonly rollJitterMs: number
   readonly createdMs: number
   lastModifiedMs: number
@@ -76,6 +80,7 @@ export class LogSegment {
     opts: SegmentOptions,
     fresh: boolean,
     suffix: string,
+    txnIndexFile: boolean,
   ) {
     this.fs = fs
     this.dir = dir
@@ -87,6 +92,7 @@ export class LogSegment {
     this.lastModifiedMs = opts.now
     this.offsetIndex = new OffsetIndex(join(dir, indexFileName(base) + suffix), base, opts.indexBytes, fresh)
     this.timeIndex = new TimeIndex(join(dir, timeIndexFileName(base) + suffix), base, opts.indexBytes, fresh)
+    this.txnIndex = new TransactionIndex(fs, join(dir, txnIndexFileName(base) + suffix), txnIndexFile)
     this.maxTsKnown = fresh
     this.firstBatchTs = fresh ? -1n : undefined
   }
@@ -99,7 +105,9 @@ export class LogSegment {
     opts: SegmentOptions,
     suffix = '',
   ): Promise<LogSegment> {
-    const seg = new LogSegment(fs, dir, base, 0, opts, true, suffix)
+    const seg = new LogSegment(fs, dir, base, 0, opts, true, suffix, false)
+    // A transaction index left at this name (a segment recreated at the same base) is stale.
+    await seg.txnIndex.delete()
     const f = await fs.open(seg.logPath, 'rw')
     await f.truncate(0)
     seg.file = f
@@ -111,7 +119,10 @@ export class LogSegment {
     return seg
   }
 
-  /** An existing segment of `size` bytes; files and indexes open lazily. */
+  /**
+   * An existing segment of `size` bytes; files and indexes open lazily. `txnIndexFile`: whether a
+   * `.txnindex` file may exist (false when the caller listed the directory and saw none).
+   */
   static existing(
     fs: Fs,
     dir: string,
@@ -120,8 +131,9 @@ export class LogSegment {
     mtimeMs: number,
     opts: SegmentOptions,
     suffix = '',
+    txnIndexFile = true,
   ) {
-    const seg = new LogSegment(fs, dir, base, size, opts, false, suffix)
+    const seg = new LogSegment(fs, dir, base, size, opts, false, suffix, txnIndexFile)
     seg.lastModifiedMs = mtimeMs
     return seg
   }
@@ -482,11 +494,15 @@ export class LogSegment {
       pos += size
     }
     const truncatedBytes = fileSize - pos
-    if (truncatedBytes > 0) {
-      await f.truncate(pos)
-      this.dirty = true
-    }
+    if (truncatedBytes > 0) await f.truncate(pos)
+    // Whatever a crashed process wrote may still be only in the page cache: the next flush must
+    // fsync it before the recovery point passes it (Kafka forces recovered segments too), or a
+    // later power loss could take data below what was fsynced after it.
+    this.dirty = true
     this.size = pos
+    // Entries for markers that are no longer in the log go; the producer state replay rebuilds
+    // whatever it covers (replication/unified-log.ts).
+    await this.truncateTxnIndex(prevLast + 1n)
     return { truncatedBytes, nextOffset: prevLast + 1n }
   }
 
@@ -513,6 +529,8 @@ export class LogSegment {
       await this.timeIndex.persist(this.fs, true)
       this.bytesSinceLastIndexEntry = 0
       if (newSize === 0) this.firstBatchTs = -1n
+      await this.truncateTxnIndex(offset)
+      await this.txnIndex.flush()
       // Largest timestamp left: the last time index entry covers everything up to the last
       // offset index entry; the scan below covers the batches after it.
       this.maxTs = -1n
@@ -531,6 +549,14 @@ export class LogSegment {
       pos += h.size
     }
     return { removed, nextOffset }
+  }
+
+  /** Drops transaction index entries whose marker is at or after `offset` (file written, not synced). */
+  async truncateTxnIndex(offset: bigint): Promise<void> {
+    if (!this.txnIndex.mayHaveEntries) return
+    await this.txnIndex.ensureLoaded()
+    this.txnIndex.truncateTo(offset)
+    await this.txnIndex.write()
   }
 
   /** Called when the segment stops being the active one: records its largest timestamp. */
@@ -553,6 +579,9 @@ export class LogSegment {
         await this.offsetIndex.persist(this.fs, true)
         await this.timeIndex.persist(this.fs, true)
       }
+      // Unlike the other indexes, recovery does not rebuild this one below the producer state's
+      // snapshot: it is durable whenever the log data is.
+      await this.txnIndex.flush()
     } catch (err) {
       this.dirty = true
       throw err
@@ -583,12 +612,14 @@ export class LogSegment {
       }
       set(b)
     }
+    await this.txnIndex.rename(join(this.dir, txnIndexFileName(this.baseOffset) + suffix))
   }
 
   /** Closes the file handle, writing index entries not yet on disk (no fsync). */
   async close(): Promise<void> {
     if (this.offsetIndex.loaded) await this.offsetIndex.persist(this.fs, false)
     if (this.timeIndex.loaded) await this.timeIndex.persist(this.fs, false)
+    await this.txnIndex.write()
     await this.closeHandle()
   }
 
@@ -598,7 +629,7 @@ export class LogSegment {
     await f?.close()
   }
 
-  /** Closes and removes the three files. */
+  /** Closes and removes the segment's files. */
   async deleteFiles(): Promise<void> {
     await this.closeHandle()
     for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
@@ -608,6 +639,7 @@ export class LogSegment {
         if (!isNotFound(err)) throw err
       }
     }
+    await this.txnIndex.delete()
   }
 
   /** Approximate heap bytes held by this segment's in-memory state. */

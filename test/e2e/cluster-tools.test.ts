@@ -37,7 +37,7 @@ function offsetsPartitionOf(group: string, partitions: number): number {
 
 /** kafka-topics.sh --describe's partition line. */
 const partitionLine = (topic: string, p: number, leader: string, replica: number) =>
-  `\tTopic: ${topic}\tPartition: ${p}\tLeader: ${leader}\tReplicas: ${replica}\tIsr: ${replica}\tElr: N/A\tLastKnownElr: N/A`
+  `\tTopic: ${topic}\tPartition: ${p}\tLeader: ${leader}\tReplicas: ${replica}\tIsr: ${replica}\tElr: \tLastKnownElr: `
 
 describe('Kafka tools and confluent-kafka against a ZooKeeper cluster of three brokers', {
   skip: !zookeeperAvailable() && 'ZooKeeper is not installed',

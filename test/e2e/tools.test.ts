@@ -92,7 +92,7 @@ describe('bin/ tools against a broker process', () => {
     )
     assert.equal(
       lines[1],
-      '\tTopic: quickstart-events\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: N/A\tLastKnownElr: N/A',
+      '\tTopic: quickstart-events\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: ',
     )
     assert.equal(lines.length, 3)
 

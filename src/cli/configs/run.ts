@@ -6,8 +6,8 @@
 //     retention.ms=1000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=1000}
 //   Completed updating config for topic t.
 //
-// Quotas and SCRAM credentials (users, clients, ips) need APIs Samsa does not serve yet; the tool
-// says so instead of sending requests that would fail.
+// Users' SCRAM credentials are handled in users.ts. Quotas (users, clients, ips) need APIs Samsa
+// does not serve yet; the tool says so instead of sending requests that would fail.
 
 import type { Admin, ConfigDescription } from '@platformatic/kafka'
 import { validateTopicName } from '../../metadata/topic-name.ts'
@@ -16,6 +16,7 @@ import type { Io } from '../common/io.ts'
 import { closeQuietly, errorMessage, openAdmin, rawMetadata, rawRequest } from '../common/kafka.ts'
 import { loadProps } from '../common/props.ts'
 import { type ConfigCommandOptions, IllegalArgument, parseAddConfig, parseConfigOptions } from './options.ts'
+import { alterUser, describeUsers } from './users.ts'
 
 /** Kafka's ConfigEntry.ConfigSource names by wire value. */
 export const CONFIG_SOURCES = [
@@ -190,7 +191,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     throw e
   }
   const type = cmd.entityTypes[0]
-  if (type === 'users' || type === 'clients' || type === 'ips') {
+  const scramUsers = type === 'users' && cmd.entityTypes.length === 1
+  if (!scramUsers && (type === 'users' || type === 'clients' || type === 'ips')) {
     throw new ToolExit(
       1,
       `Entity type '${type}' (client quotas and SCRAM credentials) is not supported by Samsa yet; topics, brokers, broker-loggers, groups and client-metrics are.\n`,
@@ -201,6 +203,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     : new Map<string, string>()
   const admin = await openAdmin('adminclient-1', cmd.bootstrap, props)
   try {
+    if (scramUsers) return cmd.alter ? await alterUser(admin, cmd, io) : await describeUsers(admin, cmd, io)
     if (cmd.alter) await alter(admin, cmd, io)
     else await describe(admin, cmd, io)
     return 0

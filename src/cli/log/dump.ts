@@ -1,5 +1,6 @@
-// kafka-dump-log.sh (Kafka's DumpLogSegments): prints log segments (.log), offset indexes (.index)
-// and time indexes (.timeindex) from disk, offline, in Kafka's words. It reads the files with
+// kafka-dump-log.sh (Kafka's DumpLogSegments): prints log segments (.log), offset indexes (.index),
+// time indexes (.timeindex) and aborted transaction indexes (.txnindex) from disk, offline, in
+// Kafka's words. It reads the files with
 // Samsa's own record-batch and index formats (src/records, src/storage); no broker is involved.
 //
 //   Dumping /data/t-0/00000000000000000000.log
@@ -21,6 +22,7 @@ import { Attr, BatchProblem, checkBatch } from '../../records/batch-header.ts'
 import { ControlType, parseControlRecord } from '../../records/control.ts'
 import type { KafkaRecord } from '../../records/record.ts'
 import { iterateRecords, readBatches } from '../../records/record-iterator.ts'
+import { decodeAbortedTxns } from '../../storage/transaction-index.ts'
 import type { OptionDef } from '../args/option-parser.ts'
 import { checkRequired, parseCommandLine } from '../common/command.ts'
 import type { Io } from '../common/io.ts'
@@ -418,6 +420,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       if (suffix === '.log') dumpLog(file, s, io, nonConsecutive)
       else if (suffix === '.index') dumpIndex(file, s, io, mismatches)
       else if (suffix === '.timeindex') dumpTimeIndex(file, s, io, timeErrors)
+      else if (suffix === '.txnindex') dumpTxnIndex(file, io)
       else io.err(`Ignoring unknown file ${file}\n`)
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
@@ -446,4 +449,13 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     for (const [a, b] of list) io.err(`  ${a} is followed by ${b}\n`)
   }
   return 0
+}
+
+/** A .txnindex file: one line per aborted transaction, as Kafka prints them. */
+function dumpTxnIndex(file: string, io: Io): void {
+  for (const t of decodeAbortedTxns(readFileSync(file))) {
+    io.out(
+      `version: 0 producerId: ${t.producerId} firstOffset: ${t.firstOffset} lastOffset: ${t.lastOffset} lastStableOffset: ${t.lastStableOffset}\n`,
+    )
+  }
 }

@@ -4,8 +4,9 @@
 //   \tTopic: t\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: N/A\tLastKnownElr: N/A
 //
 // Configs lists the topic's non-default configs (source other than DEFAULT_CONFIG, so broker-wide
-// settings from server.properties show too). Elr/LastKnownElr are N/A because the partitions come
-// from Metadata, which does not carry them (Kafka's tool prints the same against such a broker).
+// settings from server.properties show too). Elr/LastKnownElr are the broker's lists when the
+// partitions come from DescribeTopicPartitions (empty without ELR: `Elr: \tLastKnownElr: `), N/A
+// when they come from Metadata (a broker without API 75, or --topic-id), as Kafka's tool prints.
 // The report flags (--under-replicated-partitions, --unavailable-partitions,
 // --under-min-isr-partitions, --at-min-isr-partitions; several may be given, a partition matching
 // any of them is shown) print only matching partition lines and no topic line;
@@ -18,6 +19,9 @@ export interface PartitionInfo {
   leader: number
   replicas: number[]
   isr: number[]
+  /** From DescribeTopicPartitions; absent or null (Metadata): printed as N/A. */
+  elr?: number[] | null
+  lastKnownElr?: number[] | null
 }
 
 export interface TopicInfo {
@@ -71,7 +75,9 @@ export function partitionLine(topic: string, p: PartitionInfo, liveBrokers?: Rea
   const leader = hasLeader(p, liveBrokers) ? String(p.leader) : 'none'
   return (
     `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${leader}` +
-    `\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\tElr: N/A\tLastKnownElr: N/A`
+    `\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}` +
+    `\tElr: ${p.elr == null ? 'N/A' : p.elr.join(',')}` +
+    `\tLastKnownElr: ${p.lastKnownElr == null ? 'N/A' : p.lastKnownElr.join(',')}`
   )
 }
 

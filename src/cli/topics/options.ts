@@ -1,10 +1,13 @@
-// kafka-topics.sh options and their checks, as Kafka's TopicCommand has them. Not offered:
-// --partition-size-limit-per-response (it tunes DescribeTopicPartitions, which these tools do not
-// use; offering it would also make the guide's `--partition 1` ambiguous) and the removed
+// kafka-topics.sh options and their checks, as Kafka's TopicCommand has them. Not offered: the removed
 // --delete-config.
+//
+// --partition-size-limit-per-response (Kafka 3.8+) makes `--partition`, the quickstart guide's
+// spelling of --partitions, ambiguous for joptsimple, so Kafka 3.8+ refuses the guide's command. We
+// keep the guide working: a prefix of `partition` names --partitions (see `guideSpelling`); longer
+// prefixes (`--partition-size…`) name the limit (PARTITION_LIMIT_OPTION).
 
 import { TOPIC_DEFS } from '../../config/topic-defs.ts'
-import type { OptionDef, ParsedOptions } from '../args/option-parser.ts'
+import { type OptionDef, OptionParser, type ParsedOptions } from '../args/option-parser.ts'
 import { checkInvalid, checkRequired, HELP_OPTIONS, parseCommandLine } from '../common/command.ts'
 import { ToolExit, usageExit } from '../common/exit.ts'
 import { javaSplit } from '../common/props.ts'
@@ -109,6 +112,21 @@ export const TOPIC_OPTIONS: readonly OptionDef[] = [
   },
 ]
 
+/**
+ * Kept out of TOPIC_OPTIONS so that a parser over those alone still reads `--partition` as
+ * --partitions; parseTopicOptions adds it after `guideSpelling`.
+ */
+export const PARTITION_LIMIT_OPTION: OptionDef = {
+  name: 'partition-size-limit-per-response',
+  help: 'The most partitions one DescribeTopicPartitions response may carry when describing topics.',
+  arg: 'required',
+  describedAs: 'maximum number of partitions per response',
+  type: 'Integer',
+}
+
+/** Every option of kafka-topics.sh. */
+export const TOPIC_COMMAND_OPTIONS: readonly OptionDef[] = [...TOPIC_OPTIONS, PARTITION_LIMIT_OPTION]
+
 const ACTIONS = ['create', 'list', 'alter', 'describe', 'delete'] as const
 export type TopicAction = (typeof ACTIONS)[number]
 
@@ -127,9 +145,9 @@ export interface TopicCommandOptions {
 
 /** Parses and checks the command line as TopicCommandOptions does; ends the tool on any problem. */
 export function parseTopicOptions(argv: readonly string[]): TopicCommandOptions {
-  const defs = TOPIC_OPTIONS
+  const defs = TOPIC_COMMAND_OPTIONS
   const all = [...defs, ...HELP_OPTIONS]
-  const opts = parseCommandLine(defs, argv, {
+  const opts = parseCommandLine(defs, guideSpelling(argv), {
     purpose: 'This tool helps to create, delete, describe, or change a topic.',
     emptyMessage: 'Create, delete, describe, or change a topic.',
   })
@@ -174,6 +192,33 @@ export function parseTopicOptions(argv: readonly string[]): TopicCommandOptions 
   checkInvalid(defs, opts, 'exclude-internal', others('list', 'describe'))
 
   return { action, opts, bootstrap: opts.value('bootstrap-server') ?? '' }
+}
+
+/**
+ * The command line with any prefix of `partition` used as an option name (`--partition 1`,
+ * `-partition=1`) spelled `--partitions`; values of options are left alone.
+ */
+export function guideSpelling(argv: readonly string[]): string[] {
+  const parser = new OptionParser([...TOPIC_COMMAND_OPTIONS, ...HELP_OPTIONS])
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]
+    out.push(token)
+    if (token === '--') {
+      out.push(...argv.slice(i + 1))
+      break
+    }
+    const m = /^--?([^=]+)(=.*)?$/.exec(token)
+    if (m === null) continue
+    const [, name, inline] = m
+    if ('partition'.startsWith(name)) {
+      out[out.length - 1] = `--partitions${inline ?? ''}`
+      if (inline === undefined && i + 1 < argv.length) out.push(argv[++i])
+    } else if (inline === undefined && parser.resolve(name)?.arg === 'required' && i + 1 < argv.length) {
+      out.push(argv[++i])
+    }
+  }
+  return out
 }
 
 /**

@@ -14,10 +14,18 @@ import {
   openAdmin,
   parseBootstrap,
   rawMetadata,
+  rawRequest,
   ZERO_UUID,
 } from '../common/kafka.ts'
 import { loadProps } from '../common/props.ts'
 import { describeFlags, describeLines, type TopicInfo } from './describe.ts'
+import {
+  DEFAULT_PARTITION_LIMIT,
+  type DescribedTopic,
+  describeByPages,
+  type PageRequest,
+  type PageResponse,
+} from './describe-pages.ts'
 import {
   parseReplicaAssignment,
   parseTopicConfigs,
@@ -27,6 +35,8 @@ import {
 
 const CONFIG_SOURCE_DEFAULT = 5
 const RESOURCE_TOPIC = 2
+/** @platformatic/kafka's code for an API the broker does not advertise. */
+const UNSUPPORTED_API = 'PLT_KFK_UNSUPPORTED_API'
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   const cmd = parseTopicOptions(argv)
@@ -148,13 +158,24 @@ async function describeTopics(admin: Admin, cmd: TopicCommandOptions, io: Io): P
     ensureTopicExists(names, cmd)
   }
   if (names.length === 0) return
-  const metadata = await rawMetadata(admin, names)
+  // By name, Kafka's admin client pages through DescribeTopicPartitions when the broker has it; by
+  // id (and against older brokers) it reads Metadata.
+  const limit = opts.number('partition-size-limit-per-response') ?? DEFAULT_PARTITION_LIMIT
+  const paged = useId ? null : await describePartitionPages(admin, names, limit)
+  const metadata = await rawMetadata(admin, paged === null ? names : [])
+  const described: DescribedTopic[] =
+    paged ??
+    metadata.topics.map((t) => ({
+      name: t.name ?? '',
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => ({ ...p, eligibleLeaderReplicas: null, lastKnownElr: null })),
+    }))
   const configs = await admin.describeConfigs({
     resources: names.map((n) => ({ resourceType: RESOURCE_TOPIC, resourceName: n })),
   })
   const live = new Set(metadata.brokers.map((b) => b.nodeId))
   const flags = describeFlags(opts)
-  const byName = new Map(metadata.topics.map((t) => [t.name, t]))
+  const byName = new Map(described.map((t) => [t.name, t]))
   for (const name of names) {
     const t = byName.get(name)
     if (t === undefined) continue
@@ -166,6 +187,8 @@ async function describeTopics(admin: Admin, cmd: TopicCommandOptions, io: Io): P
         leader: p.leaderId,
         replicas: p.replicaNodes,
         isr: p.isrNodes,
+        elr: p.eligibleLeaderReplicas,
+        lastKnownElr: p.lastKnownElr,
       })),
       configs: (configs.find((c) => c.resourceName === name)?.configs ?? []).map((c) => ({
         name: c.name,
@@ -174,6 +197,41 @@ async function describeTopics(admin: Admin, cmd: TopicCommandOptions, io: Io): P
       })),
     }
     for (const line of describeLines(info, flags, live)) io.out(`${line}\n`)
+  }
+}
+
+/**
+ * The topics described through DescribeTopicPartitions, page by page; null when the broker does not
+ * advertise the API (the caller then reads Metadata). Topics answered with an error are left out,
+ * as a Metadata answer without them would leave them out.
+ */
+export async function describePartitionPages(
+  admin: Admin,
+  names: readonly string[],
+  limit: number,
+): Promise<DescribedTopic[] | null> {
+  const send = async (req: PageRequest): Promise<PageResponse> => {
+    try {
+      return await rawRequest<PageResponse>(
+        admin,
+        'DescribeTopicPartitions',
+        req.topics.map((name) => ({ name })),
+        req.limit,
+        req.cursor,
+      )
+    } catch (e) {
+      // The client rejects an answer carrying any error code; the answer itself is still valid.
+      const response = (e as { response?: unknown }).response as PageResponse | undefined
+      if (response !== undefined && Array.isArray(response.topics)) return response
+      throw e
+    }
+  }
+  try {
+    const result = await describeByPages(send, names, limit)
+    return [...result.topics.values()]
+  } catch (e) {
+    if ((e as { code?: unknown }).code === UNSUPPORTED_API) return null
+    throw e
   }
 }
 

@@ -42,6 +42,7 @@ import {
   fetchOffsets,
   type TopicPartitionErrors,
 } from './offset-ops.ts'
+import { type TxnCommitParams, txnCommitOffsets } from './txn-offsets.ts'
 
 /** How long FindCoordinator waits for a just-created __consumer_offsets to be served here. */
 export const TOPIC_READY_WAIT_MS = 5000
@@ -202,6 +203,36 @@ export class GroupCoordinator {
       this.partitionFor(p.groupId),
       (s) => commitOffsets(s, p),
       (code) => allPartitions(p.topics, code),
+    )
+  }
+
+  /** TxnOffsetCommit: held until the producer's transaction marker reaches the group's partition. */
+  txnCommitOffsets(p: TxnCommitParams): Promise<TopicPartitionErrors> {
+    return this.runtime.write(
+      this.partitionFor(p.groupId),
+      (s) => txnCommitOffsets(s, p),
+      (code) =>
+        allPartitions(
+          p.topics.map((t) => ({ name: t.name, partitions: t.partitions })),
+          code,
+        ),
+    )
+  }
+
+  /**
+   * A transaction marker was written to a __consumer_offsets partition (the log side's
+   * OffsetsMarkerListener): that producer's pending offsets there are applied or dropped.
+   */
+  onTxnMarker(partition: number, producerId: bigint, commit: boolean, markerOffset: bigint): void {
+    this.runtime.applyEndTxn(partition, markerOffset, producerId, commit)
+  }
+
+  /** Whether a transaction holds offsets of this group not yet settled (OffsetFetch requireStable). */
+  hasPendingTxnOffsets(groupId: string, topic: string, partition: number): boolean {
+    return this.runtime.read(
+      this.partitionFor(groupId),
+      (s) => s.txnOffsets.hasPending(groupId, topic, partition),
+      () => false,
     )
   }
 

@@ -33,6 +33,7 @@ import { type GroupConfig, NEW_MEMBER_JOIN_TIMEOUT_MS } from './group-config.ts'
 import { cleanupGroupMetadata } from './offset-ops.ts'
 import { OffsetStore } from './offset-store.ts'
 import { decodeGroupValue, decodeKey, decodeOffsetValue, groupMetadataRecord } from './records.ts'
+import { PendingTxnOffsets } from './txn-offsets.ts'
 
 export interface JoinParams {
   readonly groupId: string
@@ -90,6 +91,8 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
 export class GroupShard implements CoordinatorShard {
   readonly groups = new Map<string, ClassicGroup>()
   readonly offsets = new OffsetStore()
+  /** TxnOffsetCommit offsets waiting for their transaction's marker. */
+  readonly txnOffsets = new PendingTxnOffsets()
   readonly ctx: ShardContext
   readonly config: GroupConfig
   readonly log: Logger
@@ -152,9 +155,21 @@ export class GroupShard implements CoordinatorShard {
 
   // ----- replay and lifecycle -----
 
-  replay(_offset: bigint, key: Buffer, value: Buffer | null): void {
+  replay(offset: bigint, key: Buffer, value: Buffer | null, producerId?: bigint): void {
     const k = decodeKey(key)
     if (k.type === 'offset') {
+      if (producerId !== undefined && producerId >= 0n) {
+        if (value !== null)
+          this.txnOffsets.add(producerId, {
+            group: k.group,
+            topic: k.topic,
+            partition: k.partition,
+            value: decodeOffsetValue(value),
+            recordOffset: offset,
+          })
+        return
+      }
+      this.txnOffsets.noteCommitted(k.group, k.topic, k.partition, offset)
       if (value === null) {
         this.offsets.remove(k.group, k.topic, k.partition)
         return
@@ -167,6 +182,15 @@ export class GroupShard implements CoordinatorShard {
     } else if (k.type === 'group') {
       this.replayGroupRecord(k.group, value)
     }
+  }
+
+  /** A transaction marker on this partition: the producer's pending offsets apply or vanish. */
+  replayEndTxn(_offset: bigint, producerId: bigint, commit: boolean): void {
+    this.txnOffsets.complete(producerId, commit, (p) => {
+      this.offsets.put(p.group, p.topic, p.partition, p.value)
+      if (!this.groups.has(p.group))
+        this.groups.set(p.group, new ClassicGroup(p.group, GroupState.Empty, this.now()))
+    })
   }
 
   private replayGroupRecord(groupId: string, value: Buffer | null): void {
@@ -221,6 +245,7 @@ export class GroupShard implements CoordinatorShard {
       }
     }
     this.groups.clear()
+    this.txnOffsets.clear()
   }
 
   // ----- JoinGroup -----

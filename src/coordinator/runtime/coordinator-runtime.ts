@@ -20,6 +20,7 @@ import type { Clock, Timer } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import { buildBatch } from '../../records/builder.ts'
+import { parseControlRecord } from '../../records/control.ts'
 import { iterateRecords, readBatches } from '../../records/record-iterator.ts'
 import { type CoordinatorLog, type CoordinatorRecord, clientErrorOfWrite } from './coordinator-log.ts'
 
@@ -32,12 +33,28 @@ export interface CoordinatorResult<R> {
   onCommitted?(): void
   /** Runs when the records could not be written; the caller is answered with onError(code). */
   onFailed?(errorCode: number): void
+  /**
+   * Writes the records as a transactional batch of this producer (TxnOffsetCommit): they take
+   * effect only when the partition's transaction marker arrives (replayEndTxn).
+   */
+  readonly producer?: TxnProducer
+}
+
+/** The producer of a transactional coordinator write. */
+export interface TxnProducer {
+  readonly producerId: bigint
+  readonly producerEpoch: number
 }
 
 /** A state machine rebuilt by replaying its partition's records. */
 export interface CoordinatorShard {
-  /** Applies one committed record (during loading, and after each committed write). */
-  replay(offset: bigint, key: Buffer, value: Buffer | null): void
+  /**
+   * Applies one committed record (during loading, and after each committed write). `producerId`
+   * is set for records of a transactional batch, which wait for their transaction's marker.
+   */
+  replay(offset: bigint, key: Buffer, value: Buffer | null, producerId?: bigint): void
+  /** A transaction marker of `producerId` in this partition (loading, and live from the log). */
+  replayEndTxn?(offset: bigint, producerId: bigint, commit: boolean): void
   /** Loading finished: start timers for the state that was loaded. */
   onLoaded(): void
   /** The partition is going away: fail waiting requests (NOT_COORDINATOR), drop state. */
@@ -62,6 +79,7 @@ export type PartitionState = 'absent' | 'loading' | 'active'
 
 interface Pending {
   records: readonly CoordinatorRecord[]
+  producer: TxnProducer | undefined
   done: (err: unknown, lastOffset: bigint) => void
 }
 
@@ -72,6 +90,11 @@ interface PartitionContext<S> {
   readonly timers: Map<string, Timer>
   /** Records waiting for the in-flight batch to finish. */
   queue: Pending[]
+  /**
+   * Next sequence of each producer that wrote transactional batches here (TxnOffsetCommit), per
+   * its epoch: the partition leader checks coordinator batches' sequences like any producer's.
+   */
+  readonly sequences: Map<bigint, { epoch: number; next: number }>
   writing: boolean
   loaded: Promise<void>
 }
@@ -150,7 +173,16 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       isScheduled: (key) => timers.has(key),
     }
     const shard = this.newShard({ partition, clock: this.clock, timer, log: shardLog })
-    ctx = { partition, state: 'loading', shard, timers, queue: [], writing: false, loaded: Promise.resolve() }
+    ctx = {
+      partition,
+      state: 'loading',
+      shard,
+      timers,
+      queue: [],
+      sequences: new Map(),
+      writing: false,
+      loaded: Promise.resolve(),
+    }
     this.partitions.set(partition, ctx)
     ctx.loaded = this.replayLog(ctx).then(
       () => {
@@ -180,11 +212,24 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       for (const h of readBatches(r.records)) {
         if (ctx.state !== 'loading') return
         if (h.lastOffset < offset) continue
+        if (h.isTransactional && !h.isControl && h.baseSequence >= 0)
+          ctx.sequences.set(h.producerId, {
+            epoch: h.producerEpoch,
+            next: h.baseSequence + h.lastOffsetDelta + 1,
+          })
         if (!h.isControl) {
+          const producerId = h.isTransactional ? h.producerId : undefined
           for (const rec of iterateRecords(r.records, h.pos)) {
             if (rec.offset < offset || rec.key === null) continue
-            ctx.shard.replay(rec.offset, rec.key, rec.value)
+            ctx.shard.replay(rec.offset, rec.key, rec.value, producerId)
             count++
+          }
+        } else if (h.isTransactional && ctx.shard.replayEndTxn !== undefined) {
+          for (const rec of iterateRecords(r.records, h.pos)) {
+            if (rec.offset < offset) continue
+            const info = parseControlRecord(rec)
+            if (info.marker !== null)
+              ctx.shard.replayEndTxn(rec.offset, h.producerId, info.marker === 'commit')
           }
         }
         offset = h.lastOffset + 1n
@@ -228,10 +273,11 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     const result = op(ctx.shard)
     if (result.records.length > 0) {
       try {
-        const last = await this.append(ctx, result.records)
+        const last = await this.append(ctx, result.records, result.producer)
         if (ctx.state !== 'active') throw new Error('partition unloaded during the write')
         let offset = last - BigInt(result.records.length) + 1n
-        for (const r of result.records) ctx.shard.replay(offset++, r.key, r.value)
+        const producerId = result.producer?.producerId
+        for (const r of result.records) ctx.shard.replay(offset++, r.key, r.value, producerId)
       } catch (err) {
         const code = ctx.state === 'active' ? clientErrorOfWrite(err) : ErrorCode.NOT_COORDINATOR
         this.logger.warn(`write to partition ${partition} failed (error ${code}): ${err}`)
@@ -251,10 +297,29 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     return op(ctx.shard)
   }
 
+  /**
+   * A transaction marker was written to `partition` (the log side tells us): the shard settles
+   * that producer's pending records. A partition still loading gets it once loaded (its replay
+   * may already have seen the marker; settling twice is harmless).
+   */
+  applyEndTxn(partition: number, offset: bigint, producerId: bigint, commit: boolean): void {
+    const ctx = this.partitions.get(partition)
+    if (ctx === undefined) return
+    const apply = () => {
+      if (ctx.state === 'active') ctx.shard.replayEndTxn?.(offset, producerId, commit)
+    }
+    if (ctx.state === 'active') apply()
+    else void ctx.loaded.then(apply)
+  }
+
   /** Queues records for the next batch; resolves with the offset of the last one. */
-  private append(ctx: PartitionContext<S>, records: readonly CoordinatorRecord[]): Promise<bigint> {
+  private append(
+    ctx: PartitionContext<S>,
+    records: readonly CoordinatorRecord[],
+    producer?: TxnProducer,
+  ): Promise<bigint> {
     return new Promise<bigint>((resolve, reject) => {
-      ctx.queue.push({ records, done: (err, last) => (err === null ? resolve(last) : reject(err)) })
+      ctx.queue.push({ records, producer, done: (err, last) => (err === null ? resolve(last) : reject(err)) })
       if (!ctx.writing) void this.drain(ctx)
     })
   }
@@ -266,12 +331,30 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       while (ctx.queue.length > 0) {
         const group = this.takeGroup(ctx)
         const records = group.flatMap((p) => p.records)
+        const producer = group[0].producer
+        const known = producer === undefined ? undefined : ctx.sequences.get(producer.producerId)
+        const baseSequence = known !== undefined && known.epoch === producer?.producerEpoch ? known.next : 0
         try {
+          // Transactional records carry their producer and its next sequence on this partition.
           const batch = buildBatch(
             records.map((r) => ({ key: r.key, value: r.value })),
-            { timestamp: this.clock.now() },
+            producer === undefined
+              ? { timestamp: this.clock.now() }
+              : {
+                  timestamp: this.clock.now(),
+                  producerId: producer.producerId,
+                  producerEpoch: producer.producerEpoch,
+                  baseSequence,
+                  transactional: true,
+                },
           )
           const last = await this.log.append(ctx.partition, batch)
+          if (producer !== undefined)
+            ctx.sequences.set(producer.producerId, {
+              epoch: producer.producerEpoch,
+              // Sequences wrap to 0 after the largest int32, as the producer's do.
+              next: (baseSequence + records.length) % 0x80000000,
+            })
           let end = last - BigInt(records.length)
           for (const p of group) {
             end += BigInt(p.records.length)
@@ -286,11 +369,20 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     }
   }
 
-  /** The next operations whose records fit one batch (at least one operation). */
+  /**
+   * The next operations whose records fit one batch (at least one operation); a batch holds
+   * either non-transactional records or one producer's.
+   */
   private takeGroup(ctx: PartitionContext<S>): Pending[] {
     let bytes = 0
     let n = 0
+    const first = ctx.queue[0]?.producer
     for (const p of ctx.queue) {
+      if (
+        n > 0 &&
+        (p.producer?.producerId !== first?.producerId || p.producer?.producerEpoch !== first?.producerEpoch)
+      )
+        break
       let size = 0
       for (const r of p.records) size += r.key.length + (r.value?.length ?? 0) + 16
       if (n > 0 && bytes + size > this.maxBatchBytes) break

@@ -11,6 +11,8 @@ import type { ProduceInput } from '../../replication/replica-manager.ts'
 import type { Log } from '../../storage/log.ts'
 import { type CoordinatorLog, type CoordinatorReadResult, CoordinatorWriteError } from './coordinator-log.ts'
 
+const COORDINATOR_TXN_ID = '__coordinator'
+
 /** What this needs of the ReplicaManager. */
 export interface ReplicaAccess {
   appendRecords(req: ProduceInput): AppendOutcome[] | Promise<AppendOutcome[]>
@@ -27,10 +29,13 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
   }
 
   async append(partition: number, batch: Buffer): Promise<bigint> {
+    // A transactional batch (TxnOffsetCommit) must come with a transactional id; the coordinator's
+    // own writes have none of their own, so a placeholder stands for "written by the coordinator".
+    const transactional = (batch.readInt16BE(BatchOffsets.attributes) & 0x10) !== 0
     const [outcome] = await this.replicas.appendRecords({
       apiVersion: 9,
       acks: -1,
-      transactionalId: null,
+      transactionalId: transactional ? COORDINATOR_TXN_ID : null,
       internalTopicsAllowed: true,
       topics: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }],
     })

@@ -1,15 +1,25 @@
 // Loading and saving a partition's producer state. On open: the newest snapshot at or below the
 // log end offset, then every batch after it replayed from the log — batch headers only (producer
-// id, epoch and base sequence are in the v2 header), read in large windows. Snapshots are written
-// at the current map end offset (when the active segment rolled, and on clean shutdown); only
-// the newest two are kept.
+// id, epoch and base sequence are in the v2 header), read in large windows, plus the one record of
+// each control batch (a transaction marker: commit or abort, coordinator epoch). Snapshots are
+// written at the current map end offset (when the active segment rolled, and on clean shutdown);
+// only the newest two are kept.
+//
+// The aborted transactions index (storage/transaction-index.ts) is derived from the same replay:
+// entries below the snapshot are trusted (they are made durable before a snapshot is written, see
+// unified-log.ts), entries from the snapshot on are dropped and rebuilt from the markers replayed.
+// Open transactions come back from the snapshot's currentTxnFirstOffset and the replay.
 
 import type { Fs } from '../../common/fs.ts'
 import { Attr, BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../../records/batch-header.ts'
+import { parseControlRecord } from '../../records/control.ts'
+import { iterateRecords } from '../../records/record-iterator.ts'
+import { appendAbortedTxns, truncateTxnIndexes } from '../../storage/aborted-txns.ts'
 import type { FileRange } from '../../storage/file-range.ts'
 import type { Log } from '../../storage/log.ts'
+import type { AbortedTxn } from '../../storage/transaction-index.ts'
 import { decrementSequence, ProducerEntry } from './producer-entry.ts'
-import type { ProducerStateManager } from './producer-state-manager.ts'
+import type { MarkerInfo, ProducerStateManager } from './producer-state-manager.ts'
 import {
   deleteSnapshot,
   listSnapshots,
@@ -70,12 +80,14 @@ export function loadSnapshotEntries(m: ProducerStateManager, rows: readonly Snap
     e.coordinatorEpoch = r.coordinatorEpoch
     e.currentTxnFirstOffset = r.currentTxnFirstOffset
   }
+  m.rebuildOngoingTxns()
 }
 
 /**
  * Calls `fn` with the header of every whole batch in the ranges. Small batches are read
  * SCAN_WINDOW bytes at a time; after a batch larger than a quarter window only the next header
- * is read, so large batches cost one small read each instead of their bytes.
+ * is read, so large batches cost one small read each instead of their bytes. A control batch
+ * (a few dozen bytes) is always passed whole, so its marker can be read.
  */
 export async function scanBatchHeaders(
   ranges: readonly FileRange[],
@@ -101,9 +113,22 @@ export async function scanBatchHeaders(
         winLen = got
         if (got < BATCH_HEADER_SIZE) break
       }
-      const at = pos - winStart
+      let at = pos - winStart
       const size = buf.readInt32BE(at + BatchOffsets.batchLength) + LOG_OVERHEAD
       if (size < BATCH_HEADER_SIZE || size > end - pos) break
+      const control = (buf.readInt16BE(at + BatchOffsets.attributes) & Attr.control) !== 0
+      if (control && at + size > winLen && size <= SCAN_WINDOW) {
+        let got = 0
+        while (got < size) {
+          const n = await r.file.read(buf, got, size - got, pos + got)
+          if (n === 0) break
+          got += n
+        }
+        winStart = pos
+        winLen = got
+        at = 0
+        if (got < size) break
+      }
       fn(buf, at)
       pos += size
       lastSize = size
@@ -111,22 +136,55 @@ export async function scanBatchHeaders(
   }
 }
 
-/** Replays the batch whose header is at buf[pos..] into the manager. */
-export function replayHeader(m: ProducerStateManager, buf: Buffer, pos: number, now: number): void {
+/**
+ * The marker in the control batch at buf[pos..] (the whole batch must be there); null when its
+ * record is not a transaction marker or does not parse.
+ */
+export function markerAt(buf: Buffer, pos: number): MarkerInfo | null {
+  const size = buf.readInt32BE(pos + BatchOffsets.batchLength) + LOG_OVERHEAD
+  if (pos + size > buf.length) return null
+  try {
+    for (const r of iterateRecords(buf.subarray(pos, pos + size), 0, { verifyCrc: false })) {
+      const c = parseControlRecord(r)
+      return c.marker === null
+        ? null
+        : { commit: c.marker === 'commit', coordinatorEpoch: c.coordinatorEpoch }
+    }
+  } catch {
+    // A marker that does not parse closes the transaction without telling how (as a commit).
+  }
+  return null
+}
+
+/**
+ * Replays the batch whose header is at buf[pos..] (the whole batch for a control batch) into the
+ * manager; returns the aborted-index entry an abort marker yields, else null.
+ */
+export function replayHeader(
+  m: ProducerStateManager,
+  buf: Buffer,
+  pos: number,
+  now: number,
+): AbortedTxn | null {
   const producerId = buf.readBigInt64BE(pos + BatchOffsets.producerId)
   const baseOffset = buf.readBigInt64BE(pos + BatchOffsets.baseOffset)
   const lastOffset = baseOffset + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta))
   if (lastOffset + 1n > m.mapEndOffset) m.mapEndOffset = lastOffset + 1n
-  if (producerId < 0n) return
+  if (producerId < 0n) return null
   const attributes = buf.readInt16BE(pos + BatchOffsets.attributes)
-  m.replay(
+  const control = (attributes & Attr.control) !== 0
+  return m.replay(
     producerId,
     buf.readInt16BE(pos + BatchOffsets.producerEpoch),
     buf.readInt32BE(pos + BatchOffsets.baseSequence),
     baseOffset,
     lastOffset,
     buf.readBigInt64BE(pos + BatchOffsets.maxTimestamp),
-    { transactional: (attributes & Attr.transactional) !== 0, control: (attributes & Attr.control) !== 0 },
+    {
+      transactional: (attributes & Attr.transactional) !== 0,
+      control,
+      marker: control ? markerAt(buf, pos) : null,
+    },
     now,
   )
 }
@@ -156,23 +214,41 @@ export async function loadProducerState(
     m.mapEndOffset = snap.offset
     from = snap.offset
   }
+  // Index entries from `from` on are rebuilt by the replay below.
+  await truncateTxnIndexes(log.segmentList, from)
+  const aborted: AbortedTxn[] = []
   if (from < leo) {
     const r = await log.read(from, Number.MAX_SAFE_INTEGER, { minOneBatch: true })
     await scanBatchHeaders(r.ranges, (buf, pos) => {
       // The first range may start at a batch holding `from` that the snapshot already covers.
       const last = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta))
-      if (last >= from) replayHeader(m, buf, pos, now)
+      if (last >= from) {
+        const e = replayHeader(m, buf, pos, now)
+        if (e !== null) aborted.push(e)
+      }
     })
   }
+  if (aborted.length > 0) await appendAbortedTxns(log.segmentList, aborted)
   if (m.mapEndOffset < leo) m.mapEndOffset = leo
   m.truncateHead(start)
   return { snapshotOffset: snap?.offset ?? -1n, replayedFrom: from }
 }
 
-/** Writes a snapshot at the map end offset and keeps only the newest SNAPSHOTS_KEPT. */
-export async function takeSnapshot(m: ProducerStateManager, fs: Fs, dir: string): Promise<bigint> {
+/**
+ * Writes a snapshot at the map end offset and keeps only the newest SNAPSHOTS_KEPT. The state is
+ * taken at once; `beforeWrite` (fsyncing the transaction indexes, which loading trusts below the
+ * snapshot) runs between that and writing the file.
+ */
+export async function takeSnapshot(
+  m: ProducerStateManager,
+  fs: Fs,
+  dir: string,
+  beforeWrite: () => Promise<void> = async () => {},
+): Promise<bigint> {
   const offset = m.mapEndOffset
-  await writeSnapshot(fs, dir, offset, toSnapshotEntries(m))
+  const entries = toSnapshotEntries(m)
+  await beforeWrite()
+  await writeSnapshot(fs, dir, offset, entries)
   const all = await listSnapshots(fs, dir)
   for (let i = 0; i < all.length - SNAPSHOTS_KEPT; i++) await deleteSnapshot(fs, dir, all[i])
   return offset

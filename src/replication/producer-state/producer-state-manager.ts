@@ -14,8 +14,17 @@
 // Checks are staged in a ProducerStateUpdate (one per group of appends written together) and
 // applied only after the write succeeded, so a failed write leaves the state as it was. Replayed
 // batches (loading from the log, replication) are applied without checks.
+//
+// Transactions (Kafka's ProducerAppendInfo): a producer's first transactional batch opens its
+// transaction (currentTxnFirstOffset, and an entry in `txns`); a non-transactional batch while one
+// is open is INVALID_TXN_STATE. A marker (control batch) closes it: refused when its producer
+// epoch is older than the producer's (INVALID_PRODUCER_EPOCH) or its coordinator epoch older than
+// the last marker's (TRANSACTION_COORDINATOR_FENCED); it sets the producer's epoch and coordinator
+// epoch. A marker that ends a transaction with data yields a CompletedTxn; an abort also yields the
+// aborted-index entry (storage/transaction-index.ts), with the last stable offset of that moment.
 
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
+import type { AbortedTxn } from '../../storage/transaction-index.ts'
 import {
   type BatchMetadata,
   incrementSequence,
@@ -24,6 +33,32 @@ import {
   NO_SEQUENCE,
   ProducerEntry,
 } from './producer-entry.ts'
+import { type CompletedTxn, TxnState } from './txn-state.ts'
+
+/** A transaction marker's content, as written in its control record. */
+export interface MarkerInfo {
+  commit: boolean
+  coordinatorEpoch: number
+}
+
+/** A marker staged in an update; lastOffset is filled in once it is written. */
+export interface StagedMarker {
+  producerId: bigint
+  commit: boolean
+  /** First offset of the transaction it ends; -1n: none open; -2n: opened in this same update. */
+  firstOffset: bigint
+  /** The batch that opened the transaction in this same update (firstOffset -2n). */
+  firstMeta: BatchMetadata | null
+  lastOffset: bigint
+}
+
+/** What a marker check returns. */
+export type MarkerCheck =
+  | { kind: 'marker'; marker: StagedMarker }
+  | { kind: 'error'; errorCode: number; message: string }
+
+/** currentTxnFirstOffset of a staged entry whose transaction opens in the same update. */
+const OPENING = -2n
 
 export interface ProducerStateOptions {
   /** producer.id.expiration.ms: idle producers are forgotten after this long. */
@@ -38,6 +73,8 @@ export type SequenceCheck =
 
 export class ProducerStateManager {
   readonly producers = new Map<bigint, ProducerEntry>()
+  /** Open and unreplicated transactions (the last stable offset). */
+  readonly txns = new TxnState()
   /** The state reflects every batch below this offset. */
   mapEndOffset = 0n
   readonly expirationMs: number
@@ -57,7 +94,9 @@ export class ProducerStateManager {
 
   /**
    * Applies a batch already in the log (load, replication) without checks. Control batches
-   * (transaction markers) move the epoch and close the open transaction; they carry no sequence.
+   * (transaction markers, `marker` read from their record) move the epoch and close the open
+   * transaction; they carry no sequence. Returns the aborted-index entry when the batch is an
+   * abort marker ending a transaction, else null.
    */
   replay(
     producerId: bigint,
@@ -66,10 +105,10 @@ export class ProducerStateManager {
     firstOffset: bigint,
     lastOffset: bigint,
     maxTimestamp: bigint,
-    flags: { transactional: boolean; control: boolean },
+    flags: { transactional: boolean; control: boolean; marker?: MarkerInfo | null },
     now: number,
-  ): void {
-    if (producerId < 0n) return
+  ): AbortedTxn | null {
+    if (producerId < 0n) return null
     let e = this.producers.get(producerId)
     if (e === undefined) {
       e = new ProducerEntry(producerId, epoch, now)
@@ -78,9 +117,18 @@ export class ProducerStateManager {
     e.lastUpdateMs = now
     if (flags.control) {
       e.setEpoch(epoch)
+      const first = e.currentTxnFirstOffset
       e.currentTxnFirstOffset = -1n
       e.lastTimestamp = maxTimestamp
-      return
+      const marker = flags.marker ?? null
+      if (marker !== null) e.coordinatorEpoch = marker.coordinatorEpoch
+      if (first < 0n) return null
+      return this.completeTxn({
+        producerId,
+        firstOffset: first,
+        lastOffset: firstOffset,
+        aborted: marker !== null && !marker.commit,
+      })
     }
     const delta = Number(lastOffset - firstOffset)
     e.addBatch(epoch, {
@@ -90,15 +138,49 @@ export class ProducerStateManager {
       lastOffset,
       timestamp: maxTimestamp,
     })
-    if (flags.transactional && e.currentTxnFirstOffset < 0n) e.currentTxnFirstOffset = firstOffset
+    if (flags.transactional && e.currentTxnFirstOffset < 0n) {
+      e.currentTxnFirstOffset = firstOffset
+      this.txns.begin(producerId, firstOffset)
+    }
+    return null
   }
 
-  /** The log start moved (DeleteRecords, retention): forget producers whose data is all gone. */
-  truncateHead(logStartOffset: bigint): void {
-    for (const [id, e] of this.producers) {
-      if (e.currentTxnFirstOffset < 0n && e.lastDataOffset < logStartOffset) this.producers.delete(id)
+  /** Moves a transaction from open to completed; its aborted-index entry when it was aborted. */
+  completeTxn(c: CompletedTxn): AbortedTxn | null {
+    const lastStableOffset = this.txns.lastStableOffsetAfter(c)
+    this.txns.complete(c)
+    if (!c.aborted) return null
+    return {
+      producerId: c.producerId,
+      firstOffset: c.firstOffset,
+      lastOffset: c.lastOffset,
+      lastStableOffset,
     }
+  }
+
+  /**
+   * The log start moved (DeleteRecords, retention): forget producers whose data is all gone (an
+   * open transaction with no data left goes with its producer, as in Kafka).
+   */
+  truncateHead(logStartOffset: bigint): void {
+    const evicted = new Set<bigint>()
+    for (const [id, e] of this.producers) {
+      if (e.lastDataOffset < logStartOffset) {
+        this.producers.delete(id)
+        if (e.currentTxnFirstOffset >= 0n) evicted.add(id)
+      }
+    }
+    this.txns.removeProducers(evicted)
+    if (!this.txns.isEmpty) this.txns.removeUnreplicatedBelow(logStartOffset)
     if (this.mapEndOffset < logStartOffset) this.mapEndOffset = logStartOffset
+  }
+
+  /** Rebuilds the open transactions from the entries (after loading a snapshot). */
+  rebuildOngoingTxns(): void {
+    this.txns.clear()
+    const open = [...this.producers.values()].filter((e) => e.currentTxnFirstOffset >= 0n)
+    open.sort((a, b) => (a.currentTxnFirstOffset < b.currentTxnFirstOffset ? -1 : 1))
+    for (const e of open) this.txns.begin(e.producerId, e.currentTxnFirstOffset)
   }
 
   /** Forgets producers idle for expirationMs (never one with an open transaction). */
@@ -115,6 +197,7 @@ export class ProducerStateManager {
 
   clear(mapEndOffset: bigint): void {
     this.producers.clear()
+    this.txns.clear()
     this.mapEndOffset = mapEndOffset
   }
 }
@@ -127,6 +210,9 @@ export class ProducerStateUpdate {
   private readonly manager: ProducerStateManager
   private readonly now: number
   private readonly staged = new Map<bigint, ProducerEntry>()
+  /** Transactions opened by batches of this update: the entry and the batch that opens it. */
+  private readonly opened: { entry: ProducerEntry; meta: BatchMetadata }[] = []
+  private readonly markers: StagedMarker[] = []
 
   constructor(manager: ProducerStateManager, now: number) {
     this.manager = manager
@@ -137,7 +223,18 @@ export class ProducerStateUpdate {
     return this.staged.size === 0
   }
 
-  check(producerId: bigint, epoch: number, firstSeq: number, lastOffsetDelta: number): SequenceCheck {
+  /** Aborts written by this update (their offsets are known once written); see commit(). */
+  get abortMarkers(): readonly StagedMarker[] {
+    return this.markers.filter((m) => !m.commit)
+  }
+
+  check(
+    producerId: bigint,
+    epoch: number,
+    firstSeq: number,
+    lastOffsetDelta: number,
+    transactional = false,
+  ): SequenceCheck {
     const lastSeq = incrementSequence(firstSeq, lastOffsetDelta)
     const current = this.staged.get(producerId) ?? this.manager.producers.get(producerId)
     if (current !== undefined) {
@@ -170,6 +267,13 @@ export class ProducerStateUpdate {
         }
       }
     }
+    if (!transactional && current !== undefined && current.currentTxnFirstOffset !== -1n) {
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.INVALID_TXN_STATE,
+        message: `non-transactional batch from producer ${producerId} while its transaction is open`,
+      }
+    }
     let next = this.staged.get(producerId)
     if (next === undefined) {
       next = current === undefined ? new ProducerEntry(producerId, epoch, this.now) : current.clone()
@@ -178,17 +282,87 @@ export class ProducerStateUpdate {
     const meta: BatchMetadata = { firstSeq, lastSeq, firstOffset: -1n, lastOffset: -1n, timestamp: -1n }
     next.addBatch(epoch, meta)
     next.lastUpdateMs = this.now
+    if (transactional && next.currentTxnFirstOffset === -1n) {
+      next.currentTxnFirstOffset = OPENING
+      this.opened.push({ entry: next, meta })
+    }
     return { kind: 'append', meta }
   }
 
-  /** Installs the staged entries (their metas now hold offsets) and moves the map end offset. */
-  commit(mapEndOffset: bigint): void {
+  /**
+   * Checks a transaction marker about to be written by this leader (WriteTxnMarkers). Fill in
+   * the returned marker's lastOffset once written.
+   */
+  checkMarker(producerId: bigint, epoch: number, coordinatorEpoch: number, commit: boolean): MarkerCheck {
+    const current = this.staged.get(producerId) ?? this.manager.producers.get(producerId)
+    if (current !== undefined) {
+      if (epoch < current.epoch) {
+        return {
+          kind: 'error',
+          errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+          message: `marker epoch ${epoch} of producer ${producerId} is older than the current epoch ${current.epoch}`,
+        }
+      }
+      if (coordinatorEpoch < current.coordinatorEpoch) {
+        return {
+          kind: 'error',
+          errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+          message: `coordinator epoch ${coordinatorEpoch} is older than ${current.coordinatorEpoch} for producer ${producerId}`,
+        }
+      }
+    }
+    let next = this.staged.get(producerId)
+    if (next === undefined) {
+      next = current === undefined ? new ProducerEntry(producerId, epoch, this.now) : current.clone()
+      this.staged.set(producerId, next)
+    }
+    const first = next.currentTxnFirstOffset
+    let firstMeta: BatchMetadata | null = null
+    if (first === OPENING) {
+      const i = this.opened.findIndex((o) => o.entry === next)
+      firstMeta = this.opened[i].meta
+    }
+    next.setEpoch(epoch)
+    next.currentTxnFirstOffset = -1n
+    next.coordinatorEpoch = coordinatorEpoch
+    next.lastUpdateMs = this.now
+    const marker: StagedMarker = { producerId, commit, firstOffset: first, firstMeta, lastOffset: -1n }
+    this.markers.push(marker)
+    return { kind: 'marker', marker }
+  }
+
+  /**
+   * Installs the staged entries (their metas and markers now hold offsets), opens and completes
+   * their transactions, and moves the map end offset. Returns the aborted-index entries of the
+   * aborts written, in log order, for the caller to add to the segments' indexes at once.
+   */
+  commit(mapEndOffset: bigint): AbortedTxn[] {
     for (const [id, e] of this.staged) {
       const n = e.batches.length
       if (n > 0) e.lastTimestamp = e.batches[n - 1].timestamp
       this.manager.producers.set(id, e)
     }
     this.staged.clear()
+    const txns = this.manager.txns
+    for (const o of this.opened) {
+      if (o.entry.currentTxnFirstOffset === OPENING) o.entry.currentTxnFirstOffset = o.meta.firstOffset
+      txns.begin(o.entry.producerId, o.meta.firstOffset)
+    }
+    this.opened.length = 0
+    const aborted: AbortedTxn[] = []
+    for (const m of this.markers) {
+      const firstOffset = m.firstMeta !== null ? m.firstMeta.firstOffset : m.firstOffset
+      if (firstOffset < 0n || m.lastOffset < 0n) continue
+      const e = this.manager.completeTxn({
+        producerId: m.producerId,
+        firstOffset,
+        lastOffset: m.lastOffset,
+        aborted: !m.commit,
+      })
+      if (e !== null) aborted.push(e)
+    }
+    this.markers.length = 0
     if (mapEndOffset > this.manager.mapEndOffset) this.manager.mapEndOffset = mapEndOffset
+    return aborted
   }
 }

@@ -14,6 +14,7 @@
 // may make the hooks no-ops; the hooks exist so the answer can wait for the logs.
 
 import { type BrokerConfig, type BrokerConfigLayers, parseBrokerConfig } from '../../config/broker-config.ts'
+import { legacyConfigWarning } from '../../config/legacy-configs.ts'
 import { dynamicLayersOf, type MetadataImage } from '../../metadata/image.ts'
 import type { MetadataStore } from '../../metadata/store.ts'
 import { validateTopicName } from '../../metadata/topic-name.ts'
@@ -183,7 +184,7 @@ export interface AlterOptions {
   readonly validateOnly: boolean
   /** Handles resource types other than TOPIC and BROKER; undefined: not handled here. */
   readonly other?: (r: AlterResource) => Problem | undefined
-  readonly log: { error(msg: string, err?: unknown): void }
+  readonly log: { error(msg: string, err?: unknown): void; warn(msg: string): void }
 }
 
 const DELETE_OP = 1
@@ -257,7 +258,23 @@ export async function alterResources(
     out[brokers[i]!.index] = problem(res.errorCode, res.errorMessage)
     if (res.errorCode === ErrorCode.NONE) brokerChanged = true
   })
-  if (!opts.validateOnly) await applyHooks(services, changedTopics, brokerChanged, opts.log)
+  if (!opts.validateOnly) {
+    for (const { index } of [...topics, ...brokers]) {
+      if (out[index]!.errorCode !== ErrorCode.NONE) continue
+      const r = resources[index]!
+      for (const c of r.configs) {
+        const warning =
+          c.value !== null && !(opts.mode === 'ops' && c.op === DELETE_OP)
+            ? legacyConfigWarning(c.name)
+            : null
+        if (warning !== null)
+          opts.log.warn(
+            `${r.resourceType === ResourceType.TOPIC ? 'Topic' : 'Broker'} ${r.resourceName}: ${warning}`,
+          )
+      }
+    }
+    await applyHooks(services, changedTopics, brokerChanged, opts.log)
+  }
   return out
 }
 

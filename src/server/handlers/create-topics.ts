@@ -18,6 +18,7 @@
 import type { TopicName } from '../../common/ids.ts'
 import { ZERO_UUID } from '../../common/ids.ts'
 import type { BrokerConfig } from '../../config/broker-config.ts'
+import { legacyConfigWarning } from '../../config/legacy-configs.ts'
 import { describeTopicConfigs } from '../../config/topic-config.ts'
 import { dynamicLayersOf } from '../../metadata/image.ts'
 import type { CreateTopicRequest, CreateTopicResult, MetadataStore } from '../../metadata/store.ts'
@@ -145,10 +146,15 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
         results.push(failure(r.name, r.errorCode, r.errorMessage))
         continue
       }
-      if (!req.validateOnly)
+      if (!req.validateOnly) {
         ctx.log.info(
           `Created topic ${r.name} with ${r.numPartitions} partition(s), replication factor ${r.replicationFactor}`,
         )
+        for (const c of toCreate.find((t) => t.name === r.name)?.configs ?? []) {
+          const warning = legacyConfigWarning(c.name)
+          if (warning !== null) ctx.log.warn(`Topic ${r.name}: ${warning}`)
+        }
+      }
       results.push({
         name: r.name as TopicName,
         topicId: r.topicId,

@@ -42,11 +42,22 @@ import type { FetchSessionCache, ForgottenPartition, SessionPartition } from '..
 import type { Handler } from '../handler.ts'
 import { LeaderHints, NO_ENDPOINTS, NO_LEADER } from './leader-hints.ts'
 
+/** Per-topic fetch counters (observability/topic-metrics.ts), told each request's results. */
+export interface FetchTraffic {
+  fetched(
+    parts: readonly SessionPartition[],
+    results: readonly FetchPartitionResult[],
+    follower: boolean,
+  ): void
+}
+
 export interface FetchServices {
   replicaManager: ReplicaManager
   fetchSessions: FetchSessionCache
   /** Where leader hints come from (v16+ NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH answers). */
   readonly metadata: Pick<MetadataStore, 'image'>
+  /** Present while metrics are on (samsa.http.listeners). */
+  readonly traffic?: FetchTraffic | null
 }
 
 const NO_DIVERGENCE = Object.freeze({ epoch: -1, endOffset: -1n })
@@ -174,6 +185,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> =
       },
       parts,
     )
+    services.traffic?.fetched(parts, results, replicaId >= 0)
     const done = context.complete(results)
     if (done.errorCode !== ErrorCode.NONE) {
       return {

@@ -6,13 +6,16 @@
 // Like Kafka, the first group lookup creates __consumer_offsets. Kafka creates it in the
 // background and answers COORDINATOR_NOT_AVAILABLE (clients retry); our creation is synchronous,
 // so the same request gets the coordinator. Error messages are Kafka's (its "NONE" included).
-// Not implemented: transactions (key type 1 answers COORDINATOR_NOT_AVAILABLE, retriable, until
-// the transaction coordinator exists) and share groups (key type 2 answers INVALID_REQUEST, as
-// Kafka does with share groups disabled).
+// Key type 1 (transaction): the leader of the transactional id's __transaction_state partition
+// (same hash), the topic created on the first lookup as __consumer_offsets is.
+// Not implemented: share groups (key type 2 answers INVALID_REQUEST, as Kafka does with share
+// groups disabled).
 
 import type { BrokerId } from '../../common/ids.ts'
 import { OFFSETS_TOPIC } from '../../coordinator/group/group-config.ts'
 import type { GroupCoordinator } from '../../coordinator/group/group-coordinator.ts'
+import { TRANSACTION_STATE_TOPIC } from '../../coordinator/txn/txn-config.ts'
+import type { TxnCoordinator } from '../../coordinator/txn/txn-coordinator.ts'
 import type { MetadataStore } from '../../metadata/store.ts'
 import { ERROR_TABLE, ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
@@ -28,6 +31,7 @@ import { liveBrokers } from './metadata-brokers.ts'
 export interface FindCoordinatorServices {
   readonly metadata: Pick<MetadataStore, 'image'>
   readonly groupCoordinator: Pick<GroupCoordinator, 'partitionFor' | 'ensureOffsetsTopic'>
+  readonly txnCoordinator: Pick<TxnCoordinator, 'partitionFor' | 'ensureTopic'>
 }
 
 export const CoordinatorType = { group: 0, transaction: 1, share: 2 } as const
@@ -55,17 +59,31 @@ async function findOne(
   keyType: number,
   s: FindCoordinatorServices,
 ): Promise<FindCoordinatorResponseCoordinator> {
-  if (keyType === CoordinatorType.transaction) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)
-  if (keyType !== CoordinatorType.group) return answer(key, ErrorCode.INVALID_REQUEST)
-  let topic = s.metadata.image().topics.get(OFFSETS_TOPIC)
+  if (keyType !== CoordinatorType.group && keyType !== CoordinatorType.transaction)
+    return answer(key, ErrorCode.INVALID_REQUEST)
+  const txn = keyType === CoordinatorType.transaction
+  // Kafka refuses an empty transactional id here (a group id may be empty).
+  if (txn && key === '') return answer(key, ErrorCode.INVALID_REQUEST)
+  const coordinator = txn
+    ? {
+        topic: TRANSACTION_STATE_TOPIC,
+        partitionFor: (k: string) => s.txnCoordinator.partitionFor(k),
+        ensure: () => s.txnCoordinator.ensureTopic(),
+      }
+    : {
+        topic: OFFSETS_TOPIC,
+        partitionFor: (k: string) => s.groupCoordinator.partitionFor(k),
+        ensure: () => s.groupCoordinator.ensureOffsetsTopic(),
+      }
+  let topic = s.metadata.image().topics.get(coordinator.topic)
   if (topic === undefined) {
-    const created = await s.groupCoordinator.ensureOffsetsTopic()
+    const created = await coordinator.ensure()
     if (created !== ErrorCode.NONE) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)
-    topic = s.metadata.image().topics.get(OFFSETS_TOPIC)
+    topic = s.metadata.image().topics.get(coordinator.topic)
     if (topic === undefined) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)
   }
   const image = s.metadata.image()
-  const partition = topic.partitions[s.groupCoordinator.partitionFor(key)]
+  const partition = topic.partitions[coordinator.partitionFor(key)]
   const node =
     partition === undefined ? undefined : liveBrokers(image, ctx.connection.listener).get(partition.leader)
   if (node === undefined) return answer(key, ErrorCode.COORDINATOR_NOT_AVAILABLE)

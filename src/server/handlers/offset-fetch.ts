@@ -1,8 +1,8 @@
 // OffsetFetch: v0-9 (flexible 6+). A group's committed offsets; a partition without one answers
 // offset -1 with no error. Version notes: v0-1 name their partitions and carry errors per
 // partition (a coordinator error lands on every partition); v2+ a null topic list asks for every
-// topic and errors are top-level; v5+ the leader epoch; v7 requireStable (nothing is unstable
-// without transactions); v8+ several groups per request, each with its own error.
+// topic and errors are top-level; v5+ the leader epoch; v7 requireStable (a partition whose
+// offset a transaction has committed but not yet ended answers UNSTABLE_OFFSET_COMMIT, as Kafka's); v8+ several groups per request, each with its own error.
 // Not implemented: the KIP-848 member id/epoch check of v9 (classic groups only).
 
 import type { GroupId, TopicName } from '../../common/ids.ts'
@@ -20,7 +20,7 @@ import {
 import type { Handler } from '../handler.ts'
 
 export interface OffsetFetchServices {
-  readonly groupCoordinator: Pick<GroupCoordinator, 'fetchOffsets'>
+  readonly groupCoordinator: Pick<GroupCoordinator, 'fetchOffsets' | 'hasPendingTxnOffsets'>
 }
 
 type WantedTopics = readonly { readonly name: string; readonly partitionIndexes: readonly number[] }[] | null
@@ -81,10 +81,21 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
   handle(ctx, req, services) {
     const version = ctx.apiVersion
     const gc = services.groupCoordinator
+    const stable = (groupId: string, found: FetchedTopics): FetchedTopics =>
+      version < 7 || !req.requireStable
+        ? found
+        : found.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) =>
+              gc.hasPendingTxnOffsets(groupId, t.name, p.partitionIndex)
+                ? { ...p, committedOffset: -1n, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+                : p,
+            ),
+          }))
     if (version < 8) {
       const topics = version < 2 ? (req.topics ?? []) : req.topics
       const r = gc.fetchOffsets(req.groupId, topics)
-      return singleGroup(topics, version, r.errorCode, r.topics)
+      return singleGroup(topics, version, r.errorCode, stable(req.groupId, r.topics))
     }
     return {
       throttleTimeMs: 0,
@@ -92,7 +103,7 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
       errorCode: ErrorCode.NONE,
       groups: req.groups.map((g) => {
         const r = gc.fetchOffsets(g.groupId, g.topics)
-        return groupResult(g.groupId, r.errorCode, r.topics)
+        return groupResult(g.groupId, r.errorCode, stable(g.groupId, r.topics))
       }),
     }
   },

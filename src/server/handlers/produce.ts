@@ -5,20 +5,27 @@
 // it), or REQUEST_TIMED_OUT after the request's timeoutMs; min.insync.replicas above the ISR size
 // gives NOT_ENOUGH_REPLICAS before the write and NOT_ENOUGH_REPLICAS_AFTER_APPEND after it. acks=0
 // gets no response (after the write completed, so a flooding client is held back).
-// Per-partition errors are Kafka's (see replication/produce-validation.ts); compression is stored
-// as sent (compression.type is not applied); idempotent batches are checked against the producer
-// state (duplicates answered with their original offsets).
+// Per-partition errors are Kafka's (see replication/produce-validation.ts); idempotent batches are
+// checked against the producer state (duplicates answered with their original offsets).
+// compression.type (topic, else broker): 'producer' (the default) stores batches as sent, untouched
+// (one config lookup per topic); naming a codec makes the broker rebuild every batch sent in another
+// codec with that one, as Kafka does (records/recompress.ts: new CRC, producer id/epoch/sequence
+// kept; the codecs' default levels); records that do not decompress answer CORRUPT_MESSAGE, and the
+// rebuilt batch is checked against max.message.bytes again.
 // v10+: a partition answered NOT_LEADER_OR_FOLLOWER (hosted elsewhere in a cluster) carries its
 // leader and epoch from the metadata image (currentLeader), and the response lists that leader's
 // endpoint on the request's listener (nodeEndpoints), as Kafka does (KIP-951, leader-hints.ts); other
 // errors, and v3-9, carry no hint.
-// Not implemented: transactional batches (INVALID_TXN_STATE, or TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-// without a transactional id), quotas (throttleTimeMs 0), closing the connection when an acks=0
-// produce fails (Kafka does; the dispatcher has no way to ask for it yet).
+// An acks=0 produce in which any partition failed closes the connection (CLOSE_CONNECTION), as Kafka
+// does: it is the client's only signal (librdkafka logs the disconnect and refreshes its metadata).
+// Transactional batches are written when the request names a transactional id (the producer state
+// opens the transaction; the coordinator's markers close it; replication/unified-log.ts).
+// Not implemented: KIP-890 verification of the transaction with the coordinator before the write,
+// quotas (throttleTimeMs 0).
 
 import { ZERO_UUID } from '../../common/ids.ts'
 import type { MetadataStore } from '../../metadata/store.ts'
-import { ErrorCode } from '../../protocol/generated/error-codes.ts'
+import { ErrorCode, errorName } from '../../protocol/generated/error-codes.ts'
 import {
   type ProduceRequest,
   type ProduceResponse,
@@ -27,15 +34,25 @@ import {
   produceRequestCodec,
   produceResponseCodec,
 } from '../../protocol/generated/messages/produce.ts'
-import type { AppendOutcome } from '../../replication/partition.ts'
+import { type AppendOutcome, errorOutcome } from '../../replication/partition.ts'
+import { recompressProduced, targetCodec } from '../../replication/produce-validation.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
-import type { Handler } from '../handler.ts'
+import type { LogConfig } from '../../storage/log-config.ts'
+import { CLOSE_CONNECTION } from '../dispatcher.ts'
+import type { Handler, RequestContext } from '../handler.ts'
 import { LeaderHints, NO_ENDPOINTS, NO_LEADER } from './leader-hints.ts'
+
+/** Per-topic produce counters (observability/topic-metrics.ts), told each request's outcomes. */
+export interface ProduceTraffic {
+  produced(topics: ProduceRequest['topicData'], outcomes: readonly AppendOutcome[]): void
+}
 
 export interface ProduceServices {
   replicaManager: ReplicaManager
   /** Where leader hints come from (v10+ NOT_LEADER_OR_FOLLOWER answers). */
   readonly metadata: Pick<MetadataStore, 'image'>
+  /** Present while metrics are on (samsa.http.listeners). */
+  readonly traffic?: ProduceTraffic | null
 }
 
 const NO_RECORD_ERRORS = Object.freeze(
@@ -112,6 +129,81 @@ function allFailed(req: ProduceRequest, errorCode: number, version: number): Pro
   return buildResponse(req, outcomes, version, null, '')
 }
 
+/** The request's partitions as appended under compression.type, and those refused before. */
+interface Recompression {
+  topics: ProduceRequest['topicData']
+  /** Flat slot (request order) → outcome, for batches that could not be rebuilt. */
+  refused: Map<number, AppendOutcome>
+}
+
+/**
+ * Applies topics' compression.type: null when every topic keeps batches as sent ('producer', the
+ * default: one lookup per topic, no batch is touched); else the partitions with batches in another
+ * codec rebuilt with the topic's (produce-validation.ts recompressProduced).
+ */
+function recompression(req: ProduceRequest, version: number, rm: ReplicaManager): Recompression | null {
+  let plan: Recompression | null = null
+  let slot = 0
+  for (let i = 0; i < req.topicData.length; i++) {
+    const t = req.topicData[i]
+    const first = slot
+    slot += t.partitionData.length
+    let config: LogConfig | undefined
+    for (const p of t.partitionData) {
+      config = rm.partition(t.name, p.index)?.log.config
+      if (config !== undefined) break
+    }
+    const target = config === undefined ? null : targetCodec(config)
+    if (target === null) continue
+    plan ??= { topics: req.topicData.slice(), refused: new Map() }
+    const now = Date.now()
+    const partitionData: typeof t.partitionData = []
+    for (let j = 0; j < t.partitionData.length; j++) {
+      const p = t.partitionData[j]
+      const r = recompressProduced(p.records, target, version, config!, now)
+      if (r === null || Buffer.isBuffer(r)) partitionData.push(r === p.records ? p : { ...p, records: r })
+      else plan.refused.set(first + j, errorOutcome(r.errorCode, r.message))
+    }
+    plan.topics[i] = { ...t, partitionData }
+  }
+  return plan
+}
+
+/** The outcomes of every partition in request order: appended ones and those refused before. */
+function withRefused(
+  appended: AppendOutcome[] | Promise<AppendOutcome[]>,
+  refused: ReadonlyMap<number, AppendOutcome>,
+): AppendOutcome[] | Promise<AppendOutcome[]> {
+  const merge = (a: AppendOutcome[]) => {
+    const out: AppendOutcome[] = []
+    let k = 0
+    for (let s = 0; s < a.length + refused.size; s++) out.push(refused.get(s) ?? a[k++])
+    return out
+  }
+  return appended instanceof Promise ? appended.then(merge) : merge(appended)
+}
+
+/**
+ * What an acks=0 produce gets: nothing when every partition succeeded, else the connection closes
+ * (the client's only signal, after which it refreshes its metadata), logged as Kafka logs it.
+ */
+function silentAnswer(ctx: RequestContext, req: ProduceRequest, outcomes: readonly AppendOutcome[]): null {
+  if (outcomes.every((o) => o.errorCode === ErrorCode.NONE)) return null
+  const failed: string[] = []
+  let slot = 0
+  for (const t of req.topicData) {
+    for (const p of t.partitionData) {
+      const code = outcomes[slot++].errorCode
+      if (code !== ErrorCode.NONE) failed.push(`${t.name}-${p.index}: ${errorName(code)}`)
+    }
+  }
+  ctx.log.info(
+    `Closing connection due to error during produce request with correlation id ${ctx.correlationId} ` +
+      `from client id ${ctx.clientId ?? ''} with ack=0. Topic and partition to errors: ${failed.join(', ')}`,
+  )
+  return CLOSE_CONNECTION
+}
+
 export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceServices> = {
   apiKey: 0,
   minVersion: 0,
@@ -121,21 +213,32 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceSer
   handle(ctx, req, services) {
     const noResponse = req.acks === 0
     if (ctx.apiVersion < 3)
-      return noResponse ? null : allFailed(req, ErrorCode.UNSUPPORTED_VERSION, ctx.apiVersion)
+      return noResponse ? CLOSE_CONNECTION : allFailed(req, ErrorCode.UNSUPPORTED_VERSION, ctx.apiVersion)
     if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
       return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS, ctx.apiVersion)
     }
-    const out = services.replicaManager.appendRecords({
+    const plan = recompression(req, ctx.apiVersion, services.replicaManager)
+    const appended = services.replicaManager.appendRecords({
       apiVersion: ctx.apiVersion,
       acks: req.acks,
       timeoutMs: req.timeoutMs,
       transactionalId: req.transactionalId,
-      topics: req.topicData,
+      topics: plan === null ? req.topicData : plan.topics,
     })
+    const out = plan === null || plan.refused.size === 0 ? appended : withRefused(appended, plan.refused)
     const listener = ctx.connection.listener
+    const traffic = services.traffic ?? null
     if (out instanceof Promise)
-      return out.then((o) => (noResponse ? null : buildResponse(req, o, ctx.apiVersion, services, listener)))
-    return noResponse ? null : buildResponse(req, out, ctx.apiVersion, services, listener)
+      return out.then((o) => {
+        traffic?.produced(req.topicData, o)
+        return noResponse
+          ? silentAnswer(ctx, req, o)
+          : buildResponse(req, o, ctx.apiVersion, services, listener)
+      })
+    traffic?.produced(req.topicData, out)
+    return noResponse
+      ? silentAnswer(ctx, req, out)
+      : buildResponse(req, out, ctx.apiVersion, services, listener)
   },
   errorResponse(req, version, errorCode) {
     return allFailed(req, errorCode, version)

@@ -1,9 +1,8 @@
-// SaslHandshake: v0-1. No listener has SASL enabled yet (the security issue adds it in the network
-// layer, before requests reach the handlers). A handshake that reaches the handlers is answered as
-// Kafka's broker answers one on a listener without SASL (KafkaApis): ILLEGAL_SASL_STATE with an
-// empty mechanism list, so a client configured for SASL fails at once with a clear error instead of
-// waiting. v0 would be followed by raw SASL tokens; after this error the client sends none.
-// Not implemented: SASL itself (and SaslAuthenticate, which is not advertised).
+// SaslHandshake: v0-1. On SASL listeners the handshake and the exchange that follows are served
+// before requests reach the handlers (security/sasl-gate.ts), including the KIP-368
+// re-authentication handshake. What reaches this handler is a handshake on a listener without SASL,
+// answered as Kafka's broker answers it (KafkaApis): ILLEGAL_SASL_STATE with an empty mechanism
+// list, so a client configured for SASL fails at once with a clear error instead of waiting.
 
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {

@@ -4,6 +4,7 @@ import { groupPartition } from '../../../src/coordinator/group/group-partition.t
 import { ErrorCode } from '../../../src/protocol/generated/error-codes.ts'
 import { findCoordinatorHandler } from '../../../src/server/handlers/find-coordinator.ts'
 import { call, checkErrorResponses, groupFixture } from '../coordinator/handler-fixture.ts'
+import { txnFixture } from '../coordinator/txn-fixture.ts'
 import { ctx, HOST, NODE_ID, PORT, request, wire } from './admin-fixtures.ts'
 
 describe('FindCoordinator', () => {
@@ -29,14 +30,14 @@ describe('FindCoordinator', () => {
   })
 
   it('answers through the listener the request came in on', async () => {
-    const g = await groupFixture()
+    const g = await txnFixture()
     const req = request(findCoordinatorHandler.request, { key: 'g' }, 2)
     const res = await findCoordinatorHandler.handle(ctx(10, 2, 'INTERNAL'), req, g.services)
     assert.deepEqual([res!.host, res!.port], ['internal.example', 9093])
   })
 
-  it('answers batched keys (v4+), transactions as not available, share groups as invalid', async () => {
-    const g = await groupFixture()
+  it('answers batched keys (v4+), transactions from __transaction_state, share groups as invalid', async () => {
+    const g = await txnFixture()
     for (const v of [4, 5, 6]) {
       const r = await call(g, findCoordinatorHandler, v, { coordinatorKeys: ['a', 'b'], keyType: 0 })
       assert.deepEqual(
@@ -47,12 +48,20 @@ describe('FindCoordinator', () => {
         ],
       )
     }
+    assert.equal(g.f.store.image().topics.has('__transaction_state'), false)
     const txn = await call(g, findCoordinatorHandler, 4, { coordinatorKeys: ['tx'], keyType: 1 })
-    assert.equal(txn.coordinators[0].errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE)
-    assert.equal(txn.coordinators[0].errorMessage, 'The coordinator is not available.')
-    assert.equal(txn.coordinators[0].nodeId, -1)
+    assert.deepEqual(
+      [txn.coordinators[0].errorCode, txn.coordinators[0].nodeId, txn.coordinators[0].port],
+      [ErrorCode.NONE, NODE_ID, PORT],
+    )
+    const state = g.f.store.image().topics.get('__transaction_state')!
+    assert.equal(state.partitions.length, 3)
+    assert.equal(state.configs.get('cleanup.policy'), 'compact')
+    assert.equal(state.configs.get('min.insync.replicas'), '1')
     const old = await call(g, findCoordinatorHandler, 1, { key: 'tx', keyType: 1 })
-    assert.equal(old.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    assert.equal(old.errorCode, ErrorCode.NONE)
+    const empty = await call(g, findCoordinatorHandler, 1, { key: '', keyType: 1 })
+    assert.equal(empty.errorCode, ErrorCode.INVALID_REQUEST)
     const share = await call(g, findCoordinatorHandler, 6, { coordinatorKeys: ['s'], keyType: 2 })
     assert.equal(share.coordinators[0].errorCode, ErrorCode.INVALID_REQUEST)
   })

@@ -16,10 +16,19 @@ const req = (transactionalId: string | null = null): InitProducerIdRequest => ({
   producerEpoch: -1,
 })
 
+const asked: string[] = []
+// Transactional ids go to the transaction coordinator (its own tests are test/unit/coordinator/txn-*).
+const txnCoordinator = {
+  async initProducerId(id: string) {
+    asked.push(id)
+    return { errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 }
+  },
+}
+
 async function init(env: Env, r: InitProducerIdRequest, version: number) {
   return roundTrip(
     initProducerIdResponseCodec,
-    (await initProducerIdHandler.handle(ctx(22, version), r, env.services))!,
+    (await initProducerIdHandler.handle(ctx(22, version), r, { ...env.services, txnCoordinator }))!,
     version,
   )
 }
@@ -42,10 +51,13 @@ describe('InitProducerId handler', () => {
     assert.equal(ids.size, 6)
   })
 
-  it('answers transactional ids with COORDINATOR_NOT_AVAILABLE, an empty one with INVALID_REQUEST', async () => {
+  it('hands transactional ids to the transaction coordinator, refuses an empty one', async () => {
     const txn = await init(env, req('my-txn'), 4)
-    assert.equal(txn.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    assert.equal(txn.errorCode, ErrorCode.PRODUCER_FENCED)
     assert.equal(txn.producerId, -1n)
+    // Before v4 clients know the fencing error as INVALID_PRODUCER_EPOCH.
+    assert.equal((await init(env, req('my-txn'), 3)).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH)
+    assert.deepEqual(asked, ['my-txn', 'my-txn'])
     assert.equal((await init(env, req(''), 4)).errorCode, ErrorCode.INVALID_REQUEST)
   })
 })

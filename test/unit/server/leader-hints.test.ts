@@ -27,6 +27,7 @@ import {
   type ProduceResponse,
   produceResponseCodec,
 } from '../../../src/protocol/generated/messages/produce.ts'
+import { CLOSE_CONNECTION } from '../../../src/server/dispatcher.ts'
 import type { RequestContext } from '../../../src/server/handler.ts'
 import { fetchHandler } from '../../../src/server/handlers/fetch.ts'
 import { NO_ENDPOINTS } from '../../../src/server/handlers/leader-hints.ts'
@@ -225,8 +226,11 @@ describe('Leader hints (KIP-951)', () => {
       assert.equal(imageReads, before)
     })
 
-    it('acks=0 still gets no response', async () => {
-      assert.equal(await produceHandler.handle(context(0, 11), req([['away', 1]], 0), services), null)
+    it('acks=0 gets no response: a failed partition closes the connection, as Kafka does', async () => {
+      assert.equal(
+        await produceHandler.handle(context(0, 11), req([['away', 1]], 0), services),
+        CLOSE_CONNECTION,
+      )
     })
   })
 

@@ -29,6 +29,8 @@ import {
   deleteAclsHandler,
   describeAclsHandler,
 } from '../../../src/server/handlers/acls.ts'
+import { addOffsetsToTxnHandler } from '../../../src/server/handlers/add-offsets-to-txn.ts'
+import { addPartitionsToTxnHandler } from '../../../src/server/handlers/add-partitions-to-txn.ts'
 import { type AlterConfigsServices, alterConfigsHandler } from '../../../src/server/handlers/alter-configs.ts'
 import { type ApiVersionsServices, apiVersionsHandler } from '../../../src/server/handlers/api-versions.ts'
 import {
@@ -49,18 +51,14 @@ import {
   type DescribeLogDirsServices,
   describeLogDirsHandler,
 } from '../../../src/server/handlers/describe-log-dirs.ts'
+import { endTxnHandler } from '../../../src/server/handlers/end-txn.ts'
 import {
   type IncrementalAlterConfigsServices,
   incrementalAlterConfigsHandler,
 } from '../../../src/server/handlers/incremental-alter-configs.ts'
 import { type MetadataServices, metadataHandler } from '../../../src/server/handlers/metadata.ts'
 import { saslHandshakeHandler } from '../../../src/server/handlers/sasl-handshake.ts'
-import {
-  addOffsetsToTxnHandler,
-  addPartitionsToTxnHandler,
-  endTxnHandler,
-  txnOffsetCommitHandler,
-} from '../../../src/server/handlers/txn-stubs.ts'
+import { txnOffsetCommitHandler } from '../../../src/server/handlers/txn-offset-commit.ts'
 import { Registry } from '../../../src/server/registry.ts'
 import { fixture } from './admin-fixtures.ts'
 

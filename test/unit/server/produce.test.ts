@@ -262,7 +262,7 @@ describe('Produce handler', () => {
     assert.equal(internal.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION)
   })
 
-  it('refuses transactional batches (no transaction coordinator yet)', async () => {
+  it('takes transactional batches only with a transactional id', async () => {
     const txn = buildBatch([{ key: 'k', value: 'v' }], {
       transactional: true,
       producerId: 1n,
@@ -273,7 +273,8 @@ describe('Produce handler', () => {
     const noId = part0(await produce(env, produceReq('t', Buffer.from(txn))))
     assert.equal(noId.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     const withId = part0(await produce(env, produceReq('t', Buffer.from(txn), { transactionalId: 'tx' })))
-    assert.equal(withId.errorCode, ErrorCode.INVALID_TXN_STATE)
+    assert.equal(withId.errorCode, ErrorCode.NONE)
+    assert.equal(env.rm.partition('t', 0)!.producers.get(1n)?.currentTxnFirstOffset, withId.baseOffset)
   })
 
   it('keeps the order of pipelined requests and coalesces their writes', async () => {
