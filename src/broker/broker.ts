@@ -224,6 +224,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
         store,
         services: live,
         isActiveController: () => (zkStore === null ? true : (controller?.isActive ?? false)),
+        users,
       })
       obs.readiness.markLogsLoaded()
     }

@@ -1,11 +1,14 @@
-// The broker's HTTP listener (Samsa extension, no Kafka equivalent): where /metrics, /healthz and
-// /readyz are served. One key, `samsa.http.listeners`; empty (the default) means no HTTP listener.
+// The broker's HTTP listener (Samsa extension, no Kafka equivalent): where /metrics, /healthz,
+// /readyz and the web console (/) are served. `samsa.http.listeners`; empty (the default) means no
+// HTTP listener. `samsa.http.console.*` shape the console (docs/observability.md).
 // Kept apart from the Kafka-named tables so the extension is easy to find; the value is checked at
 // startup like every other key, so a bad value is a one-line error naming it.
 
-import { type ConfigDefinition, define, rule } from './config-def.ts'
+import { type ConfigDefinition, define, oneOf, rule } from './config-def.ts'
 
 export const HTTP_LISTENERS_KEY = 'samsa.http.listeners'
+export const CONSOLE_READ_ONLY_KEY = 'samsa.http.console.read.only'
+export const CONSOLE_AUTH_KEY = 'samsa.http.console.auth'
 
 /** One HTTP listener: host '' binds every interface, port 0 picks a free port. */
 export interface HttpListener {
@@ -38,7 +41,7 @@ export const HTTP_DEFS: readonly ConfigDefinition[] = [
     'string',
     '',
     'Samsa extension: http://HOST:PORT of the HTTP listener serving /metrics (Prometheus text format), ' +
-      '/healthz and /readyz. Empty: no HTTP listener. Port 0 picks a free port (the start line says which). ' +
+      '/healthz, /readyz and the web console (/). Empty: no HTTP listener. Port 0 picks a free port (the start line says which). ' +
       'Read at startup only.',
     {
       validator: rule('http://HOST:PORT or empty', (v) => {
@@ -47,5 +50,23 @@ export const HTTP_DEFS: readonly ConfigDefinition[] = [
       }),
       importance: 'low',
     },
+  ),
+  define(
+    CONSOLE_READ_ONLY_KEY,
+    'boolean',
+    false,
+    'Samsa extension: when true the web console on the HTTP listener only shows; every request that ' +
+      'would change something (create/delete topics, add partitions, alter configs, produce) answers 403. ' +
+      'Read at startup only.',
+    { importance: 'low' },
+  ),
+  define(
+    CONSOLE_AUTH_KEY,
+    'string',
+    'none',
+    'Samsa extension: authentication of the web console and its /api/ (not of /metrics, /healthz, /readyz). ' +
+      "none: open; basic: HTTP basic auth against the broker's SASL users (SCRAM credentials of the user " +
+      "store, and PLAIN users of the listeners' JAAS configs). Read at startup only.",
+    { validator: oneOf('none', 'basic'), importance: 'low' },
   ),
 ]

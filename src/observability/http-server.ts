@@ -2,8 +2,9 @@
 //   GET /metrics  the Prometheus text format (prom-client's Registry writes it)
 //   GET /healthz  200 "ok" while the process serves
 //   GET /readyz   200 "ready", or 503 with a one-line reason (readiness.ts)
-// Anything else is 404 (405 for a method other than GET/HEAD). Keep-alive connections are closed
-// on stop so the broker's shutdown does not wait for scrapers.
+// Other paths go to the mounted routes when there are some (the web console, console/), else 404
+// (405 for a method other than GET/HEAD). Keep-alive connections are closed on stop so the
+// broker's shutdown does not wait for scrapers.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Logger } from '../common/logger.ts'
@@ -15,11 +16,15 @@ export interface HttpRoutes {
   notReadyReason(): string | null
 }
 
+/** Serves the paths the three routes above do not; resolves false when it has nothing there. */
+export type MountedRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>
+
 export class HttpListenerServer {
   private readonly server: Server
   private readonly routes: HttpRoutes
   private readonly log: Logger
   private bound: { host: string; port: number } | null = null
+  private mounted: MountedRoutes | null = null
 
   constructor(routes: HttpRoutes, log: Logger) {
     this.routes = routes
@@ -40,6 +45,11 @@ export class HttpListenerServer {
     return this.bound
   }
 
+  /** Adds routes under every other path (the console, mounted once the broker's parts exist). */
+  mount(routes: MountedRoutes | null): void {
+    this.mounted = routes
+  }
+
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
@@ -56,7 +66,9 @@ export class HttpListenerServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]
+    const path = (req.url ?? '/').split('?')[0]!
+    const own = path === '/healthz' || path === '/readyz' || path === '/metrics'
+    if (!own && this.mounted !== null && (await this.mounted(req, res, path))) return
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD')
       reply(res, 405, 'method not allowed\n')
@@ -76,7 +88,7 @@ export class HttpListenerServer {
       reply(res, 200, m.body, m.contentType)
       return
     }
-    reply(res, 404, 'not found: try /metrics, /healthz or /readyz\n')
+    reply(res, 404, 'not found: try /metrics, /healthz, /readyz or / (the console)\n')
   }
 
   async close(): Promise<void> {
