@@ -35,6 +35,7 @@ import type { FollowerLog } from './fetcher/follower-log.ts'
 import { type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
 import type {
+  AppendOrigin,
   ProducerStateManager,
   ProducerStateOptions,
   StagedMarker,
@@ -86,6 +87,8 @@ interface PendingAppend {
   outcome: AppendOutcome | null
   /** A transaction marker (buf is its control batch); staged during the write. */
   marker?: { epoch: number; coordinatorEpoch: number; commit: boolean; staged: StagedMarker | null }
+  /** 'coordinator': a coordinator's write to its internal topic (no sequence checks). */
+  origin?: AppendOrigin
 }
 
 /** The outcome of writing one transaction marker. */
@@ -389,7 +392,7 @@ export class Partition {
    * sink gets its outcome once it is written, found to be a duplicate, or refused (possibly
    * before this returns).
    */
-  append(buf: Buffer, sink: AppendSink, slot: number): void {
+  append(buf: Buffer, sink: AppendSink, slot: number, origin: AppendOrigin = 'client'): void {
     const code = this.leaderError()
     if (code !== ErrorCode.NONE) {
       sink.complete(slot, errorOutcome(code))
@@ -404,6 +407,7 @@ export class Partition {
       meta: null,
       duplicate: null,
       outcome: null,
+      origin,
     })
     // Started after the current synchronous work: requests dispatched from the same socket read
     // join the first write.
@@ -490,6 +494,7 @@ export class Partition {
           b.readInt32BE(BatchOffsets.baseSequence),
           b.readInt32BE(BatchOffsets.lastOffsetDelta),
           (b.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0,
+          p.origin,
         )
         if (c.kind === 'error') {
           p.outcome = errorOutcome(c.errorCode, c.message)

@@ -3,6 +3,7 @@
 //
 //   no batch, magic != 2, more than one batch, bad counts,
 //   baseOffset != 0, control batch, producer id without a sequence    → INVALID_RECORD
+//     (the last one for clients only: a coordinator's transactional write carries no sequence)
 //   zstd before Produce v7, unknown codec                              → UNSUPPORTED_COMPRESSION_TYPE
 //   truncated batch, CRC mismatch, undecodable records                 → CORRUPT_MESSAGE
 //   batch larger than max.message.bytes                                → MESSAGE_TOO_LARGE
@@ -36,6 +37,7 @@ import { codecByName } from '../records/compression/index.ts'
 import { isBrokerCompressed, recompressBatch } from '../records/recompress.ts'
 import { iterateRecords } from '../records/record-iterator.ts'
 import { isCompacted, type LogConfig } from '../storage/log-config.ts'
+import type { AppendOrigin } from './producer-state/producer-state-manager.ts'
 
 /** Durations at or beyond this are Kafka's Long.MAX_VALUE ("no limit"). */
 const UNLIMITED = 2 ** 53
@@ -66,6 +68,7 @@ export function validateProduceRecords(
   apiVersion: number,
   config: LogConfig,
   now: number,
+  origin: AppendOrigin = 'client',
 ): RecordsProblem | null {
   if (buf === null || buf.length === 0) {
     return problem(ErrorCode.INVALID_RECORD, 'produce requests must carry one record batch per partition')
@@ -124,7 +127,7 @@ export function validateProduceRecords(
     return problem(ErrorCode.INVALID_RECORD, 'clients may not write control batches')
   }
   const hasProducerId = !(buf.readInt32BE(BatchOffsets.producerId) === -1 && buf.readInt32BE(47) === -1)
-  if (hasProducerId && buf.readInt32BE(BatchOffsets.baseSequence) < 0) {
+  if (hasProducerId && origin === 'client' && buf.readInt32BE(BatchOffsets.baseSequence) < 0) {
     return problem(ErrorCode.INVALID_RECORD, 'a batch with a producer id must have a base sequence')
   }
   if (size > config.segmentBytes) {

@@ -33,6 +33,7 @@ import type { ReplicaFetcherManager } from './fetcher/fetcher-manager.ts'
 import type { FollowerLog } from './fetcher/follower-log.ts'
 import { type AlterIsr, type AppendOutcome, type AppendSink, errorOutcome, Partition } from './partition.ts'
 import { validateProduceRecords } from './produce-validation.ts'
+import type { AppendOrigin } from './producer-state/producer-state-manager.ts'
 import {
   type ClientMetadata,
   liveRacks,
@@ -87,6 +88,13 @@ export interface ProduceInput {
   transactionalId: string | null
   /** Appends to __consumer_offsets and other internal topics (coordinators only). */
   internalTopicsAllowed?: boolean
+  /**
+   * 'coordinator': a coordinator writing its internal topic (Kafka's COORDINATOR origin). Honoured
+   * on internal topics only (elsewhere the append is checked as a client's): a producer batch
+   * may then carry no sequence and needs no transactional id, and the producer state checks its
+   * epoch but not its sequence. Default 'client'.
+   */
+  origin?: AppendOrigin
   topics: readonly { name: string; partitionData: readonly { index: number; records: Buffer | null }[] }[]
 }
 
@@ -440,7 +448,7 @@ export class ReplicaManager {
         if (problem !== null) sink.complete(slot, problem)
         else {
           if (req.acks === -1) parts[slot] = part!
-          part!.append(p.records!, sink, slot)
+          part!.append(p.records!, sink, slot, this.originFor(req, part!))
         }
         slot++
       }
@@ -470,16 +478,21 @@ export class ReplicaManager {
     const lead = part.leaderError()
     if (lead !== ErrorCode.NONE) return errorOutcome(lead)
     const config = part.log.config
-    const problem = validateProduceRecords(records, req.apiVersion, config, now)
+    const origin = this.originFor(req, part)
+    const problem = validateProduceRecords(records, req.apiVersion, config, now, origin)
     if (problem !== null) {
       const o = errorOutcome(problem.errorCode, problem.message)
       if (problem.recordErrors !== undefined) o.recordErrors = problem.recordErrors
       return o
     }
     const buf = records!
-    // Transactional batches need the request's transactional id (Kafka refuses them without one);
-    // the producer state opens the transaction when the batch is written.
-    if ((buf.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0 && req.transactionalId === null)
+    // A client's transactional batches need the request's transactional id (Kafka refuses them
+    // without one); the producer state opens the transaction when the batch is written.
+    if (
+      origin === 'client' &&
+      (buf.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0 &&
+      req.transactionalId === null
+    )
       return errorOutcome(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     if (req.acks === -1 && part.inSyncReplicas.length < config.minInsyncReplicas) {
       return errorOutcome(
@@ -488,6 +501,13 @@ export class ReplicaManager {
       )
     }
     return null
+  }
+
+  /** The request's origin, which counts only on an internal topic. */
+  private originFor(req: ProduceInput, part: Partition): AppendOrigin {
+    return req.origin === 'coordinator' && this.topics.get(part.topic)?.image.internal === true
+      ? 'coordinator'
+      : 'client'
   }
 
   // --- offsets ---

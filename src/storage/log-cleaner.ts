@@ -2,18 +2,21 @@
 //
 // A pass over one log:
 // 1. Cleanable segments: every segment wholly below min(high watermark, active segment, the first
-//    segment younger than min.compaction.lag.ms). The active segment is never cleaned.
+//    segment younger than min.compaction.lag.ms, the first unstable transaction's first offset).
+//    The active segment is never cleaned, nor the data of a transaction still open.
 // 2. Dirty part: the cleanable segments at or after the first dirty offset (from
 //    `cleaner-offset-checkpoint`, else the log start). Clean when dirty/(clean+dirty) bytes reach
 //    min.cleanable.dirty.ratio, or when dirty data is older than max.compaction.lag.ms.
-// 3. Offset map: key -> last offset, over the dirty records.
+// 3. Offset map: key -> last offset, over the dirty records (aborted transactions' left out).
 // 4. Rewrite every cleanable segment, in groups that fit one segment, keeping a record when no
 //    later record has its key; tombstones (null values) also go once their segment's newest
 //    timestamp is older than delete.retention.ms; keyless records go. A batch whose records all
 //    stay is copied verbatim; a partly kept batch is rebuilt with the same base offset, last
 //    offset (Kafka keeps it so producer sequence checks still work), epoch, producer fields and
-//    codec; an emptied batch disappears. Control batches are kept as they are, and so are the
-//    old segments' aborted transactions index entries (copied into the new segment's).
+//    codec; an emptied batch disappears. Aborted transactions' data goes whole; transaction
+//    markers stay until no data of their transaction is left and delete.retention.ms passed, and
+//    the aborted index entries of the markers that stay are written to the new segment's index
+//    (cleaner-txns.ts has the rules).
 // 5. Each group is written to `<base>.log.cleaned` (+ indexes), fsynced, renamed to `.swap`, and
 //    swapped in by Log.replaceSegments (crash-safe, see log-loader.ts). The new first dirty offset
 //    is checkpointed.
@@ -28,9 +31,11 @@ import { Attr, BatchHeader } from '../records/batch-header.ts'
 import { buildBatch } from '../records/builder.ts'
 import type { KafkaRecord } from '../records/record.ts'
 import { iterateRecords } from '../records/record-iterator.ts'
+import { collectAbortedTxns } from './aborted-txns.ts'
 import type { BatchInfo } from './batch-scan.ts'
 import { splitBatches } from './batch-scan.ts'
 import { OffsetCheckpointFile } from './checkpoint-file.ts'
+import { stableBound, TxnCleaning } from './cleaner-txns.ts'
 import { CLEANED_SUFFIX, CLEANER_OFFSET_CHECKPOINT, SWAP_SUFFIX } from './file-names.ts'
 import type { Log } from './log.ts'
 import { LogSegment } from './log-segment.ts'
@@ -152,6 +157,7 @@ export class LogCleaner {
         break
       }
     }
+    bound = await stableBound(segments, bound, log.highWatermark, forEachBatch)
     const cleanable: LogSegment[] = []
     for (let i = 0; i + 1 < segments.length; i++)
       if (segments[i + 1].baseOffset <= bound) cleanable.push(segments[i])
@@ -178,11 +184,12 @@ export class LogCleaner {
     if (!force && ratio < cfg.minCleanableDirtyRatio && dirtyAge <= cfg.maxCompactionLagMs) return null
 
     // 3. Offset map over the dirty records.
+    const txns = new TxnCleaning(await collectAbortedTxns(segments, log.logStartOffset, end))
     const latest = new Map<string, bigint>()
     for (const seg of dirty) {
       await forEachBatch(seg, (bytes) => {
         const h = new BatchHeader(bytes)
-        if (h.isControl) return
+        if (h.isControl || txns.abortedTxnOf(h) !== null) return
         for (const r of iterateRecords(bytes, 0, { verifyCrc: false })) {
           if (r.key !== null && r.offset >= firstDirty) latest.set(r.key.toString('latin1'), r.offset)
         }
@@ -199,7 +206,7 @@ export class LogCleaner {
       firstDirtyOffset: firstDirty,
     }
     for (const group of groupSegments(cleanable, segments, cfg.segmentBytes)) {
-      const out = await this.rewrite(log, group, latest, now)
+      const out = await this.rewrite(log, group, latest, txns, now)
       stats.recordsRemoved += out.removed
       if (!(await log.replaceSegments(group, out.segment, truncations))) {
         await out.segment.deleteFiles()
@@ -226,7 +233,13 @@ export class LogCleaner {
     return stats
   }
 
-  private async rewrite(log: Log, group: readonly LogSegment[], latest: Map<string, bigint>, now: number) {
+  private async rewrite(
+    log: Log,
+    group: readonly LogSegment[],
+    latest: Map<string, bigint>,
+    txns: TxnCleaning,
+    now: number,
+  ) {
     const cfg = log.config
     const seg = await LogSegment.create(
       this.fs,
@@ -251,7 +264,16 @@ export class LogCleaner {
       await forEachBatch(src, async (bytes, info) => {
         const h = new BatchHeader(bytes)
         let out: Buffer | null = bytes
-        if (!h.isControl) {
+        const drop = txns.onBatch(bytes, h)
+        if (h.isControl) {
+          if (drop && horizonPassed) {
+            removed += h.recordsCount
+            out = null
+          } else if (h.isTransactional) txns.markerKept(h)
+        } else if (drop) {
+          removed += h.recordsCount
+          out = null
+        } else {
           const all = [...iterateRecords(bytes, 0, { verifyCrc: false })]
           const kept = all.filter((r) => keep(r, latest, horizonPassed))
           removed += all.length - kept.length
@@ -267,12 +289,8 @@ export class LogCleaner {
       })
     }
     await drain()
-    // The aborted transactions of the old segments stay known (their markers are kept).
-    for (const src of group) {
-      if (!src.txnIndex.mayHaveEntries) continue
-      await src.txnIndex.ensureLoaded()
-      for (const e of src.txnIndex.entries()) seg.txnIndex.append(e)
-    }
+    // The aborted transactions whose markers stay in this segment, with data left to skip.
+    for (const e of txns.takeKeptEntries()) seg.txnIndex.append(e)
     await seg.flush(true)
     await seg.changeSuffix(SWAP_SUFFIX)
     await this.fs.syncDir(log.dir)

@@ -90,11 +90,6 @@ interface PartitionContext<S> {
   readonly timers: Map<string, Timer>
   /** Records waiting for the in-flight batch to finish. */
   queue: Pending[]
-  /**
-   * Next sequence of each producer that wrote transactional batches here (TxnOffsetCommit), per
-   * its epoch: the partition leader checks coordinator batches' sequences like any producer's.
-   */
-  readonly sequences: Map<bigint, { epoch: number; next: number }>
   writing: boolean
   loaded: Promise<void>
 }
@@ -179,7 +174,6 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       shard,
       timers,
       queue: [],
-      sequences: new Map(),
       writing: false,
       loaded: Promise.resolve(),
     }
@@ -212,11 +206,6 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       for (const h of readBatches(r.records)) {
         if (ctx.state !== 'loading') return
         if (h.lastOffset < offset) continue
-        if (h.isTransactional && !h.isControl && h.baseSequence >= 0)
-          ctx.sequences.set(h.producerId, {
-            epoch: h.producerEpoch,
-            next: h.baseSequence + h.lastOffsetDelta + 1,
-          })
         if (!h.isControl) {
           const producerId = h.isTransactional ? h.producerId : undefined
           for (const rec of iterateRecords(r.records, h.pos)) {
@@ -332,10 +321,9 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
         const group = this.takeGroup(ctx)
         const records = group.flatMap((p) => p.records)
         const producer = group[0].producer
-        const known = producer === undefined ? undefined : ctx.sequences.get(producer.producerId)
-        const baseSequence = known !== undefined && known.epoch === producer?.producerEpoch ? known.next : 0
         try {
-          // Transactional records carry their producer and its next sequence on this partition.
+          // Transactional records carry their producer and epoch but no sequence: the log takes
+          // them as a coordinator's write (no sequence check), as Kafka's coordinators write them.
           const batch = buildBatch(
             records.map((r) => ({ key: r.key, value: r.value })),
             producer === undefined
@@ -344,17 +332,10 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
                   timestamp: this.clock.now(),
                   producerId: producer.producerId,
                   producerEpoch: producer.producerEpoch,
-                  baseSequence,
                   transactional: true,
                 },
           )
           const last = await this.log.append(ctx.partition, batch)
-          if (producer !== undefined)
-            ctx.sequences.set(producer.producerId, {
-              epoch: producer.producerEpoch,
-              // Sequences wrap to 0 after the largest int32, as the producer's do.
-              next: (baseSequence + records.length) % 0x80000000,
-            })
           let end = last - BigInt(records.length)
           for (const p of group) {
             end += BigInt(p.records.length)

@@ -1,6 +1,7 @@
 // CoordinatorLog over the broker's ReplicaManager: appends go through the partition's write path
 // with acks=-1 (so the answer comes once the high watermark covers the batch, and fetchers of the
-// internal topic are woken), marked as a coordinator's write so the internal topic accepts it.
+// internal topic are woken), with origin 'coordinator': the internal topic accepts it, and a
+// transactional batch (TxnOffsetCommit) needs no transactional id and no sequence.
 // Loading reads the partition's log directly.
 
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
@@ -10,8 +11,6 @@ import type { AppendOutcome } from '../../replication/partition.ts'
 import type { ProduceInput } from '../../replication/replica-manager.ts'
 import type { Log } from '../../storage/log.ts'
 import { type CoordinatorLog, type CoordinatorReadResult, CoordinatorWriteError } from './coordinator-log.ts'
-
-const COORDINATOR_TXN_ID = '__coordinator'
 
 /** What this needs of the ReplicaManager. */
 export interface ReplicaAccess {
@@ -29,14 +28,12 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
   }
 
   async append(partition: number, batch: Buffer): Promise<bigint> {
-    // A transactional batch (TxnOffsetCommit) must come with a transactional id; the coordinator's
-    // own writes have none of their own, so a placeholder stands for "written by the coordinator".
-    const transactional = (batch.readInt16BE(BatchOffsets.attributes) & 0x10) !== 0
     const [outcome] = await this.replicas.appendRecords({
       apiVersion: 9,
       acks: -1,
-      transactionalId: transactional ? COORDINATOR_TXN_ID : null,
+      transactionalId: null,
       internalTopicsAllowed: true,
+      origin: 'coordinator',
       topics: [{ name: this.topic, partitionData: [{ index: partition, records: batch }] }],
     })
     if (outcome.errorCode !== ErrorCode.NONE) {

@@ -11,6 +11,10 @@
 //      data expired or was deleted) — then any sequence is accepted, as Kafka does since 2.5
 //      (KIP-360) instead of UNKNOWN_PRODUCER_ID.
 //
+// A coordinator's own write to its internal topic (origin 'coordinator': the transactional
+// offsets of TxnOffsetCommit) skips 1, 3 and 4, as Kafka's COORDINATOR origin does: the batch
+// carries no sequence of its own (NO_SEQUENCE) and is never a retry, so only the epoch is checked.
+//
 // Checks are staged in a ProducerStateUpdate (one per group of appends written together) and
 // applied only after the write succeeded, so a failed write leaves the state as it was. Replayed
 // batches (loading from the log, replication) are applied without checks.
@@ -64,6 +68,12 @@ export interface ProducerStateOptions {
   /** producer.id.expiration.ms: idle producers are forgotten after this long. */
   expirationMs?: number
 }
+
+/**
+ * Who wrote an append: a client (every check) or a coordinator writing its internal topic
+ * (sequence and duplicate checks skipped; see the header).
+ */
+export type AppendOrigin = 'client' | 'coordinator'
 
 /** The outcome of checking one client batch. */
 export type SequenceCheck =
@@ -234,11 +244,13 @@ export class ProducerStateUpdate {
     firstSeq: number,
     lastOffsetDelta: number,
     transactional = false,
+    origin: AppendOrigin = 'client',
   ): SequenceCheck {
-    const lastSeq = incrementSequence(firstSeq, lastOffsetDelta)
+    const client = origin === 'client'
+    const lastSeq = firstSeq < 0 ? NO_SEQUENCE : incrementSequence(firstSeq, lastOffsetDelta)
     const current = this.staged.get(producerId) ?? this.manager.producers.get(producerId)
     if (current !== undefined) {
-      const dup = current.findDuplicate(epoch, firstSeq, lastSeq)
+      const dup = client ? current.findDuplicate(epoch, firstSeq, lastSeq) : null
       if (dup !== null) return { kind: 'duplicate', meta: dup }
       if (epoch < current.epoch) {
         return {
@@ -249,7 +261,9 @@ export class ProducerStateUpdate {
       }
     }
     const knownEpoch = current?.epoch ?? NO_PRODUCER_EPOCH
-    if (epoch !== knownEpoch) {
+    if (!client) {
+      // No sequence to check.
+    } else if (epoch !== knownEpoch) {
       if (firstSeq !== 0 && knownEpoch !== NO_PRODUCER_EPOCH) {
         return {
           kind: 'error',

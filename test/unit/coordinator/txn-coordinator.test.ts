@@ -272,10 +272,11 @@ describe('transaction coordinator', () => {
     const data = await x.memory.read(gp, 0n, 1 << 20)
     const batches = [...readBatches(data.records)].map((h) => [h.producerId, h.baseSequence, h.recordsCount])
     // The first write goes alone (the others queue behind it); then 8's, then 7's two together.
+    // Coordinator writes carry no sequence (-1): the log takes them with origin 'coordinator'.
     assert.deepEqual(batches, [
-      [7n, 0, 1],
-      [8n, 0, 1],
-      [7n, 1, 2],
+      [7n, -1, 1],
+      [8n, -1, 1],
+      [7n, -1, 2],
     ])
   })
 })

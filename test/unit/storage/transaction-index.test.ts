@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ManualClock } from '../../../src/common/clock.ts'
 import { MemoryFs } from '../../../src/common/memory-fs.ts'
+import { buildBatch, buildControlBatch } from '../../../src/records/builder.ts'
 import {
   allAbortedTxns,
   appendAbortedTxns,
@@ -150,7 +151,7 @@ describe('transaction indexes in a log', () => {
     await again.log.close()
   })
 
-  it('compaction carries the entries of the segments it replaces', async () => {
+  it('compaction keeps the entry of a marker it keeps while its data was there, then drops both', async () => {
     const fs = new MemoryFs()
     const clock = new ManualClock()
     const { log } = await openTestLog({
@@ -158,15 +159,38 @@ describe('transaction indexes in a log', () => {
       clock,
       config: { cleanupPolicy: 'compact', segmentBytes: 300, deleteRetentionMs: 10_000 },
     })
-    for (let i = 0; i < 30; i++)
-      await log.append(keyedBatch([{ key: `k${i % 3}`, value: `v${i}`, ts: clock.now() }]))
+    // Offset 0: aborted data of producer 9; its abort marker lands in the second segment.
+    const data = buildBatch([{ key: 'x', value: 'aborted', timestamp: clock.now() }], {
+      producerId: 9n,
+      producerEpoch: 0,
+      baseSequence: 0,
+      transactional: true,
+    })
+    await log.append(data)
+    const plain = async (from: number, to: number) => {
+      for (let i = from; i < to; i++)
+        await log.append(keyedBatch([{ key: `k${i % 3}`, value: `v${i}`, ts: clock.now() }]))
+    }
+    await plain(0, 5)
+    const markerAt = log.logEndOffset
+    await log.append(buildControlBatch('abort', 9n, 0, 0, { timestamp: clock.now() }))
+    await plain(5, 30)
     log.updateHighWatermark(log.logEndOffset)
-    const entry = txn(9n, 0n, log.segmentList[1].baseOffset, 1n)
+    const entry = txn(9n, 0n, markerAt, 0n)
     await appendAbortedTxns(log.segmentList, [entry])
     const cleaner = new LogCleaner({ fs, clock, logger: { info() {}, warn() {}, error() {} } })
     const stats = await cleaner.clean(log, '/data')
     assert.ok(stats !== null && stats.segmentsIn > 1)
+    // The aborted data went in this pass; its marker and entry stay until the next one.
     assert.deepEqual(await allAbortedTxns(log.segmentList), [entry])
+    const first = await log.readRecords(log.logStartOffset, 1 << 20)
+    // Offsets 0-5 are gone (aborted, or superseded by later keys): the marker comes first.
+    assert.equal(first.records.readBigInt64BE(0), markerAt, 'the aborted batch is gone')
+    clock.advance(10_001)
+    await plain(30, 45)
+    log.updateHighWatermark(log.logEndOffset)
+    await cleaner.clean(log, '/data')
+    assert.deepEqual(await allAbortedTxns(log.segmentList), [])
     await log.close()
   })
 })
