@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [--rounds N] [--seconds S] [--dir D] [--only a,b]
+// npm run bench -- scale [--partitions N] [--dir D] [--cpu-prof DIR]   (bench/scale.ts)
 //
 // The project's benchmark suite, self-contained: starts the broker process (src/broker/main.ts) on
 // a temporary log dir and port 0, runs the issue's scenarios, measures the machine's own baseline
@@ -39,7 +40,10 @@ import { type Child, startBaseline, startBroker } from './scenarios/processes.ts
 import { compileCacheDir, measureStartup } from './scenarios/startup.ts'
 import { ApiKey, apiRanges, createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
+// `npm run bench -- scale [...]`: the partition-count scenarios instead (bench/scale.ts, own flags).
+const SCALE = process.argv[2] === 'scale'
 const { values: args } = parseArgs({
+  args: SCALE ? [] : process.argv.slice(2),
   options: {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
@@ -364,7 +368,7 @@ async function main(): Promise<void> {
   process.stdout.write(`results: ${file.pathname}\n`)
 }
 
-main().catch((err) => {
+;(SCALE ? import('./scale.ts') : main()).catch((err) => {
   process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`)
   process.exit(1)
 })

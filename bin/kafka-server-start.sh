@@ -17,6 +17,12 @@ if [ -z "$node" ]; then
   exit 1
 fi
 
+# Logger levels: a log4j properties file, named the way Kafka's scripts name it. Samsa's own
+# SAMSA_LOG_FORMAT=json (JSON lines) and SAMSA_LOG_LEVEL (root level) pass through the environment.
+if [ -z "${KAFKA_LOG4J_OPTS:-}" ] && [ -f "$base_dir/config/log4j.properties" ]; then
+  export KAFKA_LOG4J_OPTS="-Dlog4j.configuration=\"file:$base_dir/config/log4j.properties\""
+fi
+
 daemon=0
 args=()
 for a in "$@"; do

@@ -7,14 +7,16 @@
 // Stop order (SIGTERM): answer parked group requests → stop accepting and finish in-flight requests → replica manager (producer
 // snapshots) → LogManager.shutdown (flush, checkpoints, clean-shutdown marker) → metadata store.
 
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { Clock } from '../common/clock.ts'
 import { systemClock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
-import { createLogger, type Logger, LogLevel } from '../common/logger.ts'
+import { type Logger, LogLevel } from '../common/logger.ts'
 import { nodeFs } from '../common/node-fs.ts'
 import { type BrokerConfig, parseBrokerConfig } from '../config/broker-config.ts'
 import { clusterSetting } from '../config/broker-defs-cluster.ts'
+import { brokerLogger, loggingSetup } from '../config/broker-defs-log4j.ts'
 import { type ConfigInput, formatProblem, inputsFromObject } from '../config/config-input.ts'
 import { endpointString } from '../config/listeners.ts'
 import { toLogManagerConfig } from '../config/log-config-mapping.ts'
@@ -30,10 +32,12 @@ import { SocketServer } from '../network/listener.ts'
 import { AlterPartitionManager, controllerEndpoint } from '../replication/alter-partition-manager.ts'
 import { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts'
 import { ReplicationQuotas } from '../replication/replication-quota.ts'
+import type { Authorizer } from '../security/authorizer.ts'
 import { TlsConfigError } from '../security/tls-config.ts'
 import { Dispatcher } from '../server/dispatcher.ts'
 import { Registry } from '../server/registry.ts'
 import { LogManager } from '../storage/log-manager.ts'
+import { authorizerSettings, guardHandlers, startAuthorizer } from './authorizer-wiring.ts'
 import {
   connectZookeeper,
   controlledShutdown,
@@ -43,6 +47,7 @@ import {
 import { StandaloneClusterRole, ZkClusterRole } from './cluster-role.ts'
 import { CLUSTER_HANDLERS, HANDLERS } from './handlers.ts'
 import { attachObservability, startObservability } from './observability-wiring.ts'
+import { type BrokerClientQuotas, setUpClientQuotas } from './quota-wiring.ts'
 import { ResolvingLeaderEndPoint } from './replica-endpoints.ts'
 import { type BrokerSasl, SaslConfigError, setUpSasl } from './sasl-wiring.ts'
 import { type BrokerServices, buildServices } from './services.ts'
@@ -99,8 +104,25 @@ export function logLevelFromEnv(): LogLevel {
   return LogLevel[name] ?? LogLevel.info
 }
 
+/** ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge (KIP-932). */
+const SHARE_GROUP_API_KEYS: ReadonlySet<number> = new Set([76, 77, 78, 79])
+
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const log = opts.logger ?? createLogger('samsa', logLevelFromEnv())
+  // Without a logger of the caller's, the broker's own: the format and per-logger levels from the
+  // config (samsa.log.format, samsa.log4j.properties) and environment, as the process entry does.
+  const log =
+    opts.logger ??
+    brokerLogger(
+      loggingSetup(
+        [
+          ...(opts.inputs ?? []),
+          ...inputsFromObject(opts.config ?? {}, 'startBroker()'),
+          ...(opts.overrides ?? []),
+        ],
+        process.env,
+        (p) => readFileSync(p, 'utf8'),
+      ),
+    )
   const clock = opts.clock ?? systemClock
   const fs = opts.fs ?? nodeFs
 
@@ -124,6 +146,13 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   } catch (e) {
     if (e instanceof TlsConfigError) throw new BrokerConfigError([e.message])
     throw e
+  }
+  let azSettings: ReturnType<typeof authorizerSettings>
+  try {
+    azSettings = authorizerSettings(config)
+  } catch (e) {
+    tls.release()
+    throw new BrokerConfigError([(e as Error).message])
   }
   let sasl: BrokerSasl
   try {
@@ -181,7 +210,9 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   let services: BrokerServices | null = null
   let network: SocketServer | null = null
   let obs: Awaited<ReturnType<typeof startObservability>> = null
+  let authorizer: Authorizer | null = null
   let stopObserving: (() => void) | null = null
+  let clientQuotas: BrokerClientQuotas | null = null
   try {
     obs = await startObservability(config, log)
     logs = await LogManager.start({
@@ -211,11 +242,28 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       },
     })
     const users = sasl.users(opened.zk)
-    const registry = new Registry<BrokerServices>([
-      ...HANDLERS,
+    const now = () => clock.now()
+    clientQuotas = setUpClientQuotas(config, sasl.settings, fs, opened.zk, now, log.child('quotas'))
+    await clientQuotas.start()
+    if (azSettings !== null) {
+      authorizer = await startAuthorizer(
+        azSettings,
+        opened.zk,
+        fs,
+        config.logDirs[0]!,
+        log.child('authorizer'),
+      )
+      services.authorizer = authorizer
+    }
+    // With share groups off (group.share.enable=false), their APIs are not served nor advertised.
+    const shareOff = config.values.get('group.share.enable')?.value === false
+    const handlers = [
+      ...HANDLERS.filter((h) => !(shareOff && SHARE_GROUP_API_KEYS.has(h.apiKey))),
       ...(cluster ? CLUSTER_HANDLERS : []),
       ...sasl.handlers(users),
-    ])
+      ...clientQuotas.handlers,
+    ]
+    const registry = new Registry<BrokerServices>(authorizer === null ? handlers : guardHandlers(handlers))
     services.setApiRanges(() => registry.ranges())
     if (obs !== null) {
       const live = services
@@ -234,6 +282,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       log.child('request'),
       undefined,
       obs?.requests ?? null,
+      clientQuotas.manager,
     )
     network = new SocketServer(
       sasl.gate(dispatcher.dispatch, users),
@@ -242,6 +291,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
         maxInFlight: 64,
         idleMs: config.connectionsMaxIdleMs,
         maxConnections: config.maxConnections,
+        ...clientQuotas.network,
       },
       log.child('network'),
     )
@@ -254,7 +304,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       })),
     )
     const server = network
-    obs?.connections.watch(bound, () => server.connectionCount)
+    obs?.connections.watch(bound, () => server.connectionsByListener())
     obs?.readiness.markListenersUp()
     await store.registerBroker(registration(config, nodeId, bound))
     obs?.readiness.markRegistered({ nodeId, image: () => store.image(), cluster })
@@ -278,6 +328,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       stopUncleanFollow = followUncleanElectionConfig(store, () => active, log.child('controller'))
     }
   } catch (err) {
+    clientQuotas?.stop()
+    authorizer?.stop()
     alterPartitions?.shutdown()
     await controller?.stop().catch(() => {})
     services?.beginShutdown()
@@ -328,6 +380,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
         stopUncleanFollow?.()
         if (controller !== null) await bounded(controller.stop(), ZK_STOP_MS, log, 'stopping the controller')
         alterPartitions?.shutdown()
+        authorizer?.stop()
+        clientQuotas?.stop()
         await shutdown(log, network!, services!, logs!, store)
         stopObserving?.()
         await obs?.close()

@@ -1,18 +1,22 @@
 // Every request handler the broker serves. ApiVersions advertises exactly these.
 import type { AnyHandler } from '../server/handler.ts'
-import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from '../server/handlers/acls.ts'
 import { addOffsetsToTxnHandler } from '../server/handlers/add-offsets-to-txn.ts'
 import { addPartitionsToTxnHandler } from '../server/handlers/add-partitions-to-txn.ts'
 import { alterConfigsHandler } from '../server/handlers/alter-configs.ts'
 import { alterPartitionHandler } from '../server/handlers/alter-partition.ts'
 import { alterPartitionReassignmentsHandler } from '../server/handlers/alter-partition-reassignments.ts'
 import { apiVersionsHandler } from '../server/handlers/api-versions.ts'
+import { consumerGroupDescribeHandler } from '../server/handlers/consumer-group-describe.ts'
+import { consumerGroupHeartbeatHandler } from '../server/handlers/consumer-group-heartbeat.ts'
 import { controlledShutdownHandler } from '../server/handlers/controlled-shutdown.ts'
+import { createAclsHandler } from '../server/handlers/create-acls.ts'
 import { createPartitionsHandler } from '../server/handlers/create-partitions.ts'
 import { createTopicsHandler } from '../server/handlers/create-topics.ts'
+import { deleteAclsHandler } from '../server/handlers/delete-acls.ts'
 import { deleteGroupsHandler } from '../server/handlers/delete-groups.ts'
 import { deleteRecordsHandler } from '../server/handlers/delete-records.ts'
 import { deleteTopicsHandler } from '../server/handlers/delete-topics.ts'
+import { describeAclsHandler } from '../server/handlers/describe-acls.ts'
 import { describeClusterHandler } from '../server/handlers/describe-cluster.ts'
 import { describeConfigsHandler } from '../server/handlers/describe-configs.ts'
 import { describeGroupsHandler } from '../server/handlers/describe-groups.ts'
@@ -30,6 +34,7 @@ import { initProducerIdHandler } from '../server/handlers/init-producer-id.ts'
 import { joinGroupHandler } from '../server/handlers/join-group.ts'
 import { leaderAndIsrHandler } from '../server/handlers/leader-and-isr.ts'
 import { leaveGroupHandler } from '../server/handlers/leave-group.ts'
+import { listClientMetricsResourcesHandler } from '../server/handlers/list-client-metrics-resources.ts'
 import { listGroupsHandler } from '../server/handlers/list-groups.ts'
 import { listOffsetsHandler } from '../server/handlers/list-offsets.ts'
 import { listPartitionReassignmentsHandler } from '../server/handlers/list-partition-reassignments.ts'
@@ -42,6 +47,10 @@ import { offsetForLeaderEpochHandler } from '../server/handlers/offset-for-leade
 import { produceHandler } from '../server/handlers/produce.ts'
 import { saslAuthenticateHandler } from '../server/handlers/sasl-authenticate.ts'
 import { saslHandshakeHandler } from '../server/handlers/sasl-handshake.ts'
+import { shareAcknowledgeHandler } from '../server/handlers/share-acknowledge.ts'
+import { shareFetchHandler } from '../server/handlers/share-fetch.ts'
+import { shareGroupDescribeHandler } from '../server/handlers/share-group-describe.ts'
+import { shareGroupHeartbeatHandler } from '../server/handlers/share-group-heartbeat.ts'
 import { stopReplicaHandler } from '../server/handlers/stop-replica.ts'
 import { syncGroupHandler } from '../server/handlers/sync-group.ts'
 import { txnOffsetCommitHandler } from '../server/handlers/txn-offset-commit.ts'
@@ -62,6 +71,8 @@ export const HANDLERS = [
   leaveGroupHandler,
   syncGroupHandler,
   describeGroupsHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
   listGroupsHandler,
   offsetForLeaderEpochHandler,
   saslHandshakeHandler,
@@ -94,6 +105,11 @@ export const HANDLERS = [
   describeTransactionsHandler,
   listTransactionsHandler,
   describeTopicPartitionsHandler,
+  listClientMetricsResourcesHandler,
+  shareGroupHeartbeatHandler,
+  shareGroupDescribeHandler,
+  shareFetchHandler,
+  shareAcknowledgeHandler,
 ] as readonly AnyHandler<BrokerServices>[]
 
 /** The controller-to-broker APIs, served only in ZooKeeper mode (a KRaft-era broker has none). */

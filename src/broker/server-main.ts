@@ -3,6 +3,7 @@
 // down gracefully. Invalid arguments or config: one line per problem on stderr, exit code 1.
 
 import { readFileSync } from 'node:fs'
+import { brokerLogger, loggingSetup } from '../config/broker-defs-log4j.ts'
 import {
   type ConfigInput,
   formatProblem,
@@ -31,6 +32,11 @@ async function main(argv: string[]): Promise<number> {
     )
     return 1
   }
+  // Logging is set up before the broker starts so its first lines already have the chosen layout
+  // and levels (config keys, else KAFKA_LOG4J_OPTS / SAMSA_LOG_FORMAT / SAMSA_LOG_LEVEL).
+  const log = brokerLogger(
+    loggingSetup([...inputs, ...args.overrides], process.env, (p) => readFileSync(p, 'utf8')),
+  )
   // Signals are caught from here on, so one that arrives during startup still shuts down cleanly.
   let signalled!: () => void
   const stopRequested = new Promise<void>((resolve) => {
@@ -45,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal)
   let broker: Awaited<ReturnType<typeof startBroker>>
   try {
-    broker = await startBroker({ inputs, overrides: args.overrides })
+    broker = await startBroker({ inputs, overrides: args.overrides, logger: log })
   } catch (err) {
     if (err instanceof BrokerConfigError) {
       for (const p of err.problems) process.stderr.write(`${p}\n`)

@@ -9,6 +9,9 @@ import type { BrokerConfig } from '../config/broker-config.ts'
 import { groupConfigOf, OFFSETS_TOPIC, offsetsTopicSpec } from '../coordinator/group/group-config.ts'
 import { GroupCoordinator } from '../coordinator/group/group-coordinator.ts'
 import { ReplicaCoordinatorLog } from '../coordinator/runtime/replica-coordinator-log.ts'
+import { shareConfigOf, shareStateTopicSpec } from '../coordinator/share/share-config.ts'
+import { SHARE_STATE_TOPIC, ShareCoordinator } from '../coordinator/share/share-coordinator.ts'
+import { ShareGroups } from '../coordinator/share/share-groups.ts'
 import {
   TRANSACTION_STATE_TOPIC,
   transactionStateTopicSpec,
@@ -30,6 +33,7 @@ import { replicaSelectorFor } from '../replication/replica-selector.ts'
 import type { ReplicationQuotas } from '../replication/replication-quota.ts'
 import { topicLogConfigResolver } from '../replication/topic-log-config.ts'
 import { type LocalTxnMarkerWriter, localTxnMarkerWriter } from '../replication/txn-markers.ts'
+import type { Authorizer } from '../security/authorizer.ts'
 import { FetchSessionCache } from '../server/fetch-session.ts'
 import type { AddOffsetsToTxnServices } from '../server/handlers/add-offsets-to-txn.ts'
 import type { AddPartitionsToTxnServices } from '../server/handlers/add-partitions-to-txn.ts'
@@ -37,6 +41,8 @@ import type { AlterConfigsServices } from '../server/handlers/alter-configs.ts'
 import type { AlterPartitionServices } from '../server/handlers/alter-partition.ts'
 import type { AlterPartitionReassignmentsServices } from '../server/handlers/alter-partition-reassignments.ts'
 import type { ApiVersionsServices } from '../server/handlers/api-versions.ts'
+import type { ConsumerGroupDescribeServices } from '../server/handlers/consumer-group-describe.ts'
+import type { ConsumerGroupHeartbeatServices } from '../server/handlers/consumer-group-heartbeat.ts'
 import type { ControlledShutdownServices } from '../server/handlers/controlled-shutdown.ts'
 import type { CreatePartitionsServices } from '../server/handlers/create-partitions.ts'
 import type { CreateTopicsServices } from '../server/handlers/create-topics.ts'
@@ -73,12 +79,17 @@ import type { OffsetDeleteServices } from '../server/handlers/offset-delete.ts'
 import type { OffsetFetchServices } from '../server/handlers/offset-fetch.ts'
 import type { OffsetForLeaderEpochServices } from '../server/handlers/offset-for-leader-epoch.ts'
 import type { ProduceServices, ProduceTraffic } from '../server/handlers/produce.ts'
+import type { ShareAcknowledgeServices } from '../server/handlers/share-acknowledge.ts'
+import type { ShareFetchServices } from '../server/handlers/share-fetch.ts'
+import type { ShareGroupDescribeServices } from '../server/handlers/share-group-describe.ts'
+import type { ShareGroupHeartbeatServices } from '../server/handlers/share-group-heartbeat.ts'
 import type { StopReplicaServices } from '../server/handlers/stop-replica.ts'
 import type { SyncGroupServices } from '../server/handlers/sync-group.ts'
 import type { TxnOffsetCommitServices } from '../server/handlers/txn-offset-commit.ts'
 import type { UpdateMetadataServices } from '../server/handlers/update-metadata.ts'
 import type { WriteTxnMarkersServices } from '../server/handlers/write-txn-markers.ts'
 import type { ApiRange } from '../server/registry.ts'
+import { SharePartitions } from '../share/share-partitions.ts'
 import type { LogManager } from '../storage/log-manager.ts'
 import { interBrokerListener } from './cluster-mode.ts'
 import type { ClusterRole } from './cluster-role.ts'
@@ -108,6 +119,8 @@ export type AllHandlerServices = ApiVersionsServices &
   OffsetFetchServices &
   ListGroupsServices &
   DescribeGroupsServices &
+  ConsumerGroupHeartbeatServices &
+  ConsumerGroupDescribeServices &
   DeleteGroupsServices &
   OffsetDeleteServices &
   LeaderAndIsrServices &
@@ -125,7 +138,11 @@ export type AllHandlerServices = ApiVersionsServices &
   TxnOffsetCommitServices &
   DescribeTransactionsServices &
   DescribeProducersServices &
-  ListTransactionsServices
+  ListTransactionsServices &
+  ShareGroupHeartbeatServices &
+  ShareGroupDescribeServices &
+  ShareFetchServices &
+  ShareAcknowledgeServices
 
 export interface ServiceDeps {
   config: BrokerConfig
@@ -158,6 +175,10 @@ export class BrokerServices implements AllHandlerServices {
   readonly cluster: ClusterRole
   readonly groupCoordinator: GroupCoordinator
   readonly txnCoordinator: TxnCoordinator
+  /** Share groups (KIP-932): membership, the state persister, the share-partitions led here. */
+  readonly shareGroups: ShareGroups
+  readonly shareCoordinator: ShareCoordinator
+  readonly sharePartitions: SharePartitions
   /**
    * Writes transaction markers on the partitions this broker leads: for the local transaction
    * coordinator and for WriteTxnMarkers from other brokers' coordinators. Markers on
@@ -166,6 +187,8 @@ export class BrokerServices implements AllHandlerServices {
   readonly txnMarkerWriter: LocalTxnMarkerWriter
   /** Per-topic produce/fetch counters while metrics are on (broker/observability-wiring.ts). */
   traffic: (ProduceTraffic & FetchTraffic) | null = null
+  /** The ACL authorizer (authorizer.class.name), or null: nothing is checked. */
+  authorizer: Authorizer | null = null
   private readonly remoteMarkers: RemoteMarkerWriters
   private readonly config: BrokerConfig
   private readonly logs: LogManager
@@ -223,6 +246,25 @@ export class BrokerServices implements AllHandlerServices {
       topicSpec: transactionStateTopicSpec(d.config),
       producerIds: this.producerIds,
     })
+    const shareConfig = shareConfigOf(d.config)
+    this.shareCoordinator = new ShareCoordinator({
+      log: new ReplicaCoordinatorLog(this.replicaManager, SHARE_STATE_TOPIC),
+      clock: d.clock,
+      logger: d.log.child('share-coordinator'),
+      metadata: d.store,
+      topicSpec: () => shareStateTopicSpec(shareConfig, Math.max(1, d.store.image().brokers.size)),
+      numPartitions: shareConfig.stateTopicPartitions,
+    })
+    this.sharePartitions = new SharePartitions({
+      replicaManager: this.replicaManager,
+      coordinator: this.shareCoordinator,
+      config: shareConfig,
+      clock: d.clock,
+      logger: d.log.child('share-partitions'),
+    })
+    this.shareGroups = new ShareGroups(shareConfig, d.clock, () => d.store.image())
+    this.shareGroups.onMemberLeft = (groupId, memberId) =>
+      void this.sharePartitions.releaseMember(groupId, memberId).catch(() => {})
     this.remoteMarkers = remoteMarkerWriters({
       nodeId: d.nodeId,
       image: () => d.store.image(),
@@ -247,6 +289,7 @@ export class BrokerServices implements AllHandlerServices {
     this.replicaManager.onLocalChanges((changes, image) => {
       this.groupCoordinator.onLocalChanges(changes, image)
       this.txnCoordinator.onLocalChanges(changes, image)
+      this.shareCoordinator.onLocalChanges(changes, image)
     })
     this.cluster = d.cluster(this)
     // Every published metadata change reaches the data path in order (logs created, deleted,
@@ -298,6 +341,8 @@ export class BrokerServices implements AllHandlerServices {
   beginShutdown(): void {
     this.groupCoordinator.shutdown()
     this.txnCoordinator.shutdown()
+    this.shareGroups.shutdown()
+    this.shareCoordinator.shutdown()
     this.remoteMarkers.close()
   }
 

@@ -37,6 +37,11 @@ export const TOOLS: Readonly<Record<string, ToolEntry>> = {
     summary: 'List, describe, delete consumer groups, reset or delete their offsets.',
     load: () => import('./consumer-groups/run.ts'),
   },
+  'share-groups': {
+    script: 'kafka-share-groups.sh',
+    summary: 'List and describe share groups.',
+    load: () => import('./share-groups/run.ts'),
+  },
   configs: {
     script: 'kafka-configs.sh',
     summary: 'Describe and alter topic and broker configs.',
@@ -71,6 +76,11 @@ export const TOOLS: Readonly<Record<string, ToolEntry>> = {
     script: 'kafka-reassign-partitions.sh',
     summary: 'Move partition replicas between brokers: generate, execute, verify, cancel, list.',
     load: () => import('./reassign-partitions/run.ts'),
+  },
+  acls: {
+    script: 'kafka-acls.sh',
+    summary: 'Add, remove and list ACLs.',
+    load: () => import('./acls/run.ts'),
   },
   transactions: {
     script: 'kafka-transactions.sh',

@@ -1,7 +1,7 @@
 // The real file system behind the Fs seam (node:fs/promises). Positional reads and writes only:
 // files are opened O_RDWR|O_CREAT, never O_APPEND (which would ignore the position on Linux).
 
-import { constants } from 'node:fs'
+import { close, constants, fsync, open, readdirSync, readFileSync, statSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import type { FileHandle, FileStat, Fs, OpenMode } from './fs.ts'
 import { errnoCode, isNotFound } from './fs.ts'
@@ -65,15 +65,29 @@ class NodeFileHandle implements FileHandle {
 }
 
 export class NodeFs implements Fs {
+  /** > 0 while withBlockingReads runs. */
+  private blocking = 0
+
+  async withBlockingReads<T>(fn: () => Promise<T>): Promise<T> {
+    this.blocking++
+    try {
+      return await fn()
+    } finally {
+      this.blocking--
+    }
+  }
+
   async open(path: string, mode: OpenMode): Promise<FileHandle> {
     return new NodeFileHandle(await fsp.open(path, mode === 'r' ? 'r' : RW_CREATE, 0o644))
   }
 
   readFile(path: string): Promise<Buffer> {
+    if (this.blocking > 0) return settle(() => readFileSync(path))
     return fsp.readFile(path)
   }
 
   readdir(path: string): Promise<string[]> {
+    if (this.blocking > 0) return settle(() => readdirSync(path))
     return fsp.readdir(path)
   }
 
@@ -83,7 +97,7 @@ export class NodeFs implements Fs {
 
   async stat(path: string): Promise<FileStat | null> {
     try {
-      const s = await fsp.stat(path)
+      const s = this.blocking > 0 ? statSync(path) : await fsp.stat(path)
       return { size: s.size, isDirectory: s.isDirectory(), mtimeMs: s.mtimeMs }
     } catch (err) {
       if (isNotFound(err)) return null
@@ -103,19 +117,33 @@ export class NodeFs implements Fs {
     return fsp.rm(path, { recursive: true, force: true })
   }
 
+  // Through the callback API on a bare descriptor: a FileHandle costs several times more of the
+  // event loop to open and close, and thousands of partitions created at once sync their dirs.
   async syncDir(path: string): Promise<void> {
-    let h: fsp.FileHandle | undefined
+    let fd: number | undefined
     try {
-      h = await fsp.open(path, 'r')
-      await h.sync()
+      fd = await new Promise<number>((ok, fail) => open(path, 'r', (e, d) => (e ? fail(e) : ok(d))))
+      await new Promise<void>((ok, fail) => fsync(fd!, (e) => (e ? fail(e) : ok())))
     } catch (err) {
       // Some platforms (Windows) cannot open or fsync a directory; their metadata is journaled.
       const code = errnoCode(err)
       if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw err
     } finally {
-      await h?.close()
+      if (fd !== undefined) {
+        const d = fd
+        await new Promise<void>((ok, fail) => close(d, (e) => (e ? fail(e) : ok())))
+      }
     }
   }
 }
 
 export const nodeFs: Fs = new NodeFs()
+
+/** A blocking call's result (or error) as a promise, like its async twin's. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}

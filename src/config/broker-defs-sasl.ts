@@ -13,7 +13,7 @@ export const SASL_DEFS: readonly ConfigDefinition[] = [
     'sasl.enabled.mechanisms',
     'list',
     'GSSAPI',
-    "SASL mechanisms served on SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (unsecured tokens only). GSSAPI (Kafka's default) is refused at startup: Samsa has no Kerberos. Per listener: listener.name.<l>.sasl.enabled.mechanisms.",
+    "SASL mechanisms served on SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (unsecured tokens, or signed tokens checked against a JWKS with the validator callback handler class, KIP-768). GSSAPI (Kafka's default) is refused at startup: Samsa has no Kerberos. Per listener: listener.name.<l>.sasl.enabled.mechanisms.",
     { importance: 'medium' },
   ),
   define(
@@ -45,6 +45,69 @@ export const SASL_DEFS: readonly ConfigDefinition[] = [
     { validator: atLeast(0), importance: 'low' },
   ),
   define(
+    'sasl.server.callback.handler.class',
+    'string',
+    null,
+    "Server-side SASL callback handler; per listener and mechanism as listener.name.<l>.oauthbearer.sasl.server.callback.handler.class. Samsa knows Kafka's org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler (signed tokens, KIP-768); unset: unsecured OAUTHBEARER tokens.",
+    { importance: 'medium' },
+  ),
+  define(
+    'sasl.oauthbearer.jwks.endpoint.url',
+    'string',
+    null,
+    'KIP-768: where the JWKS (public keys) of signed OAUTHBEARER tokens comes from: an http(s) URL or file:// path. Used on listeners whose listener.name.<l>.oauthbearer.sasl.server.callback.handler.class is OAuthBearerValidatorCallbackHandler.',
+    { importance: 'medium' },
+  ),
+  define(
+    'sasl.oauthbearer.jwks.endpoint.refresh.ms',
+    'long',
+    3600000,
+    'How often the JWKS is fetched again (also early when a token names an unknown key id).',
+    { validator: atLeast(0), importance: 'low' },
+  ),
+  define(
+    'sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms',
+    'long',
+    10000,
+    'Longest wait between attempts to fetch the JWKS after a failure.',
+    { validator: atLeast(0), importance: 'low' },
+  ),
+  define(
+    'sasl.oauthbearer.expected.audience',
+    'list',
+    null,
+    "Audiences a signed token's aud claim must contain one of; unset: not checked.",
+    { importance: 'low' },
+  ),
+  define(
+    'sasl.oauthbearer.expected.issuer',
+    'string',
+    null,
+    'The iss claim a signed token must have; unset: not checked.',
+    { importance: 'low' },
+  ),
+  define(
+    'sasl.oauthbearer.sub.claim.name',
+    'string',
+    'sub',
+    'The claim naming the principal of a signed token.',
+    { importance: 'low' },
+  ),
+  define(
+    'sasl.oauthbearer.scope.claim.name',
+    'string',
+    'scope',
+    'The claim holding the scopes of a signed token.',
+    { importance: 'low' },
+  ),
+  define(
+    'sasl.oauthbearer.clock.skew.seconds',
+    'int',
+    30,
+    'Clock difference tolerated when checking exp, nbf and iat of a signed token.',
+    { validator: atLeast(0), importance: 'low' },
+  ),
+  define(
     'sasl.server.max.receive.size',
     'int',
     524288,
@@ -62,5 +125,10 @@ export function saslListenerOverride(key: string): { listener: string; key: stri
   const rest = m[2]!
   if (PER_LISTENER.has(rest)) return { listener: m[1]!, key: rest }
   if (/^[a-z0-9-]+\.sasl\.jaas\.config$/i.test(rest)) return { listener: m[1]!, key: 'sasl.jaas.config' }
+  // OAUTHBEARER settings per listener, with or without the mechanism prefix (KIP-768).
+  const oauth = /^(?:oauthbearer\.)?(sasl\.server\.callback\.handler\.class|sasl\.oauthbearer\..+)$/i.exec(
+    rest,
+  )
+  if (oauth !== null) return { listener: m[1]!, key: oauth[1]!.toLowerCase() }
   return null
 }

@@ -3,8 +3,13 @@
 // modes are Kafka's (4.0 line); the one-line docs are ours. `support: 'ignored'` marks a config that
 // Samsa accepts and validates so Kafka files load unchanged, but that has no effect here.
 
+import { AUTHZ_DEFS } from './broker-defs-authz.ts'
+import { CONSUMER_GROUP_DEFS } from './broker-defs-consumer-group.ts'
 import { HTTP_DEFS } from './broker-defs-http.ts'
+import { LOG4J_DEFS } from './broker-defs-log4j.ts'
+import { QUOTA_DEFS } from './broker-defs-quota.ts'
 import { SASL_DEFS } from './broker-defs-sasl.ts'
+import { SHARE_GROUP_DEFS } from './broker-defs-share.ts'
 import { SSL_DEFS } from './broker-defs-ssl.ts'
 import { atLeast, type ConfigDefinition, define, listOf, oneOf, rule } from './config-def.ts'
 
@@ -316,11 +321,10 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     'max.connections.per.ip',
     'int',
     INT_MAX,
-    'The most connections from one IP address. Accepted, not enforced yet.',
+    'The most connections from one IP address; a further one is closed at once.',
     {
       validator: atLeast(0),
       updateMode: 'cluster-wide',
-      support: 'ignored',
     },
   ),
   define(
@@ -562,6 +566,13 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
     { validator: atLeast(1), importance: 'low' },
   ),
   define(
+    'transaction.partition.verification.enable',
+    'boolean',
+    true,
+    'KIP-890 part 1: a partition leader asks the transaction coordinator whether a transactional batch that opens a transaction on the partition belongs to an ongoing transaction before writing it (INVALID_TXN_STATE when not).',
+    { importance: 'low', updateMode: 'cluster-wide' },
+  ),
+  define(
     'transaction.remove.expired.transaction.cleanup.interval.ms',
     'int',
     3600000,
@@ -579,7 +590,12 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
       updateMode: 'cluster-wide',
     },
   ),
+  ...CONSUMER_GROUP_DEFS,
+  ...SHARE_GROUP_DEFS,
   ...SSL_DEFS,
+  ...AUTHZ_DEFS,
+  ...QUOTA_DEFS,
   ...SASL_DEFS,
   ...HTTP_DEFS,
+  ...LOG4J_DEFS,
 ]

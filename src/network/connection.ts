@@ -16,6 +16,13 @@
 // Writing: a response of several chunks (an envelope around spliced record bytes) is written with
 // one writev; chunks from the shared buffer pool are released when the write completed.
 //
+// Muting (KIP-219): a result marked with muteAfterWrite (a client over its quota) is written, then
+// reading stops for that long, as Kafka mutes a throttled channel. Requests already read still run.
+//
+// Frame limit: a listener may start a connection with a lower frame limit (SASL listeners:
+// sasl.server.max.receive.size until authentication); `info.setFrameLimit` changes it (null: back
+// to socket.request.max.bytes), checked on each size prefix before a body byte is buffered.
+//
 // Reading: plain TCP sockets read straight into the frame reader's buffers (owned-reads.ts: a
 // produce body lands in its final buffer, no per-read allocation or concatenation); other sockets
 // use 'data' events. The listener accepts sockets paused, so no byte arrives before this is set up.
@@ -23,7 +30,7 @@
 import type { Socket } from 'node:net'
 import type { Logger } from '../common/logger.ts'
 import { sharedBufferPool } from '../protocol/buffer-pool.ts'
-import { FrameReader } from '../protocol/frame-reader.ts'
+import { completedBefore, FrameReader } from '../protocol/frame-reader.ts'
 import type { PeerReporter } from './abuse-log.ts'
 import type { InFlightBudget } from './in-flight-budget.ts'
 import { withOwnedReads } from './owned-reads.ts'
@@ -37,6 +44,11 @@ export interface ConnectionInfo {
    * absent, as in tests' hand-made infos); SASL may set it once the client authenticated.
    */
   principal?: string
+  /**
+   * Changes the largest frame accepted from the next size prefix on (null: maxFrameSize). Set by
+   * the Connection; absent in hand-made infos.
+   */
+  setFrameLimit?: (max: number | null) => void
 }
 
 /** Response bytes to write (one or more chunks, e.g. envelope + spliced records), or null. */
@@ -48,6 +60,10 @@ export type DispatchResult = Buffer[] | null
  */
 export function closeAfterWrite(chunks: Buffer[]): Buffer[] {
   return Object.assign(chunks, { closeAfterWrite: true })
+}
+/** Marks a result after which reading pauses for `ms` (a throttled client, KIP-219). */
+export function muteAfterWrite(chunks: Buffer[], ms: number): Buffer[] {
+  return Object.assign(chunks, { muteMs: ms })
 }
 export type Dispatch = (frame: Buffer, conn: ConnectionInfo) => DispatchResult | Promise<DispatchResult>
 
@@ -61,6 +77,8 @@ export interface ConnectionOptions {
   budget?: InFlightBudget
   /** Where misbehaving peers are reported (rate-limited); default: a WARN line each time. */
   reporter?: PeerReporter
+  /** Largest frame before setFrameLimit(null) is called (SASL listeners before authentication). */
+  initialFrameLimit?: number
 }
 
 interface Slot {
@@ -83,6 +101,9 @@ export class Connection {
   private readonly budget: InFlightBudget | null
   private readonly resumeLater = () => this.maybeResume()
   private readonly source: string
+  /** Wall-clock ms until which reading stays paused (a throttled client); 0: not muted. */
+  private mutedUntil = 0
+  private muteTimer: NodeJS.Timeout | null = null
 
   /** `accepted` is paused (pauseOnConnect) and may be replaced by a socket with owned reads. */
   constructor(
@@ -99,6 +120,9 @@ export class Connection {
     this.budget = opts.budget ?? null
     this.source = accepted.remoteAddress ?? info.remote
     const frames = new FrameReader({ maxFrameSize: opts.maxFrameSize })
+    if (opts.initialFrameLimit !== undefined && opts.initialFrameLimit < opts.maxFrameSize)
+      frames.setLimit(opts.initialFrameLimit)
+    info.setFrameLimit = (max) => frames.setLimit(max ?? opts.maxFrameSize)
     this.frames = frames
     const owned = withOwnedReads(accepted, {
       buffer: () => frames.readBuffer(),
@@ -124,6 +148,7 @@ export class Connection {
     socket.on('error', (err) => this.log.debug(`connection ${info.remote}: ${err.message}`))
     socket.on('close', () => {
       this.closed = true
+      if (this.muteTimer !== null) clearTimeout(this.muteTimer)
       this.budget?.cancel(this.resumeLater)
       this.queue.length = 0
       this.onClose?.()
@@ -174,7 +199,20 @@ export class Connection {
       frames = chunk !== null ? this.frames.push(chunk) : this.frames.commit(n)
     } catch (err) {
       this.warnPeer((err as Error).message)
-      this.close()
+      const before = completedBefore(err)
+      if (before.length === 0) {
+        this.close()
+        return
+      }
+      // A refused size prefix after complete frames: those are served (their synchronous answers
+      // written), then the connection is closed once the written bytes are out.
+      for (const frame of before) {
+        if (this.closed) return
+        this.handle(frame)
+      }
+      if (this.closed) return
+      this.closed = true
+      this.socket.end(() => this.socket.destroy())
       return
     }
     for (const frame of frames) {
@@ -236,12 +274,16 @@ export class Connection {
 
   private write(chunks: Buffer[]): void {
     if (this.closed) return
+    const muteMs = (chunks as { muteMs?: number }).muteMs
+    if (muteMs !== undefined && muteMs > 0) this.mute(muteMs)
+    // Checked before the empty case: a failed acks=0 produce closes with nothing to write.
     if ((chunks as { closeAfterWrite?: boolean }).closeAfterWrite === true) {
       this.closed = true
       for (const c of chunks) this.socket.write(c)
       this.socket.end(() => this.socket.destroy())
       return
     }
+    if (chunks.length === 0) return
     if (chunks.length === 1) {
       this.socket.write(chunks[0])
       return
@@ -269,6 +311,23 @@ export class Connection {
     else this.log.warn(message)
   }
 
+  /** Stops reading for `ms` (KIP-219); a longer mute already running is kept. */
+  private mute(ms: number): void {
+    const until = Date.now() + ms
+    if (until <= this.mutedUntil) return
+    this.mutedUntil = until
+    if (!this.paused) {
+      this.paused = true
+      this.socket.pause()
+    }
+    if (this.muteTimer !== null) clearTimeout(this.muteTimer)
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null
+      this.mutedUntil = 0
+      this.maybeResume()
+    }, ms)
+  }
+
   private maybePause(): void {
     if (this.paused || this.closed) return
     const overBudget = this.budget?.exhausted
@@ -280,7 +339,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed) return
+    if (!this.paused || this.closed || this.mutedUntil !== 0) return
     if (this.budget?.exhausted) {
       this.budget.whenAvailable(this.resumeLater)
       return

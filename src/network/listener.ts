@@ -1,4 +1,5 @@
-// TCP and TLS listeners: accept connections, enforce max.connections, hand each socket to a
+// TCP and TLS listeners: accept connections, enforce max.connections, max.connections.per.ip
+// (with max.connections.per.ip.overrides) and max.connection.creation.rate, hand each socket to a
 // Connection. The broker injects the dispatch function; network never imports server.
 //
 // A TLS listener (security protocol SSL) is a node:tls server: a Connection starts after the
@@ -6,6 +7,11 @@
 // must be refused, e.g. no principal mapping rule applies, is closed and reported). Failed
 // handshakes, refused frames and connections over max.connections go to one rate-limited
 // AbuseLog (abuse-log.ts), not one WARN line each.
+//
+// Per-IP limits, as Kafka's: a connection beyond the count for its address is closed on accept
+// (the override for the address, else max.connections.per.ip). The creation rate is broker-wide:
+// a connection that would exceed it in the last second is not refused but accepted later (Kafka
+// delays the accept, KIP-612), and waits paused, holding no Connection, until then.
 
 import { createServer, type Server, type Socket } from 'node:net'
 import {
@@ -52,6 +58,33 @@ export interface NetworkOptions extends ConnectionOptions {
   maxConnections: number
   /** Request bytes in flight over all connections before reading pauses (default 256 MiB). */
   maxInFlightBytes?: number
+  /** max.connections.per.ip (absent: no limit). */
+  maxConnectionsPerIp?: number
+  /** max.connections.per.ip.overrides: address → count. */
+  maxConnectionsPerIpOverrides?: ReadonlyMap<string, number>
+  /** max.connection.creation.rate: new connections per second over all listeners (absent: no limit). */
+  maxConnectionCreationRate?: number
+  /** The frame limit a new connection on `listener` starts with (SASL: before authentication). */
+  frameLimitFor?: (listener: string) => number | undefined
+}
+
+/** `host:count,host:count` (max.connections.per.ip.overrides); throws on a malformed item. */
+export function parsePerIpOverrides(text: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const item of text.split(',').map((x) => x.trim())) {
+    if (item === '') continue
+    const colon = item.lastIndexOf(':')
+    const n = Number(item.slice(colon + 1))
+    if (colon <= 0 || !Number.isInteger(n) || n < 0)
+      throw new Error(`Invalid max.connections.per.ip.overrides item ${item}: expected host:count`)
+    out.set(normalizeAddress(item.slice(0, colon)), n)
+  }
+  return out
+}
+
+/** IPv4-mapped IPv6 addresses count as their IPv4 address. */
+function normalizeAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a
 }
 
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024
@@ -65,6 +98,10 @@ export class SocketServer {
   private readonly abuse: AbuseLog
   private readonly stopWatching: (() => void)[] = []
   private nextId = 1
+  private readonly perIp = new Map<string, number>()
+  /** Accept times (ms) of the last second, oldest first (max.connection.creation.rate). */
+  private readonly recentAccepts: number[] = []
+  private readonly delayed = new Map<NodeJS.Timeout, Socket>()
   readonly bound: BoundListener[] = []
 
   constructor(dispatch: Dispatch, opts: NetworkOptions, log: Logger) {
@@ -90,6 +127,13 @@ export class SocketServer {
 
   get connectionCount(): number {
     return this.connections.size
+  }
+
+  /** Open connections by listener name (read when metrics are scraped, not kept up to date). */
+  connectionsByListener(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const c of this.connections) out.set(c.info.listener, (out.get(c.info.listener) ?? 0) + 1)
+    return out
   }
 
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
@@ -140,7 +184,43 @@ export class SocketServer {
     return server
   }
 
+  /** Delays the accept while the connection creation rate is spent; true when it was delayed. */
+  private throttleAccept(socket: Socket, listener: string, principal: string): boolean {
+    const rate = this.opts.maxConnectionCreationRate
+    if (rate === undefined || rate <= 0 || !Number.isFinite(rate)) return false
+    const now = Date.now()
+    const recent = this.recentAccepts
+    while (recent.length > 0 && now - recent[0]! >= 1000) recent.shift()
+    if (recent.length < rate) {
+      recent.push(now)
+      return false
+    }
+    const wait = recent[recent.length - Math.floor(rate)]! + 1000 - now
+    const timer = setTimeout(
+      () => {
+        this.delayed.delete(timer)
+        if (socket.destroyed) return
+        this.accept(socket, listener, principal)
+      },
+      Math.max(1, wait),
+    )
+    this.delayed.set(timer, socket)
+    return true
+  }
+
   private accept(socket: Socket, listener: string, principal = 'User:ANONYMOUS'): void {
+    if (this.throttleAccept(socket, listener, principal)) return
+    const ip = normalizeAddress(socket.remoteAddress ?? 'unknown')
+    const ipLimit = this.opts.maxConnectionsPerIpOverrides?.get(ip) ?? this.opts.maxConnectionsPerIp
+    const fromIp = this.perIp.get(ip) ?? 0
+    if (ipLimit !== undefined && fromIp >= ipLimit) {
+      this.abuse.report(
+        ip,
+        `refusing connection from ${socket.remoteAddress}: max.connections.per.ip (${ipLimit}) reached`,
+      )
+      socket.destroy()
+      return
+    }
     if (this.connections.size >= this.opts.maxConnections) {
       this.abuse.report(
         socket.remoteAddress ?? 'unknown',
@@ -151,14 +231,27 @@ export class SocketServer {
     }
     const remote = `${socket.remoteAddress}:${socket.remotePort}`
     const info = { id: this.nextId++, remote, listener, principal }
-    const conn = new Connection(socket, info, this.dispatch, this.opts, this.log)
+    const frameLimit = this.opts.frameLimitFor?.(listener)
+    const opts = frameLimit === undefined ? this.opts : { ...this.opts, initialFrameLimit: frameLimit }
+    const conn = new Connection(socket, info, this.dispatch, opts, this.log)
     this.connections.add(conn)
-    conn.whenClosed(() => this.connections.delete(conn))
+    this.perIp.set(ip, fromIp + 1)
+    conn.whenClosed(() => {
+      this.connections.delete(conn)
+      const n = (this.perIp.get(ip) ?? 1) - 1
+      if (n <= 0) this.perIp.delete(ip)
+      else this.perIp.set(ip, n)
+    })
   }
 
   /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
   async close(graceMs = 2000): Promise<void> {
     for (const stop of this.stopWatching.splice(0)) stop()
+    for (const [t, socket] of this.delayed) {
+      clearTimeout(t)
+      socket.destroy()
+    }
+    this.delayed.clear()
     this.abuse.stop()
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())))
     await Promise.all([...this.connections].map((c) => c.drain(graceMs)))

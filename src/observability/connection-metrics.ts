@@ -4,10 +4,10 @@
 // `net.server.socket` (published once for every accepted TCP connection, TLS included), so the
 // network layer is not touched: the accepting server's port tells the listener. Per connection, not
 // per request. Connections refused at once (max.connections) count as created, as the kernel
-// accepted them. The open count is read at scrape time from the socket server, over all listeners
-// (no listener label): the accepted socket is replaced by another one (network/owned-reads.ts), so
-// its close cannot be followed from here. Kafka also has a networkProcessor label; Samsa has one
-// event loop, so it is left out.
+// accepted them. The open count is read at scrape time from the socket server, per listener (the
+// accepted socket is replaced by another one, network/owned-reads.ts, so its close cannot be
+// followed from here). Kafka also has a networkProcessor label; Samsa has one event loop, so it is
+// left out.
 
 import diagnostics from 'node:diagnostics_channel'
 import type { Server, Socket } from 'node:net'
@@ -22,16 +22,22 @@ export class ConnectionMetrics {
   )
   readonly open = new ScrapedMetric(
     'kafka_server_socket_server_metrics_connection_count',
-    'Open connections over all listeners (Kafka connection-count, summed).',
+    'Open connections, by listener (Kafka connection-count).',
     'gauge',
-    () => (this.openCount === null ? [] : [{ value: this.openCount() }]),
+    () => {
+      if (this.openCount === null) return []
+      const open = this.openCount()
+      // Every watched listener is listed, with 0 when it has no connection.
+      return this.listeners.map((name) => ({ labels: { listener: name }, value: open.get(name) ?? 0 }))
+    },
   )
   readonly families = [this.created, this.open] as const
   private readonly byPort = new Map<number, CounterSlot>()
   // Held here: a channel nobody references may be collected with its subscribers.
   private readonly channel = diagnostics.channel(CHANNEL)
   private subscribed = false
-  private openCount: (() => number) | null = null
+  private openCount: (() => ReadonlyMap<string, number>) | null = null
+  private listeners: string[] = []
 
   private readonly onSocket = (message: unknown): void => {
     const socket = (message as { socket?: Socket & { server?: Server } }).socket
@@ -43,9 +49,10 @@ export class ConnectionMetrics {
     if (slot !== undefined) slot.value++
   }
 
-  /** Starts counting the connections of these listeners (their bound ports); `open` counts them all. */
-  watch(listeners: readonly { name: string; port: number }[], open: () => number): void {
+  /** Starts counting the connections of these listeners (their bound ports); `open` counts them by listener. */
+  watch(listeners: readonly { name: string; port: number }[], open: () => ReadonlyMap<string, number>): void {
     this.openCount = open
+    this.listeners = [...new Set(listeners.map((l) => l.name))]
     for (const l of listeners) this.byPort.set(l.port, this.created.slot(l.name, { listener: l.name }))
     if (!this.subscribed) {
       this.channel.subscribe(this.onSocket)

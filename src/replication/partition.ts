@@ -89,6 +89,8 @@ interface PendingAppend {
   marker?: { epoch: number; coordinatorEpoch: number; commit: boolean; staged: StagedMarker | null }
   /** 'coordinator': a coordinator's write to its internal topic (no sequence checks). */
   origin?: AppendOrigin
+  /** KIP-890: the verification guard of a transactional batch (txn-verification.ts). */
+  guard?: object | null
 }
 
 /** The outcome of writing one transaction marker. */
@@ -392,7 +394,13 @@ export class Partition {
    * sink gets its outcome once it is written, found to be a duplicate, or refused (possibly
    * before this returns).
    */
-  append(buf: Buffer, sink: AppendSink, slot: number, origin: AppendOrigin = 'client'): void {
+  append(
+    buf: Buffer,
+    sink: AppendSink,
+    slot: number,
+    origin: AppendOrigin = 'client',
+    guard?: object | null,
+  ): void {
     const code = this.leaderError()
     if (code !== ErrorCode.NONE) {
       sink.complete(slot, errorOutcome(code))
@@ -408,10 +416,21 @@ export class Partition {
       duplicate: null,
       outcome: null,
       origin,
+      guard,
     })
     // Started after the current synchronous work: requests dispatched from the same socket read
     // join the first write.
     this.draining ??= Promise.resolve().then(() => this.drain())
+  }
+
+  /**
+   * KIP-890: null when the producer's transaction at this epoch is already open here (no need to
+   * ask its coordinator), else the guard to append the verified batch with (txn-verification.ts).
+   */
+  txnVerificationGuard(producerId: bigint, epoch: number): object | null {
+    const producers = this.ulog.producers
+    if (producers.hasOngoingTxn(producerId, epoch)) return null
+    return producers.startVerification(producerId, epoch, this.clock.now())
   }
 
   /**
@@ -495,6 +514,7 @@ export class Partition {
           b.readInt32BE(BatchOffsets.lastOffsetDelta),
           (b.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0,
           p.origin,
+          p.guard,
         )
         if (c.kind === 'error') {
           p.outcome = errorOutcome(c.errorCode, c.message)

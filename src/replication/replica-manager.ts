@@ -12,6 +12,7 @@
 // Shutdown order for the broker: stop the listeners, replicaManager.shutdown() (finishes queued
 // appends, answers waiting fetches, writes producer snapshots), then logManager.shutdown().
 
+import { forEachBounded } from '../common/bounded.ts'
 import type { Clock, Timer } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import type { Uuid } from '../common/ids.ts'
@@ -42,6 +43,10 @@ import {
   type ReplicaSelector,
 } from './replica-selector.ts'
 import type { ReplicaQuota, ReplicationQuotas } from './replication-quota.ts'
+import { type TxnVerifier, unverifiedOutcome, verifyKey } from './txn-verification.ts'
+
+/** Partitions opened or closed at once when an image changes many (see apply). */
+const PARTITIONS_IN_FLIGHT = 32
 
 export interface ReplicaManagerParams {
   logManager: LogManager
@@ -98,6 +103,14 @@ export interface ProduceInput {
   topics: readonly { name: string; partitionData: readonly { index: number; records: Buffer | null }[] }[]
 }
 
+/** A transactional batch waiting for its coordinator's verification (txn-verification.ts). */
+interface Unverified {
+  part: Partition
+  records: Buffer
+  slot: number
+  guard: object
+}
+
 /** Collects the outcomes of one produce request, flat in request order. */
 class ProduceSink implements AppendSink {
   readonly results: AppendOutcome[]
@@ -137,6 +150,8 @@ export class ReplicaManager {
   private readonly requestTimeoutMs: number
   private readonly replicaSelector: ReplicaSelector | null
   private readonly replicationQuotas: ReplicationQuotas | null
+  /** KIP-890 part 1 (transaction.partition.verification.enable); null: batches are not verified. */
+  private txnVerifier: TxnVerifier | null = null
   /** The leader's replication quota, read by fetch-reader.ts for follower fetches. */
   readonly leaderQuota: ReplicaQuota | null
   /** Live brokers' racks on the last listener asked about, for the image they came from. */
@@ -222,7 +237,12 @@ export class ReplicaManager {
 
   /** Brings the hosted partitions in line with `image` (serialized; resolves when applied). */
   applyImage(image: MetadataImage): Promise<void> {
-    const run = this.applying.then(() => this.apply(image))
+    // The first image opens every partition at startup, before the broker serves: small files
+    // (producer snapshots) are then read with blocking calls, much cheaper per file (fs.ts).
+    const first = this.image === null && this.fs.withBlockingReads !== undefined
+    const run = this.applying.then(() =>
+      first ? this.fs.withBlockingReads!(() => this.apply(image)) : this.apply(image),
+    )
     this.applying = run.catch((err) => this.logger.error('applying the metadata image failed', err))
     return run
   }
@@ -250,7 +270,11 @@ export class ReplicaManager {
         })),
       ]
       if (this.fetchers !== null && unfetch.length > 0) await this.fetchers.removePartitions(unfetch)
-      for (const r of changes.removals) await this.removeReplica(r.topic, r.partition, r.deleteLog)
+      // Partitions open and close a few dozen at a time (forEachBounded): each is a chain of
+      // small file operations, and thousands in turn would leave the thread pool mostly idle.
+      await forEachBounded(changes.removals, PARTITIONS_IN_FLIGHT, (r) =>
+        this.removeReplica(r.topic, r.partition, r.deleteLog),
+      )
       for (const t of changes.configChanged) {
         const hosted = this.topicsById.get(t.topicId)
         if (hosted === undefined) continue
@@ -260,7 +284,7 @@ export class ReplicaManager {
           p?.log.updateConfig({ ...this.logManager.defaultLogConfig, ...hosted.config })
       }
       const follow: { log: FollowerLog; leaderId: number; leaderEpoch: number }[] = []
-      for (const lp of [...changes.leaders, ...changes.followers]) {
+      await forEachBounded([...changes.leaders, ...changes.followers], PARTITIONS_IN_FLIGHT, async (lp) => {
         try {
           const part = await this.applyPartition(lp.topic, lp.partition, image)
           if (lp.partition.leader !== this.localBrokerId && lp.partition.leader >= 0)
@@ -272,7 +296,7 @@ export class ReplicaManager {
         } catch (err) {
           this.logger.error(`could not apply partition ${lp.topic.name}-${lp.partition.partition}`, err)
         }
-      }
+      })
       if (this.fetchers !== null && follow.length > 0) this.fetchers.addPartitions(follow)
       // Once per start, on the first image a controller stands behind (in ZooKeeper mode the
       // image before the controller's first UpdateMetadata is empty: every log would look stray).
@@ -437,6 +461,9 @@ export class ReplicaManager {
     const parts: (Partition | null)[] = req.acks === -1 ? new Array(n).fill(null) : []
     let slot = 0
     sink.pending = n + 1 // +1 until every partition was dispatched
+    // Only a transactional request can need verification: other produces pay one check.
+    const verifying = req.transactionalId !== null && this.txnVerifier !== null
+    let unverified: Unverified[] | null = null
     for (const t of req.topics) {
       const hosted = this.topics.get(t.name)
       for (const p of t.partitionData) {
@@ -448,11 +475,28 @@ export class ReplicaManager {
         if (problem !== null) sink.complete(slot, problem)
         else {
           if (req.acks === -1) parts[slot] = part!
-          part!.append(p.records!, sink, slot, this.originFor(req, part!))
+          const origin = this.originFor(req, part!)
+          const b = p.records!
+          if (
+            verifying &&
+            origin === 'client' &&
+            (b.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0
+          ) {
+            const guard = part!.txnVerificationGuard(
+              b.readBigInt64BE(BatchOffsets.producerId),
+              b.readInt16BE(BatchOffsets.producerEpoch),
+            )
+            if (guard === null) part!.append(b, sink, slot, origin, null)
+            else {
+              unverified ??= []
+              unverified.push({ part: part!, records: b, slot, guard })
+            }
+          } else part!.append(b, sink, slot, origin)
         }
         slot++
       }
     }
+    if (unverified !== null) this.verifyThenAppend(req.transactionalId!, unverified, sink)
     const written: AppendOutcome[] | Promise<AppendOutcome[]> =
       --sink.pending === 0
         ? sink.results
@@ -463,6 +507,48 @@ export class ReplicaManager {
     return Promise.resolve(written).then((outcomes) =>
       awaitIsr(this.clock, outcomes, parts, req.timeoutMs ?? this.requestTimeoutMs),
     )
+  }
+
+  /** Sets (or removes) the KIP-890 verifier: the transaction coordinator's side. */
+  setTxnVerifier(verifier: TxnVerifier | null): void {
+    this.txnVerifier = verifier
+  }
+
+  /**
+   * Asks the coordinator about the partitions of `batches` (one question per producer epoch),
+   * then queues the verified ones with their guards and answers the others (txn-verification.ts).
+   */
+  private verifyThenAppend(transactionalId: string, batches: Unverified[], sink: ProduceSink): void {
+    const verifier = this.txnVerifier!
+    const byProducer = new Map<string, Unverified[]>()
+    for (const u of batches) {
+      const k = `${u.records.readBigInt64BE(BatchOffsets.producerId)}:${u.records.readInt16BE(BatchOffsets.producerEpoch)}`
+      const list = byProducer.get(k)
+      if (list === undefined) byProducer.set(k, [u])
+      else list.push(u)
+    }
+    for (const list of byProducer.values()) {
+      const first = list[0].records
+      verifier
+        .verify({
+          transactionalId,
+          producerId: first.readBigInt64BE(BatchOffsets.producerId),
+          producerEpoch: first.readInt16BE(BatchOffsets.producerEpoch),
+          partitions: list.map((u) => ({ topic: u.part.topic, partition: u.part.index })),
+        })
+        .then(
+          (codes) => codes,
+          () =>
+            new Map(list.map((u) => [verifyKey(u.part.topic, u.part.index), ErrorCode.NETWORK_EXCEPTION])),
+        )
+        .then((codes) => {
+          for (const u of list) {
+            const code = codes.get(verifyKey(u.part.topic, u.part.index)) ?? ErrorCode.NONE
+            if (code === ErrorCode.NONE) u.part.append(u.records, sink, u.slot, 'client', u.guard)
+            else sink.complete(u.slot, unverifiedOutcome(code))
+          }
+        })
+    }
   }
 
   /** Everything refused before the write queue; null when the batch may be queued. */
@@ -613,6 +699,6 @@ export class ReplicaManager {
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(8, parts.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(PARTITIONS_IN_FLIGHT, parts.length) }, worker))
   }
 }

@@ -16,6 +16,7 @@ import type { Clock } from '../common/clock.ts'
 import type { Logger } from '../common/logger.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import type { Partition } from './partition.ts'
+import type { TxnVerifier } from './txn-verification.ts'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
@@ -52,6 +53,8 @@ export type OffsetsMarkerListener = (
 /** What the local writer needs of the ReplicaManager (kept narrow for tests). */
 export interface MarkerHost {
   partition(topic: string, index: number): Partition | null
+  /** Where the coordinator installs its KIP-890 verifier (the replica manager's). */
+  setTxnVerifier?(verifier: TxnVerifier | null): void
 }
 
 export interface LocalTxnMarkerWriterOptions {
@@ -65,6 +68,11 @@ export interface LocalTxnMarkerWriterOptions {
 export interface LocalTxnMarkerWriter extends TxnMarkerWriter {
   /** Sets (or replaces) the listener told of markers written to __consumer_offsets partitions. */
   setOffsetsMarkerListener(listener: OffsetsMarkerListener | null): void
+  /**
+   * Gives the partition leaders here the coordinator's KIP-890 verifier (txn-verification.ts):
+   * the transaction coordinator reaches the replica manager through the writer it was given.
+   */
+  setTxnVerifier(verifier: TxnVerifier | null): void
 }
 
 /** Writes markers on the partitions this broker leads. */
@@ -101,6 +109,9 @@ export function localTxnMarkerWriter(
     write: (m) => Promise.all(m.partitions.map((p) => one(m, p.topic, p.partition))),
     setOffsetsMarkerListener(l) {
       listener = l
+    },
+    setTxnVerifier(v) {
+      host.setTxnVerifier?.(v)
     },
   }
 }

@@ -7,13 +7,17 @@
 // - `connections.max.reauth.ms` (KIP-368, default 0 = no expiry, per-listener override),
 //   `connection.failed.authentication.delay.ms` (default 100), `sasl.server.max.receive.size`
 //   (largest frame before authentication, default 524288);
-// - `sasl.mechanism.inter.broker.protocol` (default GSSAPI).
+// - `sasl.mechanism.inter.broker.protocol` (default GSSAPI);
+// - OAUTHBEARER's validator: unsecured tokens unless `listener.name.<l>.oauthbearer.sasl.server.
+//   callback.handler.class` names Kafka's OAuthBearerValidatorCallbackHandler (signed tokens checked
+//   against a JWKS, sasl-oauthbearer-jwt.ts).
 // Problems are returned as one line each, so the broker refuses to start with all of them at once.
 //
 // The keys are read from the raw static layer: `<l>` matches the listener name in any case (Kafka
 // writes it lower-case).
 
 import { type JaasEntry, parseSingleJaasEntry, plainUsers } from './jaas-config.ts'
+import { type JwtValidator, readJwtValidator } from './sasl-oauthbearer-jwt.ts'
 
 export const SUPPORTED_MECHANISMS: readonly string[] = [
   'PLAIN',
@@ -30,6 +34,8 @@ export interface ListenerSasl {
   readonly plainUsers: ReadonlyMap<string, string>
   /** The OAUTHBEARER JAAS options (unsecured validator settings), when OAUTHBEARER is enabled. */
   readonly oauthOptions: ReadonlyMap<string, string>
+  /** Signed-token validation (KIP-768, sasl-oauthbearer-jwt.ts); absent/null: unsecured tokens. */
+  readonly oauthValidator?: JwtValidator | null
   /** connections.max.reauth.ms for this listener; 0: sessions never expire. */
   readonly reauthMs: number
 }
@@ -137,6 +143,7 @@ export function readSaslSettings(
       mechanisms,
       plainUsers: users,
       oauthOptions: oauth?.options ?? new Map(),
+      oauthValidator: mechanisms.includes('OAUTHBEARER') ? readJwtValidator(raw, name, problems) : null,
       reauthMs:
         reauthText === undefined
           ? globalReauth

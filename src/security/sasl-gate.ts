@@ -8,8 +8,9 @@
 //   authenticated ──SaslHandshake──▶ re-authentication (KIP-368; same principal and mechanism)
 //
 // Anything else before authentication closes the connection (Kafka's IllegalSaslStateException),
-// as does a frame above sasl.server.max.receive.size. An unknown mechanism is answered
-// UNSUPPORTED_SASL_MECHANISM with the enabled list, then the connection is closed. Wrong
+// as does a frame above sasl.server.max.receive.size (refused from its size prefix: the listener
+// starts SASL connections with that frame limit and authentication lifts it). An unknown mechanism
+// is answered UNSUPPORTED_SASL_MECHANISM with the enabled list, then the connection is closed. Wrong
 // credentials: SASL_AUTHENTICATION_FAILED with Kafka's message, sent after
 // connection.failed.authentication.delay.ms, and the connection is closed; with raw tokens (v0)
 // there is no error frame, only the delayed close. With SaslAuthenticate v1+ and
@@ -46,6 +47,7 @@ import {
 } from '../protocol/generated/messages/sasl-handshake.ts'
 import type { ListenerSasl, SaslSettings } from './sasl-config.ts'
 import { OAuthBearerUnsecuredServer } from './sasl-oauthbearer.ts'
+import { OAuthBearerValidatorServer } from './sasl-oauthbearer-jwt.ts'
 import { PlainServer } from './sasl-plain.ts'
 import { clientFailureMessage, type SaslServer } from './sasl-server.ts'
 import { scramMechanismByName } from './scram-credential.ts'
@@ -190,7 +192,10 @@ export class SaslGate {
 
   private serverFor(mechanism: string, l: ListenerSasl): SaslServer {
     if (mechanism === 'PLAIN') return new PlainServer(l.plainUsers)
-    if (mechanism === 'OAUTHBEARER') return new OAuthBearerUnsecuredServer(l.oauthOptions, this.o.now)
+    if (mechanism === 'OAUTHBEARER')
+      return l.oauthValidator
+        ? new OAuthBearerValidatorServer(l.oauthValidator, this.o.now)
+        : new OAuthBearerUnsecuredServer(l.oauthOptions, this.o.now)
     const scram = scramMechanismByName(mechanism)
     if (scram === undefined) throw new Error(`no SASL server for ${mechanism}`)
     return new ScramServer(scram, this.o.scramCredentials)
@@ -287,6 +292,8 @@ export class SaslGate {
       s.reauthenticating = false
       s.server = null
       conn.principal = principal
+      // Frames were held to sasl.server.max.receive.size from the size prefix on until now.
+      conn.setFrameLimit?.(null)
       this.o.log.debug(
         `${conn.remote} authenticated as ${principal} with ${server.mechanism} on ${l.listenerName}`,
       )

@@ -1,7 +1,8 @@
 // SASL/OAUTHBEARER (RFC 7628) with Kafka's *unsecured* token validator (KIP-255): tokens are
 // unsigned JWS (`{"alg":"none"}`), so this is for development only. Signed tokens validated against
-// a JWKS endpoint (KIP-768) are not implemented; a listener enabling OAUTHBEARER accepts only
-// unsecured tokens.
+// a JWKS endpoint (KIP-768) are in sasl-oauthbearer-jwt.ts, selected per listener by Kafka's
+// `listener.name.<l>.oauthbearer.sasl.server.callback.handler.class`; both share the message
+// parsing here (parseOAuthBearerMessage).
 //
 // Client's first message: `n,[a=<authzid>],^Aauth=Bearer <token>^A[<key>=<value>^A]*^A`.
 // The token's claims are checked as Kafka's unsecured validator does: the principal claim
@@ -35,20 +36,8 @@ export class OAuthBearerUnsecuredServer implements SaslServer {
       // The client acknowledged the error challenge (it must send a single ^A).
       throw new SaslAuthenticationError(this.pendingError)
     }
-    const text = token.toString('utf8')
-    const first = text.indexOf(SEP)
-    const gs2 = first < 0 ? null : /^n,(?:a=([^,]*))?,$/.exec(text.slice(0, first))
-    if (gs2 === null || !text.endsWith(SEP + SEP) || text.length < first + 3)
-      throw new Error('Invalid OAUTHBEARER client first message')
-    const kv = new Map<string, string>()
-    for (const part of text.slice(first + 1, text.length - 2).split(SEP)) {
-      const eq = part.indexOf('=')
-      if (eq <= 0) throw new Error('Invalid OAUTHBEARER key/value pair')
-      kv.set(part.slice(0, eq), part.slice(eq + 1))
-    }
-    const auth = /^Bearer +(\S+)$/i.exec(kv.get('auth') ?? '')
-    if (auth === null) throw new Error('OAUTHBEARER message has no Bearer token')
-    const problem = this.validate(auth[1]!, gs2[1] ?? '')
+    const msg = parseOAuthBearerMessage(token)
+    const problem = this.validate(msg.token, msg.authzid)
     if (problem !== null) {
       this.pendingError = JSON.stringify({ status: 'invalid_token', error: problem })
       return Buffer.from(this.pendingError, 'utf8')
@@ -106,6 +95,24 @@ export class OAuthBearerUnsecuredServer implements SaslServer {
     this.credentialExpiresAtMs = expMs
     return null
   }
+}
+
+/** The client's first message: `n,[a=<authzid>],^Aauth=Bearer <token>^A[<key>=<value>^A]*^A`. */
+export function parseOAuthBearerMessage(message: Buffer): { token: string; authzid: string } {
+  const text = message.toString('utf8')
+  const first = text.indexOf(SEP)
+  const gs2 = first < 0 ? null : /^n,(?:a=([^,]*))?,$/.exec(text.slice(0, first))
+  if (gs2 === null || !text.endsWith(SEP + SEP) || text.length < first + 3)
+    throw new Error('Invalid OAUTHBEARER client first message')
+  const kv = new Map<string, string>()
+  for (const part of text.slice(first + 1, text.length - 2).split(SEP)) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) throw new Error('Invalid OAUTHBEARER key/value pair')
+    kv.set(part.slice(0, eq), part.slice(eq + 1))
+  }
+  const auth = /^Bearer +(\S+)$/i.exec(kv.get('auth') ?? '')
+  if (auth === null) throw new Error('OAUTHBEARER message has no Bearer token')
+  return { token: auth[1]!, authzid: gs2[1] ?? '' }
 }
 
 /** An unsecured token (for tests and development clients). */

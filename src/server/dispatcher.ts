@@ -16,12 +16,27 @@
 // requests are left to the GC (e.g. JoinGroup metadata is kept by the group coordinator). On any
 // failure the frame is not released: an append may still be using it.
 //
+// Client quotas: with a throttle (security/quota-manager.ts) that has quotas, each served request is
+// recorded with its request and response sizes and the time spent building it. A client over its
+// quota gets its response with `throttleTimeMs` set (re-encoded), a throttled Fetch an empty answer
+// (Kafka's), and the connection stops reading for that long after writing it (muteAfterWrite).
+//
 // Request metrics: with an observer (the HTTP listener is on), each served request is reported once
 // with its timings from performance.now(): started (before the header is decoded), the synchronous
 // part (handle() returned) and the response encoded. Nothing is measured when there is no observer.
+//
+// Request logging (Kafka's kafka.request.logger): at DEBUG on `<log>.logger` (the broker's
+// samsa.request.logger) one line per served request with its api, version, correlation id, client,
+// connection, principal, total time and sizes. The level is checked once per request; when it is
+// off nothing is timed or built.
 
-import type { Logger } from '../common/logger.ts'
-import { type ConnectionInfo, closeAfterWrite, type DispatchResult } from '../network/connection.ts'
+import { type Logger, LogLevel } from '../common/logger.ts'
+import {
+  type ConnectionInfo,
+  closeAfterWrite,
+  type DispatchResult,
+  muteAfterWrite,
+} from '../network/connection.ts'
 import { type BufferPool, sharedBufferPool } from '../protocol/buffer-pool.ts'
 import type { MessageCodec } from '../protocol/codec.ts'
 import {
@@ -58,6 +73,27 @@ export interface RequestObserver {
   ): void
 }
 
+/** Client quotas (security/quota-manager.ts implements it). */
+export interface RequestThrottle {
+  /** False while no quota is configured: nothing is measured. */
+  readonly active: boolean
+  /** Records one served request; returns its client's throttle time in ms (0: none). */
+  record(r: ThrottledRequest): number
+  /** Takes back the bytes of a Fetch whose answer is replaced by an empty one. */
+  unrecordFetch(r: ThrottledRequest): void
+}
+
+export interface ThrottledRequest {
+  readonly apiKey: number
+  readonly apiVersion: number
+  readonly request: unknown
+  readonly principal: string
+  readonly clientId: string | null
+  readonly requestBytes: number
+  readonly responseBytes: number
+  readonly handlerMs: number
+}
+
 /**
  * A handler's result that ends the connection instead of answering: an acks=0 produce that failed,
  * whose only signal to the client is the closed connection, as Kafka does. Typed never so that any
@@ -69,8 +105,10 @@ export class Dispatcher<S> {
   private readonly registry: Registry<S>
   private readonly services: S
   private readonly log: Logger
+  private readonly requestLog: Logger
   private readonly pool: BufferPool
   private readonly observer: RequestObserver | null
+  private readonly throttle: RequestThrottle | null
 
   constructor(
     registry: Registry<S>,
@@ -78,18 +116,22 @@ export class Dispatcher<S> {
     log: Logger,
     pool: BufferPool = sharedBufferPool,
     observer: RequestObserver | null = null,
+    throttle: RequestThrottle | null = null,
   ) {
     this.registry = registry
     this.services = services
     this.log = log
+    this.requestLog = log.child('logger')
     this.pool = pool
     this.observer = observer
+    this.throttle = throttle
   }
 
   /** The network layer's Dispatch. Throws when the connection must be closed. */
   readonly dispatch = (buf: Buffer, conn: ConnectionInfo): DispatchResult | Promise<DispatchResult> => {
     const observer = this.observer
-    const started = observer === null ? 0 : performance.now()
+    const logged = this.requestLog.isEnabled(LogLevel.debug)
+    const started = observer === null && !this.throttle?.active && !logged ? 0 : performance.now()
     const frame = decodeRequestFrame(buf)
     const handler = this.registry.get(frame.apiKey)
     const served =
@@ -127,10 +169,11 @@ export class Dispatcher<S> {
     }
     const recycle = frame.apiKey === ApiKey.Produce
     if (out instanceof Promise) {
-      const syncMs = observer === null ? 0 : performance.now() - started
+      const syncMs = started === 0 ? 0 : performance.now() - started
       return out.then(
         (res) => {
-          const r = this.encode(handler, frame, res)
+          let r = this.encode(handler, frame, res)
+          if (this.throttle?.active) r = this.throttled(handler, frame, req, conn, res, r, buf.length, syncMs)
           if (recycle) this.pool.release(buf)
           observer?.observe(
             frame.api!.name,
@@ -142,15 +185,43 @@ export class Dispatcher<S> {
             started,
             syncMs,
           )
+          if (logged) this.logRequest(frame, conn, buf.length, r, started)
           return r
         },
         (err) => this.failed(handler, frame, req, err),
       )
     }
-    const r = this.encode(handler, frame, out)
+    let r = this.encode(handler, frame, out)
+    if (this.throttle?.active)
+      r = this.throttled(handler, frame, req, conn, out, r, buf.length, performance.now() - started)
     if (recycle) this.pool.release(buf)
     observer?.observe(frame.api!.name, frame.apiKey, frame.apiVersion, req, buf.length, r, started, -1)
+    if (logged) this.logRequest(frame, conn, buf.length, r, started)
     return r
+  }
+
+  private logRequest(
+    frame: RequestFrame,
+    conn: ConnectionInfo,
+    requestBytes: number,
+    r: DispatchResult,
+    started: number,
+  ): void {
+    let responseBytes = 0
+    if (r !== null) for (const c of r) responseBytes += c.length
+    this.requestLog.debug('Completed request', {
+      api: frame.api!.name,
+      version: frame.apiVersion,
+      correlationId: frame.correlationId,
+      clientId: frame.clientId,
+      connection: conn.id,
+      remote: conn.remote,
+      listener: conn.listener,
+      principal: conn.principal ?? 'User:ANONYMOUS',
+      totalTimeMs: Math.round((performance.now() - started) * 1000) / 1000,
+      requestBytes,
+      responseBytes,
+    })
   }
 
   private encode(handler: AnyHandler<S>, frame: RequestFrame, res: unknown): DispatchResult {
@@ -159,6 +230,42 @@ export class Dispatcher<S> {
     if (handler.splice)
       return encodeResponseFrameChunks(handler.response, res, frame.apiVersion, frame.correlationId)
     return [encodeResponseFrame(handler.response, res, frame.apiVersion, frame.correlationId)]
+  }
+
+  /** Records the request against its client's quotas; a throttled response is re-encoded and muted. */
+  private throttled(
+    handler: AnyHandler<S>,
+    frame: RequestFrame,
+    req: unknown,
+    conn: ConnectionInfo,
+    res: unknown,
+    r: DispatchResult,
+    requestBytes: number,
+    handlerMs: number,
+  ): DispatchResult {
+    if (r === null || res === null || typeof res !== 'object' || !('throttleTimeMs' in res)) return r
+    let responseBytes = 0
+    for (const c of r) responseBytes += c.length
+    const served: ThrottledRequest = {
+      apiKey: frame.apiKey,
+      apiVersion: frame.apiVersion,
+      request: req,
+      principal: conn.principal ?? 'User:ANONYMOUS',
+      clientId: frame.clientId,
+      requestBytes,
+      responseBytes,
+      handlerMs,
+    }
+    const ms = this.throttle!.record(served)
+    if (ms <= 0) return r
+    let answer: Record<string, unknown> = { ...(res as Record<string, unknown>), throttleTimeMs: ms }
+    if (frame.apiKey === ApiKey.Fetch && Array.isArray(answer.responses) && answer.responses.length > 0) {
+      // Kafka answers a throttled Fetch with no data and does not count its bytes.
+      this.throttle!.unrecordFetch(served)
+      for (const c of r) this.pool.release(c)
+      answer = { ...answer, responses: [] }
+    }
+    return muteAfterWrite(this.encode(handler, frame, answer) ?? [], ms)
   }
 
   private failed(handler: AnyHandler<S>, frame: RequestFrame, req: unknown, err: unknown): DispatchResult {

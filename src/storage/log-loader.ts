@@ -4,6 +4,8 @@
 // 1. Leftovers: `.deleted`, `.cleaned` and `.tmp` files are removed. A `.swap` segment (compaction
 //    output that was complete when the process stopped) replaces the live segments whose base
 //    offsets fall inside its offset range, then becomes live.
+//    A new log (`fresh`: its directory was just made and is empty) skips all of this: one empty
+//    segment, no reads.
 // 2. After a clean shutdown: trust the files. Only the active segment's tail past its last index
 //    entry is read, to find the log end offset: O(segments), not O(bytes).
 // 3. After an unclean shutdown: every segment from the one holding the recovery point (all data
@@ -39,6 +41,8 @@ export interface LoadState {
   recoveryPoint: bigint
   /** From log-start-offset-checkpoint. */
   logStartOffset?: bigint
+  /** The directory was just created and is empty: nothing to read or recover. */
+  fresh?: boolean
 }
 
 export interface LoadContext {
@@ -74,7 +78,22 @@ export function segmentOptions(ctx: LoadContext) {
   return { indexBytes: ctx.config.segmentIndexBytes, now: ctx.clock.now(), rollJitterMs: ctx.jitter() }
 }
 
+/** A new log in an empty directory: one empty segment at offset 0 (the caller syncs the dir). */
+async function createEmptyLog(ctx: LoadContext): Promise<LoadedLog> {
+  const segment = await LogSegment.create(ctx.fs, ctx.dir, 0n, segmentOptions(ctx), '', true)
+  return {
+    segments: [segment],
+    logEndOffset: 0n,
+    logStartOffset: 0n,
+    recoveryPoint: 0n,
+    epochCache: new LeaderEpochCache(ctx.fs, ctx.dir),
+    topicId: null,
+    truncatedBytes: 0,
+  }
+}
+
 export async function loadLog(ctx: LoadContext, state: LoadState): Promise<LoadedLog> {
+  if (state.fresh === true) return createEmptyLog(ctx)
   const { fs, dir, logger } = ctx
   const name = tpKey(ctx.tp.topic, ctx.tp.partition)
   let dirChanged = false
@@ -87,7 +106,7 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
       dirChanged = true
     }
   }
-  names = await fs.readdir(dir)
+  if (dirChanged) names = await fs.readdir(dir)
   const swaps = names
     .map(parseSegmentFileName)
     .filter((p) => p !== null && p.kind === 'log' && p.state === SWAP_SUFFIX)
@@ -117,7 +136,7 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
   }
 
   // 2. Live segments; index files without a log are orphans.
-  names = await fs.readdir(dir)
+  if (swaps.length > 0) names = await fs.readdir(dir)
   const logBases = new Set<bigint>()
   const txnIndexBases = new Set<bigint>()
   for (const n of names) {
@@ -159,6 +178,10 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
 
   let logEndOffset: bigint
   let recoveryPoint = state.recoveryPoint
+  // The log ends exactly where the running broker left it (clean shutdown, tail intact): an
+  // epoch entry starting at the log end (a leader that wrote nothing in its epoch yet) is state
+  // that broker held and stays. Otherwise entries at or past the end go, as Kafka's load does.
+  let endAsLeft = false
   let truncatedBytes = 0
   if (segments.length === 0) {
     const base = state.logStartOffset !== undefined && state.logStartOffset > 0n ? state.logStartOffset : 0n
@@ -172,6 +195,7 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
     const next = await active.readNextOffset()
     if (next !== null) {
       logEndOffset = next
+      endAsLeft = true
     } else {
       logger.warn(`${name}: the active segment does not end cleanly despite a clean shutdown; recovering it`)
       const r = await active.recover(ctx.config.indexIntervalBytes, assignEpoch)
@@ -205,12 +229,18 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
       }
     }
     if (recoveryPoint > logEndOffset) recoveryPoint = logEndOffset
+    // Recovery opened each segment it read: close them, so an idle log holds no descriptor (the
+    // next flush reopens the file; an fsync through any descriptor covers the file's data).
+    for (const seg of segments) await seg.closeHandle()
   }
 
   // An empty active segment created by a roll whose first append never happened may sit after
   // an offset gap; the log end is then its base offset.
   const active = segments[segments.length - 1]
-  if (active.size === 0 && active.baseOffset > logEndOffset) logEndOffset = active.baseOffset
+  if (active.size === 0 && active.baseOffset > logEndOffset) {
+    logEndOffset = active.baseOffset
+    endAsLeft = false
+  }
 
   let logStartOffset = segments[0].baseOffset
   if (state.logStartOffset !== undefined && state.logStartOffset > logStartOffset)
@@ -223,12 +253,15 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
     for (const s of segments) await s.deleteFiles()
     segments = [await LogSegment.create(fs, dir, logStartOffset, segmentOptions(ctx))]
     logEndOffset = logStartOffset
+    endAsLeft = false
     recoveryPoint = logStartOffset
     dirChanged = true
   }
   if (recoveryPoint < logStartOffset) recoveryPoint = logStartOffset
 
-  epochCache.truncateFromEnd(logEndOffset)
+  // Keeping that entry also spares a rewrite of leader-epoch-checkpoint per partition at every
+  // restart (removed here, then assigned again as the partition's leader takes its epoch).
+  epochCache.truncateFromEnd(endAsLeft ? logEndOffset + 1n : logEndOffset)
   epochCache.truncateFromStart(logStartOffset)
   await epochCache.persist()
   if (dirChanged) await fs.syncDir(dir)

@@ -11,6 +11,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { dirname, join } from 'node:path'
+import { Coalescer, forEachBounded } from '../common/bounded.ts'
 import type { Clock, Timer } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import { writeFileAtomic } from '../common/fs.ts'
@@ -39,7 +40,6 @@ import {
 } from './log-config.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
 import { deleteOldSegments } from './retention.ts'
-import { SerialQueue } from './serial-queue.ts'
 
 export interface LogManagerParams {
   fs: Fs
@@ -65,6 +65,19 @@ interface Entry {
   logDir: string
 }
 
+/**
+ * Logs loaded, created, closed or deleted at once, per log dir: enough to keep the thread pool
+ * busy (each is a chain of small file operations), few enough not to hold thousands of buffers.
+ */
+const LOGS_IN_FLIGHT = 32
+
+/** A dir's checkpoint writer: requests arriving before a write starts share it. */
+interface DirCheckpoints {
+  writer: Coalescer
+  offsets: boolean
+  hw: boolean
+}
+
 export class LogManager {
   readonly fs: Fs
   readonly clock: Clock
@@ -77,7 +90,10 @@ export class LogManager {
   private readonly writeHw: boolean
   private readonly logs = new Map<string, Entry>()
   private readonly creating = new Map<string, Promise<Log>>()
-  private readonly dirQueues = new Map<string, SerialQueue>()
+  private readonly dirCheckpoints = new Map<string, DirCheckpoints>()
+  private readonly dirSyncs = new Map<string, Coalescer>()
+  /** Logs per log dir (where a new log goes). */
+  private readonly dirCounts = new Map<string, number>()
   private readonly timers = new Set<Timer>()
   private readonly running = new Set<Promise<unknown>>()
   readonly cleaner: LogCleaner
@@ -95,7 +111,11 @@ export class LogManager {
     this.random = p.random ?? Math.random
     this.brokerEpoch = p.brokerEpoch ?? -1
     this.writeHw = p.checkpointHighWatermarks ?? true
-    for (const d of this.config.logDirs) this.dirQueues.set(d, new SerialQueue())
+    for (const d of this.config.logDirs) {
+      this.dirCheckpoints.set(d, { writer: new Coalescer(), offsets: false, hw: false })
+      this.dirSyncs.set(d, new Coalescer())
+      this.dirCounts.set(d, 0)
+    }
     this.cleaner = new LogCleaner({ fs: p.fs, clock: p.clock, logger: this.logger })
   }
 
@@ -109,7 +129,10 @@ export class LogManager {
   async startup(): Promise<void> {
     if (this.started) return
     this.started = true
-    for (const dir of this.config.logDirs) await this.loadDir(dir)
+    const load = async () => {
+      for (const dir of this.config.logDirs) await this.loadDir(dir)
+    }
+    await (this.fs.withBlockingReads?.(load) ?? load())
     this.startTasks()
   }
 
@@ -136,25 +159,22 @@ export class LogManager {
     this.logger.info(
       `loading ${todo.length} logs from ${logDir} after ${hadCleanShutdown ? 'a clean' : 'an unclean'} shutdown`,
     )
-    const workers = Math.max(1, this.config.recoveryThreadsPerDataDir)
-    let next = 0
-    const work = async (): Promise<void> => {
-      while (next < todo.length) {
-        const tp = todo[next++]
-        const key = tpKey(tp.topic, tp.partition)
-        if (this.logs.has(key)) {
-          throw new Error(`duplicate log for ${key} in ${logDir} and ${this.logs.get(key)!.logDir}`)
-        }
-        const config = logConfig(this.topicConfig(tp.topic) ?? {}, this.defaultLogConfig)
-        const log = await Log.open(this.logParams(logDir, tp, config, hws.get(key)), {
-          hadCleanShutdown,
-          recoveryPoint: rps.get(key) ?? 0n,
-          logStartOffset: starts.get(key),
-        })
-        this.logs.set(key, { log, logDir })
+    // num.recovery.threads.per.data.dir: Kafka's loader threads. Here a load is a chain of small
+    // async file operations, so each "thread" keeps several logs in flight.
+    const workers = Math.max(1, this.config.recoveryThreadsPerDataDir) * LOGS_IN_FLIGHT
+    await forEachBounded(todo, workers, async (tp) => {
+      const key = tpKey(tp.topic, tp.partition)
+      if (this.logs.has(key)) {
+        throw new Error(`duplicate log for ${key} in ${logDir} and ${this.logs.get(key)!.logDir}`)
       }
-    }
-    await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, todo.length)) }, work))
+      const config = logConfig(this.topicConfig(tp.topic) ?? {}, this.defaultLogConfig)
+      const log = await Log.open(this.logParams(logDir, tp, config, hws.get(key)), {
+        hadCleanShutdown,
+        recoveryPoint: rps.get(key) ?? 0n,
+        logStartOffset: starts.get(key),
+      })
+      this.addEntry(key, { log, logDir })
+    })
     await this.checkpointDir(logDir)
     if (hadCleanShutdown) {
       await fs.unlink(marker)
@@ -183,6 +203,22 @@ export class LogManager {
       highWatermark: hw,
       checkpointNow: () => this.checkpointDir(logDir),
     }
+  }
+
+  private addEntry(key: string, e: Entry): void {
+    this.logs.set(key, e)
+    this.dirCounts.set(e.logDir, (this.dirCounts.get(e.logDir) ?? 0) + 1)
+  }
+
+  private removeEntry(key: string, e: Entry): void {
+    this.logs.delete(key)
+    this.dirCounts.set(e.logDir, (this.dirCounts.get(e.logDir) ?? 1) - 1)
+  }
+
+  /** fsyncs a log dir; concurrent callers (logs created at once) share one fsync. */
+  private syncLogDir(logDir: string): Promise<void> {
+    const c = this.dirSyncs.get(logDir)
+    return c === undefined ? this.fs.syncDir(logDir) : c.run(() => this.fs.syncDir(logDir))
   }
 
   getLog(topic: string, partition: number): Log | undefined {
@@ -222,20 +258,31 @@ export class LogManager {
     tp: TopicPartition,
     opts: { topicId?: Uuid; config?: Partial<LogConfig> },
   ): Promise<Log> {
-    const counts = new Map(this.config.logDirs.map((d) => [d, 0]))
-    for (const e of this.logs.values()) counts.set(e.logDir, (counts.get(e.logDir) ?? 0) + 1)
+    const counts = this.dirCounts
     let logDir = this.config.logDirs[0]
     for (const d of this.config.logDirs) if ((counts.get(d) ?? 0) < (counts.get(logDir) ?? 0)) logDir = d
+    // Counted at once, so logs created concurrently spread over the dirs.
+    counts.set(logDir, (counts.get(logDir) ?? 0) + 1)
     const dir = join(logDir, partitionDirName(tp))
-    await this.fs.mkdir(dir)
-    await this.fs.syncDir(logDir)
-    const config = logConfig(opts.config ?? this.topicConfig(tp.topic) ?? {}, this.defaultLogConfig)
-    const log = await Log.open(this.logParams(logDir, tp, config), {
-      hadCleanShutdown: true,
-      recoveryPoint: 0n,
-    })
-    await this.fs.syncDir(dir)
-    if (opts.topicId !== undefined) await log.setTopicId(opts.topicId)
+    let log: Log
+    try {
+      await this.fs.mkdir(dir)
+      // A directory left behind (say, by a crash between mkdir and its first files) is loaded.
+      const fresh = (await this.fs.readdir(dir)).length === 0
+      await this.syncLogDir(logDir)
+      const config = logConfig(opts.config ?? this.topicConfig(tp.topic) ?? {}, this.defaultLogConfig)
+      log = await Log.open(this.logParams(logDir, tp, config), {
+        hadCleanShutdown: true,
+        recoveryPoint: 0n,
+        fresh,
+      })
+      // partition.metadata's atomic write ends with a sync of `dir`, covering the segment files.
+      if (opts.topicId !== undefined) await log.setTopicId(opts.topicId)
+      else await this.fs.syncDir(dir)
+    } catch (err) {
+      counts.set(logDir, (counts.get(logDir) ?? 1) - 1)
+      throw err
+    }
     this.logs.set(tpKey(tp.topic, tp.partition), { log, logDir })
     return log
   }
@@ -248,12 +295,12 @@ export class LogManager {
     const key = tpKey(topic, partition)
     const e = this.logs.get(key)
     if (e === undefined) return false
-    this.logs.delete(key)
+    this.removeEntry(key, e)
     this.cleaner.forget(e.log)
     await e.log.closeHandles()
     const doomed = join(e.logDir, deletedDirName({ topic, partition }, randomUUID().replaceAll('-', '')))
     await this.fs.rename(e.log.dir, doomed)
-    await this.fs.syncDir(e.logDir)
+    await this.syncLogDir(e.logDir)
     await this.checkpointDir(e.logDir)
     this.schedule(e.log.config.fileDeleteDelayMs, async () => {
       await this.fs.removeTree(doomed)
@@ -264,23 +311,36 @@ export class LogManager {
   // --- checkpoints ---
 
   /**
-   * Writes the dir's checkpoint files from the logs' current values, read when the write runs
-   * (writes are serialized per dir, so the last one always carries the latest values).
-   * `which`: 'offsets' (recovery points and log start offsets), 'hw' (high watermarks) or 'all'.
+   * Writes the dir's checkpoint files, one file each for all the dir's logs, from the logs'
+   * values read when the write starts. Writes are serialized per dir, and a request arriving
+   * while a write is still queued joins it (it will read the values the caller just set), so
+   * thousands of logs truncated or deleted at once cost one write, and the last write always
+   * carries the latest values. `which`: 'offsets' (recovery points and log start offsets),
+   * 'hw' (high watermarks) or 'all'.
    */
   checkpointDir(logDir: string, which: 'offsets' | 'hw' | 'all' = 'all'): Promise<void> {
-    const q = this.dirQueues.get(logDir)
-    if (q === undefined) return Promise.resolve()
-    return q.run(async () => {
-      const logs = [...this.logs.values()].filter((e) => e.logDir === logDir && !e.log.isOffline)
-      const rows = (f: (l: Log) => bigint) => logs.map((e) => ({ ...e.log.topicPartition, offset: f(e.log) }))
+    const c = this.dirCheckpoints.get(logDir)
+    if (c === undefined) return Promise.resolve()
+    if (which !== 'hw') c.offsets = true
+    if (which !== 'offsets') c.hw = true
+    return c.writer.run(async () => {
+      const offsets = c.offsets
+      const hw = c.hw && this.writeHw
+      c.offsets = false
+      c.hw = false
+      const logs: Log[] = []
+      for (const e of this.logs.values()) if (e.logDir === logDir && !e.log.isOffline) logs.push(e.log)
+      const rows = (f: (l: Log) => bigint) => logs.map((l) => ({ ...l.topicPartition, offset: f(l) }))
       const write = (name: string, f: (l: Log) => bigint) =>
         new OffsetCheckpointFile(this.fs, join(logDir, name)).write(rows(f))
-      if (which !== 'hw') {
-        await write(RECOVERY_POINT_CHECKPOINT, (l) => l.recoveryPoint)
-        await write(LOG_START_OFFSET_CHECKPOINT, (l) => l.logStartOffset)
+      const writes: Promise<void>[] = []
+      if (offsets) {
+        writes.push(write(RECOVERY_POINT_CHECKPOINT, (l) => l.recoveryPoint))
+        writes.push(write(LOG_START_OFFSET_CHECKPOINT, (l) => l.logStartOffset))
       }
-      if (which !== 'offsets' && this.writeHw) await write(HIGH_WATERMARK_CHECKPOINT, (l) => l.highWatermark)
+      if (hw) writes.push(write(HIGH_WATERMARK_CHECKPOINT, (l) => l.highWatermark))
+      const results = await Promise.allSettled(writes)
+      for (const r of results) if (r.status === 'rejected') throw r.reason
     })
   }
 
@@ -377,7 +437,7 @@ export class LogManager {
     this.timers.clear()
     await Promise.allSettled([...this.running])
     let clean = true
-    for (const { log } of this.logs.values()) {
+    await forEachBounded([...this.logs.values()], LOGS_IN_FLIGHT, async ({ log }) => {
       try {
         await log.close()
       } catch (err) {
@@ -385,7 +445,7 @@ export class LogManager {
         this.logger.error(`closing ${log.name} failed`, err)
       }
       if (log.isOffline) clean = false
-    }
+    })
     for (const d of this.config.logDirs) {
       await this.checkpointDir(d)
       const dirClean = clean && [...this.logs.values()].every((e) => e.logDir !== d || !e.log.isOffline)

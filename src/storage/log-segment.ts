@@ -97,25 +97,32 @@ export class LogSegment {
     this.firstBatchTs = fresh ? -1n : undefined
   }
 
-  /** Creates an empty segment (its three files, empty). `suffix` '.cleaned' for compaction output. */
+  /**
+   * Creates an empty segment (its three files, empty). `suffix` '.cleaned' for compaction output.
+   * `inEmptyDir`: the directory was just made, so no file of that name can exist to be cut.
+   * No handle stays open: the .log file opens on first use, so an idle log holds no descriptor.
+   */
   static async create(
     fs: Fs,
     dir: string,
     base: bigint,
     opts: SegmentOptions,
     suffix = '',
+    inEmptyDir = false,
   ): Promise<LogSegment> {
     const seg = new LogSegment(fs, dir, base, 0, opts, true, suffix, false)
     // A transaction index left at this name (a segment recreated at the same base) is stale.
-    await seg.txnIndex.delete()
-    const f = await fs.open(seg.logPath, 'rw')
-    await f.truncate(0)
-    seg.file = f
-    for (const p of [seg.offsetIndex.path, seg.timeIndex.path]) {
-      const h = await fs.open(p, 'rw')
-      await h.truncate(0)
-      await h.close()
-    }
+    if (!inEmptyDir) await seg.txnIndex.delete()
+    await Promise.all(
+      [seg.logPath, seg.offsetIndex.path, seg.timeIndex.path].map(async (p) => {
+        const h = await fs.open(p, 'rw')
+        try {
+          if (!inEmptyDir) await h.truncate(0)
+        } finally {
+          await h.close()
+        }
+      }),
+    )
     return seg
   }
 
@@ -418,6 +425,17 @@ export class LogSegment {
     }
     if (this.size === 0) return this.baseOffset
     const start = this.offsetIndex.lastEntry?.position ?? 0
+    // The handle opened for this scan closes after it: a log loaded and left idle holds no
+    // descriptor (the next read or append opens it again).
+    const wasOpen = this.file !== null || this.opening !== null
+    try {
+      return await this.scanToEnd(start)
+    } finally {
+      if (!wasOpen) await this.closeHandle()
+    }
+  }
+
+  private async scanToEnd(start: number): Promise<bigint | null> {
     const reader = new HeaderReader(await this.handle(), this.size, 1 << 16)
     let last: BatchInfo | null = null
     let pos = start

@@ -1,8 +1,12 @@
 // kcat (librdkafka 2.0.2) against a real broker process: metadata (-L, -L -J), produce/consume
 // with keys, headers, null values and each compression codec (checked on disk: stored as sent),
 // keyed partitioning over several partitions, and offsets by timestamp (-o s@, -o e@, -Q).
+// The broker logs JSON lines (samsa.log.format=json) with the request logger at DEBUG through a
+// log4j file using Kafka's name for it: every line it prints parses, and kcat's requests are logged.
 
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { HANDLERS } from '../../src/broker/handlers.ts'
@@ -25,13 +29,22 @@ function expectedStoredCodec(codec: (typeof CODECS)[number]): number {
 describe('kcat (librdkafka 2.0.2) against the broker process', () => {
   let b: BrokerProcess | undefined
   let bs = ''
+  const log4jDir = mkdtempSync(join(tmpdir(), 'samsa-e2e-log4j-'))
   before(async () => {
-    b = await startBrokerProcess({ config: { 'num.partitions': 3 } })
+    const log4j = join(log4jDir, 'log4j.properties')
+    writeFileSync(
+      log4j,
+      'log4j.rootLogger=INFO, stdout\nlog4j.logger.kafka.request.logger=DEBUG, requestAppender\n',
+    )
+    b = await startBrokerProcess({
+      config: { 'num.partitions': 3, 'samsa.log.format': 'json', 'samsa.log4j.properties': log4j },
+    })
     bs = b.bootstrap
   })
   after(async () => {
     await b?.stop()
     b?.cleanup()
+    rmSync(log4jDir, { recursive: true, force: true })
   })
 
   it('lists metadata as text (-L) and JSON (-L -J) for an auto-created topic', async () => {
@@ -211,5 +224,55 @@ describe('kcat (librdkafka 2.0.2) against the broker process', () => {
     // A timestamp after every message: no offset (-1), as Kafka answers.
     const qEnd = (await kcat(bs, ['-Q', '-t', `${topic}:0:${all[14].ts + 1000}`])).stdout
     assert.match(qEnd, new RegExp(`${topic} \\[0\\] offset -1\\b`))
+  })
+
+  it('logs JSON lines only, and a samsa.request.logger line for each request (a Produce from kcat)', async () => {
+    await kcat(bs, ['-P', '-t', 'logged', '-p', '0', '-X', 'client.id=kcat-logged'], { input: 'logged\n' })
+    const records: Record<string, unknown>[] = []
+    for (const l of b!.output().split('\n')) {
+      if (l === '') continue
+      try {
+        records.push(JSON.parse(l) as Record<string, unknown>)
+      } catch {
+        assert.fail(`a log line is not JSON: ${l}`)
+      }
+    }
+    for (const r of records) {
+      assert.equal(typeof r.time, 'string')
+      assert.ok(!Number.isNaN(Date.parse(r.time as string)), String(r.time))
+      assert.match(String(r.level), /^(TRACE|DEBUG|INFO|WARN|ERROR)$/)
+      assert.match(String(r.logger), /^samsa(\.|$)/)
+      assert.equal(typeof r.msg, 'string')
+    }
+    assert.ok(records.some((r) => r.logger === 'samsa' && /started: /.test(String(r.msg))))
+    const mine = records.filter((r) => r.logger === 'samsa.request.logger' && r.clientId === 'kcat-logged')
+    assert.deepEqual(
+      mine.map((r) => r.level),
+      mine.map(() => 'DEBUG'),
+    )
+    const produce = mine.find((r) => r.api === 'Produce')
+    assert.ok(
+      produce,
+      `no Produce request line from kcat among:\n${mine.map((r) => JSON.stringify(r)).join('\n')}`,
+    )
+    // One message, one batch, one Produce request: one line.
+    assert.equal(mine.filter((r) => r.api === 'Produce').length, 1)
+    assert.equal(produce.msg, 'Completed request')
+    assert.equal(produce.listener, 'PLAINTEXT')
+    assert.equal(produce.principal, 'User:ANONYMOUS')
+    assert.match(String(produce.remote), /^127\.0\.0\.1:\d+$/)
+    for (const k of [
+      'version',
+      'correlationId',
+      'connection',
+      'totalTimeMs',
+      'requestBytes',
+      'responseBytes',
+    ])
+      assert.equal(typeof produce[k], 'number', k)
+    assert.ok((produce.requestBytes as number) > 'logged'.length)
+    assert.ok((produce.responseBytes as number) > 0)
+    // kcat's first requests on its connection are logged too, before its Produce.
+    assert.ok(mine.some((r) => r.api === 'ApiVersions' || r.api === 'Metadata'))
   })
 })

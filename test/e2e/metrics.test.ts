@@ -134,7 +134,10 @@ describe('HTTP listener: /metrics, /healthz, /readyz on a broker process', () =>
       (v('kafka_server_socket_server_metrics_connection_creation_total', { listener: 'PLAINTEXT' }) ?? 0) >=
         2,
     )
-    assert.ok((v('kafka_server_socket_server_metrics_connection_count') ?? 0) >= 2, 'admin + producer')
+    assert.ok(
+      (v('kafka_server_socket_server_metrics_connection_count', { listener: 'PLAINTEXT' }) ?? 0) >= 2,
+      'admin + producer',
+    )
   })
 
   it('reports the lag of a group that stopped halfway: log end − committed, per partition', async () => {

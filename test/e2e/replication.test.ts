@@ -219,6 +219,9 @@ describe('replication under faults (ZooKeeper, 3 brokers, RF 3, min.insync.repli
       count: COUNT,
       pauseEvery: 2,
       pauseMs: 20,
+      // The group is what this test is about: bound librdkafka's stall after the leader change
+      // (see below) to 30 s rather than the stream's default 120 s.
+      conf: { 'message.timeout.ms': 30000 },
     })
     const consumer = startGroupConsumer(c.bootstrap(), GROUP, TOPIC)
     streams.push(producer, consumer)

@@ -7,13 +7,13 @@
 
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
-import { type BrokerProcess, startBrokerProcess } from '../support/broker-process.ts'
-import { kcat, PY_DIR, PYTHON, runOk } from '../support/e2e-clients.ts'
+import { type BrokerProcess, REPO, startBrokerProcess } from '../support/broker-process.ts'
+import { kcat, PY_DIR, PYTHON, run, runOk } from '../support/e2e-clients.ts'
 import { listenerPort, makeTestCerts, opensslAvailable, type TestCerts } from './tls-certs.ts'
 
 const { Kafka, logLevel, Partitioners } = kafkajs
@@ -117,6 +117,31 @@ describe('clients over TLS', { skip: opensslAvailable() ? false : 'openssl CLI n
       ],
       input === undefined ? {} : { input },
     )
+
+  it("Samsa's tools take Kafka's ssl.* client properties from --command-config (mutual TLS)", async () => {
+    const props = join(c.dir, 'client-ssl.properties')
+    writeFileSync(
+      props,
+      `security.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=${c.ca}\nssl.keystore.type=PEM\nssl.keystore.location=${c.clientPem}\n`,
+    )
+    const tool = (args: string[]) => run(join(REPO, 'bin', 'kafka-topics.sh'), args)
+    const created = await tool([
+      '--create',
+      '--topic',
+      'tls-tool',
+      '--bootstrap-server',
+      mtls,
+      '--command-config',
+      props,
+    ])
+    assert.equal(created.stdout, 'Created topic tls-tool.\n', created.stderr)
+    const listed = await tool(['--list', '--bootstrap-server', mtls, '--command-config', props])
+    assert.ok(listed.stdout.split('\n').includes('tls-tool'), listed.stdout + listed.stderr)
+    writeFileSync(props, `security.protocol=SSL\nssl.truststore.location=${c.dir}/missing.pem\n`)
+    const bad = await tool(['--list', '--bootstrap-server', mtls, '--command-config', props])
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /cannot read ssl\.truststore\.location=/)
+  })
 
   it('kcat produces and consumes over SSL', async () => {
     await kcatSsl(ssl, false, ['-P', '-t', 'tls-kcat'], 'one\ntwo\nthree\n')

@@ -4,7 +4,11 @@
 // the outcome: kcat and confluent-kafka (librdkafka 2.0.2) with isolation.level read_committed see
 // exactly the committed records and stop at the last stable offset, read_uncommitted sees every
 // record; control records never reach them. A restart keeps the last stable offset and the
-// aborted index; kafka-dump-log.sh prints the markers and the .txnindex.
+// aborted index; kafka-dump-log.sh prints the markers and the .txnindex. A transactional batch of
+// a producer no coordinator knows (never ended) is a hanging transaction: kafka-transactions.sh
+// find-hanging lists it and abort --start-offset ends it. The broker runs with
+// transaction.partition.verification.enable=false (KIP-890 verification would refuse these
+// batches: there is no coordinator state behind them).
 
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
@@ -147,8 +151,9 @@ describe('transactions, log side: markers via WriteTxnMarkers, read by kcat and 
       isolation,
     ])
 
+  const CONFIG = { 'transaction.partition.verification.enable': false }
   before(async () => {
-    b = await startBrokerProcess()
+    b = await startBrokerProcess({ config: CONFIG })
     connect(b)
   })
   after(async () => {
@@ -221,7 +226,7 @@ describe('transactions, log side: markers via WriteTxnMarkers, read by kcat and 
     assert.match(out, /endTxnMarker: ABORT coordinatorEpoch: 3/)
     assert.match(out, /version: 0 producerId: 6000 firstOffset: 4 lastOffset: 8 lastStableOffset: 9/)
 
-    b = await startBrokerProcess({ logDir })
+    b = await startBrokerProcess({ logDir, config: CONFIG })
     connect(b)
     assert.equal(await latest(1), 10n)
     assert.deepEqual(
@@ -230,6 +235,47 @@ describe('transactions, log side: markers via WriteTxnMarkers, read by kcat and 
     )
     assert.equal(await writeMarker(7000n, true), ErrorCode.NONE)
     assert.equal(await latest(1), 12n)
+    const committed = await confluent('read_committed')
+    assert.deepEqual(
+      committed.records.map(([, v]) => v),
+      ['plain-0', ...COMMITTED, 'plain-9', 'o1'],
+    )
+  })
+
+  it('kafka-transactions.sh find-hanging lists a transaction no coordinator knows; abort ends it', async () => {
+    const tool = async (...argv: string[]) => {
+      const io = captureIo(new PassThrough(), { PATH: '' })
+      const code = await runTool('transactions', ['--bootstrap-server', b!.bootstrap, ...argv], io)
+      return { code, out: io.stdout(), err: io.stderr() }
+    }
+    const start = await produce(txnBatch(8000n, 0, ['hang-1', 'hang-2']), 'tx-hanging')
+    const end = await latest(0)
+    assert.equal(await latest(1), start, 'the open transaction holds the last stable offset back')
+    await new Promise((r) => setTimeout(r, 5))
+    const found = await tool('find-hanging', '--broker-id', '1', '--max-transaction-timeout', '0')
+    assert.equal(found.code, 0, found.err)
+    const [head, ...rows] = found.out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t').map((x) => x.trim()))
+    assert.deepEqual(head, [
+      'Topic',
+      'Partition',
+      'ProducerId',
+      'ProducerEpoch',
+      'CoordinatorEpoch',
+      'StartOffset',
+      'LastTimestamp',
+      'Duration(min)',
+    ])
+    assert.equal(rows.length, 1, found.out)
+    assert.deepEqual(rows[0].slice(0, 6), [TOPIC, '0', '8000', '0', '-1', String(start)])
+    assert.equal(rows[0][7], '0')
+    const aborted = await tool('abort', '--topic', TOPIC, '--partition', '0', '--start-offset', String(start))
+    assert.equal(aborted.code, 0, aborted.err)
+    assert.equal(await latest(1), end + 1n, 'read_committed reads past the abort marker')
+    const after = await tool('find-hanging', '--broker-id', '1', '--max-transaction-timeout', '0')
+    assert.equal(after.out.trim().split('\n').length, 1, after.out)
     const committed = await confluent('read_committed')
     assert.deepEqual(
       committed.records.map(([, v]) => v),

@@ -5,7 +5,10 @@
 // commits; kafka-transactions.sh lists, describes, describes producers, finds hanging
 // transactions and aborts one; and a transaction left open when the broker restarts is reloaded
 // from __transaction_state and aborted at its timeout. read_committed results depend on the log
-// side as much as on the coordinator (LSO, aborted transactions in Fetch).
+// side as much as on the coordinator (LSO, aborted transactions in Fetch). KIP-890 part 1: the
+// partition leader asks the coordinator before a transactional batch opens a transaction, so a
+// batch (sent with our wire client) for a partition not added to the transaction, or sent after
+// the transaction ended, is refused.
 
 import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
@@ -13,6 +16,24 @@ import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import { captureIo } from '../../src/cli/common/io.ts'
 import { runTool } from '../../src/cli/main.ts'
+import { BrokerClient } from '../../src/client/broker-client.ts'
+import type { ProducerId, TopicName, TransactionalId } from '../../src/common/ids.ts'
+import { ErrorCode } from '../../src/protocol/generated/error-codes.ts'
+import {
+  addPartitionsToTxnRequestCodec,
+  addPartitionsToTxnResponseCodec,
+} from '../../src/protocol/generated/messages/add-partitions-to-txn.ts'
+import { endTxnRequestCodec, endTxnResponseCodec } from '../../src/protocol/generated/messages/end-txn.ts'
+import {
+  findCoordinatorRequestCodec,
+  findCoordinatorResponseCodec,
+} from '../../src/protocol/generated/messages/find-coordinator.ts'
+import {
+  initProducerIdRequestCodec,
+  initProducerIdResponseCodec,
+} from '../../src/protocol/generated/messages/init-producer-id.ts'
+import { produceRequestCodec, produceResponseCodec } from '../../src/protocol/generated/messages/produce.ts'
+import { buildBatch } from '../../src/records/builder.ts'
 import { type BrokerProcess, startBrokerProcess } from '../support/broker-process.ts'
 import { pyStep, sleep } from '../support/e2e-clients.ts'
 
@@ -62,12 +83,19 @@ describe('transactions with real clients', () => {
     admin = kafka().admin()
     await admin.connect()
     await admin.createTopics({
-      topics: ['tx-confluent', 'tx-kafkajs', 'tx-fence', 'tx-offsets', 'tx-in', 'tx-restart', 'tx-hang'].map(
-        (topic) => ({
-          topic,
-          numPartitions: 1,
-        }),
-      ),
+      topics: [
+        'tx-confluent',
+        'tx-kafkajs',
+        'tx-fence',
+        'tx-offsets',
+        'tx-in',
+        'tx-restart',
+        'tx-hang',
+        'tx-verify',
+      ].map((topic) => ({
+        topic,
+        numPartitions: 1,
+      })),
     })
   })
 
@@ -294,6 +322,102 @@ describe('transactions with real clients', () => {
     )
     assert.equal(missing.code, 1)
     assert.match(missing.err, /Could not find any open transactions starting at offset 7/)
+  })
+
+  it('KIP-890: the leader refuses transactional batches its coordinator does not know of', async () => {
+    const client = new BrokerClient({ host: broker.host, port: broker.port, clientId: 'e2e-txn-verify' })
+    try {
+      const txnId = 'e2e-verify' as TransactionalId
+      let init = { errorCode: -1, producerId: -1n as ProducerId, producerEpoch: -1 }
+      for (let i = 0; i < 50 && init.errorCode !== ErrorCode.NONE; i++) {
+        if (i > 0) await sleep(100)
+        // Creates __transaction_state when this test runs first.
+        await client.send(
+          {
+            apiKey: 10,
+            version: 1,
+            request: findCoordinatorRequestCodec,
+            response: findCoordinatorResponseCodec,
+          },
+          { key: txnId, keyType: 1, coordinatorKeys: [] },
+        )
+        init = await client.send(
+          {
+            apiKey: 22,
+            version: 1,
+            request: initProducerIdRequestCodec,
+            response: initProducerIdResponseCodec,
+          },
+          { ...initProducerIdRequestCodec.defaults(1), transactionalId: txnId, transactionTimeoutMs: 60000 },
+        )
+      }
+      assert.equal(init.errorCode, ErrorCode.NONE)
+      const { producerId: pid, producerEpoch: epoch } = init
+      let seq = 0
+      const produce = async (transactionalId: string, value: string, producerId: bigint = pid) => {
+        const records = buildBatch([{ key: null, value, timestamp: Date.now() }], {
+          producerId,
+          producerEpoch: epoch,
+          baseSequence: seq,
+          transactional: true,
+        })
+        const res = await client.send(
+          { apiKey: 0, version: 9, request: produceRequestCodec, response: produceResponseCodec },
+          {
+            transactionalId: transactionalId as TransactionalId,
+            acks: -1,
+            timeoutMs: 10000,
+            topicData: [{ name: 'tx-verify' as TopicName, partitionData: [{ index: 0, records }] }],
+          },
+        )
+        const r = res.responses[0].partitionResponses[0]
+        if (r.errorCode === ErrorCode.NONE) seq++
+        return r
+      }
+      // Not added to the transaction (no AddPartitionsToTxn): refused, nothing written.
+      const early = await produce(txnId, 'early')
+      assert.equal(early.errorCode, ErrorCode.INVALID_TXN_STATE)
+      assert.equal(early.errorMessage, 'Partition was not added to the transaction')
+      // A transactional id the coordinator does not know.
+      assert.equal(
+        (await produce('e2e-nobody', 'stranger', 987654n)).errorCode,
+        ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+      )
+      const added = await client.send(
+        {
+          apiKey: 24,
+          version: 3,
+          request: addPartitionsToTxnRequestCodec,
+          response: addPartitionsToTxnResponseCodec,
+        },
+        {
+          ...addPartitionsToTxnRequestCodec.defaults(3),
+          v3AndBelowTransactionalId: txnId,
+          v3AndBelowProducerId: pid,
+          v3AndBelowProducerEpoch: epoch,
+          v3AndBelowTopics: [{ name: 'tx-verify' as TopicName, partitions: [0] }],
+        },
+      )
+      assert.equal(added.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, ErrorCode.NONE)
+      assert.equal((await produce(txnId, 'v1')).errorCode, ErrorCode.NONE)
+      assert.equal((await produce(txnId, 'v2')).errorCode, ErrorCode.NONE)
+      const ended = await client.send(
+        { apiKey: 26, version: 1, request: endTxnRequestCodec, response: endTxnResponseCodec },
+        { transactionalId: txnId, producerId: pid, producerEpoch: epoch, committed: true },
+      )
+      assert.equal(ended.errorCode, ErrorCode.NONE)
+      for (let i = 0; i < 50; i++) {
+        const d = await tool('--bootstrap-server', broker.bootstrap, 'describe', '--transactional-id', txnId)
+        if (d.out.includes('CompleteCommit')) break
+        await sleep(100)
+      }
+      // After the commit, a late batch of the same epoch would open a transaction nobody ends.
+      assert.equal((await produce(txnId, 'late')).errorCode, ErrorCode.INVALID_TXN_STATE)
+      assert.deepEqual(values(await consume('tx-verify', 'read_committed')), ['v1', 'v2'])
+      assert.deepEqual(values(await consume('tx-verify', 'read_uncommitted')), ['v1', 'v2'])
+    } finally {
+      client.close()
+    }
   })
 
   it('a transaction open across a broker restart is reloaded and aborted at its timeout', async () => {

@@ -4,11 +4,15 @@
 //
 // Client settings come from Kafka's client property names (--command-config, --producer.config,
 // --producer-property ...): client.id, request.timeout.ms, retries, retry.backoff.ms,
-// security.protocol (SSL/SASL_SSL turn TLS on), sasl.mechanism and the username/password of
-// sasl.jaas.config. Other Java client properties are accepted and ignored, as Kafka ignores unknown
-// ones.
+// security.protocol (SSL/SASL_SSL turn TLS on), the PEM ssl.truststore.location (CA certificates),
+// ssl.keystore.location (key + certificate chain for mutual TLS, ssl.key.password for an encrypted
+// key), ssl.endpoint.identification.algorithm (empty: no host name check), sasl.mechanism and the
+// username/password of sasl.jaas.config. Other Java client properties are accepted and ignored, as
+// Kafka ignores unknown ones; a store that cannot be read is a one-line error.
 
+import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
+import type { ConnectionOptions } from 'node:tls'
 import type * as Kafka from '@platformatic/kafka'
 import { ToolExit } from './exit.ts'
 
@@ -72,7 +76,7 @@ export function clientOptions(
   const backoff = Number(props.get('retry.backoff.ms'))
   if (props.has('retry.backoff.ms') && Number.isFinite(backoff) && backoff >= 0) opts.retryDelay = backoff
   const protocol = (props.get('security.protocol') ?? 'PLAINTEXT').toUpperCase()
-  if (protocol === 'SSL' || protocol === 'SASL_SSL') opts.tls = {}
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') opts.tls = tlsOptions(props)
   if (protocol.startsWith('SASL_')) {
     const jaas = props.get('sasl.jaas.config') ?? ''
     opts.sasl = {
@@ -82,6 +86,37 @@ export function clientOptions(
     }
   }
   return opts
+}
+
+/** TLS client options from Kafka's ssl.* client properties (PEM stores only, as the broker's). */
+function tlsOptions(props: ReadonlyMap<string, string>): ConnectionOptions {
+  const read = (key: string): string => {
+    const path = props.get(key)!
+    try {
+      return readFileSync(path, 'utf8')
+    } catch (e) {
+      throw new ToolExit(1, `Error: cannot read ${key}=${path} (${(e as NodeJS.ErrnoException).code ?? e})\n`)
+    }
+  }
+  const tls: ConnectionOptions = {}
+  for (const key of ['ssl.truststore.type', 'ssl.keystore.type']) {
+    const type = (props.get(key) ?? 'PEM').toUpperCase()
+    if (props.has(key) && type !== 'PEM')
+      throw new ToolExit(1, `Error: ${key}=${type} is not supported by the tools; use PEM stores\n`)
+  }
+  if (props.get('ssl.truststore.location')) tls.ca = read('ssl.truststore.location')
+  if (props.get('ssl.keystore.location')) {
+    const pem = read('ssl.keystore.location')
+    tls.key = pem
+    tls.cert = pem
+    if (props.get('ssl.key.password')) tls.passphrase = props.get('ssl.key.password')
+  }
+  if (
+    props.has('ssl.endpoint.identification.algorithm') &&
+    props.get('ssl.endpoint.identification.algorithm') === ''
+  )
+    tls.checkServerIdentity = () => undefined
+  return tls
 }
 
 function reason(code: string | undefined, message: string): string {

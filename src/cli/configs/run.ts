@@ -6,8 +6,9 @@
 //     retention.ms=1000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=1000}
 //   Completed updating config for topic t.
 //
-// Users' SCRAM credentials are handled in users.ts. Quotas (users, clients, ips) need APIs Samsa
-// does not serve yet; the tool says so instead of sending requests that would fail.
+// Users' SCRAM credentials are handled in users.ts, client quotas of users and clients in
+// quotas.ts (a users alter goes there when it names only quota keys; a users describe shows both).
+// The ip entity (connection_creation_rate) is not served: the tool says so.
 
 import type { Admin, ConfigDescription } from '@platformatic/kafka'
 import { validateTopicName } from '../../metadata/topic-name.ts'
@@ -16,6 +17,7 @@ import type { Io } from '../common/io.ts'
 import { closeQuietly, errorMessage, openAdmin, rawMetadata, rawRequest } from '../common/kafka.ts'
 import { loadProps } from '../common/props.ts'
 import { type ConfigCommandOptions, IllegalArgument, parseAddConfig, parseConfigOptions } from './options.ts'
+import { alterQuotas, describeQuotas, QUOTA_KEYS } from './quotas.ts'
 import { alterUser, describeUsers } from './users.ts'
 
 /** Kafka's ConfigEntry.ConfigSource names by wire value. */
@@ -191,19 +193,33 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     throw e
   }
   const type = cmd.entityTypes[0]
-  const scramUsers = type === 'users' && cmd.entityTypes.length === 1
-  if (!scramUsers && (type === 'users' || type === 'clients' || type === 'ips')) {
+  if (cmd.entityTypes.includes('ips')) {
     throw new ToolExit(
       1,
-      `Entity type '${type}' (client quotas and SCRAM credentials) is not supported by Samsa yet; topics, brokers, broker-loggers, groups and client-metrics are.\n`,
+      "Entity type 'ips' (connection_creation_rate) is not supported by Samsa yet; users and clients quotas are.\n",
     )
   }
+  const quotaTypes = type === 'users' || type === 'clients'
+  const keys = [
+    ...(cmd.opts.has('add-config') ? parseAddConfig(cmd.opts.value('add-config')!).keys() : []),
+    ...cmd.opts.values('delete-config').flatMap((d) => d.split(',').map((k) => k.trim())),
+  ]
+  const scramUsers =
+    type === 'users' &&
+    cmd.entityTypes.length === 1 &&
+    !(cmd.alter && keys.every((k) => QUOTA_KEYS.includes(k)))
   const props = cmd.opts.has('command-config')
     ? loadProps(cmd.opts.value('command-config')!, io.cwd)
     : new Map<string, string>()
   const admin = await openAdmin('adminclient-1', cmd.bootstrap, props)
   try {
-    if (scramUsers) return cmd.alter ? await alterUser(admin, cmd, io) : await describeUsers(admin, cmd, io)
+    if (scramUsers && cmd.alter) return await alterUser(admin, cmd, io)
+    if (quotaTypes && cmd.alter) return await alterQuotas(admin, cmd, io)
+    if (quotaTypes) {
+      const code = await describeQuotas(admin, cmd, io)
+      if (code !== 0 || !scramUsers || cmd.entityNames[0] === '') return code
+      return await describeUsers(admin, cmd, io)
+    }
     if (cmd.alter) await alter(admin, cmd, io)
     else await describe(admin, cmd, io)
     return 0

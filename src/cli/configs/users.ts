@@ -8,7 +8,7 @@
 //
 // The password never leaves the tool: it is salted here (random 32-byte salt, PBKDF2 with the
 // mechanism's HMAC, default 4096 iterations as in Kafka) and only the salted password is sent.
-// User quotas (producer_byte_rate, ...) need the client quota APIs, which Samsa does not serve yet.
+// User quotas (producer_byte_rate, ...) are altered by quotas.ts; one alter changes either.
 
 import { randomBytes } from 'node:crypto'
 import type { Admin } from '@platformatic/kafka'
@@ -79,7 +79,7 @@ export async function alterUser(admin: Admin, cmd: ConfigCommandOptions, io: Io)
   const other = [...adds.keys(), ...deletes].filter((k) => scramMechanismByName(k) === undefined)
   if (other.length > 0)
     throw new IllegalArgument(
-      `User quota configs (${other.join(', ')}) are not supported by Samsa yet; only SCRAM-SHA-256 and SCRAM-SHA-512 credentials are.`,
+      `Quota configs (${other.join(', ')}) and SCRAM credentials cannot be changed in one command: alter them separately.`,
     )
   const upsertions = [...adds].map(([mech, value]) => {
     const m = scramMechanismByName(mech)!

@@ -5,6 +5,7 @@ import type { Admin, Group, GroupMember } from '@platformatic/kafka'
 import { HELP_OPTIONS } from '../common/command.ts'
 import type { Io } from '../common/io.ts'
 import { kafkaErrorId, rawMetadata } from '../common/kafka.ts'
+import { describeConsumerProtocolGroups } from './consumer-describe.ts'
 import { GROUP_OPTIONS, type GroupCommandOptions } from './options.ts'
 import type { TopicPartitionRef } from './reset-plan.ts'
 
@@ -51,7 +52,8 @@ export class GroupService {
   }
 
   async listGroups(): Promise<{ id: string; type: string; state: string }[]> {
-    const groups = await this.admin.listGroups()
+    // The client asks for classic groups only unless told otherwise; the tool shows both kinds.
+    const groups = await this.admin.listGroups({ types: ['classic', 'consumer'] })
     return [...groups.values()]
       .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
       .map((g) => ({ id: g.id, type: g.groupType ?? 'classic', state: stateName(g.state) }))
@@ -63,14 +65,18 @@ export class GroupService {
       : this.cmd.opts.values('group')
   }
 
+  /** Consumer-protocol (KIP-848) groups by ConsumerGroupDescribe, the others by DescribeGroups. */
   async describe(groupIds: string[]): Promise<Map<string, Group>> {
     if (groupIds.length === 0) return new Map()
+    const found = await describeConsumerProtocolGroups(this.admin, groupIds)
+    const classic = groupIds.filter((id) => !found.has(id))
+    if (classic.length === 0) return found
     try {
-      return await this.admin.describeGroups({ groups: groupIds })
+      for (const [id, g] of await this.admin.describeGroups({ groups: classic })) found.set(id, g)
     } catch (e) {
-      if (kafkaErrorId(e) === 'GROUP_ID_NOT_FOUND') return new Map()
-      throw e
+      if (kafkaErrorId(e) !== 'GROUP_ID_NOT_FOUND') throw e
     }
+    return found
   }
 
   async committed(

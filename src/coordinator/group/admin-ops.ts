@@ -4,6 +4,7 @@
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import type { CoordinatorResult } from '../runtime/coordinator-runtime.ts'
 import { GroupState } from './classic-group.ts'
+import { CONSUMER_GROUP_TYPE, deleteEmptyConsumerGroup } from './consumer/consumer-admin.ts'
 import type { GroupShard } from './group-shard.ts'
 import { restoreGroups } from './offset-ops.ts'
 import { groupTombstone, offsetTombstone } from './records.ts'
@@ -26,8 +27,19 @@ export function listGroups(
 ): ListedGroup[] {
   const states = new Set(statesFilter.map((s) => s.toLowerCase()))
   const types = new Set(typesFilter.map((s) => s.toLowerCase()))
-  if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return []
   const out: ListedGroup[] = []
+  if (types.size === 0 || types.has(CONSUMER_GROUP_TYPE))
+    for (const g of shard.consumerGroups.values()) {
+      const state = g.state()
+      if (states.size > 0 && !states.has(state.toLowerCase())) continue
+      out.push({
+        groupId: g.groupId,
+        protocolType: 'consumer',
+        groupState: state,
+        groupType: CONSUMER_GROUP_TYPE,
+      })
+    }
+  if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return out
   for (const g of shard.groups.values()) {
     if (g.is(GroupState.Dead)) continue
     if (states.size > 0 && !states.has(g.state.toLowerCase())) continue
@@ -57,6 +69,8 @@ export interface DescribedGroup {
   readonly protocolType: string
   readonly protocolData: string
   readonly members: readonly DescribedMember[]
+  /** DescribeGroups v6+ (KIP-1043). */
+  readonly errorMessage?: string | null
 }
 
 /**
@@ -65,6 +79,16 @@ export interface DescribedGroup {
  */
 export function describeGroup(shard: GroupShard, groupId: string): DescribedGroup {
   const g = shard.groups.get(groupId)
+  if (shard.consumerGroups.has(groupId))
+    return {
+      errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+      errorMessage: `Group ${groupId} is not a classic group.`,
+      groupId,
+      groupState: GroupState.Dead,
+      protocolType: '',
+      protocolData: '',
+      members: [],
+    }
   if (g === undefined)
     return {
       errorCode: ErrorCode.NONE,
@@ -100,6 +124,12 @@ export function deleteGroups(
 ): CoordinatorResult<{ groupId: string; errorCode: number }[]> {
   const deleted: string[] = []
   const results = groupIds.map((groupId) => {
+    const cg = shard.consumerGroups.get(groupId)
+    if (cg !== undefined) {
+      const errorCode = deleteEmptyConsumerGroup(shard, cg)
+      if (errorCode === ErrorCode.NONE) deleted.push(groupId)
+      return { groupId, errorCode }
+    }
     const g = shard.groups.get(groupId)
     if (g === undefined || g.is(GroupState.Dead)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND }
     if (!g.is(GroupState.Empty)) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP }

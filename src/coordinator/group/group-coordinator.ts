@@ -23,6 +23,19 @@ import {
   listGroups,
 } from './admin-ops.ts'
 import { type JoinResult, joinError, type SyncResult, syncError } from './classic-group.ts'
+import {
+  type DescribedConsumerGroup,
+  describeConsumerGroup,
+  takeOverForClassic,
+  validateConsumerFetch,
+} from './consumer/consumer-admin.ts'
+import {
+  type ConsumerHeartbeatParams,
+  type ConsumerHeartbeatResult,
+  consumerGroupHeartbeat,
+  heartbeatError,
+} from './consumer/consumer-heartbeat.ts'
+import type { TopicsView } from './consumer/consumer-membership.ts'
 import { type GroupConfig, OFFSETS_TOPIC } from './group-config.ts'
 import { groupPartition } from './group-partition.ts'
 import {
@@ -69,6 +82,7 @@ export class GroupCoordinator {
   readonly runtime: CoordinatorRuntime<GroupShard>
   private readonly p: GroupCoordinatorParams
   private creating: Promise<number> | null = null
+  private readonly reloading = new Set<number>()
   /** Whether the last image seen (onLocalChanges) had __consumer_offsets. */
   private seenTopic = false
   private readonly topicWaiters: (() => void)[] = []
@@ -79,8 +93,45 @@ export class GroupCoordinator {
       log: p.log,
       clock: p.clock,
       logger: p.logger,
-      newShard: (ctx) => new GroupShard(ctx, p.config),
+      newShard: (ctx) => {
+        const shard = new GroupShard(ctx, p.config)
+        shard.topicsView = () => this.topicsView()
+        shard.onConsumerWriteFailed = () => this.reloadAfterFailure(ctx.partition)
+        return shard
+      },
     })
+  }
+
+  /**
+   * A write of consumer group records failed after they were applied to memory: the partition is
+   * loaded again from its log (once per failure burst), if this broker still leads it.
+   */
+  private reloadAfterFailure(partition: number): void {
+    if (this.reloading.has(partition)) return
+    this.reloading.add(partition)
+    queueMicrotask(() => {
+      this.reloading.delete(partition)
+      if (this.runtime.state(partition) !== 'active') return
+      const leader = this.p.metadata.image().topics.get(OFFSETS_TOPIC as never)?.partitions[partition]?.leader
+      if (leader !== this.p.nodeId) return
+      this.p.logger.warn(
+        `A consumer group write to ${OFFSETS_TOPIC}-${partition} failed: reloading it from the log`,
+      )
+      this.runtime.unload(partition)
+      void this.runtime.load(partition)
+    })
+  }
+
+  /** The topics consumer groups may subscribe to, from the current image. */
+  private topicsView(): TopicsView {
+    const image = this.p.metadata.image()
+    return {
+      byName: (name) => {
+        const t = image.topics.get(name as never)
+        return t === undefined ? undefined : { topicId: t.topicId, numPartitions: t.partitions.length }
+      },
+      names: () => [...image.topics.values()].filter((t) => !t.internal).map((t) => t.name),
+    }
   }
 
   /** Partitions of __consumer_offsets: the topic's own count once it exists, else the config's. */
@@ -162,7 +213,10 @@ export class GroupCoordinator {
     if (p.groupId === '') return Promise.resolve(joinError(p.memberId, ErrorCode.INVALID_GROUP_ID))
     return this.runtime.write(
       this.partitionFor(p.groupId),
-      (s) => s.joinGroup(p),
+      (s) => {
+        const refused = takeOverForClassic(s, p.groupId)
+        return refused === ErrorCode.NONE ? s.joinGroup(p) : s.finish(joinError(p.memberId, refused))
+      },
       (code) => joinError(p.memberId, code),
     )
   }
@@ -193,6 +247,43 @@ export class GroupCoordinator {
       this.partitionFor(groupId),
       (s) => s.leaveGroup(groupId, members),
       (errorCode) => ({ errorCode, members: [] }),
+    )
+  }
+
+  /** ConsumerGroupHeartbeat (KIP-848). */
+  consumerGroupHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
+    if (!this.p.config.consumer.enabled)
+      return Promise.resolve(
+        heartbeatError(ErrorCode.UNSUPPORTED_VERSION, 'The consumer group protocol is disabled.'),
+      )
+    if (p.groupId === '')
+      return Promise.resolve(heartbeatError(ErrorCode.INVALID_REQUEST, "GroupId can't be empty."))
+    return this.runtime.write(
+      this.partitionFor(p.groupId),
+      (s) => consumerGroupHeartbeat(s, p),
+      (code) => heartbeatError(code),
+    )
+  }
+
+  consumerGroupDescribe(groupIds: readonly string[]): DescribedConsumerGroup[] {
+    const image = this.p.metadata.image()
+    const names = new Map<string, string>()
+    for (const t of image.topics.values()) names.set(t.topicId, t.name)
+    return groupIds.map((groupId) =>
+      this.runtime.read<DescribedConsumerGroup>(
+        this.partitionFor(groupId),
+        (s) => describeConsumerGroup(s, groupId, (id) => names.get(id)),
+        (errorCode) => ({
+          errorCode,
+          errorMessage: null,
+          groupId,
+          groupState: '',
+          groupEpoch: 0,
+          assignmentEpoch: 0,
+          assignorName: '',
+          members: [],
+        }),
+      ),
     )
   }
 
@@ -239,10 +330,19 @@ export class GroupCoordinator {
   fetchOffsets(
     groupId: string,
     topics: readonly { readonly name: string; readonly partitionIndexes: readonly number[] }[] | null,
+    /** OffsetFetch v9+: a consumer group member's id and epoch (epoch -1: not a member). */
+    member: { readonly memberId: string | null; readonly memberEpoch: number } | null = null,
   ): FetchOffsetsResult {
     return this.runtime.read<FetchOffsetsResult>(
       this.partitionFor(groupId),
-      (s) => ({ errorCode: ErrorCode.NONE, topics: fetchOffsets(s, groupId, topics) }),
+      (s) => {
+        const invalid =
+          member === null
+            ? ErrorCode.NONE
+            : validateConsumerFetch(s.consumerGroups.get(groupId), member.memberId, member.memberEpoch)
+        if (invalid !== ErrorCode.NONE) return { errorCode: invalid, topics: [] }
+        return { errorCode: ErrorCode.NONE, topics: fetchOffsets(s, groupId, topics) }
+      },
       (errorCode) => ({ errorCode, topics: [] }),
     )
   }

@@ -1,7 +1,8 @@
 // The group coordinator's state machine for one __consumer_offsets partition: the classic groups
 // coordinated there and their committed offsets. This file holds the membership protocol
 // (JoinGroup, SyncGroup, Heartbeat, LeaveGroup and the timers behind them) with Kafka's rules;
-// offsets and admin operations are in offset-ops.ts and admin-ops.ts.
+// offsets and admin operations are in offset-ops.ts and admin-ops.ts. The KIP-848 consumer groups
+// of the partition live beside the classic ones (consumerGroups; their logic is in consumer/).
 //
 // Every public operation runs synchronously (the runtime's single writer) and returns the records
 // it produced plus the answer. Which changes are persisted is Kafka's choice: the group metadata
@@ -29,6 +30,15 @@ import {
   type SyncResult,
   syncError,
 } from './classic-group.ts'
+import type { ConsumerGroup } from './consumer/consumer-group.ts'
+import { MemberState } from './consumer/consumer-group.ts'
+import {
+  EMPTY_TOPICS,
+  scheduleRebalance,
+  scheduleSession,
+  type TopicsView,
+} from './consumer/consumer-membership.ts'
+import { applyConsumerRecord, decodeConsumerKey, isConsumerKeyVersion } from './consumer/consumer-records.ts'
 import { type GroupConfig, NEW_MEMBER_JOIN_TIMEOUT_MS } from './group-config.ts'
 import { cleanupGroupMetadata } from './offset-ops.ts'
 import { OffsetStore } from './offset-store.ts'
@@ -90,6 +100,15 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
 
 export class GroupShard implements CoordinatorShard {
   readonly groups = new Map<string, ClassicGroup>()
+  /** KIP-848 consumer groups (consumer/): a group id is in one of the two maps, never both. */
+  readonly consumerGroups = new Map<string, ConsumerGroup>()
+  /** The topics consumer groups subscribe to; the coordinator points it at the metadata image. */
+  topicsView: () => TopicsView = () => EMPTY_TOPICS
+  /**
+   * Called when a write holding consumer group records failed: those records were applied to
+   * memory already, so the coordinator reloads the partition from its log.
+   */
+  onConsumerWriteFailed: () => void = () => {}
   readonly offsets = new OffsetStore()
   /** TxnOffsetCommit offsets waiting for their transaction's marker. */
   readonly txnOffsets = new PendingTxnOffsets()
@@ -177,10 +196,14 @@ export class GroupShard implements CoordinatorShard {
       const v = decodeOffsetValue(value)
       this.offsets.put(k.group, k.topic, k.partition, v)
       // Offsets without group metadata belong to a "simple" group (Kafka creates it too).
-      if (!this.groups.has(k.group))
+      if (!this.groups.has(k.group) && !this.consumerGroups.has(k.group))
         this.groups.set(k.group, new ClassicGroup(k.group, GroupState.Empty, this.now()))
     } else if (k.type === 'group') {
       this.replayGroupRecord(k.group, value)
+    } else if (isConsumerKeyVersion(k.version) && !this.live) {
+      // Live, the operation applied its consumer group records already (consumer-membership.ts).
+      applyConsumerRecord(this.consumerGroups, key, value)
+      this.settleGroupKind(decodeConsumerKey(key).groupId)
     }
   }
 
@@ -188,7 +211,7 @@ export class GroupShard implements CoordinatorShard {
   replayEndTxn(_offset: bigint, producerId: bigint, commit: boolean): void {
     this.txnOffsets.complete(producerId, commit, (p) => {
       this.offsets.put(p.group, p.topic, p.partition, p.value)
-      if (!this.groups.has(p.group))
+      if (!this.groups.has(p.group) && !this.consumerGroups.has(p.group))
         this.groups.set(p.group, new ClassicGroup(p.group, GroupState.Empty, this.now()))
     })
   }
@@ -206,8 +229,27 @@ export class GroupShard implements CoordinatorShard {
     this.groups.set(groupId, groupFromRecord(groupId, decodeGroupValue(value)))
   }
 
+  /**
+   * A consumer group replaces the memberless "simple" classic group its earlier offsets made; when
+   * it is gone, offsets left behind make one again (as replaying them alone would).
+   */
+  private settleGroupKind(id: string): void {
+    const g = this.groups.get(id)
+    if (this.consumerGroups.has(id)) {
+      if (g !== undefined && g.size === 0 && g.is(GroupState.Empty)) this.groups.delete(id)
+    } else if (g === undefined && this.offsets.hasOffsets(id))
+      this.groups.set(id, new ClassicGroup(id, GroupState.Empty, this.now()))
+  }
+
   onLoaded(): void {
     this.live = true
+    for (const cg of this.consumerGroups.values()) {
+      this.log.info(`Loaded consumer group ${cg.groupId} (epoch ${cg.groupEpoch}, ${cg.size} members)`)
+      for (const m of cg.members.values()) {
+        scheduleSession(this, cg.groupId, m.memberId)
+        if (m.state === MemberState.UnrevokedPartitions) scheduleRebalance(this, cg.groupId, m)
+      }
+    }
     for (const group of this.groups.values()) {
       this.log.info(
         `Loaded group ${group.groupId} (${group.state}, generation ${group.generationId}, ${group.size} members)`,
@@ -245,6 +287,7 @@ export class GroupShard implements CoordinatorShard {
       }
     }
     this.groups.clear()
+    this.consumerGroups.clear()
     this.txnOffsets.clear()
   }
 

@@ -5,6 +5,7 @@
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import type { CoordinatorResult } from '../runtime/coordinator-runtime.ts'
 import { ClassicGroup, CONSUMER_PROTOCOL_TYPE, GroupState } from './classic-group.ts'
+import { expireConsumerGroupOffsets, validateConsumerCommit } from './consumer/consumer-admin.ts'
 import type { GroupShard } from './group-shard.ts'
 import type { OffsetAndMetadata } from './offset-store.ts'
 import { groupTombstone, offsetCommitRecord, offsetTombstone } from './records.ts'
@@ -68,6 +69,12 @@ function validateCommit(group: ClassicGroup, p: CommitParams): number {
 }
 
 export function commitOffsets(shard: GroupShard, p: CommitParams): CoordinatorResult<TopicPartitionErrors> {
+  const consumerGroup = shard.consumerGroups.get(p.groupId)
+  if (consumerGroup !== undefined) {
+    const invalid = validateConsumerCommit(consumerGroup, p.memberId, p.generationId)
+    if (invalid !== ErrorCode.NONE) return shard.finish(allPartitions(p.topics, invalid))
+    return writeCommit(shard, p)
+  }
   let group = shard.groups.get(p.groupId)
   if (group === undefined) {
     if (p.generationId >= 0) {
@@ -81,6 +88,11 @@ export function commitOffsets(shard: GroupShard, p: CommitParams): CoordinatorRe
   if (invalid !== ErrorCode.NONE) return shard.finish(allPartitions(p.topics, invalid))
   // A commit is a sign of life during a rebalance too (the heartbeat brings the rebalance news).
   if (group.has(p.memberId)) shard.rescheduleHeartbeat(group, group.get(p.memberId))
+  return writeCommit(shard, p)
+}
+
+/** The offset records of a validated commit. */
+function writeCommit(shard: GroupShard, p: CommitParams): CoordinatorResult<TopicPartitionErrors> {
   const now = shard.now()
   const expireTimestamp = p.retentionTimeMs === -1 ? null : now + p.retentionTimeMs
   const pending: [string, number][] = []
@@ -144,7 +156,10 @@ export function fetchOffsets(
   groupId: string,
   topics: readonly { readonly name: string; readonly partitionIndexes: readonly number[] }[] | null,
 ): FetchedTopics {
-  const known = shard.groups.get(groupId)?.is(GroupState.Dead) === false || shard.offsets.hasOffsets(groupId)
+  const known =
+    shard.groups.get(groupId)?.is(GroupState.Dead) === false ||
+    shard.consumerGroups.has(groupId) ||
+    shard.offsets.hasOffsets(groupId)
   if (topics === null) {
     if (!known) return []
     const byTopic = new Map<string, FetchedPartition[]>()
@@ -258,8 +273,10 @@ export function cleanupGroupMetadata(shard: GroupShard): void {
       deleted.push(groupId)
     }
   }
-  if (expired > 0 || deleted.length > 0)
-    shard.log.info(`Removed ${expired} expired offsets and ${deleted.length} empty groups`)
+  const consumer = expireConsumerGroupOffsets(shard)
+  expired += consumer.offsets
+  if (expired > 0 || deleted.length > 0 || consumer.groups > 0)
+    shard.log.info(`Removed ${expired} expired offsets and ${deleted.length + consumer.groups} empty groups`)
   shard.afterFailure(() => restoreGroups(shard, deleted))
 }
 

@@ -19,6 +19,8 @@ export interface TxnConfig {
   readonly numPartitions: number
   /** Delay between rounds of marker retries (Kafka's coordinator retries at its backoff). */
   readonly markerRetryBackoffMs: number
+  /** transaction.partition.verification.enable (KIP-890 part 1, replication/txn-verification.ts) */
+  readonly partitionVerification: boolean
 }
 
 export const DEFAULT_TXN_CONFIG: TxnConfig = Object.freeze({
@@ -28,6 +30,7 @@ export const DEFAULT_TXN_CONFIG: TxnConfig = Object.freeze({
   removeExpiredIntervalMs: 3600000,
   numPartitions: 50,
   markerRetryBackoffMs: 100,
+  partitionVerification: true,
 })
 
 export function txnConfigOf(c: BrokerConfig): TxnConfig {
@@ -48,7 +51,16 @@ export function txnConfigOf(c: BrokerConfig): TxnConfig {
     ),
     numPartitions: c.transactionStateLogNumPartitions,
     markerRetryBackoffMs: DEFAULT_TXN_CONFIG.markerRetryBackoffMs,
+    partitionVerification: flag(c, 'transaction.partition.verification.enable', true),
   }
+}
+
+/** A boolean setting: its defined value, else as written in server.properties (not yet defined). */
+function flag(c: BrokerConfig, name: string, dflt: boolean): boolean {
+  const v = c.values.get(name)?.value
+  if (typeof v === 'boolean') return v
+  const raw = c.static.get(name)?.trim().toLowerCase()
+  return raw === undefined ? dflt : raw !== 'false'
 }
 
 /** How __transaction_state is created. */

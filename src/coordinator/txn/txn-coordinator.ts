@@ -30,6 +30,7 @@ import {
   type TxnRequest,
   TxnShard,
 } from './txn-shard.ts'
+import { CoordinatorTxnVerifier } from './txn-verifier.ts'
 
 const TOPIC_READY_WAIT_MS = 5000
 
@@ -67,8 +68,28 @@ export class TxnCoordinator {
     })
   }
 
+  /**
+   * Takes the marker sender; unless transaction.partition.verification.enable is false, also
+   * gives this broker's partition leaders the KIP-890 verifier (through the sender's local writer,
+   * which reaches the replica manager), asking this coordinator or, over the sender's channels,
+   * the others.
+   */
   setMarkerSender(sender: TxnMarkerSender): void {
     this.p.markers = sender
+    const local = sender.localWriter
+    if (local === null || !('setTxnVerifier' in local)) return
+    local.setTxnVerifier(
+      this.p.config.partitionVerification
+        ? new CoordinatorTxnVerifier({
+            nodeId: sender.nodeId,
+            image: sender.image,
+            partitionFor: (id) => this.partitionFor(id),
+            local: (req) => this.verifyPartitions(req, req.partitions),
+            remote: (id) => sender.verifyChannel(id),
+            logger: this.p.logger,
+          })
+        : null,
+    )
   }
 
   numPartitions(): number {

@@ -11,6 +11,9 @@
 // producer epoch: this coordinator's work is stale, so delivery stops, as Kafka's does. Delivery
 // also stops when this broker no longer coordinates the transaction (`stillCoordinator`): the new
 // coordinator resends the markers of every Prepare* transaction it loads.
+//
+// The same per-broker wire clients carry the KIP-890 verification questions of this broker's
+// partitions to other coordinators (AddPartitionsToTxn v4 verifyOnly, txn-verifier.ts).
 
 import { BrokerClient } from '../../client/broker-client.ts'
 import type { Clock } from '../../common/clock.ts'
@@ -19,18 +22,33 @@ import type { Logger } from '../../common/logger.ts'
 import type { MetadataImage } from '../../metadata/image.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
+  addPartitionsToTxnRequestCodec,
+  addPartitionsToTxnResponseCodec,
+} from '../../protocol/generated/messages/add-partitions-to-txn.ts'
+import {
   writeTxnMarkersRequestCodec,
   writeTxnMarkersResponseCodec,
 } from '../../protocol/generated/messages/write-txn-markers.ts'
-import type { TxnMarker, TxnMarkerResult, TxnMarkerWriter } from '../../replication/txn-markers.ts'
+import type {
+  LocalTxnMarkerWriter,
+  TxnMarker,
+  TxnMarkerResult,
+  TxnMarkerWriter,
+} from '../../replication/txn-markers.ts'
+import type { VerifyChannel } from './txn-verifier.ts'
+
+/** What this broker sends to another for transactions: markers, and verification questions. */
+export interface RemoteTxnWriter extends TxnMarkerWriter {
+  verify?: VerifyChannel
+}
 
 export interface MarkerSenderParams {
   readonly nodeId: number
   readonly image: () => MetadataImage
   /** Writes markers on partitions led by this broker (null until the broker wired it). */
-  readonly local: () => TxnMarkerWriter | null
+  readonly local: () => TxnMarkerWriter | LocalTxnMarkerWriter | null
   /** Writes markers through another broker (its WriteTxnMarkers). */
-  readonly remote: (brokerId: number) => TxnMarkerWriter
+  readonly remote: (brokerId: number) => RemoteTxnWriter
   readonly clock: Clock
   readonly logger: Logger
   readonly backoffMs: number
@@ -48,6 +66,26 @@ export class TxnMarkerSender {
 
   close(): void {
     this.closed = true
+  }
+
+  get nodeId(): number {
+    return this.p.nodeId
+  }
+
+  get image(): () => MetadataImage {
+    return this.p.image
+  }
+
+  /** The local writer (it reaches the replica manager), when the broker gave one. */
+  get localWriter(): TxnMarkerWriter | LocalTxnMarkerWriter | null {
+    return this.p.local()
+  }
+
+  /** AddPartitionsToTxn to another broker, when its channel can carry it. */
+  verifyChannel(brokerId: number): VerifyChannel {
+    const v = this.p.remote(brokerId).verify
+    if (v === undefined) throw new Error(`no verification channel to broker ${brokerId}`)
+    return v
   }
 
   /** Resolves true once every partition has its marker, false when delivery was given up. */
@@ -113,7 +151,7 @@ export class TxnMarkerSender {
 }
 
 export interface RemoteMarkerWriters {
-  writer(brokerId: number): TxnMarkerWriter
+  writer(brokerId: number): RemoteTxnWriter
   close(): void
 }
 
@@ -149,6 +187,16 @@ export function remoteMarkerWriters(p: {
   }
   return {
     writer: (brokerId) => ({
+      verify: async (transactions) =>
+        clientFor(brokerId).send(
+          {
+            apiKey: 24,
+            version: 4,
+            request: addPartitionsToTxnRequestCodec,
+            response: addPartitionsToTxnResponseCodec,
+          },
+          { ...addPartitionsToTxnRequestCodec.defaults(4), transactions },
+        ),
       async write(marker) {
         const byTopic = new Map<string, number[]>()
         for (const tp of marker.partitions)

@@ -26,6 +26,11 @@
 // the last marker's (TRANSACTION_COORDINATOR_FENCED); it sets the producer's epoch and coordinator
 // epoch. A marker that ends a transaction with data yields a CompletedTxn; an abort also yields the
 // aborted-index entry (storage/transaction-index.ts), with the last stable offset of that moment.
+//
+// KIP-890 verification (replication/txn-verification.ts): a producer whose batch waits for its
+// coordinator's answer holds a verification guard here; a client batch checked with a guard may
+// open a transaction only while that guard is still the producer's (opening the transaction or a
+// marker drops it). Batches checked without a guard (undefined) skip this.
 
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import type { AbortedTxn } from '../../storage/transaction-index.ts'
@@ -87,6 +92,8 @@ export class ProducerStateManager {
   readonly txns = new TxnState()
   /** The state reflects every batch below this offset. */
   mapEndOffset = 0n
+  /** Verification guards by producer id (see the header). */
+  readonly verifications = new Map<bigint, { guard: object; epoch: number; createdMs: number }>()
   readonly expirationMs: number
 
   constructor(opts: ProducerStateOptions = {}) {
@@ -95,6 +102,24 @@ export class ProducerStateManager {
 
   get(producerId: bigint): ProducerEntry | undefined {
     return this.producers.get(producerId)
+  }
+
+  /** True when the producer's transaction at this epoch is open on the partition. */
+  hasOngoingTxn(producerId: bigint, epoch: number): boolean {
+    const e = this.producers.get(producerId)
+    return e !== undefined && e.currentTxnFirstOffset >= 0n && e.epoch === epoch
+  }
+
+  /** The producer's verification guard, created unless one is held (see the header). */
+  startVerification(producerId: bigint, epoch: number, now: number): object {
+    const v = this.verifications.get(producerId)
+    if (v !== undefined) {
+      if (epoch > v.epoch) v.epoch = epoch
+      return v.guard
+    }
+    const guard = {}
+    this.verifications.set(producerId, { guard, epoch, createdMs: now })
+    return guard
   }
 
   /** Starts staging the checks of a group of client appends. */
@@ -126,6 +151,7 @@ export class ProducerStateManager {
     }
     e.lastUpdateMs = now
     if (flags.control) {
+      this.verifications.delete(producerId)
       e.setEpoch(epoch)
       const first = e.currentTxnFirstOffset
       e.currentTxnFirstOffset = -1n
@@ -195,6 +221,8 @@ export class ProducerStateManager {
 
   /** Forgets producers idle for expirationMs (never one with an open transaction). */
   removeExpired(now: number): number {
+    for (const [id, v] of this.verifications)
+      if (now - v.createdMs >= this.expirationMs) this.verifications.delete(id)
     let n = 0
     for (const [id, e] of this.producers) {
       if (e.currentTxnFirstOffset < 0n && now - e.lastUpdateMs >= this.expirationMs) {
@@ -208,6 +236,7 @@ export class ProducerStateManager {
   clear(mapEndOffset: bigint): void {
     this.producers.clear()
     this.txns.clear()
+    this.verifications.clear()
     this.mapEndOffset = mapEndOffset
   }
 }
@@ -245,6 +274,7 @@ export class ProducerStateUpdate {
     lastOffsetDelta: number,
     transactional = false,
     origin: AppendOrigin = 'client',
+    guard?: object | null,
   ): SequenceCheck {
     const client = origin === 'client'
     const lastSeq = firstSeq < 0 ? NO_SEQUENCE : incrementSequence(firstSeq, lastOffsetDelta)
@@ -288,6 +318,18 @@ export class ProducerStateUpdate {
         message: `non-transactional batch from producer ${producerId} while its transaction is open`,
       }
     }
+    if (
+      guard !== undefined &&
+      transactional &&
+      !(current !== undefined && current.currentTxnFirstOffset !== -1n && current.epoch === epoch) &&
+      (guard === null || this.manager.verifications.get(producerId)?.guard !== guard)
+    ) {
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.INVALID_TXN_STATE,
+        message: `producer ${producerId} would open a transaction at epoch ${epoch} without its coordinator's verification`,
+      }
+    }
     let next = this.staged.get(producerId)
     if (next === undefined) {
       next = current === undefined ? new ProducerEntry(producerId, epoch, this.now) : current.clone()
@@ -308,6 +350,9 @@ export class ProducerStateUpdate {
    * the returned marker's lastOffset once written.
    */
   checkMarker(producerId: bigint, epoch: number, coordinatorEpoch: number, commit: boolean): MarkerCheck {
+    // At once, not at commit: a verified batch queued behind this marker must not open a new
+    // transaction (a failed write only costs that batch a new verification).
+    this.manager.verifications.delete(producerId)
     const current = this.staged.get(producerId) ?? this.manager.producers.get(producerId)
     if (current !== undefined) {
       if (epoch < current.epoch) {
@@ -361,10 +406,12 @@ export class ProducerStateUpdate {
     for (const o of this.opened) {
       if (o.entry.currentTxnFirstOffset === OPENING) o.entry.currentTxnFirstOffset = o.meta.firstOffset
       txns.begin(o.entry.producerId, o.meta.firstOffset)
+      this.manager.verifications.delete(o.entry.producerId)
     }
     this.opened.length = 0
     const aborted: AbortedTxn[] = []
     for (const m of this.markers) {
+      this.manager.verifications.delete(m.producerId)
       const firstOffset = m.firstMeta !== null ? m.firstMeta.firstOffset : m.firstOffset
       if (firstOffset < 0n || m.lastOffset < 0n) continue
       const e = this.manager.completeTxn({

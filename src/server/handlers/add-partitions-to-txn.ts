@@ -5,8 +5,10 @@
 // __transaction_state record once they all exist: partitions of unknown topics answer
 // UNKNOWN_TOPIC_OR_PARTITION and the rest OPERATION_NOT_ATTEMPTED, as Kafka does; otherwise every
 // partition carries the coordinator's answer. PRODUCER_FENCED is INVALID_PRODUCER_EPOCH below v2.
-// Not implemented: ACL checks; the produce-side KIP-890 verification (the broker does not ask
-// before appending transactional batches; no client here needs it).
+// Partition leaders on other brokers send the verifyOnly form before a transactional batch opens
+// a transaction there (replication/txn-verification.ts, coordinator/txn/txn-verifier.ts); on this
+// broker they call the coordinator directly.
+// Not implemented: ACL checks.
 
 import type { TransactionalId } from '../../common/ids.ts'
 import type { TxnCoordinator } from '../../coordinator/txn/txn-coordinator.ts'

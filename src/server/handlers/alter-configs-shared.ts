@@ -19,6 +19,8 @@ import { dynamicLayersOf, type MetadataImage } from '../../metadata/image.ts'
 import type { MetadataStore } from '../../metadata/store.ts'
 import { validateTopicName } from '../../metadata/topic-name.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
+import { AclOperation, ResourceType as AclResourceType } from '../../security/acl-types.ts'
+import { type Authorizing, allows, allowsCluster, type Caller } from '../../security/authorizer-check.ts'
 
 /** DescribeConfigs/AlterConfigs resource types (Kafka's ConfigResource.Type ids). */
 export const ResourceType = {
@@ -46,7 +48,7 @@ export interface BrokerLoggers {
   setLevel(logger: string, level: string | null): void
 }
 
-export interface ConfigServices {
+export interface ConfigServices extends Authorizing {
   /** This broker's node id. */
   readonly nodeId: number
   readonly metadata: MetadataStore
@@ -184,10 +186,33 @@ export interface AlterOptions {
   readonly validateOnly: boolean
   /** Handles resource types other than TOPIC and BROKER; undefined: not handled here. */
   readonly other?: (r: AlterResource) => Problem | undefined
+  /** The caller, when an authorizer is on: each resource then needs ALTER_CONFIGS. */
+  readonly caller?: Caller | null
   readonly log: { error(msg: string, err?: unknown): void; warn(msg: string): void }
 }
 
 const DELETE_OP = 1
+
+/**
+ * Kafka's config authorization: DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic
+ * (TOPIC_AUTHORIZATION_FAILED), on the cluster for brokers and broker loggers
+ * (CLUSTER_AUTHORIZATION_FAILED), on the group for group configs (GROUP_AUTHORIZATION_FAILED).
+ */
+export function configAuthorization(
+  c: Caller,
+  op: number,
+  r: { resourceType: number; resourceName: string },
+): Problem | null {
+  if (r.resourceType === ResourceType.TOPIC)
+    return allows(c, op, AclResourceType.TOPIC, r.resourceName)
+      ? null
+      : problem(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null)
+  if (r.resourceType === ResourceType.GROUP)
+    return allows(c, op, AclResourceType.GROUP, r.resourceName)
+      ? null
+      : problem(ErrorCode.GROUP_AUTHORIZATION_FAILED, null)
+  return allowsCluster(c, op) ? null : problem(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, null)
+}
 
 /**
  * Runs an alter request: Kafka's broker-side checks, then the store (topics and brokers in one call
@@ -218,6 +243,11 @@ export async function alterResources(
     )
     if (listProblem) {
       out[index] = listProblem
+      return
+    }
+    const denied = opts.caller ? configAuthorization(opts.caller, AclOperation.ALTER_CONFIGS, r) : null
+    if (denied) {
+      out[index] = denied
       return
     }
     if (r.resourceType === ResourceType.BROKER) {

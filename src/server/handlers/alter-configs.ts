@@ -16,6 +16,7 @@ import {
   alterConfigsRequestCodec,
   alterConfigsResponseCodec,
 } from '../../protocol/generated/messages/alter-configs.ts'
+import { callerOf } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 import {
   alterResources,
@@ -39,6 +40,7 @@ export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsRespo
       mode: 'replace',
       validateOnly: req.validateOnly,
       log: ctx.log,
+      caller: callerOf(services.authorizer, ctx.connection),
     })
     return resourceResponses(req.resources, (i) => outcomes[i]!)
   },

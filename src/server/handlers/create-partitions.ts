@@ -15,10 +15,12 @@ import {
   createPartitionsRequestCodec,
   createPartitionsResponseCodec,
 } from '../../protocol/generated/messages/create-partitions.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { type Authorizing, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 import { type TopicsReadyHook, topicsReady } from './create-topics.ts'
 
-export interface CreatePartitionsServices extends TopicsReadyHook {
+export interface CreatePartitionsServices extends TopicsReadyHook, Authorizing {
   readonly metadata: MetadataStore
 }
 
@@ -47,8 +49,14 @@ export const createPartitionsHandler: Handler<
     const results: Result[] = []
     for (const [name, n] of counts)
       if (n > 1) results.push(result(name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'))
+    // With an authorizer: ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED.
+    const caller = callerOf(services.authorizer, ctx.connection)
+    const alterable = caller === null ? null : topicChecker(caller, AclOperation.ALTER)
+    for (const [name, n] of counts)
+      if (n === 1 && alterable !== null && !alterable(name))
+        results.push(result(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null))
     const requests: StoreRequest[] = req.topics
-      .filter((t) => counts.get(t.name) === 1)
+      .filter((t) => counts.get(t.name) === 1 && (alterable === null || alterable(t.name)))
       .map((t) => ({
         name: t.name,
         count: t.count,

@@ -31,6 +31,8 @@ import {
   createTopicsRequestCodec,
   createTopicsResponseCodec,
 } from '../../protocol/generated/messages/create-topics.ts'
+import { AclOperation, ResourceType } from '../../security/acl-types.ts'
+import { type Authorizing, allows, allowsCluster, callerOf } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
 export interface TopicsReadyHook {
@@ -43,7 +45,7 @@ export interface TopicsReadyHook {
   awaitTopicsReady?(topics: readonly string[]): Promise<void>
 }
 
-export interface CreateTopicsServices extends TopicsReadyHook {
+export interface CreateTopicsServices extends TopicsReadyHook, Authorizing {
   /** This broker's node id. */
   readonly nodeId: number
   readonly metadata: MetadataStore
@@ -125,8 +127,15 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
           ),
         )
     }
+    // With an authorizer: CREATE on the cluster, or on each topic (else TOPIC_AUTHORIZATION_FAILED).
+    const caller = callerOf(services.authorizer, ctx.connection)
+    const anyTopic = caller === null || allowsCluster(caller, AclOperation.CREATE)
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1 || t.name === CLUSTER_METADATA_TOPIC) continue
+      if (!anyTopic && !allows(caller!, AclOperation.CREATE, ResourceType.TOPIC, t.name)) {
+        results.push(failure(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null))
+        continue
+      }
       toCreate.push({
         name: t.name,
         numPartitions: t.numPartitions,

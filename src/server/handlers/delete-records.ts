@@ -7,6 +7,7 @@
 // Not implemented: waiting for followers' low watermarks (replication).
 
 import type { TopicName } from '../../common/ids.ts'
+import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
   type DeleteRecordsRequest,
   type DeleteRecordsResponse,
@@ -15,9 +16,11 @@ import {
   deleteRecordsResponseCodec,
 } from '../../protocol/generated/messages/delete-records.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { type Authorizing, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
-export interface DeleteRecordsServices {
+export interface DeleteRecordsServices extends Authorizing {
   replicaManager: ReplicaManager
 }
 
@@ -40,13 +43,18 @@ export const deleteRecordsHandler: Handler<
   maxVersion: 2,
   request: deleteRecordsRequestCodec,
   response: deleteRecordsResponseCodec,
-  async handle(_ctx, req, services) {
+  async handle(ctx, req, services) {
     const rm = services.replicaManager
+    // With an authorizer: DELETE on each topic, else TOPIC_AUTHORIZATION_FAILED.
+    const caller = callerOf(services.authorizer, ctx.connection)
+    const deletable = caller === null ? null : topicChecker(caller, AclOperation.DELETE)
     const topics = await Promise.all(
       req.topics.map(async (t) => ({
         name: t.name as TopicName,
         partitions: await Promise.all(
           t.partitions.map(async (p) => {
+            if (deletable !== null && !deletable(t.name))
+              return failed(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
             const r = await rm.deleteRecords(t.name, p.partitionIndex, p.offset)
             return { partitionIndex: p.partitionIndex, lowWatermark: r.lowWatermark, errorCode: r.errorCode }
           }),

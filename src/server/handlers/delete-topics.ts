@@ -21,9 +21,11 @@ import {
   deleteTopicsRequestCodec,
   deleteTopicsResponseCodec,
 } from '../../protocol/generated/messages/delete-topics.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { type Authorizing, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
-export interface DeleteTopicsServices {
+export interface DeleteTopicsServices extends Authorizing {
   readonly metadata: MetadataStore
   /** The broker config in effect (delete.topic.enable). */
   brokerConfig(): BrokerConfig
@@ -94,6 +96,21 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
     for (const [topicId, n] of byId) {
       if (n > 1) results.push(result(null, topicId, ErrorCode.INVALID_REQUEST, 'Duplicate topic id.'))
       else requests.push({ topicId })
+    }
+    // With an authorizer: DELETE on each topic (else TOPIC_AUTHORIZATION_FAILED, one check per topic).
+    const caller = callerOf(services.authorizer, ctx.connection)
+    if (caller !== null && requests.length > 0) {
+      const deletable = topicChecker(caller, AclOperation.DELETE)
+      const image = services.metadata.image()
+      for (let i = requests.length - 1; i >= 0; i--) {
+        const r = requests[i]
+        const name = r.name ?? (r.topicId ? image.topicsById.get(r.topicId)?.name : undefined)
+        if (name === undefined || deletable(name)) continue
+        results.push(
+          result(r.name ?? null, r.topicId ?? ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null),
+        )
+        requests.splice(i, 1)
+      }
     }
     if (requests.length > 0) {
       for (const r of await services.metadata.deleteTopics(requests)) {

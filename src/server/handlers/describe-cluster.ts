@@ -4,7 +4,7 @@
 // reach. Endpoint type (v1): 1 (brokers) is served; 2 (controllers) answers MISMATCHED_ENDPOINT_TYPE
 // and any other value UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST in v0, which cannot carry either).
 // Cluster authorized operations: -2147483648 unless asked for; when asked, every cluster operation
-// (there is no authorizer yet).
+// without an authorizer, else those the authorizer allows the caller.
 
 import type { BrokerId } from '../../common/ids.ts'
 import type { MetadataStore } from '../../metadata/store.ts'
@@ -15,12 +15,26 @@ import {
   describeClusterRequestCodec,
   describeClusterResponseCodec,
 } from '../../protocol/generated/messages/describe-cluster.ts'
+import { CLUSTER_NAME, ResourceType } from '../../security/acl-types.ts'
+import { type Authorizing, authorizedOps, callerOf } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 import { AUTHORIZED_OPS_NOT_REQUESTED, CLUSTER_AUTHORIZED_OPS, liveBrokers } from './metadata-brokers.ts'
 
-export interface DescribeClusterServices {
+export interface DescribeClusterServices extends Authorizing {
   readonly metadata: MetadataStore
 }
+
+/** Every cluster operation without an authorizer, else those it allows the caller. */
+function clusterOps(ctx: Parameters<DescribeClusterHandler['handle']>[0], services: DescribeClusterServices) {
+  const caller = callerOf(services.authorizer, ctx.connection)
+  return caller === null ? CLUSTER_AUTHORIZED_OPS : authorizedOps(caller, ResourceType.CLUSTER, CLUSTER_NAME)
+}
+
+type DescribeClusterHandler = Handler<
+  DescribeClusterRequest,
+  DescribeClusterResponse,
+  DescribeClusterServices
+>
 
 const BROKERS = 1
 const CONTROLLERS = 2
@@ -69,7 +83,7 @@ export const describeClusterHandler: Handler<
         rack: b.rack,
       })),
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
-        ? CLUSTER_AUTHORIZED_OPS
+        ? clusterOps(ctx, services)
         : AUTHORIZED_OPS_NOT_REQUESTED,
     }
   },

@@ -28,10 +28,13 @@ import {
   describeConfigsRequestCodec,
   describeConfigsResponseCodec,
 } from '../../protocol/generated/messages/describe-configs.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { callerOf } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 import {
   brokerLayers,
   type ConfigServices,
+  configAuthorization,
   currentBrokerConfig,
   type Problem,
   problem,
@@ -185,7 +188,15 @@ export const describeConfigsHandler: Handler<
       synonyms: version >= 1 && req.includeSynonyms,
       documentation: version >= 3 && req.includeDocumentation,
     }
-    return { throttleTimeMs: 0, results: req.resources.map((r) => describeOne(r, services, w)) }
+    // With an authorizer: DESCRIBE_CONFIGS on each resource (configAuthorization's error codes).
+    const caller = callerOf(services.authorizer, ctx.connection)
+    return {
+      throttleTimeMs: 0,
+      results: req.resources.map((r) => {
+        const denied = caller === null ? null : configAuthorization(caller, AclOperation.DESCRIBE_CONFIGS, r)
+        return denied === null ? describeOne(r, services, w) : failed(r, denied)
+      }),
+    }
   },
 
   errorResponse(req, _version, errorCode) {

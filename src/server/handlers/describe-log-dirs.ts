@@ -3,7 +3,8 @@
 // 0 for a leader's current log), restricted to the requested topic partitions (null: all), topics
 // without a matching partition left out; from v4 the volume's total and usable bytes (-1 when
 // unknown). A dir that cannot be read answers KAFKA_STORAGE_ERROR, as Kafka does for offline dirs.
-// The top-level error code (v3+) is always NONE: there is no authorizer yet.
+// With an authorizer, DESCRIBE on the cluster is checked before this handler runs
+// (broker/authorizer-wiring.ts: CLUSTER_AUTHORIZATION_FAILED otherwise).
 // Not implemented: future logs (AlterReplicaLogDirs); isFutureKey is always false.
 
 import { statfs } from 'node:fs/promises'

@@ -23,7 +23,8 @@
 //   its metadata image.
 // - TopicAuthorizedOperations: left at its default (-2147483648), as Kafka 4's handler leaves it.
 //
-// Not implemented: authorization (there is no authorizer: every topic is described).
+// With an authorizer: topics the caller may not DESCRIBE are left out of an all-topics answer and
+// answer TOPIC_AUTHORIZATION_FAILED when named.
 
 import { type TopicName, ZERO_UUID } from '../../common/ids.ts'
 import type { BrokerConfig } from '../../config/broker-config.ts'
@@ -39,10 +40,12 @@ import {
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition as PartitionResult,
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic as TopicResult,
 } from '../../protocol/generated/messages/describe-topic-partitions.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { type Authorizing, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 import { AUTHORIZED_OPS_NOT_REQUESTED, liveBrokers } from './metadata-brokers.ts'
 
-export interface DescribeTopicPartitionsServices {
+export interface DescribeTopicPartitionsServices extends Authorizing {
   readonly metadata: MetadataStore
   brokerConfig(): BrokerConfig
 }
@@ -95,6 +98,8 @@ export function describePage(
   req: DescribeTopicPartitionsRequest,
   live: ReadonlySet<number>,
   brokerLimit: number,
+  /** With an authorizer: whether the caller may DESCRIBE a topic (others are hidden or refused). */
+  describable: ((topic: string) => boolean) | null = null,
 ): DescribeTopicPartitionsResponse | null {
   const cursor = req.cursor
   const cursorTopic = cursor?.topicName ?? ''
@@ -110,6 +115,10 @@ export function describePage(
     if (remaining === 0) {
       nextCursor = { topicName: name as TopicName, partitionIndex: 0 }
       break
+    }
+    if (describable !== null && !describable(name)) {
+      if (!all) topics.push({ ...unknownTopic(name), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+      continue
     }
     const topic = image.topics.get(name)
     if (topic === undefined) {
@@ -151,7 +160,9 @@ export const describeTopicPartitionsHandler: Handler<
     const image = services.metadata.image()
     const live = new Set(liveBrokers(image, ctx.connection.listener).keys())
     const limit = services.brokerConfig().maxRequestPartitionSizeLimit
-    const res = describePage(image, req, live, limit)
+    const caller = callerOf(services.authorizer, ctx.connection)
+    const describable = caller === null ? null : topicChecker(caller, AclOperation.DESCRIBE)
+    const res = describePage(image, req, live, limit, describable)
     const cursor = req.cursor === null ? '-' : `${req.cursor.topicName}:${req.cursor.partitionIndex}`
     if (res === null) {
       ctx.log.debug(`DescribeTopicPartitions refused: invalid cursor ${cursor}`)

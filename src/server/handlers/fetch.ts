@@ -22,7 +22,8 @@
 // broker, no records and at once (replication/replica-selector.ts); an incremental session always
 // includes that partition. currentLeaderEpoch is checked first, on followers too
 // (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH), as Kafka does.
-// Not implemented: quotas (throttleTimeMs 0), aborted transactions (none exist).
+// Client quotas: throttleTimeMs (and the empty answer of a throttled fetch) come from the
+// dispatcher (server/dispatcher.ts, KIP-219). Not implemented: aborted transactions (none exist).
 
 import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
 import { ZERO_UUID } from '../../common/ids.ts'
@@ -38,6 +39,14 @@ import {
 } from '../../protocol/generated/messages/fetch.ts'
 import type { FetchPartitionResult } from '../../replication/fetch-reader.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import {
+  type Authorizing,
+  allowsCluster,
+  type Caller,
+  callerOf,
+  topicChecker,
+} from '../../security/authorizer-check.ts'
 import type { FetchSessionCache, ForgottenPartition, SessionPartition } from '../fetch-session.ts'
 import type { Handler } from '../handler.ts'
 import { LeaderHints, NO_ENDPOINTS, NO_LEADER } from './leader-hints.ts'
@@ -51,7 +60,7 @@ export interface FetchTraffic {
   ): void
 }
 
-export interface FetchServices {
+export interface FetchServices extends Authorizing {
   replicaManager: ReplicaManager
   fetchSessions: FetchSessionCache
   /** Where leader hints come from (v16+ NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH answers). */
@@ -143,6 +152,37 @@ function groupByTopic(
   return out
 }
 
+const DENIED: FetchPartitionResult = Object.freeze({
+  errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  highWatermark: -1n,
+  lastStableOffset: -1n,
+  logStartOffset: -1n,
+  records: NO_RECORDS,
+  divergingEpoch: null,
+  abortedTransactions: null,
+})
+
+/** Consumers need READ on each topic (one check per topic): which session partitions may not be read. */
+function unreadable(
+  c: Caller,
+  parts: readonly SessionPartition[],
+  services: FetchServices,
+): boolean[] | null {
+  const readable = topicChecker(c, AclOperation.READ)
+  let denied: boolean[] | null = null
+  const image = services.metadata.image()
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]
+    const name = p.topic ?? image.topicsById.get(p.topicId)?.name
+    // An unknown topic id is answered UNKNOWN_TOPIC_ID by the read, as without an authorizer.
+    if (name !== undefined && !readable(name)) {
+      denied ??= new Array(parts.length).fill(false)
+      denied[i] = true
+    }
+  }
+  return denied
+}
+
 export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> = {
   apiKey: 1,
   minVersion: 4,
@@ -172,19 +212,34 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse, FetchServices> =
       }
     }
     const parts = context.partitions
-    const results = await services.replicaManager.fetch(
-      {
-        replicaId,
-        maxWaitMs: req.maxWaitMs,
-        minBytes: req.minBytes,
-        maxBytes: req.maxBytes,
-        isolationLevel: req.isolationLevel,
-        replicaEpoch: v >= 15 ? req.replicaState.replicaEpoch : -1n,
-        clientMetadata:
-          v >= 11 && replicaId < 0 ? { rackId: req.rackId, listener: ctx.connection.listener } : null,
-      },
-      parts,
-    )
+    const caller = callerOf(services.authorizer, ctx.connection)
+    // Followers need CLUSTER_ACTION (every partition refused otherwise), consumers READ per topic.
+    if (caller !== null && replicaId >= 0 && !allowsCluster(caller, AclOperation.CLUSTER_ACTION))
+      return fetchHandler.errorResponse!(req, v, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    const denied = caller === null || replicaId >= 0 ? null : unreadable(caller, parts, services)
+    const allowed = denied === null ? parts : parts.filter((_, i) => !denied[i])
+    // Nothing readable: answered at once, as Kafka does, rather than waiting maxWaitMs.
+    const fetched =
+      denied !== null && allowed.length === 0
+        ? []
+        : await services.replicaManager.fetch(
+            {
+              replicaId,
+              maxWaitMs: req.maxWaitMs,
+              minBytes: req.minBytes,
+              maxBytes: req.maxBytes,
+              isolationLevel: req.isolationLevel,
+              replicaEpoch: v >= 15 ? req.replicaState.replicaEpoch : -1n,
+              clientMetadata:
+                v >= 11 && replicaId < 0 ? { rackId: req.rackId, listener: ctx.connection.listener } : null,
+            },
+            allowed,
+          )
+    let results = fetched
+    if (denied !== null) {
+      let k = 0
+      results = parts.map((_, i) => (denied[i] ? DENIED : fetched[k++]))
+    }
     services.traffic?.fetched(parts, results, replicaId >= 0)
     const done = context.complete(results)
     if (done.errorCode !== ErrorCode.NONE) {

@@ -25,10 +25,12 @@ import {
   findCoordinatorRequestCodec,
   findCoordinatorResponseCodec,
 } from '../../protocol/generated/messages/find-coordinator.ts'
+import { AclOperation, ResourceType } from '../../security/acl-types.ts'
+import { type Authorizing, allows, callerOf } from '../../security/authorizer-check.ts'
 import type { Handler, RequestContext } from '../handler.ts'
 import { liveBrokers } from './metadata-brokers.ts'
 
-export interface FindCoordinatorServices {
+export interface FindCoordinatorServices extends Authorizing {
   readonly metadata: Pick<MetadataStore, 'image'>
   readonly groupCoordinator: Pick<GroupCoordinator, 'partitionFor' | 'ensureOffsetsTopic'>
   readonly txnCoordinator: Pick<TxnCoordinator, 'partitionFor' | 'ensureTopic'>
@@ -114,10 +116,20 @@ export const findCoordinatorHandler: Handler<
   response: findCoordinatorResponseCodec,
   async handle(ctx, req, services) {
     const version = ctx.apiVersion
-    if (version < 4) return single(await findOne(ctx, req.key, req.keyType, services))
-    const coordinators = await Promise.all(
-      req.coordinatorKeys.map((k) => findOne(ctx, k, req.keyType, services)),
-    )
+    // With an authorizer: DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED) or transactional id
+    // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), key by key.
+    const caller = callerOf(services.authorizer, ctx.connection)
+    const txn = req.keyType === 1
+    const find = (key: string) =>
+      caller === null ||
+      allows(caller, AclOperation.DESCRIBE, txn ? ResourceType.TRANSACTIONAL_ID : ResourceType.GROUP, key)
+        ? findOne(ctx, key, req.keyType, services)
+        : answer(
+            key,
+            txn ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : ErrorCode.GROUP_AUTHORIZATION_FAILED,
+          )
+    if (version < 4) return single(await find(req.key))
+    const coordinators = await Promise.all(req.coordinatorKeys.map(find))
     return { ...findCoordinatorResponseCodec.defaults(version), coordinators }
   },
   errorResponse(req, version, errorCode) {

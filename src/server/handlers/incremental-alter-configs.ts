@@ -16,6 +16,7 @@ import {
   incrementalAlterConfigsRequestCodec,
   incrementalAlterConfigsResponseCodec,
 } from '../../protocol/generated/messages/incremental-alter-configs.ts'
+import { callerOf } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 import {
   type AlterResource,
@@ -113,6 +114,7 @@ export const incrementalAlterConfigsHandler: Handler<
       mode: 'ops',
       validateOnly: req.validateOnly,
       log: ctx.log,
+      caller: callerOf(services.authorizer, ctx.connection),
       other: (r) =>
         r.resourceType === ResourceType.BROKER_LOGGER
           ? alterLoggers(r, services.nodeId, services.loggers, req.validateOnly)

@@ -18,9 +18,11 @@ import {
   listOffsetsResponseCodec,
 } from '../../protocol/generated/messages/list-offsets.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { type Authorizing, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
-export interface ListOffsetsServices {
+export interface ListOffsetsServices extends Authorizing {
   replicaManager: ReplicaManager
 }
 
@@ -40,6 +42,9 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
   async handle(ctx, req, services) {
     const rm = services.replicaManager
     const isolation = req.replicaId >= 0 ? null : req.isolationLevel
+    // With an authorizer: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED (one check per topic).
+    const caller = callerOf(services.authorizer, ctx.connection)
+    const describable = caller === null ? null : topicChecker(caller, AclOperation.DESCRIBE)
     const seen = new Map<string, number>()
     for (const t of req.topics) {
       for (const p of t.partitions) {
@@ -55,6 +60,8 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
             if (seen.get(`${t.name}\u0000${p.partitionIndex}`)! > 1) {
               return partitionError(p.partitionIndex, ErrorCode.INVALID_REQUEST)
             }
+            if (describable !== null && !describable(t.name))
+              return partitionError(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
             const part = rm.partition(t.name, p.partitionIndex)
             if (part === null)
               return partitionError(p.partitionIndex, rm.missingPartitionError(t.name, p.partitionIndex))

@@ -13,10 +13,22 @@ import {
   listTransactionsRequestCodec,
   listTransactionsResponseCodec,
 } from '../../protocol/generated/messages/list-transactions.ts'
+import { AclOperation, ResourceType } from '../../security/acl-types.ts'
+import { type Authorizing, allows, callerOf } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
-export interface ListTransactionsServices {
+export interface ListTransactionsServices extends Authorizing {
   readonly txnCoordinator: Pick<TxnCoordinator, 'list'>
+}
+
+function visible<T extends { transactionalId: string }>(
+  txns: readonly T[],
+  c: ReturnType<typeof callerOf>,
+): readonly T[] {
+  if (c === null) return txns
+  return txns.filter((t) =>
+    allows(c, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId),
+  )
 }
 
 export const listTransactionsHandler: Handler<
@@ -44,7 +56,8 @@ export const listTransactionsHandler: Handler<
       throttleTimeMs: 0,
       errorCode: r.errorCode,
       unknownStateFilters,
-      transactionStates: r.txns.map((t) => ({
+      // With an authorizer: only the transactional ids the caller may DESCRIBE.
+      transactionStates: visible(r.txns, callerOf(s.authorizer, ctx.connection)).map((t) => ({
         transactionalId: t.transactionalId as TransactionalId,
         producerId: t.producerId as ProducerId,
         transactionState: t.state,

@@ -27,7 +27,12 @@
 // REPLICA_NOT_AVAILABLE when some are missing.
 //
 // Authorized operations (v8+): -2147483648 unless asked for; when asked, every operation the
-// resource supports (there is no authorizer yet).
+// resource supports without an authorizer, else those the authorizer allows the caller.
+//
+// With an authorizer (Kafka's rules): topics the caller may not DESCRIBE are left out of an
+// all-topics answer and answer TOPIC_AUTHORIZATION_FAILED when named (never auto-created); a
+// missing topic is auto-created only with CREATE on the cluster or on the topic, else
+// TOPIC_AUTHORIZATION_FAILED. One check per topic.
 
 import type { BrokerId, TopicName, Uuid } from '../../common/ids.ts'
 import { ZERO_UUID } from '../../common/ids.ts'
@@ -44,6 +49,16 @@ import {
   metadataRequestCodec,
   metadataResponseCodec,
 } from '../../protocol/generated/messages/metadata.ts'
+import { AclOperation, CLUSTER_NAME, ResourceType } from '../../security/acl-types.ts'
+import {
+  type Authorizing,
+  allows,
+  allowsCluster,
+  authorizedOps,
+  type Caller,
+  callerOf,
+  topicChecker,
+} from '../../security/authorizer-check.ts'
 import type { Handler, RequestContext } from '../handler.ts'
 import { type TopicsReadyHook, topicsReady } from './create-topics.ts'
 import {
@@ -61,7 +76,7 @@ export interface InternalTopicSpec {
   readonly configs: readonly { readonly name: string; readonly value: string }[]
 }
 
-export interface MetadataServices extends TopicsReadyHook {
+export interface MetadataServices extends TopicsReadyHook, Authorizing {
   /** This broker's node id. */
   readonly nodeId: number
   readonly metadata: MetadataStore
@@ -155,6 +170,7 @@ function topicResult(
   image: MetadataImage,
   version: number,
   withOps: boolean,
+  caller: Caller | null,
 ): TopicResult {
   return {
     errorCode: ErrorCode.NONE,
@@ -162,7 +178,11 @@ function topicResult(
     topicId: topic.topicId,
     isInternal: topic.internal,
     partitions: partitionResults(topic, brokers, image, version),
-    topicAuthorizedOperations: withOps ? TOPIC_AUTHORIZED_OPS : AUTHORIZED_OPS_NOT_REQUESTED,
+    topicAuthorizedOperations: !withOps
+      ? AUTHORIZED_OPS_NOT_REQUESTED
+      : caller === null
+        ? TOPIC_AUTHORIZED_OPS
+        : authorizedOps(caller, ResourceType.TOPIC, topic.name),
   }
 }
 
@@ -261,11 +281,27 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse, Metadat
       }
     }
 
-    const missing = names.filter((n) => !image.topics.has(n))
+    const caller = callerOf(services.authorizer, ctx.connection)
+    let denied: Set<string> | null = null
+    if (caller !== null) {
+      const describable = topicChecker(caller, AclOperation.DESCRIBE)
+      if (allTopics) names = names.filter(describable)
+      else denied = new Set(names.filter((n) => !describable(n)))
+    }
+    const missing = names.filter((n) => !image.topics.has(n) && !denied?.has(n))
     let failed = new Map<string, number>()
     if (missing.length > 0) {
       if (config.autoCreateTopicsEnable && req.allowAutoTopicCreation && !allTopics) {
-        failed = await autoCreate(missing, services, config, ctx)
+        let creatable = missing
+        if (caller !== null) {
+          const anyTopic = allowsCluster(caller, AclOperation.CREATE)
+          creatable = missing.filter(
+            (n) => anyTopic || allows(caller, AclOperation.CREATE, ResourceType.TOPIC, n),
+          )
+        }
+        failed = creatable.length === 0 ? new Map() : await autoCreate(creatable, services, config, ctx)
+        for (const n of missing)
+          if (!creatable.includes(n)) failed.set(n, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
         image = services.metadata.image()
       } else {
         for (const n of missing)
@@ -282,7 +318,16 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse, Metadat
     for (const name of names) {
       const topic = image.topics.get(name)
       const code = failed.get(name)
-      if (topic && code === undefined) results.push(topicResult(topic, brokers, image, version, withOps))
+      if (denied?.has(name)) {
+        // Looked up by id: the name is not told to a caller who may not see it.
+        const byId = req.topics?.some((t) => t.topicId !== ZERO_UUID && t.topicId === topic?.topicId)
+        results.push(
+          byId && topic
+            ? errorTopic(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, topic.topicId)
+            : errorTopic(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name),
+        )
+      } else if (topic && code === undefined)
+        results.push(topicResult(topic, brokers, image, version, withOps, caller))
       else results.push(errorTopic(code ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name))
     }
 
@@ -294,7 +339,9 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse, Metadat
       topics: results,
       clusterAuthorizedOperations:
         version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations
-          ? CLUSTER_AUTHORIZED_OPS
+          ? caller === null
+            ? CLUSTER_AUTHORIZED_OPS
+            : authorizedOps(caller, ResourceType.CLUSTER, CLUSTER_NAME)
           : AUTHORIZED_OPS_NOT_REQUESTED,
     }
   },

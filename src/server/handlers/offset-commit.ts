@@ -6,7 +6,10 @@
 // group. Partitions of unknown topics answer UNKNOWN_TOPIC_OR_PARTITION, as Kafka's do; others
 // answer what the coordinator says (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
 // FENCED_INSTANCE_ID, OFFSET_METADATA_TOO_LARGE, ...), once the commit is durable.
-// Not implemented: the KIP-848 member epoch of v9 (classic groups only).
+// With an authorizer: READ on the group (else GROUP_AUTHORIZATION_FAILED everywhere) and READ on
+// each topic (else its partitions answer TOPIC_AUTHORIZATION_FAILED and are not committed).
+// For a consumer group (KIP-848) generationIdOrMemberEpoch is the member epoch: a stale one answers
+// STALE_MEMBER_EPOCH, an unknown member UNKNOWN_MEMBER_ID.
 
 import type { TopicName } from '../../common/ids.ts'
 import type { GroupCoordinator } from '../../coordinator/group/group-coordinator.ts'
@@ -19,9 +22,11 @@ import {
   offsetCommitRequestCodec,
   offsetCommitResponseCodec,
 } from '../../protocol/generated/messages/offset-commit.ts'
+import { AclOperation, ResourceType } from '../../security/acl-types.ts'
+import { type Authorizing, allows, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
-export interface OffsetCommitServices {
+export interface OffsetCommitServices extends Authorizing {
   readonly metadata: Pick<MetadataStore, 'image'>
   readonly groupCoordinator: Pick<GroupCoordinator, 'commitOffsets'>
 }
@@ -45,10 +50,20 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
   async handle(ctx, req, services) {
     const version = ctx.apiVersion
     const image = services.metadata.image()
+    const caller = callerOf(services.authorizer, ctx.connection)
+    if (caller !== null && !allows(caller, AclOperation.READ, ResourceType.GROUP, req.groupId))
+      return errorOf(req, ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    const readable = caller === null ? null : topicChecker(caller, AclOperation.READ)
     const known = (topic: string, partition: number) =>
       image.topics.get(topic)?.partitions[partition] !== undefined
     const topics: { name: string; partitions: CommitPartition[] }[] = []
+    const answers = new Map<string, number>()
     for (const t of req.topics) {
+      if (readable !== null && !readable(t.name)) {
+        for (const p of t.partitions)
+          answers.set(`${p.partitionIndex}:${t.name}`, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+        continue
+      }
       const partitions = t.partitions
         .filter((p) => known(t.name, p.partitionIndex))
         .map((p) => ({
@@ -60,7 +75,6 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
         }))
       if (partitions.length > 0) topics.push({ name: t.name, partitions })
     }
-    const answers = new Map<string, number>()
     if (topics.length > 0) {
       const r = await services.groupCoordinator.commitOffsets({
         groupId: req.groupId,

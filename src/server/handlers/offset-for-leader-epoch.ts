@@ -6,6 +6,7 @@
 // Not implemented: follower-specific behaviour for replicaId >= 0 (answered like a consumer).
 
 import type { TopicName } from '../../common/ids.ts'
+import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
   type OffsetForLeaderEpochRequest,
   type OffsetForLeaderEpochResponse,
@@ -14,9 +15,11 @@ import {
   offsetForLeaderEpochResponseCodec,
 } from '../../protocol/generated/messages/offset-for-leader-epoch.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { type Authorizing, allowsCluster, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
-export interface OffsetForLeaderEpochServices {
+export interface OffsetForLeaderEpochServices extends Authorizing {
   replicaManager: ReplicaManager
 }
 
@@ -37,13 +40,24 @@ export const offsetForLeaderEpochHandler: Handler<
   maxVersion: 4,
   request: offsetForLeaderEpochRequestCodec,
   response: offsetForLeaderEpochResponseCodec,
-  handle(_ctx, req, services) {
+  handle(ctx, req, services) {
     const rm = services.replicaManager
+    // With an authorizer: followers (replicaId >= 0) need CLUSTER_ACTION, clients DESCRIBE per topic.
+    const caller = callerOf(services.authorizer, ctx.connection)
+    if (caller !== null && req.replicaId >= 0 && !allowsCluster(caller, AclOperation.CLUSTER_ACTION))
+      return offsetForLeaderEpochHandler.errorResponse!(
+        req,
+        ctx.apiVersion,
+        ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      )
+    const describable = caller === null ? null : topicChecker(caller, AclOperation.DESCRIBE)
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         topic: t.topic as TopicName,
         partitions: t.partitions.map((p) => {
+          if (describable !== null && !describable(t.topic))
+            return failed(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
           const part = rm.partition(t.topic, p.partition)
           if (part === null) return failed(p.partition, rm.missingPartitionError(t.topic, p.partition))
           const r = part.endOffsetForEpoch(p.leaderEpoch, p.currentLeaderEpoch)

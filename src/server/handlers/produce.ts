@@ -19,9 +19,11 @@
 // An acks=0 produce in which any partition failed closes the connection (CLOSE_CONNECTION), as Kafka
 // does: it is the client's only signal (librdkafka logs the disconnect and refreshes its metadata).
 // Transactional batches are written when the request names a transactional id (the producer state
-// opens the transaction; the coordinator's markers close it; replication/unified-log.ts).
-// Not implemented: KIP-890 verification of the transaction with the coordinator before the write,
-// quotas (throttleTimeMs 0).
+// opens the transaction; the coordinator's markers close it; replication/unified-log.ts). A batch
+// that would open a transaction on a partition is first verified with the transaction coordinator
+// (KIP-890 part 1, transaction.partition.verification.enable, replication/txn-verification.ts):
+// INVALID_TXN_STATE when the partition is not in the producer's ongoing transaction.
+// Client quotas: throttleTimeMs is set by the dispatcher (server/dispatcher.ts, KIP-219).
 
 import { ZERO_UUID } from '../../common/ids.ts'
 import type { MetadataStore } from '../../metadata/store.ts'
@@ -37,6 +39,8 @@ import {
 import { type AppendOutcome, errorOutcome } from '../../replication/partition.ts'
 import { recompressProduced, targetCodec } from '../../replication/produce-validation.ts'
 import type { ReplicaManager } from '../../replication/replica-manager.ts'
+import { AclOperation, ResourceType } from '../../security/acl-types.ts'
+import { type Authorizing, allows, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { LogConfig } from '../../storage/log-config.ts'
 import { CLOSE_CONNECTION } from '../dispatcher.ts'
 import type { Handler, RequestContext } from '../handler.ts'
@@ -47,7 +51,7 @@ export interface ProduceTraffic {
   produced(topics: ProduceRequest['topicData'], outcomes: readonly AppendOutcome[]): void
 }
 
-export interface ProduceServices {
+export interface ProduceServices extends Authorizing {
   replicaManager: ReplicaManager
   /** Where leader hints come from (v10+ NOT_LEADER_OR_FOLLOWER answers). */
   readonly metadata: Pick<MetadataStore, 'image'>
@@ -204,6 +208,39 @@ function silentAnswer(ctx: RequestContext, req: ProduceRequest, outcomes: readon
   return CLOSE_CONNECTION
 }
 
+/**
+ * With an authorizer: a transactional produce needs WRITE on its transactional id (else the whole
+ * request fails), each topic WRITE (else its partitions get TOPIC_AUTHORIZATION_FAILED and are not
+ * appended). One check per topic; null when everything is allowed.
+ */
+function authorization(
+  ctx: RequestContext,
+  req: ProduceRequest,
+  services: ProduceServices,
+): { whole: number } | { req: ProduceRequest; refused: Map<number, AppendOutcome> } | null {
+  const caller = callerOf(services.authorizer, ctx.connection)
+  if (caller === null) return null
+  if (
+    req.transactionalId !== null &&
+    !allows(caller, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, req.transactionalId)
+  )
+    return { whole: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED }
+  const writable = topicChecker(caller, AclOperation.WRITE)
+  let refused: Map<number, AppendOutcome> | null = null
+  const kept: ProduceRequest['topicData'] = []
+  let slot = 0
+  for (const t of req.topicData) {
+    if (writable(t.name)) kept.push(t)
+    else {
+      refused ??= new Map()
+      for (let j = 0; j < t.partitionData.length; j++)
+        refused.set(slot + j, errorOutcome(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null))
+    }
+    slot += t.partitionData.length
+  }
+  return refused === null ? null : { req: { ...req, topicData: kept }, refused }
+}
+
 export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceServices> = {
   apiKey: 0,
   minVersion: 0,
@@ -217,15 +254,23 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse, ProduceSer
     if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
       return allFailed(req, ErrorCode.INVALID_REQUIRED_ACKS, ctx.apiVersion)
     }
-    const plan = recompression(req, ctx.apiVersion, services.replicaManager)
-    const appended = services.replicaManager.appendRecords({
-      apiVersion: ctx.apiVersion,
-      acks: req.acks,
-      timeoutMs: req.timeoutMs,
-      transactionalId: req.transactionalId,
-      topics: plan === null ? req.topicData : plan.topics,
-    })
-    const out = plan === null || plan.refused.size === 0 ? appended : withRefused(appended, plan.refused)
+    const denied = authorization(ctx, req, services)
+    if (denied !== null && 'whole' in denied)
+      return noResponse ? CLOSE_CONNECTION : allFailed(req, denied.whole, ctx.apiVersion)
+    const data = denied === null ? req : denied.req
+    const plan = recompression(data, ctx.apiVersion, services.replicaManager)
+    const appended =
+      data.topicData.length === 0
+        ? []
+        : services.replicaManager.appendRecords({
+            apiVersion: ctx.apiVersion,
+            acks: req.acks,
+            timeoutMs: req.timeoutMs,
+            transactionalId: req.transactionalId,
+            topics: plan === null ? data.topicData : plan.topics,
+          })
+    const mine = plan === null || plan.refused.size === 0 ? appended : withRefused(appended, plan.refused)
+    const out = denied === null ? mine : withRefused(mine, denied.refused)
     const listener = ctx.connection.listener
     const traffic = services.traffic ?? null
     if (out instanceof Promise)

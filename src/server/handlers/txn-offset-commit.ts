@@ -17,9 +17,11 @@ import {
   txnOffsetCommitRequestCodec,
   txnOffsetCommitResponseCodec,
 } from '../../protocol/generated/messages/txn-offset-commit.ts'
+import { AclOperation } from '../../security/acl-types.ts'
+import { type Authorizing, callerOf, topicChecker } from '../../security/authorizer-check.ts'
 import type { Handler } from '../handler.ts'
 
-export interface TxnOffsetCommitServices {
+export interface TxnOffsetCommitServices extends Authorizing {
   readonly metadata: Pick<MetadataStore, 'image'>
   readonly groupCoordinator: Pick<GroupCoordinator, 'txnCommitOffsets'>
 }
@@ -48,7 +50,18 @@ export const txnOffsetCommitHandler: Handler<
     const image = s.metadata.image()
     const known = (topic: string, partition: number) =>
       image.topics.get(topic)?.partitions[partition] !== undefined
+    // With an authorizer (transactional id WRITE and group READ are checked before this handler,
+    // broker/authorizer-wiring.ts): READ on each topic, else TOPIC_AUTHORIZATION_FAILED for it.
+    const caller = callerOf(s.authorizer, ctx.connection)
+    const readable = caller === null ? null : topicChecker(caller, AclOperation.READ)
+    const answers = new Map<string, number>()
     const topics = req.topics
+      .filter((t) => {
+        if (readable === null || readable(t.name)) return true
+        for (const p of t.partitions)
+          answers.set(`${p.partitionIndex}:${t.name}`, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+        return false
+      })
       .map((t) => ({
         name: t.name,
         partitions: t.partitions
@@ -61,7 +74,6 @@ export const txnOffsetCommitHandler: Handler<
           })),
       }))
       .filter((t) => t.partitions.length > 0)
-    const answers = new Map<string, number>()
     if (topics.length > 0) {
       const r = await s.groupCoordinator.txnCommitOffsets({
         groupId: req.groupId,

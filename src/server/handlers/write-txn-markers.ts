@@ -6,7 +6,8 @@
 // here), NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED,
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR. Markers written to
 // __consumer_offsets partitions are passed on to the group coordinator by the writer.
-// Not implemented: CLUSTER_ACTION authorization (no authorizer in this broker).
+// With an authorizer, CLUSTER_ACTION on the cluster is checked before this handler runs
+// (broker/authorizer-wiring.ts: CLUSTER_AUTHORIZATION_FAILED everywhere otherwise).
 
 import type { ProducerId, TopicName } from '../../common/ids.ts'
 import {
