@@ -1,15 +1,18 @@
 // Per-API request metrics under Kafka's RequestMetrics names as the JMX exporter's usual rules
 // print them (kafka_network_requestmetrics_*, label `request` = the API name). The dispatcher
 // reports each served request once (server/dispatcher.ts RequestObserver); the slots of an API are
-// looked up by api key in an array, so a request costs one counter and five histogram updates.
+// looked up by api key in an array, so a request costs one counter and six histogram updates.
 //
 // Times are in milliseconds, as Kafka's: total = from the frame reaching the dispatcher to its
 // response encoded (the socket write, Kafka's response-send time, is not included); local = the
 // time the handler ran on the event loop before it returned; remote = the rest of total, the
 // time the request waited asynchronously (log write, acks=all replication, fetch long-poll,
 // coordinator writes). Kafka's "remote" covers only the purgatory wait, so our remote includes the
-// produce write that Kafka counts as local. Fetches are also recorded as FetchConsumer or
-// FetchFollower, as Kafka does.
+// produce write that Kafka counts as local. Throttle = the time a client quota muted the
+// connection after this response (KIP-219; 0 when not throttled). Fetches are also recorded as
+// FetchConsumer or FetchFollower, as Kafka does. Kafka's request queue and response queue times
+// have no counterpart here (a frame is dispatched the moment it is complete, and the response is
+// written by the same event loop).
 
 import type { RequestObserver } from '../server/dispatcher.ts'
 import {
@@ -29,6 +32,7 @@ interface ApiSlots {
   readonly total: HistogramSlot
   readonly local: HistogramSlot
   readonly remote: HistogramSlot
+  readonly throttle: HistogramSlot
   readonly requestBytes: HistogramSlot
   readonly responseBytes: HistogramSlot
 }
@@ -53,6 +57,11 @@ export class RequestMetrics implements RequestObserver {
     'Time a request waited asynchronously (log write, replication, long-poll, coordinator writes), in ms (Kafka RemoteTimeMs, broader).',
     TIME_MS_BUCKETS,
   )
+  readonly throttleTime = new FastHistogram(
+    'kafka_network_requestmetrics_throttletimems',
+    'Time a client quota muted the connection after the response, in ms (Kafka ThrottleTimeMs; 0 when not throttled).',
+    TIME_MS_BUCKETS,
+  )
   readonly requestBytes = new FastHistogram(
     'kafka_network_requestmetrics_requestbytes',
     'Request sizes in bytes (Kafka RequestBytes).',
@@ -72,6 +81,7 @@ export class RequestMetrics implements RequestObserver {
     this.totalTime,
     this.localTime,
     this.remoteTime,
+    this.throttleTime,
     this.requestBytes,
     this.responseBytes,
   ] as const
@@ -89,15 +99,16 @@ export class RequestMetrics implements RequestObserver {
     const total = performance.now() - started
     const local = syncMs < 0 ? total : syncMs
     let responseBytes = -1
+    const throttle = (result as { muteMs?: number } | null)?.muteMs ?? 0
     if (result !== null) {
       responseBytes = 0
       for (let i = 0; i < result.length; i++) responseBytes += result[i].length
     }
     const slots = this.byKey[apiKey] ?? this.slotsOf(api, apiKey)
-    this.record(slots, apiVersion, total, local, requestBytes, responseBytes)
+    this.record(slots, apiVersion, total, local, throttle, requestBytes, responseBytes)
     if (apiKey === FETCH) {
       const follower = fetchReplicaId(req, apiVersion) >= 0
-      this.record(this.fetchSlots(follower), apiVersion, total, local, requestBytes, responseBytes)
+      this.record(this.fetchSlots(follower), apiVersion, total, local, throttle, requestBytes, responseBytes)
     }
   }
 
@@ -106,6 +117,7 @@ export class RequestMetrics implements RequestObserver {
     version: number,
     total: number,
     local: number,
+    throttle: number,
     requestBytes: number,
     responseBytes: number,
   ): void {
@@ -114,6 +126,7 @@ export class RequestMetrics implements RequestObserver {
     s.total.observe(total)
     s.local.observe(local)
     s.remote.observe(total - local)
+    s.throttle.observe(throttle)
     s.requestBytes.observe(requestBytes)
     if (responseBytes >= 0) s.responseBytes.observe(responseBytes)
   }
@@ -141,6 +154,7 @@ export class RequestMetrics implements RequestObserver {
       total: this.totalTime.slot(name, labels),
       local: this.localTime.slot(name, labels),
       remote: this.remoteTime.slot(name, labels),
+      throttle: this.throttleTime.slot(name, labels),
       requestBytes: this.requestBytes.slot(name, labels),
       responseBytes: this.responseBytes.slot(name, labels),
     }

@@ -11,6 +11,7 @@ import { parseBrokerConfig } from '../../../src/config/broker-config.ts'
 import { parseHttpListener } from '../../../src/config/broker-defs-http.ts'
 import { inputsFromObject } from '../../../src/config/config-input.ts'
 import type { MetadataImage, PartitionImage, TopicImage } from '../../../src/metadata/image.ts'
+import { muteAfterWrite } from '../../../src/network/connection.ts'
 import { consumerLag } from '../../../src/observability/consumer-lag.ts'
 import { register } from '../../../src/observability/fast-metrics.ts'
 import { isrChanges } from '../../../src/observability/isr-changes.ts'
@@ -193,6 +194,8 @@ describe('request and topic counters', () => {
     requests.observe('Produce', 0, 9, {}, 1000, [Buffer.alloc(60)], t0, 2)
     requests.observe('Produce', 0, 9, {}, 500, null, performance.now(), -1)
     requests.observe('Fetch', 1, 12, { replicaId: 2 }, 100, [Buffer.alloc(10), Buffer.alloc(5000)], t0, 1)
+    // A response a client quota muted the connection after (KIP-219): its throttle time is recorded.
+    requests.observe('Metadata', 3, 12, {}, 40, muteAfterWrite([Buffer.alloc(80)], 250), t0, 1)
     const batch = buildBatch([{ value: 'hello' }])
     topics.produced(
       [{ name: 'p', partitionData: [{ records: batch }, { records: batch }] }],
@@ -217,6 +220,8 @@ describe('request and topic counters', () => {
       1,
     )
     assert.equal(v('kafka_network_requestmetrics_totaltimems_count', { request: 'Produce' }), 2)
+    assert.equal(v('kafka_network_requestmetrics_throttletimems_sum', { request: 'Metadata' }), 250)
+    assert.equal(v('kafka_network_requestmetrics_throttletimems_sum', { request: 'Produce' }), 0)
     assert.equal(
       v('kafka_network_requestmetrics_responsebytes_count', { request: 'Produce' }),
       1,
