@@ -1,16 +1,19 @@
-// SASL_PLAINTEXT with real clients against one broker process (listeners PLAINTEXT for the admin
-// tool, SASL with PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512 / OAUTHBEARER, and REAUTH, a SASL listener
-// with connections.max.reauth.ms=1000): SCRAM users made with kafka-configs.sh (stored salted);
-// kcat, confluent-kafka, kafka-python (legacy SaslHandshake v0 + raw tokens) and kafkajs produce
-// and consume with each mechanism; wrong passwords fail with Kafka's messages after the
-// failed-authentication delay; hostile input on the SASL path closes only that connection; KIP-368
-// session lifetimes are sent and enforced, and kafkajs re-authenticates across them.
+// SASL_PLAINTEXT and SASL_SSL with real clients against one broker process (listeners PLAINTEXT
+// for the admin tool, SASL with PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512 / OAUTHBEARER, SASL_SSL with
+// the same mechanisms over TLS (certificates made with openssl; its tests are skipped when the CLI
+// is missing), and REAUTH, a SASL listener with connections.max.reauth.ms=1000): SCRAM users made
+// with kafka-configs.sh (stored salted); kcat, confluent-kafka, kafka-python (legacy SaslHandshake
+// v0 + raw tokens) and kafkajs produce and consume with each mechanism on both SASL listeners;
+// wrong passwords fail with Kafka's messages after the failed-authentication delay; hostile input
+// on the SASL path closes only that connection; KIP-368 session lifetimes are sent and enforced,
+// and kafkajs re-authenticates across them.
 
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { connect as tlsConnect } from 'node:tls'
 import kafkajs from 'kafkajs'
 import type { MessageCodec } from '../../src/protocol/codec.ts'
 import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/frame.ts'
@@ -29,13 +32,24 @@ import {
 } from '../../src/protocol/generated/messages/sasl-handshake.ts'
 import { plainClientToken } from '../../src/security/sasl-plain.ts'
 import { type BrokerProcess, REPO, startBrokerProcess } from '../support/broker-process.ts'
-import { kcat, PYTHON, run, runOk } from '../support/e2e-clients.ts'
+import { kcat, PY_DIR, PYTHON, run, runOk } from '../support/e2e-clients.ts'
+import { makeTestCerts, opensslAvailable, type TestCerts } from './tls-certs.ts'
 
 const { Kafka, logLevel, Partitioners } = kafkajs
 
 const JAAS =
   'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";'
 const MECHS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
+
+const tlsSkip = opensslAvailable() ? false : 'the openssl CLI is missing (no certificates for SASL_SSL)'
+if (tlsSkip) console.log(`# sasl-clients: SASL_SSL tests skipped: ${tlsSkip}`)
+
+/** The client SASL listeners every per-client test runs over; the listener name is the protocol's. */
+const LISTENERS = [
+  { name: 'SASL', protocol: 'SASL_PLAINTEXT', skip: false },
+  { name: 'SASL_SSL', protocol: 'SASL_SSL', skip: tlsSkip },
+] as const
+type Listener = (typeof LISTENERS)[number]
 
 function portOf(b: BrokerProcess, name: string): number {
   const m = new RegExp(`listeners=\\S*${name}://[^:,\\s]+:(\\d+)`).exec(b.output())
@@ -50,8 +64,12 @@ class Raw {
   private wake: (() => void) | null = null
   closed = false
   private cid = 0
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port })
+  /** With `ca` (a PEM file), over TLS trusting that CA: writes queue until the handshake is done. */
+  constructor(port: number, ca?: string) {
+    this.socket =
+      ca === undefined
+        ? connect({ host: '127.0.0.1', port })
+        : tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(ca) })
     this.socket.on('error', () => {})
     this.socket.on('data', (d: Buffer) => {
       this.data = Buffer.concat([this.data, d])
@@ -98,26 +116,45 @@ class Raw {
   }
 }
 
-const kcatSasl = (mech: string, password = 'alice-secret') => [
-  '-X',
-  'security.protocol=sasl_plaintext',
-  '-X',
-  `sasl.mechanisms=${mech}`,
-  '-X',
-  'sasl.username=alice',
-  '-X',
-  `sasl.password=${password}`,
-]
-
-describe('SASL_PLAINTEXT with real clients', () => {
+describe('SASL_PLAINTEXT and SASL_SSL with real clients', () => {
   let broker: BrokerProcess
+  let certs: TestCerts | undefined
   let admin: string
   let sasl: string
   let reauth: number
+  const bootstrapOf = (l: Listener) => `127.0.0.1:${portOf(broker, l.name)}`
+  /** The trust store a client of `l` needs, if any. */
+  const caOf = (l: Listener) => (l.protocol === 'SASL_SSL' ? certs!.ca : undefined)
+  const kcatSasl = (mech: string, password = 'alice-secret', l: Listener = LISTENERS[0]) => [
+    '-X',
+    `security.protocol=${l.protocol.toLowerCase()}`,
+    ...(caOf(l) === undefined ? [] : ['-X', `ssl.ca.location=${caOf(l)}`]),
+    '-X',
+    `sasl.mechanisms=${mech}`,
+    '-X',
+    'sasl.username=alice',
+    '-X',
+    `sasl.password=${password}`,
+  ]
   const configs = (...args: string[]) =>
     run(join(REPO, 'bin/kafka-configs.sh'), ['--bootstrap-server', admin, '--entity-type', 'users', ...args])
 
   before(async () => {
+    certs = tlsSkip ? undefined : makeTestCerts()
+    const tls: Record<string, string> =
+      certs === undefined
+        ? {}
+        : {
+            listeners:
+              'PLAINTEXT://127.0.0.1:0,SASL://127.0.0.1:0,REAUTH://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
+            'listener.security.protocol.map':
+              'PLAINTEXT:PLAINTEXT,SASL:SASL_PLAINTEXT,REAUTH:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+            'listener.name.sasl_ssl.plain.sasl.jaas.config': JAAS,
+            'ssl.keystore.type': 'PEM',
+            'ssl.keystore.location': certs.brokerPem,
+            'ssl.truststore.type': 'PEM',
+            'ssl.truststore.location': certs.ca,
+          }
     broker = await startBrokerProcess({
       config: {
         listeners: 'PLAINTEXT://127.0.0.1:0,SASL://127.0.0.1:0,REAUTH://127.0.0.1:0',
@@ -126,10 +163,11 @@ describe('SASL_PLAINTEXT with real clients', () => {
         'listener.name.sasl.plain.sasl.jaas.config': JAAS,
         'listener.name.reauth.plain.sasl.jaas.config': JAAS,
         'listener.name.reauth.connections.max.reauth.ms': 1000,
+        ...tls,
       },
     })
     admin = broker.bootstrap
-    sasl = `127.0.0.1:${portOf(broker, 'SASL')}`
+    sasl = bootstrapOf(LISTENERS[0])
     reauth = portOf(broker, 'REAUTH')
     const r = await configs(
       '--entity-name',
@@ -144,6 +182,7 @@ describe('SASL_PLAINTEXT with real clients', () => {
   after(async () => {
     await broker?.stop()
     broker?.cleanup()
+    certs?.remove()
   })
 
   it('kafka-configs.sh stores salted SCRAM credentials, describes and deletes them', async () => {
@@ -198,33 +237,47 @@ describe('SASL_PLAINTEXT with real clients', () => {
     assert.match(few.stderr, /Too few iterations/)
   })
 
-  it('kcat produces and consumes with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512', async () => {
-    for (const m of MECHS)
-      await kcat(sasl, [...kcatSasl(m), '-P', '-t', 'sasl-kcat'], { input: `via-${m}\n` })
-    const got = await kcat(sasl, [
-      ...kcatSasl('SCRAM-SHA-512'),
-      '-C',
-      '-t',
-      'sasl-kcat',
-      '-e',
-      '-o',
-      'beginning',
-      '-q',
-    ])
-    assert.deepEqual(
-      got.stdout.trim().split('\n'),
-      MECHS.map((m) => `via-${m}`),
-    )
-  })
+  for (const l of LISTENERS) {
+    it(`kcat produces and consumes with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 over ${l.protocol}`, {
+      skip: l.skip,
+    }, async () => {
+      const topic = `kcat-${l.name.toLowerCase()}`
+      for (const m of MECHS)
+        await kcat(bootstrapOf(l), [...kcatSasl(m, undefined, l), '-P', '-t', topic], { input: `via-${m}\n` })
+      const got = await kcat(bootstrapOf(l), [
+        ...kcatSasl('SCRAM-SHA-512', undefined, l),
+        '-C',
+        '-t',
+        topic,
+        '-e',
+        '-o',
+        'beginning',
+        '-q',
+      ])
+      assert.deepEqual(
+        got.stdout.trim().split('\n'),
+        MECHS.map((m) => `via-${m}`),
+      )
+    })
 
-  it("a wrong password fails with Kafka's message (kcat)", async () => {
-    const r = await run('kcat', ['-b', sasl, '-m', '1', ...kcatSasl('SCRAM-SHA-256', 'wrong'), '-L'])
-    assert.notEqual(r.code, 0)
-    assert.match(
-      r.stderr,
-      /SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256/,
-    )
-  })
+    it(`a wrong password fails with Kafka's message over ${l.protocol} (kcat)`, {
+      skip: l.skip,
+    }, async () => {
+      const r = await run('kcat', [
+        '-b',
+        bootstrapOf(l),
+        '-m',
+        '1',
+        ...kcatSasl('SCRAM-SHA-256', 'wrong', l),
+        '-L',
+      ])
+      assert.notEqual(r.code, 0)
+      assert.match(
+        r.stderr,
+        /SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256/,
+      )
+    })
+  }
 
   it('kcat authenticates with an unsecured OAUTHBEARER token', async () => {
     const oauth = ['-X', 'security.protocol=sasl_plaintext', '-X', 'sasl.mechanisms=OAUTHBEARER']
@@ -239,98 +292,87 @@ describe('SASL_PLAINTEXT with real clients', () => {
     assert.equal(got.stdout, 'token\n')
   })
 
-  it('confluent-kafka and kafka-python produce and consume with every mechanism', async () => {
-    const script = `
-import json, sys
-from confluent_kafka import Producer, Consumer, TopicPartition, OFFSET_BEGINNING
-from kafka import KafkaProducer, KafkaConsumer
-bs, mechs = sys.argv[1], sys.argv[2].split(',')
-out = {}
-for m in mechs:
-    p = Producer({'bootstrap.servers': bs, 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': m, 'sasl.username': 'alice', 'sasl.password': 'alice-secret'})
-    p.produce('sasl-py', ('ck-' + m).encode()); assert p.flush(20) == 0
-    kp = KafkaProducer(bootstrap_servers=bs, security_protocol='SASL_PLAINTEXT', sasl_mechanism=m, sasl_plain_username='alice', sasl_plain_password='alice-secret')
-    kp.send('sasl-py', ('kp-' + m).encode()).get(timeout=20); kp.close()
-c = Consumer({'bootstrap.servers': bs, 'group.id': 'g-sasl', 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'SCRAM-SHA-256', 'sasl.username': 'alice', 'sasl.password': 'alice-secret'})
-c.assign([TopicPartition('sasl-py', 0, OFFSET_BEGINNING)])
-seen = []
-import time
-end = time.time() + 20
-while len(seen) < 2 * len(mechs) and time.time() < end:
-    msg = c.poll(0.5)
-    if msg is not None and msg.error() is None: seen.append(msg.value().decode())
-c.close()
-kc = KafkaConsumer('sasl-py', bootstrap_servers=bs, security_protocol='SASL_PLAINTEXT', sasl_mechanism='SCRAM-SHA-512', sasl_plain_username='alice', sasl_plain_password='alice-secret', auto_offset_reset='earliest', consumer_timeout_ms=1000)
-out['confluent'] = sorted(seen)
-out['kafka_python'] = sorted(m.value.decode() for m in kc)
-kc.close()
-try:
-    KafkaProducer(bootstrap_servers=bs, security_protocol='SASL_PLAINTEXT', sasl_mechanism='SCRAM-SHA-512', sasl_plain_username='alice', sasl_plain_password='nope', api_version_auto_timeout_ms=3000)
-    out['wrong'] = 'accepted'
-except Exception as e:
-    out['wrong'] = type(e).__name__
-print(json.dumps(out))
-`
-    const r = await runOk(PYTHON, ['-c', script, sasl, MECHS.join(',')], { timeoutMs: 60000 })
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
-    const want = MECHS.flatMap((m) => [`ck-${m}`, `kp-${m}`]).sort()
-    assert.deepEqual(out.confluent, want)
-    assert.deepEqual(out.kafka_python, want)
-    assert.notEqual(out.wrong, 'accepted')
-  })
-
-  it('kafkajs produces and consumes with every mechanism and rejects a wrong password', async () => {
-    const client = (mechanism: string, password = 'alice-secret') =>
-      new Kafka({
-        clientId: 'sasl-kafkajs',
-        brokers: [sasl],
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 0 },
-        sasl: { mechanism: mechanism.toLowerCase(), username: 'alice', password } as never,
-      })
-    for (const m of MECHS) {
-      const p = client(m).producer({ createPartitioner: Partitioners.DefaultPartitioner })
-      await p.connect()
-      await p.send({ topic: 'sasl-js', messages: [{ value: `js-${m}` }] })
-      await p.disconnect()
-    }
-    const c = client('SCRAM-SHA-512').consumer({ groupId: 'g-js' })
-    await c.connect()
-    await c.subscribe({ topic: 'sasl-js', fromBeginning: true })
-    const seen: string[] = []
-    await new Promise<void>((resolve) => {
-      void c.run({
-        eachMessage: async ({ message }) => {
-          seen.push(message.value!.toString())
-          if (seen.length === MECHS.length) resolve()
-        },
-      })
+  for (const l of LISTENERS) {
+    it(`confluent-kafka and kafka-python produce and consume with every mechanism over ${l.protocol}`, {
+      skip: l.skip,
+    }, async () => {
+      const args = [
+        join(PY_DIR, 'sasl_clients.py'),
+        bootstrapOf(l),
+        MECHS.join(','),
+        `py-${l.name}`,
+        l.protocol,
+      ]
+      const ca = caOf(l)
+      if (ca !== undefined) args.push(ca)
+      const r = await runOk(PYTHON, args, { timeoutMs: 60000 })
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
+      const want = MECHS.flatMap((m) => [`ck-${m}`, `kp-${m}`]).sort()
+      assert.deepEqual(out.confluent, want)
+      assert.deepEqual(out.kafka_python, want)
+      assert.notEqual(out.wrong, 'accepted')
     })
-    await c.disconnect()
-    assert.deepEqual(
-      seen,
-      MECHS.map((m) => `js-${m}`),
-    )
-    const bad = client('SCRAM-SHA-256', 'wrong').producer()
-    await assert.rejects(bad.connect(), /SASL SCRAM SHA256 authentication failed|Authentication failed/)
-  })
 
-  it('raw: a wrong password is answered after connection.failed.authentication.delay.ms, then closed', async () => {
-    const raw = new Raw(portOf(broker, 'SASL'))
-    try {
-      raw.send(saslHandshakeRequestCodec, { mechanism: 'PLAIN' }, 1)
-      assert.equal((await raw.answer(saslHandshakeResponseCodec, 1)).errorCode, 0)
-      const t0 = Date.now()
-      raw.send(saslAuthenticateRequestCodec, { authBytes: plainClientToken('alice', 'nope') }, 1)
-      const res = await raw.answer(saslAuthenticateResponseCodec, 1)
-      assert.ok(Date.now() - t0 >= 95, `answered after ${Date.now() - t0} ms`)
-      assert.equal(res.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED)
-      assert.equal(res.errorMessage, 'Authentication failed: Invalid username or password')
-      assert.equal(await raw.closedByBroker(), true)
-    } finally {
-      raw.destroy()
-    }
-  })
+    it(`kafkajs produces and consumes with every mechanism over ${l.protocol} and rejects a wrong password`, {
+      skip: l.skip,
+    }, async () => {
+      const ca = caOf(l)
+      const client = (mechanism: string, password = 'alice-secret') =>
+        new Kafka({
+          clientId: 'sasl-kafkajs',
+          brokers: [bootstrapOf(l)],
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 0 },
+          ...(ca === undefined ? {} : { ssl: { ca: [readFileSync(ca, 'utf8')] } }),
+          sasl: { mechanism: mechanism.toLowerCase(), username: 'alice', password } as never,
+        })
+      const topic = `js-${l.name}`
+      for (const m of MECHS) {
+        const p = client(m).producer({ createPartitioner: Partitioners.DefaultPartitioner })
+        await p.connect()
+        await p.send({ topic, messages: [{ value: `js-${m}` }] })
+        await p.disconnect()
+      }
+      const c = client('SCRAM-SHA-512').consumer({ groupId: `g-${topic}` })
+      await c.connect()
+      await c.subscribe({ topic, fromBeginning: true })
+      const seen: string[] = []
+      await new Promise<void>((resolve) => {
+        void c.run({
+          eachMessage: async ({ message }) => {
+            seen.push(message.value!.toString())
+            if (seen.length === MECHS.length) resolve()
+          },
+        })
+      })
+      await c.disconnect()
+      assert.deepEqual(
+        seen,
+        MECHS.map((m) => `js-${m}`),
+      )
+      const bad = client('SCRAM-SHA-256', 'wrong').producer()
+      await assert.rejects(bad.connect(), /SASL SCRAM SHA256 authentication failed|Authentication failed/)
+    })
+
+    it(`raw over ${l.protocol}: a wrong password is answered after connection.failed.authentication.delay.ms, then closed`, {
+      skip: l.skip,
+    }, async () => {
+      const raw = new Raw(portOf(broker, l.name), caOf(l))
+      try {
+        raw.send(saslHandshakeRequestCodec, { mechanism: 'PLAIN' }, 1)
+        assert.equal((await raw.answer(saslHandshakeResponseCodec, 1)).errorCode, 0)
+        const t0 = Date.now()
+        raw.send(saslAuthenticateRequestCodec, { authBytes: plainClientToken('alice', 'nope') }, 1)
+        const res = await raw.answer(saslAuthenticateResponseCodec, 1)
+        assert.ok(Date.now() - t0 >= 95, `answered after ${Date.now() - t0} ms`)
+        assert.equal(res.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED)
+        assert.equal(res.errorMessage, 'Authentication failed: Invalid username or password')
+        assert.equal(await raw.closedByBroker(), true)
+      } finally {
+        raw.destroy()
+      }
+    })
+  }
 
   it('raw: hostile input on the SASL path closes that connection; the broker stays up', async () => {
     const port = portOf(broker, 'SASL')

@@ -1,6 +1,7 @@
 // Transactions end to end with real clients against one broker process: confluent-kafka 1.7.0
-// (librdkafka 2.0.2, test/e2e/py/txn_client.py) and kafkajs 2.2.4 transactional producers commit
-// and abort, read back by read_committed and read_uncommitted consumers; a second producer with the
+// (librdkafka 2.0.2, test/e2e/py/txn_client.py), kafkajs 2.2.4 and @platformatic/kafka 2.x
+// transactional producers commit and abort, read back by read_committed and read_uncommitted
+// consumers; a second producer with the
 // same transactional.id fences the first; offsets sent to a transaction count only when it
 // commits; kafka-transactions.sh lists, describes, describes producers, finds hanging
 // transactions and aborts one; and a transaction left open when the broker restarts is reloaded
@@ -13,6 +14,15 @@
 import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
+import {
+  Consumer,
+  FetchIsolationLevels,
+  type Message,
+  type MessagesStream,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka'
 import kafkajs from 'kafkajs'
 import { captureIo } from '../../src/cli/common/io.ts'
 import { runTool } from '../../src/cli/main.ts'
@@ -92,6 +102,8 @@ describe('transactions with real clients', () => {
         'tx-restart',
         'tx-hang',
         'tx-verify',
+        'tx-platformatic',
+        'tx-plt-in',
       ].map((topic) => ({
         topic,
         numPartitions: 1,
@@ -163,6 +175,130 @@ describe('transactions with real clients', () => {
     assert.deepEqual(values(await consume('tx-kafkajs', 'read_committed')), ['k1', 'k2', 'k4'])
   })
 
+  it('@platformatic/kafka: commit and abort, read_committed and read_uncommitted, offsets in a transaction', async () => {
+    const base = { bootstrapBrokers: [broker.bootstrap], retries: 5, retryDelay: 100 }
+    const consumers: Consumer<string, string, string, string>[] = []
+    const streams: MessagesStream<string, string, string, string>[] = []
+    const consumer = async (groupId: string, topic: string, isolationLevel: number) => {
+      const c = new Consumer({
+        ...base,
+        clientId: `e2e-plt-${groupId}`,
+        groupId,
+        isolationLevel,
+        deserializers: stringDeserializers,
+        maxWaitTime: 100,
+      })
+      consumers.push(c)
+      const stream = await c.consume({ topics: [topic], mode: 'earliest', autocommit: false })
+      streams.push(stream)
+      const got: Message<string, string, string, string>[] = []
+      stream.on('data', (m: Message<string, string, string, string>) => got.push(m))
+      return { c, stream, got }
+    }
+    /** Waits until the stream's next fetch offset (which counts skipped markers) reaches `end`. */
+    const until = async (
+      stream: MessagesStream<string, string, string, string>,
+      topic: string,
+      end: bigint,
+    ) => {
+      const deadline = Date.now() + 10000
+      while ((stream.offsetsToFetch.get(`${topic}:0`) ?? -1n) < end && Date.now() < deadline) await sleep(20)
+      assert.equal(stream.offsetsToFetch.get(`${topic}:0`), end, 'read to the end')
+    }
+    const plain = new Producer({ ...base, clientId: 'e2e-plt-plain', serializers: stringSerializers })
+    const producer = new Producer({
+      ...base,
+      clientId: 'e2e-plt-txn',
+      transactionalId: 'e2e-platformatic',
+      idempotent: true,
+      serializers: stringSerializers,
+    })
+    const describeState = async () => {
+      const d = await tool(
+        '--bootstrap-server',
+        broker.bootstrap,
+        'describe',
+        '--transactional-id',
+        'e2e-platformatic',
+      )
+      assert.equal(d.code, 0, d.err)
+      return d.out.trim().split('\n')[1].split('\t')[4].trim()
+    }
+    const settled = async () => {
+      for (let i = 0; i < 100 && !/^Complete/.test(await describeState()); i++) await sleep(50)
+    }
+    const fetchOffset = async () =>
+      (await admin.fetchOffsets({ groupId: 'e2e-plt-group', topics: ['tx-plt-in'] }))[0].partitions[0].offset
+    try {
+      await plain.send({
+        messages: ['i0', 'i1', 'i2'].map((value) => ({ topic: 'tx-plt-in', value, partition: 0 })),
+      })
+      // The processor's consumer: a member of the group whose offsets the transactions carry.
+      const input = await consumer('e2e-plt-group', 'tx-plt-in', FetchIsolationLevels.READ_COMMITTED)
+      await until(input.stream, 'tx-plt-in', 3n)
+      assert.deepEqual(
+        input.got.map((m) => m.value),
+        ['i0', 'i1', 'i2'],
+      )
+      const [i0, i1] = input.got
+
+      let t = await producer.beginTransaction()
+      await t.send({
+        messages: ['p1', 'p2'].map((value) => ({ topic: 'tx-platformatic', value, partition: 0 })),
+      })
+      await t.commit()
+      t = await producer.beginTransaction()
+      await t.send({ messages: [{ topic: 'tx-platformatic', value: 'p3', partition: 0 }] })
+      await t.addConsumer(input.c)
+      await t.addOffset(i0)
+      await t.abort()
+      await settled()
+      assert.equal(await describeState(), 'CompleteAbort')
+      assert.equal(await fetchOffset(), '-1', 'aborted offsets are not committed')
+      t = await producer.beginTransaction()
+      await t.send({ messages: [{ topic: 'tx-platformatic', value: 'p4', partition: 0 }] })
+      await t.addConsumer(input.c)
+      await t.addOffset(i1)
+      await t.commit()
+      await settled()
+      assert.equal(await describeState(), 'CompleteCommit')
+      // The client commits the offset after the message given (i1 is at offset 1).
+      assert.equal(await fetchOffset(), '2')
+
+      // p1 p2 (0-1), commit marker (2), p3 (3), abort marker (4), p4 (5), commit marker (6).
+      const all = await consumer('e2e-plt-all', 'tx-platformatic', FetchIsolationLevels.READ_UNCOMMITTED)
+      await until(all.stream, 'tx-platformatic', 7n)
+      assert.deepEqual(
+        all.got.map((m) => [m.offset, m.value]),
+        [
+          [0n, 'p1'],
+          [1n, 'p2'],
+          [3n, 'p3'],
+          [5n, 'p4'],
+        ],
+      )
+      const committed = await consumer(
+        'e2e-plt-committed',
+        'tx-platformatic',
+        FetchIsolationLevels.READ_COMMITTED,
+      )
+      await until(committed.stream, 'tx-platformatic', 7n)
+      assert.deepEqual(
+        committed.got.map((m) => [m.offset, m.value]),
+        [
+          [0n, 'p1'],
+          [1n, 'p2'],
+          [5n, 'p4'],
+        ],
+      )
+    } finally {
+      for (const s of streams) await s.close().catch(() => {})
+      for (const c of consumers) await c.close(true).catch(() => {})
+      await producer.close().catch(() => {})
+      await plain.close().catch(() => {})
+    }
+  })
+
   it('confluent-kafka: send_offsets_to_transaction commits the group offset only on commit', async () => {
     const aborted = await pyStep<{ committed: number }>(SCRIPT, broker.bootstrap, 'offsets', {
       txn_id: 'e2e-offsets',
@@ -212,7 +348,13 @@ describe('transactions with real clients', () => {
       'TransactionState',
     ])
     const rows = new Map(lines.slice(1).map((l) => [l.split(/\s+/)[0], l.split(/\s+/)]))
-    assert.deepEqual([...rows.keys()].sort(), ['e2e-confluent', 'e2e-fence', 'e2e-kafkajs', 'e2e-offsets'])
+    assert.deepEqual([...rows.keys()].sort(), [
+      'e2e-confluent',
+      'e2e-fence',
+      'e2e-kafkajs',
+      'e2e-offsets',
+      'e2e-platformatic',
+    ])
     assert.equal(rows.get('e2e-confluent')![3], 'CompleteCommit')
     assert.equal(rows.get('e2e-confluent')![1], '1')
     const described = await tool(
