@@ -35,6 +35,7 @@ import { ReplicationQuotas } from '../replication/replication-quota.ts'
 import type { Authorizer } from '../security/authorizer.ts'
 import { TlsConfigError } from '../security/tls-config.ts'
 import { Dispatcher } from '../server/dispatcher.ts'
+import { ZkFeatureStore } from '../server/handlers/feature-state.ts'
 import { Registry } from '../server/registry.ts'
 import { LogManager } from '../storage/log-manager.ts'
 import { authorizerSettings, guardHandlers, startAuthorizer } from './authorizer-wiring.ts'
@@ -213,6 +214,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   let authorizer: Authorizer | null = null
   let stopObserving: (() => void) | null = null
   let clientQuotas: BrokerClientQuotas | null = null
+  let features: ZkFeatureStore | null = null
   try {
     obs = await startObservability(config, log)
     logs = await LogManager.start({
@@ -255,6 +257,13 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       )
       services.authorizer = authorizer
     }
+    // The finalized features (ApiVersions, UpdateFeatures): /feature in ZooKeeper mode, followed.
+    if (opened.zk !== null) {
+      features = new ZkFeatureStore(opened.zk)
+      await features.start()
+      services.features = features
+    }
+    services.isActiveController = () => (zkStore === null ? true : (controller?.isActive ?? false))
     // With share groups off (group.share.enable=false), their APIs are not served nor advertised.
     const shareOff = config.values.get('group.share.enable')?.value === false
     const handlers = [
@@ -330,6 +339,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   } catch (err) {
     clientQuotas?.stop()
     authorizer?.stop()
+    features?.close()
     alterPartitions?.shutdown()
     await controller?.stop().catch(() => {})
     services?.beginShutdown()
@@ -382,6 +392,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
         alterPartitions?.shutdown()
         authorizer?.stop()
         clientQuotas?.stop()
+        features?.close()
         await shutdown(log, network!, services!, logs!, store)
         stopObserving?.()
         await obs?.close()

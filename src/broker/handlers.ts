@@ -54,6 +54,7 @@ import { shareGroupHeartbeatHandler } from '../server/handlers/share-group-heart
 import { stopReplicaHandler } from '../server/handlers/stop-replica.ts'
 import { syncGroupHandler } from '../server/handlers/sync-group.ts'
 import { txnOffsetCommitHandler } from '../server/handlers/txn-offset-commit.ts'
+import { updateFeaturesHandler } from '../server/handlers/update-features.ts'
 import { updateMetadataHandler } from '../server/handlers/update-metadata.ts'
 import { writeTxnMarkersHandler } from '../server/handlers/write-txn-markers.ts'
 import type { BrokerServices } from './services.ts'
@@ -110,6 +111,7 @@ export const HANDLERS = [
   shareGroupDescribeHandler,
   shareFetchHandler,
   shareAcknowledgeHandler,
+  updateFeaturesHandler,
 ] as readonly AnyHandler<BrokerServices>[]
 
 /** The controller-to-broker APIs, served only in ZooKeeper mode (a KRaft-era broker has none). */

@@ -61,6 +61,7 @@ import type { DescribeProducersServices } from '../server/handlers/describe-prod
 import type { DescribeTransactionsServices } from '../server/handlers/describe-transactions.ts'
 import type { ElectLeadersServices } from '../server/handlers/elect-leaders.ts'
 import type { EndTxnServices } from '../server/handlers/end-txn.ts'
+import type { FeatureStore } from '../server/handlers/feature-state.ts'
 import type { FetchServices, FetchTraffic } from '../server/handlers/fetch.ts'
 import type { FindCoordinatorServices } from '../server/handlers/find-coordinator.ts'
 import type { HeartbeatServices } from '../server/handlers/heartbeat.ts'
@@ -189,6 +190,10 @@ export class BrokerServices implements AllHandlerServices {
   traffic: (ProduceTraffic & FetchTraffic) | null = null
   /** The ACL authorizer (authorizer.class.name), or null: nothing is checked. */
   authorizer: Authorizer | null = null
+  /** The finalized features (/feature in ZooKeeper mode; absent: a standalone broker's). */
+  features: FeatureStore | undefined = undefined
+  /** Whether this broker is the active controller (UpdateFeatures answers NOT_CONTROLLER if not). */
+  isActiveController: (() => boolean) | undefined = undefined
   private readonly remoteMarkers: RemoteMarkerWriters
   private readonly config: BrokerConfig
   private readonly logs: LogManager

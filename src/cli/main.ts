@@ -87,6 +87,11 @@ export const TOOLS: Readonly<Record<string, ToolEntry>> = {
     summary: 'List and describe transactions.',
     load: () => import('./transactions/run.ts'),
   },
+  features: {
+    script: 'kafka-features.sh',
+    summary: 'Describe the supported and finalized features of the cluster.',
+    load: () => import('./features/run.ts'),
+  },
   'dump-log': {
     script: 'kafka-dump-log.sh',
     summary: 'Print the contents of log segment and index files (offline).',
