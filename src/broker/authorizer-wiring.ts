@@ -82,6 +82,8 @@ const GUARDS: Readonly<Record<number, Check>> = {
   7: cluster(Op.CLUSTER_ACTION), // ControlledShutdown
   27: cluster(Op.CLUSTER_ACTION), // WriteTxnMarkers
   56: cluster(Op.CLUSTER_ACTION), // AlterPartition
+  84: cluster(Op.CLUSTER_ACTION), // ReadShareGroupState
+  85: cluster(Op.CLUSTER_ACTION), // WriteShareGroupState
   43: cluster(Op.ALTER), // ElectLeaders
   45: cluster(Op.ALTER), // AlterPartitionReassignments
   46: cluster(Op.DESCRIBE), // ListPartitionReassignments

@@ -45,6 +45,7 @@ import { offsetDeleteHandler } from '../server/handlers/offset-delete.ts'
 import { offsetFetchHandler } from '../server/handlers/offset-fetch.ts'
 import { offsetForLeaderEpochHandler } from '../server/handlers/offset-for-leader-epoch.ts'
 import { produceHandler } from '../server/handlers/produce.ts'
+import { readShareGroupStateHandler } from '../server/handlers/read-share-group-state.ts'
 import { saslAuthenticateHandler } from '../server/handlers/sasl-authenticate.ts'
 import { saslHandshakeHandler } from '../server/handlers/sasl-handshake.ts'
 import { shareAcknowledgeHandler } from '../server/handlers/share-acknowledge.ts'
@@ -56,6 +57,7 @@ import { syncGroupHandler } from '../server/handlers/sync-group.ts'
 import { txnOffsetCommitHandler } from '../server/handlers/txn-offset-commit.ts'
 import { updateFeaturesHandler } from '../server/handlers/update-features.ts'
 import { updateMetadataHandler } from '../server/handlers/update-metadata.ts'
+import { writeShareGroupStateHandler } from '../server/handlers/write-share-group-state.ts'
 import { writeTxnMarkersHandler } from '../server/handlers/write-txn-markers.ts'
 import type { BrokerServices } from './services.ts'
 
@@ -111,6 +113,8 @@ export const HANDLERS = [
   shareGroupDescribeHandler,
   shareFetchHandler,
   shareAcknowledgeHandler,
+  readShareGroupStateHandler,
+  writeShareGroupStateHandler,
   updateFeaturesHandler,
 ] as readonly AnyHandler<BrokerServices>[]
 

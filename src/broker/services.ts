@@ -12,6 +12,7 @@ import { ReplicaCoordinatorLog } from '../coordinator/runtime/replica-coordinato
 import { shareConfigOf, shareStateTopicSpec } from '../coordinator/share/share-config.ts'
 import { SHARE_STATE_TOPIC, ShareCoordinator } from '../coordinator/share/share-coordinator.ts'
 import { ShareGroups } from '../coordinator/share/share-groups.ts'
+import { SharePersister } from '../coordinator/share/share-persister.ts'
 import {
   TRANSACTION_STATE_TOPIC,
   transactionStateTopicSpec,
@@ -80,6 +81,7 @@ import type { OffsetDeleteServices } from '../server/handlers/offset-delete.ts'
 import type { OffsetFetchServices } from '../server/handlers/offset-fetch.ts'
 import type { OffsetForLeaderEpochServices } from '../server/handlers/offset-for-leader-epoch.ts'
 import type { ProduceServices, ProduceTraffic } from '../server/handlers/produce.ts'
+import type { ReadShareGroupStateServices } from '../server/handlers/read-share-group-state.ts'
 import type { ShareAcknowledgeServices } from '../server/handlers/share-acknowledge.ts'
 import type { ShareFetchServices } from '../server/handlers/share-fetch.ts'
 import type { ShareGroupDescribeServices } from '../server/handlers/share-group-describe.ts'
@@ -88,6 +90,7 @@ import type { StopReplicaServices } from '../server/handlers/stop-replica.ts'
 import type { SyncGroupServices } from '../server/handlers/sync-group.ts'
 import type { TxnOffsetCommitServices } from '../server/handlers/txn-offset-commit.ts'
 import type { UpdateMetadataServices } from '../server/handlers/update-metadata.ts'
+import type { WriteShareGroupStateServices } from '../server/handlers/write-share-group-state.ts'
 import type { WriteTxnMarkersServices } from '../server/handlers/write-txn-markers.ts'
 import type { ApiRange } from '../server/registry.ts'
 import { SharePartitions } from '../share/share-partitions.ts'
@@ -143,7 +146,9 @@ export type AllHandlerServices = ApiVersionsServices &
   ShareGroupHeartbeatServices &
   ShareGroupDescribeServices &
   ShareFetchServices &
-  ShareAcknowledgeServices
+  ShareAcknowledgeServices &
+  ReadShareGroupStateServices &
+  WriteShareGroupStateServices
 
 export interface ServiceDeps {
   config: BrokerConfig
@@ -180,6 +185,7 @@ export class BrokerServices implements AllHandlerServices {
   readonly shareGroups: ShareGroups
   readonly shareCoordinator: ShareCoordinator
   readonly sharePartitions: SharePartitions
+  private readonly sharePersister: SharePersister
   /**
    * Writes transaction markers on the partitions this broker leads: for the local transaction
    * coordinator and for WriteTxnMarkers from other brokers' coordinators. Markers on
@@ -260,9 +266,19 @@ export class BrokerServices implements AllHandlerServices {
       topicSpec: () => shareStateTopicSpec(shareConfig, Math.max(1, d.store.image().brokers.size)),
       numPartitions: shareConfig.stateTopicPartitions,
     })
+    // Reads and writes share state here or at the __share_group_state leader (inter-broker).
+    this.sharePersister = new SharePersister({
+      nodeId: d.nodeId,
+      image: () => d.store.image(),
+      coordinator: this.shareCoordinator,
+      listenerName: interBrokerListener(d.config),
+      requestTimeoutMs: 30_000,
+      clock: d.clock,
+      logger: d.log.child('share-persister'),
+    })
     this.sharePartitions = new SharePartitions({
       replicaManager: this.replicaManager,
-      coordinator: this.shareCoordinator,
+      coordinator: this.sharePersister,
       config: shareConfig,
       clock: d.clock,
       logger: d.log.child('share-partitions'),
@@ -348,6 +364,7 @@ export class BrokerServices implements AllHandlerServices {
     this.txnCoordinator.shutdown()
     this.shareGroups.shutdown()
     this.shareCoordinator.shutdown()
+    this.sharePersister.close()
     this.remoteMarkers.close()
   }
 

@@ -1,11 +1,13 @@
 // The share-partitions this broker leads, and the share sessions of the members fetching from it:
 // the service behind ShareFetch and ShareAcknowledge.
 //
-// A share-partition is created on first use: its state is read from the share coordinator
-// (__share_group_state); without one it starts at the partition's high watermark (Kafka's
+// A share-partition is created on first use: its state is read through the persister from the
+// share coordinator that leads its __share_group_state partition, here or on another broker
+// (coordinator/share/share-persister.ts); without one it starts at the partition's high watermark (Kafka's
 // share.auto.offset.reset=latest). After every change that acknowledges, releases or archives
 // records the whole state is written back as a snapshot, and the client is answered only once
-// that write is durable. Acquisitions are not written (a lost acquisition is redelivered anyway).
+// that write is durable (a write that cannot reach the state leader fails the request).
+// Acquisitions are not written (a lost acquisition is redelivered anyway).
 //
 // Who may call what: the share handlers call fetch/acknowledge/closeSession; the share group
 // membership calls releaseMember when a member leaves.
@@ -14,7 +16,7 @@ import type { Clock } from '../common/clock.ts'
 import type { TopicName, Uuid } from '../common/ids.ts'
 import type { Logger } from '../common/logger.ts'
 import type { ShareConfig } from '../coordinator/share/share-config.ts'
-import type { ShareCoordinator } from '../coordinator/share/share-coordinator.ts'
+import type { SharePersister } from '../coordinator/share/share-persister.ts'
 import type { SharePartitionKey } from '../coordinator/share/share-records.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { readBatches } from '../records/record-iterator.ts'
@@ -38,16 +40,13 @@ interface Entry {
   readonly key: SharePartitionKey
   sp: SharePartition | null
   loading: Promise<number> | null
-  snapshotEpoch: number
-  /** The state partition is led by another broker: kept in memory only (no remote persister yet). */
-  volatile: boolean
   /** The partition's leader epoch when loaded: a change of leader in between reloads the state. */
   leaderEpoch: number
 }
 
 export interface SharePartitionsParams {
   readonly replicaManager: Pick<ReplicaManager, 'partitionById' | 'topicName' | 'fetch' | 'missingError'>
-  readonly coordinator: Pick<ShareCoordinator, 'readState' | 'writeState'>
+  readonly coordinator: Pick<SharePersister, 'readState' | 'writeState'>
   readonly config: ShareConfig
   readonly clock: Clock
   readonly logger: Logger
@@ -67,7 +66,7 @@ export class SharePartitions {
     const id = `${k.groupId}\0${k.topicId}\0${k.partition}`
     let e = this.entries.get(id)
     if (e === undefined) {
-      e = { key: k, sp: null, loading: null, snapshotEpoch: 0, volatile: false, leaderEpoch: -1 }
+      e = { key: k, sp: null, loading: null, leaderEpoch: -1 }
       this.entries.set(id, e)
     }
     return e
@@ -86,12 +85,7 @@ export class SharePartitions {
     if (e.sp !== null) return { e, sp: e.sp }
     e.loading ??= (async () => {
       const read = await this.p.coordinator.readState(k)
-      if (read.errorCode === ErrorCode.NOT_COORDINATOR) {
-        e.volatile = true
-        this.p.logger.warn(
-          `__share_group_state of ${k.groupId} ${k.topicId}-${k.partition} is led elsewhere: its share state is kept in memory only`,
-        )
-      } else if (read.errorCode !== ErrorCode.NONE) return read.errorCode
+      if (read.errorCode !== ErrorCode.NONE) return read.errorCode
       if (e.sp !== null) return ErrorCode.NONE
       const limits = {
         lockMs: this.p.config.lockMs,
@@ -100,7 +94,6 @@ export class SharePartitions {
       }
       const start = part.offsetSnapshot(-1).highWatermark
       e.sp = new SharePartition(start, limits, read.state ?? undefined)
-      e.snapshotEpoch = read.state?.snapshotEpoch ?? 0
       e.leaderEpoch = part.leaderEpoch
       return ErrorCode.NONE
     })().finally(() => {
@@ -113,12 +106,11 @@ export class SharePartitions {
   }
 
   private async persist(e: Entry, sp: SharePartition, leaderEpoch: number): Promise<number> {
-    if (e.volatile) return ErrorCode.NONE
     const code = await this.p.coordinator.writeState(e.key, () => {
       const state = sp.persisted()
-      e.snapshotEpoch++
       return {
-        snapshotEpoch: e.snapshotEpoch,
+        // The state leader's share coordinator numbers the snapshots.
+        snapshotEpoch: 0,
         stateEpoch: 0,
         leaderEpoch,
         startOffset: state.startOffset,

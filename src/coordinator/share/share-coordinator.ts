@@ -7,8 +7,8 @@
 //
 // A share-partition key goes to partition abs(hash("group:topicId:partition")) % partitions, the
 // key Kafka's share coordinator hashes. This broker answers only for the state partitions it
-// leads (NOT_COORDINATOR otherwise): in a cluster the partition leader would reach a remote share
-// coordinator through Read/WriteShareGroupState, which Samsa does not do yet (docs/share-groups.md).
+// leads (NOT_COORDINATOR otherwise); share-persister.ts sends the others' reads and writes to
+// their leader as Read/WriteShareGroupState, whose handlers come back here.
 
 import type { Clock, Timer } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
@@ -162,13 +162,22 @@ export class ShareCoordinator {
   /**
    * Persists a snapshot of a share-partition; resolves with the error code (0: durable). The
    * state is taken when the write runs, so writes land in order and the last one is the newest.
+   * `v` sees the committed state (a WriteShareGroupState that leaves the start offset out keeps
+   * it); the snapshot epoch is this coordinator's, one more than the committed one.
    */
-  async writeState(k: SharePartitionKey, v: () => ShareStateValue): Promise<number> {
+  async writeState(
+    k: SharePartitionKey,
+    v: (prev: ShareStateValue | null) => ShareStateValue,
+  ): Promise<number> {
     const code = await this.ensureTopic()
     if (code !== ErrorCode.NONE) return code
     return this.runtime.write(
       this.partitionFor(k),
-      () => ({ records: [shareSnapshotRecord(k, v())], response: ErrorCode.NONE as number }),
+      (s) => {
+        const prev = s.states.get(coordinatorKeyOf(k))?.value ?? null
+        const value = { ...v(prev), snapshotEpoch: (prev?.snapshotEpoch ?? -1) + 1 }
+        return { records: [shareSnapshotRecord(k, value)], response: ErrorCode.NONE as number }
+      },
       (c) => c,
     )
   }
