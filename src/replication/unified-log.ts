@@ -70,8 +70,6 @@ export class UnifiedLog {
   /** Opens the log's producer state: the latest snapshot at or below the log end, then the tail. */
   static async open(p: UnifiedLogParams): Promise<UnifiedLog> {
     const u = new UnifiedLog(p)
-    // A log created empty just now has no snapshots to list and nothing to replay.
-    if (p.log.isNew && p.log.logEndOffset === 0n) return u
     const r = await loadProducerState(u.producers, p.log, p.fs, p.clock.now(), (m) => p.logger.warn(m))
     u.lastSnapshotOffset = r.snapshotOffset
     return u

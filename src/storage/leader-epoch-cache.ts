@@ -12,7 +12,7 @@
 
 import { join } from 'node:path'
 import type { Fs } from '../common/fs.ts'
-import { formatCheckpoint, readCheckpointFile, writeCheckpointFile } from './checkpoint-file.ts'
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.ts'
 import { LEADER_EPOCH_CHECKPOINT } from './file-names.ts'
 
 export const UNDEFINED_EPOCH = -1
@@ -26,19 +26,12 @@ export interface EpochEntry {
 export class LeaderEpochCache {
   private entries: EpochEntry[] = []
   private dirty = false
-  /** A new log's first write: creates the file in place, durable in a batch (new-files.ts). */
-  private firstWrite: ((path: string, data: Buffer) => Promise<void>) | null = null
   private readonly fs: Fs
-  /** The log's own directory string (shared): the path is built when needed, not kept per log. */
-  private readonly dir: string
-
-  get path(): string {
-    return join(this.dir, LEADER_EPOCH_CHECKPOINT)
-  }
+  readonly path: string
 
   constructor(fs: Fs, partitionDir: string) {
     this.fs = fs
-    this.dir = partitionDir
+    this.path = join(partitionDir, LEADER_EPOCH_CHECKPOINT)
   }
 
   /** Loads the checkpoint (missing file: empty cache). Entries that break monotonicity are dropped. */
@@ -47,21 +40,6 @@ export class LeaderEpochCache {
     this.entries = []
     for (const [e, o] of rows) this.assign(Number(e), BigInt(o))
     this.dirty = false
-  }
-
-  /**
-   * For a new log, whose directory holds no checkpoint yet: the first write goes through `write`
-   * (the file written in place, fsynced with other new logs' files); later ones replace it
-   * atomically as usual.
-   */
-  createFileWith(write: (path: string, data: Buffer) => Promise<void>): void {
-    this.firstWrite = write
-  }
-
-  /** An empty cache that will be written (replacing an unreadable file). */
-  reset(): void {
-    this.entries = []
-    this.dirty = true
   }
 
   all(): readonly EpochEntry[] {
@@ -153,12 +131,12 @@ export class LeaderEpochCache {
   async persist(): Promise<void> {
     if (!this.dirty) return
     this.dirty = false
-    const rows = this.entries.map((e) => [e.epoch, e.startOffset])
-    const first = this.firstWrite
-    this.firstWrite = null
     try {
-      if (first !== null) await first(this.path, Buffer.from(formatCheckpoint(rows), 'utf8'))
-      else await writeCheckpointFile(this.fs, this.path, rows)
+      await writeCheckpointFile(
+        this.fs,
+        this.path,
+        this.entries.map((e) => [e.epoch, e.startOffset]),
+      )
     } catch (err) {
       this.dirty = true
       throw err

@@ -112,27 +112,6 @@ export function logConfig(
   return c
 }
 
-/** Distinct configs seen (a handful in practice); cleared if it ever grows past the cap. */
-const sharedConfigs = new Map<string, Readonly<LogConfig>>()
-const SHARED_CONFIGS_MAX = 1024
-
-/**
- * One object per distinct config: thousands of partitions of a topic (or of topics without
- * overrides) share it instead of holding ~1 KB copies each. Callers replace a log's config
- * object, never modify it.
- */
-export function sharedLogConfig(c: LogConfig): LogConfig {
-  // Numbers JSON cannot spell (Infinity, NaN) and bigints get a tag, so no two configs collide.
-  const key = JSON.stringify(c, (_k, v) =>
-    (typeof v === 'number' && !Number.isFinite(v)) || typeof v === 'bigint' ? `\u0000${typeof v}:${v}` : v,
-  )
-  const known = sharedConfigs.get(key)
-  if (known !== undefined) return known as LogConfig
-  if (sharedConfigs.size >= SHARED_CONFIGS_MAX) sharedConfigs.clear()
-  sharedConfigs.set(key, c)
-  return c
-}
-
 export const isCompacted = (c: LogConfig): boolean => c.cleanupPolicy.startsWith('compact')
 export const isDeleteEnabled = (c: LogConfig): boolean => c.cleanupPolicy.endsWith('delete')
 

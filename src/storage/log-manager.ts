@@ -23,7 +23,6 @@ import {
   deletedDirName,
   HIGH_WATERMARK_CHECKPOINT,
   LOG_START_OFFSET_CHECKPOINT,
-  PARTITION_METADATA_FILE,
   parsePartitionDirName,
   partitionDirName,
   RECOVERY_POINT_CHECKPOINT,
@@ -40,18 +39,7 @@ import {
   logConfig,
 } from './log-config.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
-import { NewFileBatch } from './new-files.ts'
-import { formatPartitionMetadata } from './partition-metadata.ts'
 import { deleteOldSegments } from './retention.ts'
-
-/**
- * A copy of `s` in one piece. path.join builds its result by concatenation, which V8 keeps as a
- * tree of string pieces; a log's directory string is held for the broker's lifetime and shared by
- * every path built from it, so it is worth storing flat.
- */
-function flatString(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8')
-}
 
 export interface LogManagerParams {
   fs: Fs
@@ -104,8 +92,6 @@ export class LogManager {
   private readonly creating = new Map<string, Promise<Log>>()
   private readonly dirCheckpoints = new Map<string, DirCheckpoints>()
   private readonly dirSyncs = new Map<string, Coalescer>()
-  /** Per log dir: the small files of new logs, fsynced in batches (new-files.ts). */
-  private readonly newFiles = new Map<string, NewFileBatch>()
   /** Logs per log dir (where a new log goes). */
   private readonly dirCounts = new Map<string, number>()
   private readonly timers = new Set<Timer>()
@@ -128,7 +114,6 @@ export class LogManager {
     for (const d of this.config.logDirs) {
       this.dirCheckpoints.set(d, { writer: new Coalescer(), offsets: false, hw: false })
       this.dirSyncs.set(d, new Coalescer())
-      this.newFiles.set(d, new NewFileBatch(this.fs))
       this.dirCounts.set(d, 0)
     }
     this.cleaner = new LogCleaner({ fs: p.fs, clock: p.clock, logger: this.logger })
@@ -210,7 +195,7 @@ export class LogManager {
     return {
       fs: this.fs,
       clock: this.clock,
-      dir: flatString(join(logDir, partitionDirName(tp))),
+      dir: join(logDir, partitionDirName(tp)),
       topicPartition: tp,
       config,
       logger: this.logger,
@@ -291,22 +276,9 @@ export class LogManager {
         recoveryPoint: 0n,
         fresh,
       })
-      const batch = this.newFiles.get(logDir)
-      if (fresh && batch !== undefined) {
-        // Nothing to replace in a new directory: the files are written in place and fsynced with
-        // those of the other logs created meanwhile, then `dir` (covering the segment files).
-        log.epochCache.createFileWith((path, data) => batch.write(path, data))
-        if (opts.topicId !== undefined) {
-          await batch.write(
-            join(dir, PARTITION_METADATA_FILE),
-            Buffer.from(formatPartitionMetadata(opts.topicId)),
-          )
-          log.topicId = opts.topicId
-        } else await batch.syncDir(dir)
-      } else if (opts.topicId !== undefined) {
-        // partition.metadata's atomic write ends with a sync of `dir`, covering the segment files.
-        await log.setTopicId(opts.topicId)
-      } else await this.fs.syncDir(dir)
+      // partition.metadata's atomic write ends with a sync of `dir`, covering the segment files.
+      if (opts.topicId !== undefined) await log.setTopicId(opts.topicId)
+      else await this.fs.syncDir(dir)
     } catch (err) {
       counts.set(logDir, (counts.get(logDir) ?? 1) - 1)
       throw err

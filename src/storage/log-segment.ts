@@ -90,25 +90,9 @@ export class LogSegment {
     this.rollJitterMs = opts.rollJitterMs
     this.createdMs = opts.now
     this.lastModifiedMs = opts.now
-    // Live files' paths are built from the shared directory string when needed (index-file.ts).
-    const live = suffix === '' ? { dir } : null
-    this.offsetIndex = new OffsetIndex(
-      live ?? join(dir, indexFileName(base) + suffix),
-      base,
-      opts.indexBytes,
-      fresh,
-    )
-    this.timeIndex = new TimeIndex(
-      live ?? join(dir, timeIndexFileName(base) + suffix),
-      base,
-      opts.indexBytes,
-      fresh,
-    )
-    this.txnIndex = new TransactionIndex(
-      fs,
-      live !== null ? { dir, base } : join(dir, txnIndexFileName(base) + suffix),
-      txnIndexFile,
-    )
+    this.offsetIndex = new OffsetIndex(join(dir, indexFileName(base) + suffix), base, opts.indexBytes, fresh)
+    this.timeIndex = new TimeIndex(join(dir, timeIndexFileName(base) + suffix), base, opts.indexBytes, fresh)
+    this.txnIndex = new TransactionIndex(fs, join(dir, txnIndexFileName(base) + suffix), txnIndexFile)
     this.maxTsKnown = fresh
     this.firstBatchTs = fresh ? -1n : undefined
   }

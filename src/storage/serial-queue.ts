@@ -2,11 +2,8 @@
 // rolls, truncation, retention, segment swaps) and the writer of a directory's checkpoints.
 // A failed task rejects its own promise only; the queue carries on.
 
-/** Shared starting point: one promise per queue adds up over thousands of idle logs. */
-const IDLE: Promise<unknown> = Promise.resolve()
-
 export class SerialQueue {
-  private tail: Promise<unknown> = IDLE
+  private tail: Promise<unknown> = Promise.resolve()
   private depth = 0
 
   run<T>(task: () => Promise<T>): Promise<T> {

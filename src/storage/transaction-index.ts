@@ -17,10 +17,8 @@
 // replication/unified-log.ts rebuilds the ones past its snapshot), so an index that lags after a
 // crash is repaired, never trusted over the log.
 
-import { join } from 'node:path'
 import type { Fs } from '../common/fs.ts'
 import { isNotFound } from '../common/fs.ts'
-import { txnIndexFileName } from './file-names.ts'
 import { SerialQueue } from './serial-queue.ts'
 
 export const ABORTED_TXN_SIZE = 34
@@ -58,13 +56,8 @@ export function decodeAbortedTxns(buf: Buffer): AbortedTxn[] {
   return out
 }
 
-/** Shared by every index known to be empty (most segments): never written into, only replaced. */
-const NO_ENTRIES = Buffer.alloc(0)
-
 export class TransactionIndex {
-  /** Given or set (renamed) explicitly; otherwise built from the live segment's dir and base. */
-  private fixedPath: string | null
-  private readonly live: { readonly dir: string; readonly base: bigint } | null
+  path: string
   private readonly fs: Fs
   /** Entries, raw; null until loaded. */
   private data: Buffer | null
@@ -79,20 +72,11 @@ export class TransactionIndex {
   private readonly queue = new SerialQueue()
 
   /** `exists`: whether the file is on disk (false: the index is empty, known without I/O). */
-  constructor(fs: Fs, where: string | { readonly dir: string; readonly base: bigint }, exists: boolean) {
+  constructor(fs: Fs, path: string, exists: boolean) {
     this.fs = fs
-    this.fixedPath = typeof where === 'string' ? where : null
-    this.live = typeof where === 'string' ? null : where
+    this.path = path
     this.fileExists = exists
-    this.data = exists ? null : NO_ENTRIES
-  }
-
-  get path(): string {
-    if (this.fixedPath !== null || this.live === null) return this.fixedPath ?? ''
-    return join(this.live.dir, txnIndexFileName(this.live.base))
-  }
-  set path(p: string) {
-    this.fixedPath = p
+    this.data = exists ? null : Buffer.alloc(0)
   }
 
   /** False when the index is known to hold no entry; true when it does or is not loaded yet. */
@@ -185,7 +169,7 @@ export class TransactionIndex {
 
   /** Drops every entry. */
   reset(): void {
-    if (this.data === null) this.data = NO_ENTRIES
+    if (this.data === null) this.data = Buffer.alloc(0)
     this.cut(0)
   }
 

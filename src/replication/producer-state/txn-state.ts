@@ -27,31 +27,18 @@ export interface CompletedTxn {
   aborted: boolean
 }
 
-/** Read in place of a map not made yet: most partitions never see a transaction. */
-const NONE: ReadonlyMap<bigint, TxnMetadata> = new Map()
-
 export class TxnState {
-  private open: Map<bigint, TxnMetadata> | null = null
-  private completed: Map<bigint, TxnMetadata> | null = null
-
   /** Open transactions by first offset. */
-  get ongoing(): ReadonlyMap<bigint, TxnMetadata> {
-    return this.open ?? NONE
-  }
+  readonly ongoing = new Map<bigint, TxnMetadata>()
   /** Completed transactions whose marker the high watermark has not passed, by first offset. */
-  get unreplicated(): ReadonlyMap<bigint, TxnMetadata> {
-    return this.completed ?? NONE
-  }
+  readonly unreplicated = new Map<bigint, TxnMetadata>()
 
   get isEmpty(): boolean {
-    return (
-      (this.open === null || this.open.size === 0) && (this.completed === null || this.completed.size === 0)
-    )
+    return this.ongoing.size === 0 && this.unreplicated.size === 0
   }
 
   begin(producerId: bigint, firstOffset: bigint): void {
-    this.open ??= new Map()
-    this.open.set(firstOffset, { producerId, firstOffset, lastOffset: -1n })
+    this.ongoing.set(firstOffset, { producerId, firstOffset, lastOffset: -1n })
   }
 
   /**
@@ -66,9 +53,8 @@ export class TxnState {
   }
 
   complete(c: CompletedTxn): void {
-    this.open?.delete(c.firstOffset)
-    this.completed ??= new Map()
-    this.completed.set(c.firstOffset, {
+    this.ongoing.delete(c.firstOffset)
+    this.unreplicated.set(c.firstOffset, {
       producerId: c.producerId,
       firstOffset: c.firstOffset,
       lastOffset: c.lastOffset,
@@ -86,19 +72,17 @@ export class TxnState {
 
   /** Completed transactions whose marker is below `offset` are stable. */
   removeUnreplicatedBelow(offset: bigint): void {
-    const done = this.completed
-    if (done !== null) for (const [k, t] of done) if (t.lastOffset < offset) done.delete(k)
+    for (const [k, t] of this.unreplicated) if (t.lastOffset < offset) this.unreplicated.delete(k)
   }
 
   /** The producers' transactions go (their state was evicted). */
   removeProducers(ids: ReadonlySet<bigint>): void {
-    const open = this.open
-    if (ids.size === 0 || open === null) return
-    for (const [k, t] of open) if (ids.has(t.producerId)) open.delete(k)
+    if (ids.size === 0) return
+    for (const [k, t] of this.ongoing) if (ids.has(t.producerId)) this.ongoing.delete(k)
   }
 
   clear(): void {
-    this.open = null
-    this.completed = null
+    this.ongoing.clear()
+    this.unreplicated.clear()
   }
 }
