@@ -7,7 +7,7 @@
 // Wiring (the broker): construct it with a CoordinatorLog over the local logs, call
 // onLocalChanges(changes, image) after the replica manager applied each published change, and shutdown() on stop.
 
-import type { Clock, Timer } from '../../common/clock.ts'
+import type { Clock } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { MetadataImage } from '../../metadata/image.ts'
 import type { LocalReplicaChanges } from '../../metadata/local-changes.ts'
@@ -15,6 +15,7 @@ import type { CreateTopicRequest, MetadataStore } from '../../metadata/store.ts'
 import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import type { CoordinatorLog } from '../runtime/coordinator-log.ts'
 import { CoordinatorRuntime } from '../runtime/coordinator-runtime.ts'
+import { InternalTopic } from '../runtime/internal-topic.ts'
 import {
   type DescribedGroup,
   deleteGroups,
@@ -58,7 +59,6 @@ import {
 import { type TxnCommitParams, txnCommitOffsets } from './txn-offsets.ts'
 
 /** How long FindCoordinator waits for a just-created __consumer_offsets to be served here. */
-export const TOPIC_READY_WAIT_MS = 5000
 
 export interface GroupCoordinatorParams {
   readonly log: CoordinatorLog
@@ -81,11 +81,8 @@ export interface FetchOffsetsResult {
 export class GroupCoordinator {
   readonly runtime: CoordinatorRuntime<GroupShard>
   private readonly p: GroupCoordinatorParams
-  private creating: Promise<number> | null = null
   private readonly reloading = new Set<number>()
-  /** Whether the last image seen (onLocalChanges) had __consumer_offsets. */
-  private seenTopic = false
-  private readonly topicWaiters: (() => void)[] = []
+  private readonly topic: InternalTopic
 
   constructor(p: GroupCoordinatorParams) {
     this.p = p
@@ -99,6 +96,14 @@ export class GroupCoordinator {
         shard.onConsumerWriteFailed = () => this.reloadAfterFailure(ctx.partition)
         return shard
       },
+    })
+    this.topic = new InternalTopic({
+      name: OFFSETS_TOPIC,
+      spec: () => p.offsetsTopic,
+      metadata: p.metadata,
+      runtime: this.runtime,
+      clock: p.clock,
+      logger: p.logger,
     })
   }
 
@@ -146,61 +151,23 @@ export class GroupCoordinator {
     return groupPartition(groupId, this.numPartitions())
   }
 
-  /**
-   * Creates __consumer_offsets unless it exists (concurrent callers share one creation). Resolves
-   * with NONE, or the error the creation failed with (e.g. INVALID_REPLICATION_FACTOR while fewer
-   * brokers than offsets.topic.replication.factor are alive). After a creation it waits (up to
-   * TOPIC_READY_WAIT_MS) for the new partitions to be loaded here, so that the group requests that
-   * follow find their coordinator ready rather than NOT_COORDINATOR.
-   */
+  /** Creates __consumer_offsets unless it exists (internal-topic.ts). */
   ensureOffsetsTopic(): Promise<number> {
-    if (this.p.metadata.image().topics.has(OFFSETS_TOPIC)) return Promise.resolve(ErrorCode.NONE)
-    this.creating ??= this.create().finally(() => {
-      this.creating = null
-    })
-    return this.creating
-  }
-
-  private async create(): Promise<number> {
-    const [r] = await this.p.metadata.createTopics([this.p.offsetsTopic])
-    if (r.errorCode === ErrorCode.NONE)
-      this.p.logger.info(`Created ${OFFSETS_TOPIC} with ${r.numPartitions} partitions`)
-    else if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      this.p.logger.warn(`Creating ${OFFSETS_TOPIC} failed: ${r.errorMessage ?? r.errorCode}`)
-      return r.errorCode
-    }
-    if (!this.seenTopic) {
-      let timer: Timer | null = null
-      await Promise.race([
-        new Promise<void>((resolve) => this.topicWaiters.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = this.p.clock.setTimeout(resolve, TOPIC_READY_WAIT_MS)
-        }),
-      ])
-      ;(timer as Timer | null)?.cancel()
-    }
-    await this.loaded()
-    return ErrorCode.NONE
+    return this.topic.ensure()
   }
 
   /**
-   * Follows the leadership of __consumer_offsets partitions, as the replica manager computed it for
-   * one metadata change: a partition this broker now leads is loaded, one it follows or no longer
-   * hosts is unloaded (requests for its groups answer NOT_COORDINATOR).
+   * Follows the leadership of __consumer_offsets partitions: a partition this broker now leads is
+   * loaded, one it follows or no longer hosts is unloaded (requests for its groups answer
+   * NOT_COORDINATOR).
    */
   onLocalChanges(changes: LocalReplicaChanges, image: MetadataImage): void {
-    for (const r of changes.removals) if (r.topic.name === OFFSETS_TOPIC) this.runtime.unload(r.partition)
-    for (const f of changes.followers)
-      if (f.topic.name === OFFSETS_TOPIC) this.runtime.unload(f.partition.partition)
-    for (const l of changes.leaders)
-      if (l.topic.name === OFFSETS_TOPIC) void this.runtime.load(l.partition.partition)
-    this.seenTopic = image.topics.has(OFFSETS_TOPIC)
-    if (this.seenTopic) for (const w of this.topicWaiters.splice(0)) w()
+    this.topic.onLocalChanges(changes, image)
   }
 
   /** Resolves once every partition being loaded has finished (tests, startup logs). */
-  async loaded(): Promise<void> {
-    await Promise.all(this.runtime.partitionIds().map((p) => this.runtime.load(p)))
+  loaded(): Promise<void> {
+    return this.topic.loaded()
   }
 
   shutdown(): void {

@@ -10,7 +10,7 @@
 // leads (NOT_COORDINATOR otherwise); share-persister.ts sends the others' reads and writes to
 // their leader as Read/WriteShareGroupState, whose handlers come back here.
 
-import type { Clock, Timer } from '../../common/clock.ts'
+import type { Clock } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { MetadataImage } from '../../metadata/image.ts'
 import type { LocalReplicaChanges } from '../../metadata/local-changes.ts'
@@ -19,6 +19,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import { groupPartition } from '../group/group-partition.ts'
 import type { CoordinatorLog } from '../runtime/coordinator-log.ts'
 import { CoordinatorRuntime, type CoordinatorShard } from '../runtime/coordinator-runtime.ts'
+import { InternalTopic } from '../runtime/internal-topic.ts'
 import {
   coordinatorKeyOf,
   decodeShareKey,
@@ -30,7 +31,6 @@ import {
 } from './share-records.ts'
 
 export const SHARE_STATE_TOPIC = '__share_group_state'
-const TOPIC_READY_WAIT_MS = 5000
 
 /** The committed states of one __share_group_state partition. */
 export class ShareStateShard implements CoordinatorShard {
@@ -79,9 +79,7 @@ export type ReadStateResult =
 export class ShareCoordinator {
   readonly runtime: CoordinatorRuntime<ShareStateShard>
   private readonly p: ShareCoordinatorParams
-  private creating: Promise<number> | null = null
-  private seenTopic = false
-  private readonly topicWaiters: (() => void)[] = []
+  private readonly topic: InternalTopic
 
   constructor(p: ShareCoordinatorParams) {
     this.p = p
@@ -90,6 +88,14 @@ export class ShareCoordinator {
       clock: p.clock,
       logger: p.logger,
       newShard: () => new ShareStateShard(),
+    })
+    this.topic = new InternalTopic({
+      name: SHARE_STATE_TOPIC,
+      spec: p.topicSpec,
+      metadata: p.metadata,
+      runtime: this.runtime,
+      clock: p.clock,
+      logger: p.logger,
     })
   }
 
@@ -100,48 +106,17 @@ export class ShareCoordinator {
 
   /** Creates __share_group_state unless it exists, then waits for its partitions to load here. */
   ensureTopic(): Promise<number> {
-    if (this.p.metadata.image().topics.has(SHARE_STATE_TOPIC)) return this.loaded().then(() => ErrorCode.NONE)
-    this.creating ??= this.create().finally(() => {
-      this.creating = null
-    })
-    return this.creating
+    if (this.topic.exists) return this.loaded().then(() => ErrorCode.NONE)
+    return this.topic.ensure()
   }
 
-  private async create(): Promise<number> {
-    const [r] = await this.p.metadata.createTopics([this.p.topicSpec()])
-    if (r.errorCode === ErrorCode.NONE)
-      this.p.logger.info(`Created ${SHARE_STATE_TOPIC} with ${r.numPartitions} partitions`)
-    else if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      this.p.logger.warn(`Creating ${SHARE_STATE_TOPIC} failed: ${r.errorMessage ?? r.errorCode}`)
-      return r.errorCode
-    }
-    if (!this.seenTopic) {
-      let timer: Timer | null = null
-      await Promise.race([
-        new Promise<void>((resolve) => this.topicWaiters.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = this.p.clock.setTimeout(resolve, TOPIC_READY_WAIT_MS)
-        }),
-      ])
-      ;(timer as Timer | null)?.cancel()
-    }
-    await this.loaded()
-    return ErrorCode.NONE
-  }
-
-  /** Follows the leadership of __share_group_state partitions, as the other coordinators do. */
+  /** Follows the leadership of __share_group_state partitions (internal-topic.ts). */
   onLocalChanges(changes: LocalReplicaChanges, image: MetadataImage): void {
-    for (const r of changes.removals) if (r.topic.name === SHARE_STATE_TOPIC) this.runtime.unload(r.partition)
-    for (const f of changes.followers)
-      if (f.topic.name === SHARE_STATE_TOPIC) this.runtime.unload(f.partition.partition)
-    for (const l of changes.leaders)
-      if (l.topic.name === SHARE_STATE_TOPIC) void this.runtime.load(l.partition.partition)
-    this.seenTopic = image.topics.has(SHARE_STATE_TOPIC)
-    if (this.seenTopic) for (const w of this.topicWaiters.splice(0)) w()
+    this.topic.onLocalChanges(changes, image)
   }
 
-  async loaded(): Promise<void> {
-    await Promise.all(this.runtime.partitionIds().map((p) => this.runtime.load(p)))
+  loaded(): Promise<void> {
+    return this.topic.loaded()
   }
 
   shutdown(): void {

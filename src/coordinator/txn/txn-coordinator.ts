@@ -9,7 +9,7 @@
 // Wiring (the broker): construct it with a CoordinatorLog over __transaction_state, call
 // onLocalChanges(changes, image) after each applied metadata change, and shutdown() on stop.
 
-import type { Clock, Timer } from '../../common/clock.ts'
+import type { Clock } from '../../common/clock.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { MetadataImage } from '../../metadata/image.ts'
 import type { LocalReplicaChanges } from '../../metadata/local-changes.ts'
@@ -18,6 +18,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import { groupPartition } from '../group/group-partition.ts'
 import type { CoordinatorLog } from '../runtime/coordinator-log.ts'
 import { CoordinatorRuntime } from '../runtime/coordinator-runtime.ts'
+import { InternalTopic } from '../runtime/internal-topic.ts'
 import { type DescribedTxn, describeTxn, type ListedTxn, listTxns } from './txn-admin.ts'
 import { TRANSACTION_STATE_TOPIC, type TxnConfig } from './txn-config.ts'
 import type { TxnMarkerSender } from './txn-marker-sender.ts'
@@ -31,8 +32,6 @@ import {
   TxnShard,
 } from './txn-shard.ts'
 import { CoordinatorTxnVerifier } from './txn-verifier.ts'
-
-const TOPIC_READY_WAIT_MS = 5000
 
 export interface TxnCoordinatorParams {
   readonly log: CoordinatorLog
@@ -49,9 +48,7 @@ export interface TxnCoordinatorParams {
 export class TxnCoordinator {
   readonly runtime: CoordinatorRuntime<TxnShard>
   private readonly p: TxnCoordinatorParams
-  private creating: Promise<number> | null = null
-  private seenTopic = false
-  private readonly topicWaiters: (() => void)[] = []
+  private readonly topic: InternalTopic
 
   constructor(p: TxnCoordinatorParams) {
     this.p = p
@@ -65,6 +62,14 @@ export class TxnCoordinator {
         )
         return shard
       },
+    })
+    this.topic = new InternalTopic({
+      name: TRANSACTION_STATE_TOPIC,
+      spec: () => p.topicSpec,
+      metadata: p.metadata,
+      runtime: this.runtime,
+      clock: p.clock,
+      logger: p.logger,
     })
   }
 
@@ -112,49 +117,16 @@ export class TxnCoordinator {
 
   /** Creates __transaction_state unless it exists (FindCoordinator), then waits for it to load here. */
   ensureTopic(): Promise<number> {
-    if (this.p.metadata.image().topics.has(TRANSACTION_STATE_TOPIC)) return Promise.resolve(ErrorCode.NONE)
-    this.creating ??= this.create().finally(() => {
-      this.creating = null
-    })
-    return this.creating
+    return this.topic.ensure()
   }
 
-  private async create(): Promise<number> {
-    const [r] = await this.p.metadata.createTopics([this.p.topicSpec])
-    if (r.errorCode === ErrorCode.NONE)
-      this.p.logger.info(`Created ${TRANSACTION_STATE_TOPIC} with ${r.numPartitions} partitions`)
-    else if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      this.p.logger.warn(`Creating ${TRANSACTION_STATE_TOPIC} failed: ${r.errorMessage ?? r.errorCode}`)
-      return r.errorCode
-    }
-    if (!this.seenTopic) {
-      let timer: Timer | null = null
-      await Promise.race([
-        new Promise<void>((resolve) => this.topicWaiters.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = this.p.clock.setTimeout(resolve, TOPIC_READY_WAIT_MS)
-        }),
-      ])
-      ;(timer as Timer | null)?.cancel()
-    }
-    await this.loaded()
-    return ErrorCode.NONE
-  }
-
-  /** Follows the leadership of __transaction_state partitions (see the group coordinator). */
+  /** Follows the leadership of __transaction_state partitions (internal-topic.ts). */
   onLocalChanges(changes: LocalReplicaChanges, image: MetadataImage): void {
-    for (const r of changes.removals)
-      if (r.topic.name === TRANSACTION_STATE_TOPIC) this.runtime.unload(r.partition)
-    for (const f of changes.followers)
-      if (f.topic.name === TRANSACTION_STATE_TOPIC) this.runtime.unload(f.partition.partition)
-    for (const l of changes.leaders)
-      if (l.topic.name === TRANSACTION_STATE_TOPIC) void this.runtime.load(l.partition.partition)
-    this.seenTopic = image.topics.has(TRANSACTION_STATE_TOPIC)
-    if (this.seenTopic) for (const w of this.topicWaiters.splice(0)) w()
+    this.topic.onLocalChanges(changes, image)
   }
 
-  async loaded(): Promise<void> {
-    await Promise.all(this.runtime.partitionIds().map((p) => this.runtime.load(p)))
+  loaded(): Promise<void> {
+    return this.topic.loaded()
   }
 
   shutdown(): void {
