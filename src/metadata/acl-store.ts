@@ -24,7 +24,7 @@ import {
   type ResourcePattern,
   resourceZkName,
 } from '../security/acl-types.ts'
-import { Serial } from './user-config-store.ts'
+import { Serial } from './config-map-file.ts'
 
 export interface ResourceAcls {
   readonly pattern: ResourcePattern

@@ -10,8 +10,9 @@
 // store says they changed (watch), so requests never wait on the store.
 
 import { join } from 'node:path'
-import { type Fs, isNotFound, writeFileAtomic } from '../common/fs.ts'
-import { desanitizeEntityName, Serial, sanitizeEntityName } from './user-config-store.ts'
+import type { Fs } from '../common/fs.ts'
+import { ConfigMapFile } from './config-map-file.ts'
+import { desanitizeEntityName, sanitizeEntityName } from './user-config-store.ts'
 
 /** undefined: no such part; null: the default entity. */
 export interface StoredQuotaEntity {
@@ -83,41 +84,16 @@ export function quotaString(key: string, value: number): string {
 export const CLIENT_QUOTAS_FILE = 'samsa-client-quotas.json'
 
 export class FileClientQuotaStore implements ClientQuotaStore {
-  private readonly fs: Fs
-  private readonly path: string
-  private readonly serial = new Serial()
+  private readonly file: ConfigMapFile
   private readonly watchers = new Set<() => void>()
 
   constructor(fs: Fs, logDir: string) {
-    this.fs = fs
-    this.path = join(logDir, CLIENT_QUOTAS_FILE)
-  }
-
-  private async load(): Promise<Map<string, Map<string, string>>> {
-    let buf: Buffer
-    try {
-      buf = await this.fs.readFile(this.path)
-    } catch (e) {
-      if (isNotFound(e)) return new Map()
-      throw e
-    }
-    const doc = JSON.parse(buf.toString('utf8')) as { version?: unknown; entities?: unknown }
-    if (doc.version !== 1 || typeof doc.entities !== 'object' || doc.entities === null)
-      throw new Error(`${this.path}: not a version 1 client quotas file`)
-    const out = new Map<string, Map<string, string>>()
-    for (const [path, config] of Object.entries(doc.entities as Record<string, unknown>)) {
-      const m = new Map<string, string>()
-      if (typeof config === 'object' && config !== null)
-        for (const [k, v] of Object.entries(config as Record<string, unknown>))
-          if (typeof v === 'string') m.set(k, v)
-      out.set(path, m)
-    }
-    return out
+    this.file = new ConfigMapFile(fs, join(logDir, CLIENT_QUOTAS_FILE), 'entities', 'client quotas')
   }
 
   async list(): Promise<StoredQuotaEntry[]> {
     const out: StoredQuotaEntry[] = []
-    for (const [path, config] of await this.load()) {
+    for (const [path, config] of await this.file.load()) {
       const entity = parseEntityPath(path)
       const quotas = quotasOf(config)
       if (entity !== null && quotas.size > 0) out.push({ entity, quotas })
@@ -130,22 +106,11 @@ export class FileClientQuotaStore implements ClientQuotaStore {
     set: ReadonlyMap<string, number>,
     remove: readonly string[],
   ): Promise<void> {
-    await this.serial.run(async () => {
-      const all = await this.load()
-      const path = entityPath(entity)
-      const config = new Map(all.get(path) ?? [])
-      for (const k of remove) config.delete(k)
-      for (const [k, v] of set) config.set(k, quotaString(k, v))
-      if (config.size === 0) all.delete(path)
-      else all.set(path, config)
-      const doc = {
-        version: 1,
-        entities: Object.fromEntries(
-          [...all].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, c]) => [p, Object.fromEntries(c)]),
-        ),
-      }
-      await writeFileAtomic(this.fs, this.path, Buffer.from(`${JSON.stringify(doc, null, 2)}\n`, 'utf8'))
-    })
+    await this.file.update(
+      entityPath(entity),
+      [...set].map(([k, v]) => [k, quotaString(k, v)] as const),
+      remove,
+    )
     for (const fn of this.watchers) fn()
   }
 

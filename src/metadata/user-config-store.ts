@@ -11,7 +11,8 @@
 // on any broker is used by the next authentication everywhere. Writes are serialized.
 
 import { join } from 'node:path'
-import { type Fs, isNotFound, writeFileAtomic } from '../common/fs.ts'
+import type { Fs } from '../common/fs.ts'
+import { ConfigMapFile } from './config-map-file.ts'
 
 export interface UserConfigStore {
   /** The user's configs (empty when none). */
@@ -42,75 +43,25 @@ export function desanitizeEntityName(name: string): string {
 
 export const USERS_FILE = 'samsa-users.json'
 
-/** Runs tasks one after another. */
-export class Serial {
-  private tail: Promise<unknown> = Promise.resolve()
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(task, task)
-    this.tail = next.catch(() => {})
-    return next
-  }
-}
-
 export class FileUserConfigStore implements UserConfigStore {
-  private readonly fs: Fs
-  private readonly path: string
-  private readonly serial = new Serial()
+  private readonly file: ConfigMapFile
 
   constructor(fs: Fs, logDir: string) {
-    this.fs = fs
-    this.path = join(logDir, USERS_FILE)
-  }
-
-  private async load(): Promise<Map<string, Map<string, string>>> {
-    let buf: Buffer
-    try {
-      buf = await this.fs.readFile(this.path)
-    } catch (e) {
-      if (isNotFound(e)) return new Map()
-      throw e
-    }
-    const doc = JSON.parse(buf.toString('utf8')) as { version?: unknown; users?: unknown }
-    if (doc.version !== 1 || typeof doc.users !== 'object' || doc.users === null)
-      throw new Error(`${this.path}: not a version 1 users file`)
-    const out = new Map<string, Map<string, string>>()
-    for (const [user, configs] of Object.entries(doc.users as Record<string, unknown>)) {
-      const m = new Map<string, string>()
-      if (typeof configs === 'object' && configs !== null)
-        for (const [k, v] of Object.entries(configs as Record<string, unknown>))
-          if (typeof v === 'string') m.set(k, v)
-      out.set(user, m)
-    }
-    return out
+    this.file = new ConfigMapFile(fs, join(logDir, USERS_FILE), 'users', 'users')
   }
 
   async get(user: string): Promise<ReadonlyMap<string, string>> {
-    return (await this.load()).get(user) ?? new Map()
+    return (await this.file.load()).get(user) ?? new Map()
   }
 
   async users(): Promise<string[]> {
-    return [...(await this.load()).keys()].sort()
+    return [...(await this.file.load()).keys()].sort()
   }
 
   update(
     user: string,
     change: { set?: ReadonlyMap<string, string>; remove?: readonly string[] },
   ): Promise<ReadonlyMap<string, string>> {
-    return this.serial.run(async () => {
-      const all = await this.load()
-      const configs = new Map(all.get(user) ?? [])
-      for (const k of change.remove ?? []) configs.delete(k)
-      for (const [k, v] of change.set ?? []) configs.set(k, v)
-      if (configs.size === 0) all.delete(user)
-      else all.set(user, configs)
-      const doc = {
-        version: 1,
-        users: Object.fromEntries(
-          [...all].sort(([a], [b]) => (a < b ? -1 : 1)).map(([u, c]) => [u, Object.fromEntries(c)]),
-        ),
-      }
-      await writeFileAtomic(this.fs, this.path, Buffer.from(`${JSON.stringify(doc, null, 2)}\n`, 'utf8'))
-      return configs
-    })
+    return this.file.update(user, change.set ?? [], change.remove ?? [])
   }
 }

@@ -19,7 +19,7 @@ import {
   resourceZkName,
 } from '../../security/acl-types.ts'
 import { type AclStore, decodeAcls, encodeAcls, type ResourceAcls } from '../acl-store.ts'
-import { Serial } from '../user-config-store.ts'
+import { Serial } from '../config-map-file.ts'
 import type { ZkClient } from './zk-client.ts'
 
 export const AclZkPaths = {

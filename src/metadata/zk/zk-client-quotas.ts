@@ -17,7 +17,8 @@ import {
   type StoredQuotaEntity,
   type StoredQuotaEntry,
 } from '../client-quota-store.ts'
-import { desanitizeEntityName, Serial } from '../user-config-store.ts'
+import { Serial } from '../config-map-file.ts'
+import { desanitizeEntityName } from '../user-config-store.ts'
 import type { ZkClient } from './zk-client.ts'
 import {
   decodeConfigChange,

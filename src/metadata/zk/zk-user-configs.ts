@@ -5,12 +5,8 @@
 // Reads go to ZooKeeper each time: an authentication reads one user once, and a credential changed
 // through any broker (or by Kafka's own tool) is used at once.
 
-import {
-  desanitizeEntityName,
-  Serial,
-  sanitizeEntityName,
-  type UserConfigStore,
-} from '../user-config-store.ts'
+import { Serial } from '../config-map-file.ts'
+import { desanitizeEntityName, sanitizeEntityName, type UserConfigStore } from '../user-config-store.ts'
 import type { ZkClient } from './zk-client.ts'
 import { decodeEntityConfig, encodeConfigChange, encodeEntityConfig, ZkPaths } from './znodes.ts'
 
