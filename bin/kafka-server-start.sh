@@ -23,6 +23,11 @@ if [ -z "${KAFKA_LOG4J_OPTS:-}" ] && [ -f "$base_dir/config/log4j.properties" ];
   export KAFKA_LOG4J_OPTS="-Dlog4j.configuration=\"file:$base_dir/config/log4j.properties\""
 fi
 
+# V8 options of the broker process (as Kafka's KAFKA_HEAP_OPTS): a small young generation keeps
+# V8 from running a full collection every few hundred ms once traffic has grown it (see
+# src/broker/node-flags.ts). SAMSA_NODE_OPTS replaces them.
+read -r -a node_opts <<<"${SAMSA_NODE_OPTS---max-semi-space-size=4}"
+
 daemon=0
 args=()
 for a in "$@"; do
@@ -32,7 +37,7 @@ done
 if [ "$daemon" = 1 ]; then
   log_dir=${LOG_DIR:-"$base_dir/logs"}
   mkdir -p "$log_dir"
-  nohup "$node" "$base_dir/src/broker/main.ts" "${args[@]}" >"$log_dir/samsaServer.out" 2>&1 </dev/null &
+  nohup "$node" ${node_opts[@]+"${node_opts[@]}"} "$base_dir/src/broker/main.ts" "${args[@]}" >"$log_dir/samsaServer.out" 2>&1 </dev/null &
   exit 0
 fi
-exec "$node" "$base_dir/src/broker/main.ts" "${args[@]}"
+exec "$node" ${node_opts[@]+"${node_opts[@]}"} "$base_dir/src/broker/main.ts" "${args[@]}"

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BROKER_NODE_FLAGS } from '../../src/broker/node-flags.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -106,7 +107,7 @@ export function startBroker(o: BrokerOptions): Promise<Child> {
   const env = { ...process.env }
   if (o.compileCache !== undefined) env.NODE_COMPILE_CACHE = o.compileCache
   return startChild(
-    [join(ROOT, 'src/broker/main.ts'), file],
+    [...BROKER_NODE_FLAGS, join(ROOT, 'src/broker/main.ts'), file],
     env,
     /started: .*listeners=PLAINTEXT:\/\/[^:]+:(\d+)/,
     'broker',

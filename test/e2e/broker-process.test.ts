@@ -2,7 +2,7 @@
 // one-line config errors, graceful SIGTERM (clean-shutdown marker), identity kept across restarts.
 
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,6 +52,51 @@ describe('broker process', () => {
       b.cleanup()
     }
   })
+
+  // Kafka's scripts pass the JVM its options; ours pass V8 a small young generation (why:
+  // src/broker/node-flags.ts), which SAMSA_NODE_OPTS replaces.
+  for (const [name, env, expected] of [
+    ['passes the broker V8 options', {}, ['--max-semi-space-size=4']],
+    [
+      'lets SAMSA_NODE_OPTS replace them',
+      { SAMSA_NODE_OPTS: '--max-old-space-size=512' },
+      ['--max-old-space-size=512'],
+    ],
+  ] as const) {
+    it(`bin/kafka-server-start.sh ${name}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'samsa-opts-'))
+      dirs.push(dir)
+      const file = tempProps(`listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=${join(dir, 'data')}\n`)
+      const child = spawn(START, [file], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      try {
+        let out = ''
+        await new Promise<void>((res, rej) => {
+          const timer = setTimeout(() => rej(new Error(`no start:\n${out}`)), 10000)
+          const on = (d: Buffer) => {
+            out += d.toString()
+            if (/started/.test(out)) {
+              clearTimeout(timer)
+              res()
+            }
+          }
+          child.stdout.on('data', on)
+          child.stderr.on('data', on)
+        })
+        // The script execs node: the child's pid is the broker's.
+        const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')
+        const main = argv.findIndex((a) => a.endsWith('src/broker/main.ts'))
+        assert.ok(main > 0, argv.join(' '))
+        assert.deepEqual(argv.slice(1, main), expected)
+      } finally {
+        const exited = new Promise((r) => child.once('exit', r))
+        child.kill('SIGTERM')
+        await exited
+      }
+    })
+  }
 
   it('shuts down on SIGTERM with a clean-shutdown marker and keeps its identity on restart', async () => {
     const b = await startBrokerProcess()

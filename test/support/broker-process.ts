@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { BROKER_NODE_FLAGS } from '../../src/broker/node-flags.ts'
 
 export const REPO = resolve(import.meta.dirname, '../..')
 export const NODE = process.execPath
@@ -57,7 +58,7 @@ export async function startBrokerProcess(opts: StartOptions = {}): Promise<Broke
       .map(([k, v]) => `${k}=${v}`)
       .join('\n')}\n`,
   )
-  const argv = [NODE, join(REPO, 'src/broker/main.ts'), file]
+  const argv = [NODE, ...BROKER_NODE_FLAGS, join(REPO, 'src/broker/main.ts'), file]
   const [cmd, ...args] = [...(opts.wrap ?? []), ...argv] as [string, ...string[]]
   const child = spawn(cmd, args, {
     cwd: REPO,
