@@ -23,9 +23,9 @@ if [ -z "${KAFKA_LOG4J_OPTS:-}" ] && [ -f "$base_dir/config/log4j.properties" ];
   export KAFKA_LOG4J_OPTS="-Dlog4j.configuration=\"file:$base_dir/config/log4j.properties\""
 fi
 
-# V8 options of the broker process (as Kafka's KAFKA_HEAP_OPTS): a small young generation keeps
-# V8 from running a full collection every few hundred ms once traffic has grown it (see
-# src/broker/node-flags.ts). SAMSA_NODE_OPTS replaces them.
+# V8 options of the broker process (as Kafka's KAFKA_HEAP_OPTS): a small young generation, which
+# V8 would otherwise size from the machine's memory (see src/broker/node-flags.ts).
+# SAMSA_NODE_OPTS replaces them.
 read -r -a node_opts <<<"${SAMSA_NODE_OPTS---max-semi-space-size=4}"
 
 daemon=0
