@@ -663,7 +663,11 @@ export class Log {
 
   /**
    * Raises the log start offset (DeleteRecords); it may not pass the high watermark. Segments
-   * wholly below it go at the next retention run.
+   * wholly below it go at the next retention run. The new log start is checkpointed before the
+   * leader epoch cache forgets the epochs below it: a power loss must not bring back records below
+   * an old log start with a cache that no longer covers them (this broker would then answer
+   * OffsetsForLeaderEpoch / DivergingEpoch for them wrongly, and a follower keep a divergent batch
+   * below the high watermark; the replication simulation's one-way seed 108 did).
    */
   maybeIncrementLogStartOffset(offset: bigint): Promise<boolean> {
     return this.queue.run(async () => {
@@ -676,6 +680,7 @@ export class Log {
       }
       if (offset <= this.startOffset) return false
       this.startOffset = offset
+      await this.checkpointNow()
       this.epochCache.truncateFromStart(offset)
       await this.guarded(() => this.epochCache.persist())
       return true

@@ -154,4 +154,37 @@ describe('power loss (memory Fs)', () => {
     assert.equal(now.get(0n), 'kept')
     await m2.shutdown()
   })
+
+  // The replication simulation found a follower keeping a divergent batch below the high watermark
+  // after this: the epoch cache had forgotten the epochs below a DeleteRecords log start durably,
+  // the log start itself was lost with the power, and the old records came back uncovered.
+  it('keeps a log start moved by DeleteRecords, and the epochs of what is above it', async () => {
+    const fs = new MemoryFs()
+    const clock = new ManualClock()
+    const opts = { clock, config: { logDirs: ['/logs'] }, defaultLogConfig: { flushMessages: 1 } }
+    const m = await LogManager.start({ fs: fs.session(), ...opts })
+    const log = await m.getOrCreateLog('t', 0)
+    await fs.syncDir('/')
+    for (const [epoch, values] of [
+      [1, ['a', 'b']],
+      [2, ['c', 'd']],
+      [3, ['e', 'f']],
+    ] as const) {
+      log.assignLeaderEpoch(epoch)
+      await log.append(buildBatch(values.map((v) => ({ key: 'k', value: v }))), { leaderEpoch: epoch })
+    }
+    log.updateHighWatermark(6n)
+    assert.equal(await log.maybeIncrementLogStartOffset(4n), true)
+    fs.crash()
+    const m2 = await LogManager.start({ fs: fs.session(), ...opts })
+    const again = m2.getLog('t', 0)!
+    assert.equal(again.logStartOffset, 4n, 'the log start survived')
+    assert.deepEqual(
+      again.endOffsetForEpoch(2),
+      { epoch: 2, endOffset: 4n },
+      'no record below it is answered for',
+    )
+    assert.deepEqual(again.endOffsetForEpoch(3), { epoch: 3, endOffset: 6n })
+    await m2.shutdown()
+  })
 })
