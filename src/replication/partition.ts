@@ -347,12 +347,15 @@ export class Partition {
   ): Promise<void> {
     if (this.closedCode !== null || this.isLeader) return
     // A log restarted at the leader's log start can begin inside a batch (DeleteRecords moved it
-    // there): an empty log restarts at that batch's base offset, so the whole batch fits.
-    if (records.length >= 61 && this.log.logEndOffset === this.log.logStartOffset) {
+    // there): an empty log restarts at that batch's base offset, so the whole batch fits. So does
+    // a log that ends at or below the leader's log start, inside a batch there: what it holds is
+    // gone from the leader, and may be an old leader's divergent tail that the leader's epoch
+    // cache, cut at its log start, can no longer point out.
+    const end = this.log.logEndOffset
+    if (records.length >= 61 && (end === this.log.logStartOffset || end <= leaderLogStartOffset)) {
       const base = records.readBigInt64BE(0)
       const last = base + BigInt(records.readInt32BE(BatchOffsets.lastOffsetDelta))
-      if (base < this.log.logEndOffset && last >= this.log.logEndOffset)
-        await this.truncateFullyAndStartAt(base)
+      if (base < end && last >= end) await this.truncateFullyAndStartAt(base)
     }
     const res = await this.ulog.appendAsFollower(records)
     this.invisibleBytes += res.bytes
@@ -367,8 +370,17 @@ export class Partition {
     }
   }
 
-  /** Truncates to `offset` (a divergence with the leader), producer state included. */
+  /**
+   * Truncates to `offset` (a divergence with the leader), producer state included. Below this
+   * follower's high watermark (what the leader said was committed, as far as this log had it)
+   * only an unclean election can send it: said loudly, as it drops acknowledged records.
+   */
   async truncateTo(offset: bigint): Promise<void> {
+    const hw = this.log.highWatermark
+    if (offset < hw)
+      this.logger.error(
+        `Truncating ${this.name} to ${offset}, below its high watermark ${hw} (leader ${this.state.leader}, epoch ${this.state.leaderEpoch}): committed records are dropped, which only an unclean leader election may do`,
+      )
     if (await this.ulog.truncateTo(offset))
       this.logger.info(`Truncated ${this.name} to ${this.log.logEndOffset}`)
   }
