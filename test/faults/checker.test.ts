@@ -14,6 +14,7 @@ import {
   unavailabilityMs,
   verdict,
 } from './checker.ts'
+import { unsettled } from './replica-snapshot.ts'
 
 /** n records round-robin over 3 partitions, each acknowledged 10 ms after the previous one. */
 function clean(n: number): { acks: Ack[]; log: LogRecord[] } {
@@ -166,5 +167,18 @@ describe('fault-injection checker', () => {
       8000,
       'a partition never acked again: until the end',
     )
+  })
+
+  it('counts a replica comparison only under a full ISR that did not change while it ran', () => {
+    const full = (version: number) => [0, 1].map((partition) => ({ partition, isr: [3, 1, 2], version }))
+    assert.deepEqual(unsettled(full(4), full(4), 3), [])
+    // A shrink written between the two reads (the one-way finding): the comparison is discarded.
+    const shrunk = [{ partition: 0, isr: [3, 2], version: 5 }, full(4)[1]!]
+    assert.deepEqual(unsettled(full(4), shrunk, 3), ['p0 state changed (version 4 -> 5, ISR [3,2])'])
+    // Shrunk and grown back meanwhile: the same ISR, another version, still discarded.
+    const back = [{ partition: 0, isr: [3, 2, 1], version: 6 }, full(4)[1]!]
+    assert.equal(unsettled(full(4), back, 3).length, 1)
+    const small = [{ partition: 0, isr: [3, 2], version: 4 }, full(4)[1]!]
+    assert.deepEqual(unsettled(small, small, 3), ['p0 ISR [3,2] not full'])
   })
 })

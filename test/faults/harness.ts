@@ -11,23 +11,14 @@
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  createTopic,
-  highWatermarks,
-  liveBootstrap,
-  replicaBatchesBelow,
-  type Stream,
-  startKeyedStream,
-} from '../e2e/replication-helpers.ts'
+import { createTopic, liveBootstrap, type Stream, startKeyedStream } from '../e2e/replication-helpers.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { kcatConsumeJson, sleep } from '../support/e2e-clients.ts'
 import {
   type Ack,
-  checkReplicas,
   type LogRecord,
   longestStallMs,
   type NemesisRun,
-  type ReplicaSnapshot,
   render,
   unavailabilityMs,
   type Verdict,
@@ -44,6 +35,7 @@ import {
   waitFullIsr,
 } from './nemeses.ts'
 import { createNetns, type NetnsNetwork, netnsUnavailable } from './netns.ts'
+import { compareReplicas } from './replica-snapshot.ts'
 import { mountTmpfs, type Tmpfs } from './single-broker-disk.ts'
 import { startWorkloads, type Workloads } from './workloads/workloads.ts'
 
@@ -87,21 +79,6 @@ let active: (() => Promise<void>) | undefined
 /** Stops the run in progress (for signal handlers); resolves once everything is cleaned up. */
 export function stopFaults(): Promise<void> {
   return active?.() ?? Promise.resolve()
-}
-
-/** Every replica's batches below the HW, per partition (kafka-dump-log.sh). */
-async function snapshot(c: TestCluster): Promise<ReplicaSnapshot[]> {
-  const hws = await highWatermarks(liveBootstrap(c), TOPIC)
-  const out: ReplicaSnapshot[] = []
-  for (const [partition, hw] of hws) {
-    out.push({
-      topic: TOPIC,
-      partition,
-      hw,
-      batches: await replicaBatchesBelow(c, BROKERS, TOPIC, partition, hw),
-    })
-  }
-  return out
 }
 
 /**
@@ -219,6 +196,7 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     cluster = c
     await createTopic(c, TOPIC, PARTITIONS)
     log(`cluster up: ${c.bootstrap()}, ${TOPIC}: ${PARTITIONS} partitions, RF 3, min.insync.replicas=2`)
+    const compared = { topic: TOPIC, partitions: PARTITIONS, brokers: BROKERS, log }
     const s = startKeyedStream(c.bootstrap(), {
       topic: TOPIC,
       count: 1e9,
@@ -297,7 +275,7 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
       const healedAt = Date.now()
       // A restarted broker listens on a new port: the kafkajs producer's seeds follow.
       w?.setBootstrap(liveBootstrap(c))
-      const divergent = [...checkReplicas(await snapshot(c)), ...seen]
+      const divergent = [...(await compareReplicas(c, compared)), ...seen]
       violations.push(...seen)
       runs.push({ name, faultAt, healedAt, divergent })
       log(
@@ -318,7 +296,7 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
     if (errLines.length > 0)
       log(`producer stderr (${errLines.length} lines), last: ${errLines.slice(-8).join(' | ')}`)
     await waitFullIsr(c, TOPIC, PARTITIONS, 60000)
-    const finalDivergent = checkReplicas(await snapshot(c))
+    const finalDivergent = await compareReplicas(c, compared)
     const read = await kcatConsumeJson(liveBootstrap(c), ['-t', TOPIC, '-o', 'beginning'])
     // Probe writes (nemeses.ts) must be refused; any that made it into the log is shown.
     const probed = read.filter((r) => r.key?.startsWith('probe-'))

@@ -58,6 +58,12 @@ export interface SimOptions {
   log?: Partial<LogConfig>
   /** request.timeout.ms for acks=all produces without a timeout. */
   requestTimeoutMs?: number
+  /**
+   * The broker the controller runs on: AlterPartition and metadata then travel over the network
+   * between it and the other brokers (one-way drops hold them). Absent: the controller is beside
+   * the network, reached at once by every live broker.
+   */
+  controllerOn?: number
 }
 
 export class BrokerProcess implements NetNode {
@@ -111,7 +117,9 @@ export class BrokerProcess implements NetNode {
       alterIsr: (item) => {
         // AlterPartition goes to the controller while this process lives; a dead one's never lands.
         if (self === null || self.dead) return Promise.reject(new Error('broker is dead'))
-        return sim.controller.alterPartition(id, item)
+        const host = sim.controllerOn
+        if (host === undefined || host === id) return sim.controller.alterPartition(id, item)
+        return sim.net.call(self, host, () => sim.controller.alterPartition(id, item))
       },
       fetchers,
       replicaLagTimeMaxMs: sim.lagMs,
@@ -134,6 +142,7 @@ export class SimCluster {
   readonly requestTimeoutMs: number
   readonly fetcherConfig: Partial<FetcherConfig>
   readonly logConfig: Partial<LogConfig>
+  readonly controllerOn: number | undefined
   readonly disks = new Map<number, MemoryFs>()
   readonly procs = new Map<number, BrokerProcess | null>()
   readonly trace: string[] = []
@@ -144,6 +153,8 @@ export class SimCluster {
   private readonly epochs = new Map<number, bigint>()
   private readonly applying = new Set<Promise<void>>()
   private readonly stopping = new Set<Promise<void>>()
+  /** Per broker, the metadata on its way from the controller's broker (controllerOn), in order. */
+  private readonly deliveries = new Map<number, Promise<void>>()
 
   constructor(o: SimOptions = {}) {
     this.brokerIds = o.brokers ?? [1, 2, 3]
@@ -152,6 +163,7 @@ export class SimCluster {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 3000
     this.fetcherConfig = { maxWaitMs: 500, backoffMs: 200, ...o.fetcher }
     this.logConfig = { segmentBytes: 2048, flushMessages: 1, minInsyncReplicas: 2, ...o.log }
+    this.controllerOn = o.controllerOn
     this.controller = new SimController({
       deliver: (id, image) => this.deliver(id, image),
       random: this.random,
@@ -191,6 +203,27 @@ export class SimCluster {
   }
 
   private deliver(id: number, image: MetadataImage): void {
+    const host = this.controllerOn
+    if (host !== undefined && host !== id && (this.deliveries.has(id) || this.net.isDropped(host, id))) {
+      // Behind a one-way drop (or behind metadata held by one): sent after what was sent before,
+      // to this process only (a restarted broker gets the image of its registration, on a new
+      // connection).
+      const to = this.proc(id)
+      const next = (this.deliveries.get(id) ?? Promise.resolve())
+        .then(() => this.net.whenPassable(host, id))
+        .then(() => {
+          if (to !== null && this.proc(id) === to) this.apply(id, image)
+        })
+      this.deliveries.set(id, next)
+      next.then(() => {
+        if (this.deliveries.get(id) === next) this.deliveries.delete(id)
+      })
+      return
+    }
+    this.apply(id, image)
+  }
+
+  private apply(id: number, image: MetadataImage): void {
     const p = this.proc(id)
     if (p === null) return
     const run = p.rm.applyImage(image).catch(() => {})
@@ -215,6 +248,7 @@ export class SimCluster {
     const proc = this.proc(id)
     if (proc === null) throw new Error(`broker ${id} is not running`)
     proc.dead = true
+    this.deliveries.delete(id)
     this.disks.get(id)!.crash()
     this.net.processDied(proc)
     this.note(`broker ${id} crashed`)

@@ -6,6 +6,9 @@
 //     replica in the controller's ISR, unless deleted (below that replica's log start); batches
 //     acknowledged before an unclean election are exempt (that election is allowed to lose them);
 // (c) a leader's high watermark never goes back within one leader epoch;
+// (e) every live member of the controller's ISR holds at least the leader's high watermark (the
+//     leader the controller names, once it leads that epoch): a leader never commits past a replica
+//     the controller would elect, and an ISR member never truncates below it;
 // (d) (convergence, see converged()) all replicas end with identical logs.
 
 import { BatchOffsets } from '../../../../src/records/batch-header.ts'
@@ -131,6 +134,18 @@ export class InvariantChecker {
             `(c) ${key}: leader ${id}'s high watermark went from ${before} to ${hw} in epoch ${part.leaderEpoch}`,
           )
         this.leaderHw.set(k, hw)
+      }
+      // (e)
+      const lead = this.sim.partition(st.leader, st.topic, st.partition)
+      if (lead?.isLeader && lead.leaderEpoch === st.leaderEpoch) {
+        const hw = lead.highWatermark
+        for (const id of st.isr) {
+          const v = list.find((x) => x.id === id)
+          if (v !== undefined && v.leo < hw)
+            throw new Error(
+              `(e) ${key}: ISR member ${id} ends at ${v.leo}, below leader ${st.leader}'s high watermark ${hw} (isr [${st.isr}], partition epoch ${st.partitionEpoch})`,
+            )
+        }
       }
     }
   }

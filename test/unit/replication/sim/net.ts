@@ -4,7 +4,11 @@
 // between brokers, each of which can be cut. A cut link refuses new calls like a refused connection
 // and breaks the calls in flight on it (their answers are lost, as when a connection resets; what
 // the leader did on receiving them stays done). A call to a dead broker is refused the same way;
-// a broker process that dies loses its calls in flight in both directions.
+// a broker process that dies loses its calls in flight in both directions. A one-way drop (packets
+// from A to B lost, B to A delivered, as an iptables DROP on one side) neither refuses nor breaks
+// anything: A's requests to B and A's answers to B's requests wait on the wire until the drop is
+// lifted and then arrive, as TCP retransmits them (request timeouts are longer than the drop, as
+// replica.socket.timeout.ms is); B's requests still reach A and run there.
 
 import { ErrorCode } from '../../../../src/protocol/generated/error-codes.ts'
 import type { FetchPartitionInput } from '../../../../src/replication/fetch-reader.ts'
@@ -26,6 +30,12 @@ export interface NetNode {
   dead: boolean
 }
 
+interface HeldPacket {
+  readonly from: number
+  readonly to: number
+  readonly release: () => void
+}
+
 interface InFlight {
   readonly from: NetNode
   readonly to: NetNode
@@ -37,6 +47,9 @@ const linkKey = (a: number, b: number): string => (a < b ? `${a}-${b}` : `${b}-$
 export class SimNetwork {
   private readonly nodes = new Map<number, NetNode>()
   private readonly cut = new Set<string>()
+  /** One-way drops, `from>to`. */
+  private readonly dropped = new Set<string>()
+  private held: HeldPacket[] = []
   private readonly inFlight = new Set<InFlight>()
   /** Calls refused or broken, for traces. */
   refused = 0
@@ -77,6 +90,39 @@ export class SimNetwork {
 
   healAll(): void {
     this.cut.clear()
+    this.dropped.clear()
+    this.releaseHeld()
+  }
+
+  /** Packets from `from` to `to` are dropped until healOneWay (the other way works). */
+  dropOneWay(from: number, to: number): void {
+    this.dropped.add(`${from}>${to}`)
+  }
+
+  healOneWay(from: number, to: number): void {
+    this.dropped.delete(`${from}>${to}`)
+    this.releaseHeld()
+  }
+
+  isDropped(from: number, to: number): boolean {
+    return this.dropped.has(`${from}>${to}`)
+  }
+
+  /** Resolves once packets from `from` to `to` get through (at once when they do now). */
+  whenPassable(from: number, to: number): Promise<void> {
+    if (!this.isDropped(from, to)) return Promise.resolve()
+    return new Promise((release) => this.held.push({ from, to, release }))
+  }
+
+  /** Packets held by one-way drops. */
+  get heldPackets(): number {
+    return this.held.length
+  }
+
+  private releaseHeld(): void {
+    const go = this.held.filter((h) => !this.isDropped(h.from, h.to))
+    this.held = this.held.filter((h) => this.isDropped(h.from, h.to))
+    for (const h of go) h.release()
   }
 
   cutLinks(): string[] {
@@ -138,9 +184,17 @@ export class SimNetwork {
       // Each way takes a turn of the event loop, as a socket does: a caller that loops on
       // immediate answers spins the event loop (which the simulation notices) rather than
       // starving it of every other event.
-      this.hop()
+      // A request held by a one-way drop is lost with its connection if that breaks meanwhile.
+      const sent = this.isDropped(from.id, to.id)
+        ? this.whenPassable(from.id, to.id).then(() => {
+            if (settled) throw new Error('connection reset before the request arrived')
+            return this.hop()
+          })
+        : this.hop()
+      sent
         .then(() => call(to))
         .then(async (v) => {
+          if (this.isDropped(to.id, from.id)) await this.whenPassable(to.id, from.id)
           await this.hop()
           return v
         })

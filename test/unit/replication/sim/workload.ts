@@ -1,7 +1,9 @@
 // One seeded run of the replication simulation: a random sequence of produces (acks=all and
 // acks=1 from plain producers, acks=all from one idempotent producer per partition that retries a
 // batch until it is acknowledged), clock steps, broker crashes and restarts, cut and healed links,
-// clean leader moves, DeleteRecords on the leader and, in some seeds, unclean elections. The invariants (invariants.ts) are
+// clean leader moves, DeleteRecords on the leader and, in some seeds, unclean elections; with
+// `oneWay`, also one-way packet drops between brokers, the controller running on one of them (so
+// that its AlterPartition answers and metadata are held by a drop too). The invariants (invariants.ts) are
 // checked after every step; then the faults stop and the run must converge (every replica
 // identical, every acknowledged batch there, each idempotent batch exactly once, in order).
 // The same seed gives the same run, step for step (the trace is returned to prove it).
@@ -18,6 +20,8 @@ export interface RunOptions {
   steps: number
   /** Force unclean elections on or off (default: about one seed in three). */
   unclean?: boolean
+  /** One-way drops, the controller on broker 1 (runs without keep their seeds' schedules). */
+  oneWay?: boolean
 }
 
 export interface RunResult {
@@ -36,6 +40,8 @@ const RETRIABLE = new Set<number>([
   ErrorCode.KAFKA_STORAGE_ERROR,
   ErrorCode.FENCED_LEADER_EPOCH,
   ErrorCode.UNKNOWN_LEADER_EPOCH,
+  // A broker whose metadata a one-way drop holds back does not know the topic yet (retriable).
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
 ])
 
 interface IdempotentProducer {
@@ -58,6 +64,7 @@ export async function runSeed(o: RunOptions): Promise<RunResult> {
     random,
     lagMs: 1500 + Math.floor(random() * 2000),
     log: { minInsyncReplicas: minIsr },
+    controllerOn: o.oneWay === true ? 1 : undefined,
   })
   const ctl = sim.controller
   ctl.uncleanEnabled = unclean && random() < 0.5
@@ -202,6 +209,20 @@ export async function runSeed(o: RunOptions): Promise<RunResult> {
         const [a, b] = pick(links).split('-').map(Number) as [number, number]
         sim.note(`heal ${a}-${b}`)
         sim.net.healLink(a, b)
+      },
+    ],
+    [
+      o.oneWay === true ? 4 : 0,
+      () => {
+        const a = pick(sim.brokerIds)
+        const b = pick(sim.brokerIds.filter((x) => x !== a))
+        if (sim.net.isDropped(a, b)) {
+          sim.note(`heal one-way ${a}->${b}`)
+          sim.net.healOneWay(a, b)
+        } else {
+          sim.note(`drop one-way ${a}->${b}`)
+          sim.net.dropOneWay(a, b)
+        }
       },
     ],
     [
