@@ -135,6 +135,9 @@ export function errorOutcome(errorCode: number, errorMessage: string | null = nu
   return { errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage }
 }
 
+/** The empty append queue of every idle partition (frozen: nothing may push to it). */
+const NO_APPENDS: PendingAppend[] = Object.freeze([]) as unknown as PendingAppend[]
+
 export class Partition {
   readonly topic: string
   readonly index: number
@@ -146,20 +149,22 @@ export class Partition {
   private readonly logger: Logger
   private readonly localBrokerId: number
   private state: PartitionImage
-  private queue: PendingAppend[] = []
+  /** NO_APPENDS (shared) while empty: an idle partition carries no array of its own. */
+  private queue: PendingAppend[] = NO_APPENDS
   private draining: Promise<void> | null = null
-  private readonly waiters = new Set<FetchWaiter>()
+  /** The waiter sets are made on first use: most partitions of a large broker have none. */
+  private waiters: Set<FetchWaiter> | null = null
   /** Set when the partition is deleted or the broker stops: no more appends. */
   private closedCode: number | null = null
   private readonly alterIsr: AlterIsr | null
   /** The leader's side (followers, ISR changes, acks=all waiters) while this broker leads. */
   private leading: LeaderIsr | null = null
   /** Follower fetches wait for the log end, consumer fetches for the high watermark. */
-  private readonly followerWaiters = new Set<FetchWaiter>()
+  private followerWaiters: Set<FetchWaiter> | null = null
   /** Bytes written since the high watermark last moved (what consumers can see when it does). */
   private invisibleBytes = 0
   /** read_committed fetches wait for the last stable offset. */
-  private readonly committedWaiters = new Set<FetchWaiter>()
+  private committedWaiters: Set<FetchWaiter> | null = null
   /** The high watermark and last stable offset when consumers were last told of visible data. */
   private hwDelivered = -1n
   private lsoDelivered = -2n
@@ -253,24 +258,52 @@ export class Partition {
   }
 
   private leaderHost(): LeaderHost {
-    const self = this
-    return {
-      name: this.name,
-      topic: this.topic,
-      topicId: this.topicId,
-      index: this.index,
-      localBrokerId: this.localBrokerId,
-      log: this.log,
-      clock: this.clock,
-      logger: this.logger,
-      get state() {
-        return self.state
-      },
-      commitIsr: (state) => {
-        this.state = state
-        this.hwMayMove()
-      },
-      followersMoved: () => this.hwMayMove(),
+    return new Partition.Host(this)
+  }
+
+  /**
+   * The leader side's view of this partition: a class with getters rather than an object literal
+   * with a getter and closures, which V8 keeps as a ~1 KB dictionary per partition. Nested here
+   * to reach the partition's private state.
+   */
+  private static readonly Host = class implements LeaderHost {
+    private readonly part: Partition
+    constructor(part: Partition) {
+      this.part = part
+    }
+    get name(): string {
+      return this.part.name
+    }
+    get topic(): string {
+      return this.part.topic
+    }
+    get topicId(): Uuid {
+      return this.part.topicId
+    }
+    get index(): number {
+      return this.part.index
+    }
+    get localBrokerId(): number {
+      return this.part.localBrokerId
+    }
+    get log(): Log {
+      return this.part.log
+    }
+    get clock(): Clock {
+      return this.part.clock
+    }
+    get logger(): Logger {
+      return this.part.logger
+    }
+    get state(): PartitionImage {
+      return this.part.state
+    }
+    commitIsr(state: PartitionImage): void {
+      this.part.state = state
+      this.part.hwMayMove()
+    }
+    followersMoved(): void {
+      this.part.hwMayMove()
     }
   }
 
@@ -419,6 +452,7 @@ export class Partition {
       return
     }
     const noPid = buf.readInt32BE(BatchOffsets.producerId) === -1 && buf.readInt32BE(47) === -1
+    if (this.queue === NO_APPENDS) this.queue = []
     this.queue.push({
       buf,
       producerId: noPid ? -1n : buf.readBigInt64BE(BatchOffsets.producerId),
@@ -469,6 +503,7 @@ export class Partition {
             markerOffset: o.errorCode === ErrorCode.NONE ? o.baseOffset : -1n,
           }),
       }
+      if (this.queue === NO_APPENDS) this.queue = []
       this.queue.push({
         buf,
         producerId,
@@ -487,7 +522,7 @@ export class Partition {
     try {
       while (this.queue.length > 0) {
         const group = this.queue
-        this.queue = []
+        this.queue = NO_APPENDS
         await this.writeGroup(group)
       }
     } finally {
@@ -598,7 +633,7 @@ export class Partition {
     if (bytes > 0) {
       this.invisibleBytes += bytes
       // A waiter that finishes unregisters itself: deleting the visited entry of a Set is safe.
-      for (const w of this.followerWaiters) w.onAppend(bytes)
+      if (this.followerWaiters !== null) for (const w of this.followerWaiters) w.onAppend(bytes)
     }
     if (this.maybeIncrementHighWatermark()) this.deliverVisible()
   }
@@ -607,10 +642,10 @@ export class Partition {
   private deliverVisible(): void {
     const bytes = this.invisibleBytes
     this.invisibleBytes = 0
-    for (const w of this.waiters) w.onAppend(bytes > 0 ? bytes : 1)
+    if (this.waiters !== null) for (const w of this.waiters) w.onAppend(bytes > 0 ? bytes : 1)
     const hw = this.log.highWatermark
     const lso = this.lastStableOffset
-    if (this.committedWaiters.size > 0 && lso !== this.lsoDelivered) {
+    if (this.committedWaiters !== null && this.committedWaiters.size > 0 && lso !== this.lsoDelivered) {
       // Without transactions in the way the bytes are exact; otherwise the fetch reads again.
       const plain = this.lsoDelivered === this.hwDelivered && lso === hw
       for (const w of this.committedWaiters) plain ? w.onAppend(bytes > 0 ? bytes : 1) : w.wake()
@@ -745,15 +780,25 @@ export class Partition {
    * read_committed consumer's for the last stable offset.
    */
   registerWaiter(w: FetchWaiter, follower = false, committed = false): void {
-    ;(follower ? this.followerWaiters : committed ? this.committedWaiters : this.waiters).add(w)
+    if (follower) {
+      this.followerWaiters ??= new Set()
+      this.followerWaiters.add(w)
+    } else if (committed) {
+      this.committedWaiters ??= new Set()
+      this.committedWaiters.add(w)
+    } else {
+      this.waiters ??= new Set()
+      this.waiters.add(w)
+    }
   }
   unregisterWaiter(w: FetchWaiter): void {
-    this.waiters.delete(w)
-    this.followerWaiters.delete(w)
-    this.committedWaiters.delete(w)
+    this.waiters?.delete(w)
+    this.followerWaiters?.delete(w)
+    this.committedWaiters?.delete(w)
   }
   private wakeAll(): void {
-    for (const w of [...this.waiters, ...this.followerWaiters, ...this.committedWaiters]) w.wake()
+    for (const set of [this.waiters, this.followerWaiters, this.committedWaiters])
+      if (set !== null) for (const w of [...set]) w.wake()
   }
 
   /** What a fetch of this kind can read up to now (to tell whether a write raced a read). */

@@ -21,9 +21,15 @@ interface FollowerState {
   brokerEpoch: bigint
 }
 
+/**
+ * Shared by every tracker without followers (replication factor 1: most partitions of a large
+ * standalone broker); only ever read or deleted from, a tracker makes its own map to add one.
+ */
+const NO_FOLLOWERS = new Map<number, FollowerState>()
+
 export class ReplicaTracker {
   private readonly localId: number
-  private readonly followers = new Map<number, FollowerState>()
+  private followers = NO_FOLLOWERS
 
   /**
    * `isr` members start as caught up now (they were in sync under the previous leader), the others
@@ -33,7 +39,7 @@ export class ReplicaTracker {
     this.localId = localId
     for (const id of replicas) {
       if (id === localId) continue
-      this.followers.set(id, {
+      this.own().set(id, {
         logEndOffset: UNKNOWN_OFFSET,
         logStartOffset: UNKNOWN_OFFSET,
         lastFetchTimeMs: 0,
@@ -49,7 +55,7 @@ export class ReplicaTracker {
     for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id)
     for (const id of replicas) {
       if (id === this.localId || this.followers.has(id)) continue
-      this.followers.set(id, {
+      this.own().set(id, {
         logEndOffset: UNKNOWN_OFFSET,
         logStartOffset: UNKNOWN_OFFSET,
         lastFetchTimeMs: 0,
@@ -58,6 +64,11 @@ export class ReplicaTracker {
         brokerEpoch: -1n,
       })
     }
+  }
+
+  private own(): Map<number, FollowerState> {
+    if (this.followers === NO_FOLLOWERS) this.followers = new Map()
+    return this.followers
   }
 
   isReplica(id: number): boolean {

@@ -45,6 +45,9 @@ export interface UnifiedLogParams {
   producerState?: ProducerStateOptions
 }
 
+/** Where every idle log's mutation and snapshot chains start (one shared promise, not two per log). */
+const SETTLED: Promise<unknown> = Promise.resolve()
+
 export class UnifiedLog {
   readonly log: Log
   readonly producers: ProducerStateManager
@@ -52,8 +55,8 @@ export class UnifiedLog {
   private readonly clock: Clock
   private readonly logger: Logger
   /** Mutations in order (see the header). */
-  private ops: Promise<unknown> = Promise.resolve()
-  private snapshots: Promise<unknown> = Promise.resolve()
+  private ops: Promise<unknown> = SETTLED
+  private snapshots: Promise<unknown> = SETTLED
   private lastSnapshotOffset = -1n
   /** Base offset of the active segment when last looked at (a change means a roll). */
   private activeBase: bigint
@@ -70,6 +73,8 @@ export class UnifiedLog {
   /** Opens the log's producer state: the latest snapshot at or below the log end, then the tail. */
   static async open(p: UnifiedLogParams): Promise<UnifiedLog> {
     const u = new UnifiedLog(p)
+    // A log created empty just now has no snapshots to list and nothing to replay.
+    if (p.log.isNew && p.log.logEndOffset === 0n) return u
     const r = await loadProducerState(u.producers, p.log, p.fs, p.clock.now(), (m) => p.logger.warn(m))
     u.lastSnapshotOffset = r.snapshotOffset
     return u
@@ -199,7 +204,12 @@ export class UnifiedLog {
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.ops.then(fn, fn)
-    this.ops = run.catch(() => {})
+    // The shared SETTLED again once nothing is queued: an idle log holds no promise of its own.
+    const settled = (): void => {
+      if (this.ops === tail) this.ops = SETTLED
+    }
+    const tail: Promise<unknown> = run.then(settled, settled)
+    this.ops = tail
     return run
   }
 
@@ -240,6 +250,11 @@ export class UnifiedLog {
         this.logger.warn(`producer snapshot of ${this.name} failed: ${err}`)
       }
     })
-    return this.snapshots
+    const tail = this.snapshots
+    const settled = (): void => {
+      if (this.snapshots === tail) this.snapshots = SETTLED
+    }
+    void tail.then(settled, settled)
+    return tail
   }
 }

@@ -7,12 +7,22 @@
 // Kafka preallocates index files (it maps them into memory) and trims them on close; here they
 // are written at their exact size, which is the size Kafka leaves after a clean shutdown.
 
+import { join } from 'node:path'
 import type { Fs } from '../common/fs.ts'
 import { errnoCode, isNotFound } from '../common/fs.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
 
+/**
+ * Where an index file is: its full path, or the directory of a live segment's files (the log's
+ * own string, shared) from which the path is built when an operation needs it, so thousands of
+ * idle segments do not each keep three ~90-byte paths.
+ */
+export type IndexLocation = string | { readonly dir: string }
+
 export abstract class IndexFile {
-  path: string
+  /** Given or set (renamed) explicitly; otherwise built from `dir`. */
+  private fixedPath: string | null
+  private readonly dir: string
   readonly baseOffset: bigint
   readonly maxEntries: number
   /** Number of entries. */
@@ -31,9 +41,25 @@ export abstract class IndexFile {
   protected abstract decode(i: number, buf: Buffer, pos: number): void
   /** Checks loaded entries against the log's size; false when the index must be rebuilt. */
   protected abstract sane(logSize: number): boolean
+  /** The live file's name for a segment at `base`. */
+  protected abstract fileName(base: bigint): string
 
-  constructor(path: string, baseOffset: bigint, maxIndexBytes: number, loaded: boolean, entrySize: number) {
-    this.path = path
+  get path(): string {
+    return this.fixedPath ?? join(this.dir, this.fileName(this.baseOffset))
+  }
+  set path(p: string) {
+    this.fixedPath = p
+  }
+
+  constructor(
+    where: IndexLocation,
+    baseOffset: bigint,
+    maxIndexBytes: number,
+    loaded: boolean,
+    entrySize: number,
+  ) {
+    this.fixedPath = typeof where === 'string' ? where : null
+    this.dir = typeof where === 'string' ? '' : where.dir
     this.baseOffset = baseOffset
     this.loaded = loaded
     this.entrySize = entrySize

@@ -12,7 +12,7 @@
 
 import { join } from 'node:path'
 import type { Fs } from '../common/fs.ts'
-import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.ts'
+import { formatCheckpoint, readCheckpointFile, writeCheckpointFile } from './checkpoint-file.ts'
 import { LEADER_EPOCH_CHECKPOINT } from './file-names.ts'
 
 export const UNDEFINED_EPOCH = -1
@@ -26,12 +26,19 @@ export interface EpochEntry {
 export class LeaderEpochCache {
   private entries: EpochEntry[] = []
   private dirty = false
+  /** A new log's first write: creates the file in place, durable in a batch (new-files.ts). */
+  private firstWrite: ((path: string, data: Buffer) => Promise<void>) | null = null
   private readonly fs: Fs
-  readonly path: string
+  /** The log's own directory string (shared): the path is built when needed, not kept per log. */
+  private readonly dir: string
+
+  get path(): string {
+    return join(this.dir, LEADER_EPOCH_CHECKPOINT)
+  }
 
   constructor(fs: Fs, partitionDir: string) {
     this.fs = fs
-    this.path = join(partitionDir, LEADER_EPOCH_CHECKPOINT)
+    this.dir = partitionDir
   }
 
   /** Loads the checkpoint (missing file: empty cache). Entries that break monotonicity are dropped. */
@@ -40,6 +47,21 @@ export class LeaderEpochCache {
     this.entries = []
     for (const [e, o] of rows) this.assign(Number(e), BigInt(o))
     this.dirty = false
+  }
+
+  /**
+   * For a new log, whose directory holds no checkpoint yet: the first write goes through `write`
+   * (the file written in place, fsynced with other new logs' files); later ones replace it
+   * atomically as usual.
+   */
+  createFileWith(write: (path: string, data: Buffer) => Promise<void>): void {
+    this.firstWrite = write
+  }
+
+  /** An empty cache that will be written (replacing an unreadable file). */
+  reset(): void {
+    this.entries = []
+    this.dirty = true
   }
 
   all(): readonly EpochEntry[] {
@@ -68,7 +90,10 @@ export class LeaderEpochCache {
       if (e.epoch >= epoch || e.startOffset >= startOffset) this.entries.pop()
       else break
     }
-    this.entries.push({ epoch, startOffset })
+    // A fresh literal for the first entry: push() onto [] reserves room for 17 (~150 bytes), and
+    // most partitions only ever have one epoch entry.
+    if (this.entries.length === 0) this.entries = [{ epoch, startOffset }]
+    else this.entries.push({ epoch, startOffset })
     this.dirty = true
   }
 
@@ -131,12 +156,12 @@ export class LeaderEpochCache {
   async persist(): Promise<void> {
     if (!this.dirty) return
     this.dirty = false
+    const rows = this.entries.map((e) => [e.epoch, e.startOffset])
+    const first = this.firstWrite
+    this.firstWrite = null
     try {
-      await writeCheckpointFile(
-        this.fs,
-        this.path,
-        this.entries.map((e) => [e.epoch, e.startOffset]),
-      )
+      if (first !== null) await first(this.path, Buffer.from(formatCheckpoint(rows), 'utf8'))
+      else await writeCheckpointFile(this.fs, this.path, rows)
     } catch (err) {
       this.dirty = true
       throw err

@@ -112,6 +112,33 @@ export function logConfig(
   return c
 }
 
+/** Distinct configs seen (a handful in practice); cleared if it ever grows past the cap. */
+const sharedConfigs = new Map<string, Readonly<LogConfig>>()
+const SHARED_CONFIGS_MAX = 1024
+
+/**
+ * One object per distinct config: thousands of partitions of a topic (or of topics without
+ * overrides) share it instead of holding ~1 KB copies each. Callers replace a log's config
+ * object, never modify it.
+ */
+export function sharedLogConfig(c: LogConfig): LogConfig {
+  // Built by hand: JSON.stringify with a replacer cost ~10 µs per log, a tenth of a second for a
+  // CreateTopics of 10,000 partitions. Strings are quoted and other values tagged with their
+  // type, so no two configs collide; a different key order only means a second shared copy.
+  let key = ''
+  for (const k in c) {
+    const v = (c as unknown as Record<string, unknown>)[k]
+    const text =
+      typeof v === 'string' || typeof v === 'object' ? JSON.stringify(v) : `${typeof v}:${String(v)}`
+    key += `${k}=${text},`
+  }
+  const known = sharedConfigs.get(key)
+  if (known !== undefined) return known as LogConfig
+  if (sharedConfigs.size >= SHARED_CONFIGS_MAX) sharedConfigs.clear()
+  sharedConfigs.set(key, c)
+  return c
+}
+
 export const isCompacted = (c: LogConfig): boolean => c.cleanupPolicy.startsWith('compact')
 export const isDeleteEnabled = (c: LogConfig): boolean => c.cleanupPolicy.endsWith('delete')
 

@@ -33,6 +33,7 @@ import type { LogConfig } from './log-config.ts'
 import { LogSegment } from './log-segment.ts'
 import type { StorageLogger } from './logger.ts'
 import { readPartitionMetadata } from './partition-metadata.ts'
+import { StorageError, StorageErrorCode } from './storage-error.ts'
 
 export interface LoadState {
   /** The log dir held a clean-shutdown marker. */
@@ -71,6 +72,17 @@ async function unlinkQuietly(fs: Fs, path: string): Promise<void> {
     await fs.unlink(path)
   } catch (err) {
     if (!isNotFound(err)) throw err
+  }
+}
+
+/** Runs `read`; a malformed file (CorruptData) is returned instead of thrown. */
+async function unreadable(read: () => Promise<void>): Promise<StorageError | null> {
+  try {
+    await read()
+    return null
+  } catch (err) {
+    if (err instanceof StorageError && err.code === StorageErrorCode.CorruptData) return err
+    throw err
   }
 }
 
@@ -169,7 +181,7 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
   }
 
   const epochCache = new LeaderEpochCache(fs, dir)
-  await epochCache.load()
+  const epochUnreadable = await unreadable(() => epochCache.load())
   const assignEpoch = (b: { partitionLeaderEpoch: number; baseOffset: bigint }): void => {
     if (b.partitionLeaderEpoch >= 0 && b.partitionLeaderEpoch > epochCache.latestEpoch) {
       epochCache.assign(b.partitionLeaderEpoch, b.baseOffset)
@@ -259,6 +271,25 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
   }
   if (recoveryPoint < logStartOffset) recoveryPoint = logStartOffset
 
+  // A new log's first small files are written in place (new-files.ts): cut short by a crash
+  // before anything was written to the log, they stand for nothing and are dropped.
+  const neverWritten = segments.every((seg) => seg.size === 0)
+  if (epochUnreadable !== null) {
+    if (!neverWritten) throw epochUnreadable
+    logger.warn(
+      `${name}: unreadable leader-epoch-checkpoint in an empty log (${epochUnreadable}); starting it empty`,
+    )
+    epochCache.reset()
+  }
+  let topicId: Uuid | null = null
+  const idUnreadable = await unreadable(async () => {
+    topicId = await readPartitionMetadata(fs, dir)
+  })
+  if (idUnreadable !== null) {
+    if (!neverWritten) throw idUnreadable
+    logger.warn(`${name}: unreadable partition.metadata in an empty log (${idUnreadable}); ignoring it`)
+  }
+
   // Keeping that entry also spares a rewrite of leader-epoch-checkpoint per partition at every
   // restart (removed here, then assigned again as the partition's leader takes its epoch).
   epochCache.truncateFromEnd(endAsLeft ? logEndOffset + 1n : logEndOffset)
@@ -272,7 +303,7 @@ export async function loadLog(ctx: LoadContext, state: LoadState): Promise<Loade
     logStartOffset,
     recoveryPoint,
     epochCache,
-    topicId: await readPartitionMetadata(fs, dir),
+    topicId,
     truncatedBytes,
   }
 }

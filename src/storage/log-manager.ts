@@ -23,6 +23,7 @@ import {
   deletedDirName,
   HIGH_WATERMARK_CHECKPOINT,
   LOG_START_OFFSET_CHECKPOINT,
+  PARTITION_METADATA_FILE,
   parsePartitionDirName,
   partitionDirName,
   RECOVERY_POINT_CHECKPOINT,
@@ -39,7 +40,18 @@ import {
   logConfig,
 } from './log-config.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
+import { NewFileBatch } from './new-files.ts'
+import { formatPartitionMetadata } from './partition-metadata.ts'
 import { deleteOldSegments } from './retention.ts'
+
+/**
+ * A copy of `s` in one piece. path.join builds its result by concatenation, which V8 keeps as a
+ * tree of string pieces; a log's directory string is held for the broker's lifetime and shared by
+ * every path built from it, so it is worth storing flat.
+ */
+function flatString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8')
+}
 
 export interface LogManagerParams {
   fs: Fs
@@ -92,6 +104,9 @@ export class LogManager {
   private readonly creating = new Map<string, Promise<Log>>()
   private readonly dirCheckpoints = new Map<string, DirCheckpoints>()
   private readonly dirSyncs = new Map<string, Coalescer>()
+  private readonly checkpointers = new Map<string, () => Promise<void>>()
+  /** Per log dir: the small files of new logs, fsynced in batches (new-files.ts). */
+  private readonly newFiles = new Map<string, NewFileBatch>()
   /** Logs per log dir (where a new log goes). */
   private readonly dirCounts = new Map<string, number>()
   private readonly timers = new Set<Timer>()
@@ -114,6 +129,7 @@ export class LogManager {
     for (const d of this.config.logDirs) {
       this.dirCheckpoints.set(d, { writer: new Coalescer(), offsets: false, hw: false })
       this.dirSyncs.set(d, new Coalescer())
+      this.newFiles.set(d, new NewFileBatch(this.fs))
       this.dirCounts.set(d, 0)
     }
     this.cleaner = new LogCleaner({ fs: p.fs, clock: p.clock, logger: this.logger })
@@ -173,7 +189,8 @@ export class LogManager {
         recoveryPoint: rps.get(key) ?? 0n,
         logStartOffset: starts.get(key),
       })
-      this.addEntry(key, { log, logDir })
+      // The log's own name string as the key: one copy per log, not two.
+      this.addEntry(log.name, { log, logDir })
     })
     await this.checkpointDir(logDir)
     if (hadCleanShutdown) {
@@ -195,14 +212,24 @@ export class LogManager {
     return {
       fs: this.fs,
       clock: this.clock,
-      dir: join(logDir, partitionDirName(tp)),
+      dir: flatString(join(logDir, partitionDirName(tp))),
       topicPartition: tp,
       config,
       logger: this.logger,
       random: this.random,
       highWatermark: hw,
-      checkpointNow: () => this.checkpointDir(logDir),
+      checkpointNow: this.dirCheckpointer(logDir),
     }
+  }
+
+  /** One closure per dir, shared by its logs (a closure per log is ~100 bytes times thousands). */
+  private dirCheckpointer(logDir: string): () => Promise<void> {
+    let f = this.checkpointers.get(logDir)
+    if (f === undefined) {
+      f = () => this.checkpointDir(logDir)
+      this.checkpointers.set(logDir, f)
+    }
+    return f
   }
 
   private addEntry(key: string, e: Entry): void {
@@ -276,14 +303,27 @@ export class LogManager {
         recoveryPoint: 0n,
         fresh,
       })
-      // partition.metadata's atomic write ends with a sync of `dir`, covering the segment files.
-      if (opts.topicId !== undefined) await log.setTopicId(opts.topicId)
-      else await this.fs.syncDir(dir)
+      const batch = this.newFiles.get(logDir)
+      if (fresh && batch !== undefined) {
+        // Nothing to replace in a new directory: the files are written in place and fsynced with
+        // those of the other logs created meanwhile, then `dir` (covering the segment files).
+        log.epochCache.createFileWith((path, data) => batch.write(path, data))
+        if (opts.topicId !== undefined) {
+          await batch.write(
+            join(dir, PARTITION_METADATA_FILE),
+            Buffer.from(formatPartitionMetadata(opts.topicId)),
+          )
+          log.topicId = opts.topicId
+        } else await batch.syncDir(dir)
+      } else if (opts.topicId !== undefined) {
+        // partition.metadata's atomic write ends with a sync of `dir`, covering the segment files.
+        await log.setTopicId(opts.topicId)
+      } else await this.fs.syncDir(dir)
     } catch (err) {
       counts.set(logDir, (counts.get(logDir) ?? 1) - 1)
       throw err
     }
-    this.logs.set(tpKey(tp.topic, tp.partition), { log, logDir })
+    this.logs.set(log.name, { log, logDir })
     return log
   }
 

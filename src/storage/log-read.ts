@@ -50,20 +50,23 @@ export const ListOffsetsTimestamp = {
  * never used (segments are compared by identity).
  */
 export class ReadHints {
-  private readonly map = new Map<bigint, { seg: LogSegment; position: number }>()
+  /** Made on the first hint: an idle log carries none. */
+  private map: Map<bigint, { seg: LogSegment; position: number }> | null = null
 
   get(offset: bigint): { seg: LogSegment; position: number } | undefined {
-    return this.map.get(offset)
+    return this.map?.get(offset)
   }
 
   set(offset: bigint, seg: LogSegment, position: number): void {
-    this.map.delete(offset)
-    this.map.set(offset, { seg, position })
-    if (this.map.size > 32) this.map.delete(this.map.keys().next().value as bigint)
+    this.map ??= new Map()
+    const map = this.map
+    map.delete(offset)
+    map.set(offset, { seg, position })
+    if (map.size > 32) map.delete(map.keys().next().value as bigint)
   }
 
   clear(): void {
-    this.map.clear()
+    this.map?.clear()
   }
 }
 

@@ -53,10 +53,16 @@ export class LogSegment {
   suffix: string
   /** Committed bytes of the .log file. */
   size: number
-  readonly offsetIndex: OffsetIndex
-  readonly timeIndex: TimeIndex
-  /** Aborted transactions whose markers are in this segment (written by replication/unified-log.ts). */
-  readonly txnIndex: TransactionIndex
+  // The three indexes are made on first use (getters below): an idle segment, which is what
+  // most of thousands of partitions hold, never touches them (~350 bytes each saved).
+  private oi: OffsetIndex | null = null
+  private ti: TimeIndex | null = null
+  private xi: TransactionIndex | null = null
+  private readonly indexBytes: number
+  /** Made by this process: its indexes start empty and loaded. */
+  private readonly fresh: boolean
+  /** Whether a `.txnindex` file may exist. */
+  private readonly txnIndexFile: boolean
   readonly rollJitterMs: number
   readonly createdMs: number
   lastModifiedMs: number
@@ -90,9 +96,9 @@ export class LogSegment {
     this.rollJitterMs = opts.rollJitterMs
     this.createdMs = opts.now
     this.lastModifiedMs = opts.now
-    this.offsetIndex = new OffsetIndex(join(dir, indexFileName(base) + suffix), base, opts.indexBytes, fresh)
-    this.timeIndex = new TimeIndex(join(dir, timeIndexFileName(base) + suffix), base, opts.indexBytes, fresh)
-    this.txnIndex = new TransactionIndex(fs, join(dir, txnIndexFileName(base) + suffix), txnIndexFile)
+    this.indexBytes = opts.indexBytes
+    this.fresh = fresh
+    this.txnIndexFile = txnIndexFile
     this.maxTsKnown = fresh
     this.firstBatchTs = fresh ? -1n : undefined
   }
@@ -114,7 +120,7 @@ export class LogSegment {
     // A transaction index left at this name (a segment recreated at the same base) is stale.
     if (!inEmptyDir) await seg.txnIndex.delete()
     await Promise.all(
-      [seg.logPath, seg.offsetIndex.path, seg.timeIndex.path].map(async (p) => {
+      [seg.logPath, seg.indexPath(), seg.timeIndexPath()].map(async (p) => {
         const h = await fs.open(p, 'rw')
         try {
           if (!inEmptyDir) await h.truncate(0)
@@ -147,6 +153,50 @@ export class LogSegment {
 
   get logPath(): string {
     return join(this.dir, logFileName(this.baseOffset) + this.suffix)
+  }
+
+  // An index made late is made exactly as it would have been at construction: a fresh segment's
+  // indexes only ever change through these getters, so until the first use they are empty.
+  // Live files' paths are built from the shared directory string when needed (index-file.ts).
+  get offsetIndex(): OffsetIndex {
+    this.oi ??= new OffsetIndex(
+      this.suffix === '' ? { dir: this.dir } : this.indexPath(),
+      this.baseOffset,
+      this.indexBytes,
+      this.fresh,
+    )
+    return this.oi
+  }
+
+  get timeIndex(): TimeIndex {
+    this.ti ??= new TimeIndex(
+      this.suffix === '' ? { dir: this.dir } : this.timeIndexPath(),
+      this.baseOffset,
+      this.indexBytes,
+      this.fresh,
+    )
+    return this.ti
+  }
+
+  /** Aborted transactions whose markers are in this segment (written by replication/unified-log.ts). */
+  get txnIndex(): TransactionIndex {
+    this.xi ??= new TransactionIndex(
+      this.fs,
+      this.suffix === ''
+        ? { dir: this.dir, base: this.baseOffset }
+        : join(this.dir, txnIndexFileName(this.baseOffset) + this.suffix),
+      this.txnIndexFile,
+    )
+    return this.xi
+  }
+
+  /** The offset index file's path, without making the index. */
+  private indexPath(): string {
+    return this.oi?.path ?? join(this.dir, indexFileName(this.baseOffset) + this.suffix)
+  }
+
+  private timeIndexPath(): string {
+    return this.ti?.path ?? join(this.dir, timeIndexFileName(this.baseOffset) + this.suffix)
   }
 
   /** The .log file, opened on first use. */
@@ -593,13 +643,14 @@ export class LogSegment {
     this.dirty = false
     try {
       if (wasDirty) await (await this.handle()).sync()
+      // An index never made has nothing to write: empty (fresh) or never loaded.
       if (indexes) {
-        await this.offsetIndex.persist(this.fs, true)
-        await this.timeIndex.persist(this.fs, true)
+        await this.oi?.persist(this.fs, true)
+        await this.ti?.persist(this.fs, true)
       }
       // Unlike the other indexes, recovery does not rebuild this one below the producer state's
       // snapshot: it is durable whenever the log data is.
-      await this.txnIndex.flush()
+      await this.xi?.flush()
     } catch (err) {
       this.dirty = true
       throw err
@@ -609,18 +660,25 @@ export class LogSegment {
   /** Renames the three files to carry `suffix` ('' to make them live again). */
   async changeSuffix(suffix: string): Promise<void> {
     const moves: [string, string, (p: string) => void][] = []
-    const from = { log: this.logPath, index: this.offsetIndex.path, time: this.timeIndex.path }
+    const from = { log: this.logPath, index: this.indexPath(), time: this.timeIndexPath() }
+    // Made (if not yet) under the old suffix, so its rename below starts from the file's real path.
+    const txnIndex = this.txnIndex
     this.suffix = suffix
+    // An index not made yet takes its path from the new suffix when it is.
     moves.push([from.log, this.logPath, () => {}])
     moves.push([
       from.index,
       join(this.dir, indexFileName(this.baseOffset) + suffix),
-      (p) => (this.offsetIndex.path = p),
+      (p) => {
+        if (this.oi !== null) this.oi.path = p
+      },
     ])
     moves.push([
       from.time,
       join(this.dir, timeIndexFileName(this.baseOffset) + suffix),
-      (p) => (this.timeIndex.path = p),
+      (p) => {
+        if (this.ti !== null) this.ti.path = p
+      },
     ])
     for (const [a, b, set] of moves) {
       try {
@@ -630,14 +688,14 @@ export class LogSegment {
       }
       set(b)
     }
-    await this.txnIndex.rename(join(this.dir, txnIndexFileName(this.baseOffset) + suffix))
+    await txnIndex.rename(join(this.dir, txnIndexFileName(this.baseOffset) + suffix))
   }
 
   /** Closes the file handle, writing index entries not yet on disk (no fsync). */
   async close(): Promise<void> {
-    if (this.offsetIndex.loaded) await this.offsetIndex.persist(this.fs, false)
-    if (this.timeIndex.loaded) await this.timeIndex.persist(this.fs, false)
-    await this.txnIndex.write()
+    if (this.oi?.loaded) await this.oi.persist(this.fs, false)
+    if (this.ti?.loaded) await this.ti.persist(this.fs, false)
+    await this.xi?.write()
     await this.closeHandle()
   }
 
@@ -650,7 +708,7 @@ export class LogSegment {
   /** Closes and removes the segment's files. */
   async deleteFiles(): Promise<void> {
     await this.closeHandle()
-    for (const p of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const p of [this.logPath, this.indexPath(), this.timeIndexPath()]) {
       try {
         await this.fs.unlink(p)
       } catch (err) {
@@ -662,6 +720,6 @@ export class LogSegment {
 
   /** Approximate heap bytes held by this segment's in-memory state. */
   get memoryBytes(): number {
-    return 400 + this.offsetIndex.memoryBytes + this.timeIndex.memoryBytes
+    return 400 + (this.oi?.memoryBytes ?? 0) + (this.ti?.memoryBytes ?? 0)
   }
 }

@@ -27,7 +27,7 @@ import { assignOffsets, setLogAppendTime } from '../records/batch-header.ts'
 import { chunksOf, type Incoming, parseIncoming, rejectKeylessRecords } from './append-input.ts'
 import { DELETED_SUFFIX, type TopicPartition, tpKey } from './file-names.ts'
 import type { LeaderEpochCache } from './leader-epoch-cache.ts'
-import { isCompacted, type LogConfig, logConfig } from './log-config.ts'
+import { isCompacted, type LogConfig, logConfig, sharedLogConfig } from './log-config.ts'
 import { type LoadState, loadLog } from './log-loader.ts'
 import {
   type LogReadResult,
@@ -87,6 +87,8 @@ export class Log {
   config: LogConfig
   topicId: Uuid | null
   readonly epochCache: LeaderEpochCache
+  /** Created empty by this process in a new directory: no files beyond its empty segment to load. */
+  readonly isNew: boolean
   private readonly fs: Fs
   private readonly clock: Clock
   private readonly logger: StorageLogger
@@ -109,19 +111,21 @@ export class Log {
   private truncations = 0
   private offline: Error | null = null
   private closed = false
-  private readonly pendingDeletes = new Map<LogSegment, { cancel(): void }>()
+  /** Made on first use, like the other per-log collections: an idle log carries none. */
+  private pendingDeletes: Map<LogSegment, { cancel(): void }> | null = null
   /** Where recent batches start, for sequential readers (see log-read.ts). */
   private readonly hints = new ReadHints()
   /** The leader's newest appends in memory until the ISR has them (tail-cache.ts). */
   private readonly tail = new TailCache()
 
-  private constructor(p: LogParams, loaded: Awaited<ReturnType<typeof loadLog>>) {
+  private constructor(p: LogParams, loaded: Awaited<ReturnType<typeof loadLog>>, isNew: boolean) {
+    this.isNew = isNew
     this.fs = p.fs
     this.clock = p.clock
     this.dir = p.dir
     this.topicPartition = p.topicPartition
     this.name = tpKey(p.topicPartition.topic, p.topicPartition.partition)
-    this.config = p.config
+    this.config = sharedLogConfig(p.config)
     this.logger = p.logger ?? silentLogger
     this.random = p.random ?? Math.random
     this.checkpointNow = p.checkpointNow ?? (async () => {})
@@ -153,7 +157,7 @@ export class Log {
       },
       state,
     )
-    return new Log({ ...params, config }, loaded)
+    return new Log({ ...params, config }, loaded, state.fresh === true)
   }
 
   // --- offsets ---
@@ -224,7 +228,7 @@ export class Log {
   }
 
   updateConfig(config: LogConfig): void {
-    this.config = logConfig(config)
+    this.config = sharedLogConfig(logConfig(config))
   }
 
   /** Records the topic id in partition.metadata (once; a different id is refused). */
@@ -510,7 +514,7 @@ export class Log {
       }
       for (const seg of all) {
         if (seg.baseOffset >= target && seg !== active) continue
-        if (this.pendingDeletes.has(seg)) continue
+        if (this.pendingDeletes?.has(seg)) continue
         await seg.flush(seg !== active)
       }
     } catch (err) {
@@ -738,11 +742,12 @@ export class Log {
     if (durable) await this.fs.syncDir(this.dir)
     for (const s of segs) {
       const timer = this.clock.setTimeout(() => {
-        this.pendingDeletes.delete(s)
+        this.pendingDeletes?.delete(s)
         s.deleteFiles().catch((err) =>
           this.logger.warn(`${this.name}: could not delete ${s.logPath}: ${err}`),
         )
       }, this.config.fileDeleteDelayMs)
+      this.pendingDeletes ??= new Map()
       this.pendingDeletes.set(s, timer)
     }
   }
@@ -797,11 +802,11 @@ export class Log {
         }
       } finally {
         for (const s of this.segments.all) await s.close().catch(() => {})
-        for (const [s, t] of this.pendingDeletes) {
+        for (const [s, t] of this.pendingDeletes ?? []) {
           t.cancel()
           await s.deleteFiles().catch(() => {})
         }
-        this.pendingDeletes.clear()
+        this.pendingDeletes = null
       }
     })
   }
@@ -812,11 +817,11 @@ export class Log {
     await this.queue.idle()
     this.tail.clear()
     for (const s of this.segments.all) await s.closeHandle().catch(() => {})
-    for (const [s, t] of this.pendingDeletes) {
+    for (const [s, t] of this.pendingDeletes ?? []) {
       t.cancel()
       await s.closeHandle().catch(() => {})
     }
-    this.pendingDeletes.clear()
+    this.pendingDeletes = null
   }
 
   /** Runs `fn` under the writer queue (compaction uses it to read state consistently). */

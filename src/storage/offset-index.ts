@@ -8,7 +8,8 @@
 // since the previous entry. Both columns strictly increase. To find offset X: take the last
 // entry with offset <= X and scan batches forward from its position.
 
-import { IndexFile } from './index-file.ts'
+import { indexFileName } from './file-names.ts'
+import { IndexFile, type IndexLocation } from './index-file.ts'
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8
 
@@ -17,11 +18,18 @@ export interface OffsetPosition {
   position: number
 }
 
-export class OffsetIndex extends IndexFile {
-  private data = new Int32Array(0)
+/** Shared by every index without entries (most idle partitions): allocated on the first entry. */
+const NO_ENTRIES = new Int32Array(0)
 
-  constructor(path: string, baseOffset: bigint, maxIndexBytes: number, loaded: boolean) {
-    super(path, baseOffset, maxIndexBytes, loaded, OFFSET_INDEX_ENTRY_SIZE)
+export class OffsetIndex extends IndexFile {
+  private data = NO_ENTRIES
+
+  constructor(where: IndexLocation, baseOffset: bigint, maxIndexBytes: number, loaded: boolean) {
+    super(where, baseOffset, maxIndexBytes, loaded, OFFSET_INDEX_ENTRY_SIZE)
+  }
+
+  protected fileName(base: bigint): string {
+    return indexFileName(base)
   }
 
   protected grow(min: number): void {

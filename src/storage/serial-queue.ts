@@ -2,17 +2,23 @@
 // rolls, truncation, retention, segment swaps) and the writer of a directory's checkpoints.
 // A failed task rejects its own promise only; the queue carries on.
 
+/** Shared starting point: one promise per queue adds up over thousands of idle logs. */
+const IDLE: Promise<unknown> = Promise.resolve()
+
 export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve()
+  private tail: Promise<unknown> = IDLE
   private depth = 0
 
   run<T>(task: () => Promise<T>): Promise<T> {
     this.depth++
     const p = this.tail.then(task)
-    this.tail = p.then(
-      () => this.depth--,
-      () => this.depth--,
-    )
+    // Back to the shared IDLE when the last task settles: an idle queue holds no promise of its own.
+    const settled = (): void => {
+      this.depth--
+      if (this.tail === next) this.tail = IDLE
+    }
+    const next: Promise<unknown> = p.then(settled, settled)
+    this.tail = next
     return p
   }
 

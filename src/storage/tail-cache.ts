@@ -48,8 +48,11 @@ export interface TailRead {
   next: { seg: LogSegment; position: number; offset: bigint }
 }
 
+const NONE: Entry[] = Object.freeze([]) as unknown as Entry[]
+
 export class TailCache {
-  private entries: Entry[] = []
+  /** NONE (shared, frozen) while empty: thousands of idle logs carry no array each. */
+  private entries: Entry[] = NONE
   private bytes = 0
   /** Reads answered from memory, and bytes, for tests and benchmarks. */
   hits = 0
@@ -69,6 +72,7 @@ export class TailCache {
       return
     }
     pool.retain(bytes)
+    if (this.entries === NONE) this.entries = []
     this.entries.push({ base, last, bytes, seg, position })
     this.bytes += bytes.length
     totalBytes += bytes.length
@@ -80,12 +84,12 @@ export class TailCache {
     while (n < this.entries.length && this.entries[n].last < offset) n++
     if (n === 0) return
     for (let i = 0; i < n; i++) this.forget(this.entries[i])
-    this.entries = n === this.entries.length ? [] : this.entries.slice(n)
+    this.entries = n === this.entries.length ? NONE : this.entries.slice(n)
   }
 
   clear(): void {
     for (const e of this.entries) this.forget(e)
-    this.entries = []
+    this.entries = NONE
   }
 
   /**

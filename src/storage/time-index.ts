@@ -11,7 +11,8 @@
 // take the last entry with timestamp <= T (or the segment start), find its offset's position
 // with the offset index, and scan batches forward.
 
-import { IndexFile } from './index-file.ts'
+import { timeIndexFileName } from './file-names.ts'
+import { IndexFile, type IndexLocation } from './index-file.ts'
 
 export const TIME_INDEX_ENTRY_SIZE = 12
 
@@ -20,12 +21,20 @@ export interface TimestampOffset {
   offset: bigint
 }
 
-export class TimeIndex extends IndexFile {
-  private ts = new BigInt64Array(0)
-  private rel = new Int32Array(0)
+/** Shared by every index without entries (most idle partitions): allocated on the first entry. */
+const NO_TIMESTAMPS = new BigInt64Array(0)
+const NO_OFFSETS = new Int32Array(0)
 
-  constructor(path: string, baseOffset: bigint, maxIndexBytes: number, loaded: boolean) {
-    super(path, baseOffset, maxIndexBytes, loaded, TIME_INDEX_ENTRY_SIZE)
+export class TimeIndex extends IndexFile {
+  private ts = NO_TIMESTAMPS
+  private rel = NO_OFFSETS
+
+  constructor(where: IndexLocation, baseOffset: bigint, maxIndexBytes: number, loaded: boolean) {
+    super(where, baseOffset, maxIndexBytes, loaded, TIME_INDEX_ENTRY_SIZE)
+  }
+
+  protected fileName(base: bigint): string {
+    return timeIndexFileName(base)
   }
 
   protected grow(min: number): void {

@@ -17,8 +17,10 @@
 // replication/unified-log.ts rebuilds the ones past its snapshot), so an index that lags after a
 // crash is repaired, never trusted over the log.
 
+import { join } from 'node:path'
 import type { Fs } from '../common/fs.ts'
 import { isNotFound } from '../common/fs.ts'
+import { txnIndexFileName } from './file-names.ts'
 import { SerialQueue } from './serial-queue.ts'
 
 export const ABORTED_TXN_SIZE = 34
@@ -56,8 +58,13 @@ export function decodeAbortedTxns(buf: Buffer): AbortedTxn[] {
   return out
 }
 
+/** Shared by every index known to be empty (most segments): never written into, only replaced. */
+const NO_ENTRIES = Buffer.alloc(0)
+
 export class TransactionIndex {
-  path: string
+  /** Given or set (renamed) explicitly; otherwise built from the live segment's dir and base. */
+  private fixedPath: string | null
+  private readonly live: { readonly dir: string; readonly base: bigint } | null
   private readonly fs: Fs
   /** Entries, raw; null until loaded. */
   private data: Buffer | null
@@ -69,14 +76,29 @@ export class TransactionIndex {
   private fileExists: boolean
   private unsynced = false
   private loading: Promise<void> | null = null
-  private readonly queue = new SerialQueue()
+  /** Made on first use: most segments never queue anything on their transaction index. */
+  private queueOrNull: SerialQueue | null = null
 
   /** `exists`: whether the file is on disk (false: the index is empty, known without I/O). */
-  constructor(fs: Fs, path: string, exists: boolean) {
+  constructor(fs: Fs, where: string | { readonly dir: string; readonly base: bigint }, exists: boolean) {
     this.fs = fs
-    this.path = path
+    this.fixedPath = typeof where === 'string' ? where : null
+    this.live = typeof where === 'string' ? null : where
     this.fileExists = exists
-    this.data = exists ? null : Buffer.alloc(0)
+    this.data = exists ? null : NO_ENTRIES
+  }
+
+  private get queue(): SerialQueue {
+    this.queueOrNull ??= new SerialQueue()
+    return this.queueOrNull
+  }
+
+  get path(): string {
+    if (this.fixedPath !== null || this.live === null) return this.fixedPath ?? ''
+    return join(this.live.dir, txnIndexFileName(this.live.base))
+  }
+  set path(p: string) {
+    this.fixedPath = p
   }
 
   /** False when the index is known to hold no entry; true when it does or is not loaded yet. */
@@ -169,7 +191,7 @@ export class TransactionIndex {
 
   /** Drops every entry. */
   reset(): void {
-    if (this.data === null) this.data = Buffer.alloc(0)
+    if (this.data === null) this.data = NO_ENTRIES
     this.cut(0)
   }
 
@@ -213,7 +235,7 @@ export class TransactionIndex {
   flush(): Promise<void> {
     // Cheap when there is nothing to do: every segment's index is flushed with its segment.
     const idle = this.data === null || (this.fileCount === this.count && !this.fileStale && !this.unsynced)
-    if (idle && this.queue.size === 0) return Promise.resolve()
+    if (idle && (this.queueOrNull?.size ?? 0) === 0) return Promise.resolve()
     return this.queue.run(async () => {
       await this.writeNow()
       if (!this.unsynced || !this.fileExists) return

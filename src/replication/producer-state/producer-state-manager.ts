@@ -87,26 +87,38 @@ export type SequenceCheck =
   | { kind: 'error'; errorCode: number; message: string }
 
 export class ProducerStateManager {
-  readonly producers = new Map<bigint, ProducerEntry>()
+  /** Made on the first producer: most partitions of a large broker never see one. */
+  private byId: Map<bigint, ProducerEntry> | null = null
   /** Open and unreplicated transactions (the last stable offset). */
   readonly txns = new TxnState()
   /** The state reflects every batch below this offset. */
   mapEndOffset = 0n
-  /** Verification guards by producer id (see the header). */
-  readonly verifications = new Map<bigint, { guard: object; epoch: number; createdMs: number }>()
+  /** Verification guards by producer id (see the header); made on first use. */
+  private guards: Map<bigint, { guard: object; epoch: number; createdMs: number }> | null = null
   readonly expirationMs: number
 
   constructor(opts: ProducerStateOptions = {}) {
     this.expirationMs = opts.expirationMs ?? 86_400_000
   }
 
+  /** Every producer's entry (made on first use: readers that may find none use get()). */
+  get producers(): Map<bigint, ProducerEntry> {
+    this.byId ??= new Map()
+    return this.byId
+  }
+
+  get verifications(): Map<bigint, { guard: object; epoch: number; createdMs: number }> {
+    this.guards ??= new Map()
+    return this.guards
+  }
+
   get(producerId: bigint): ProducerEntry | undefined {
-    return this.producers.get(producerId)
+    return this.byId?.get(producerId)
   }
 
   /** True when the producer's transaction at this epoch is open on the partition. */
   hasOngoingTxn(producerId: bigint, epoch: number): boolean {
-    const e = this.producers.get(producerId)
+    const e = this.byId?.get(producerId)
     return e !== undefined && e.currentTxnFirstOffset >= 0n && e.epoch === epoch
   }
 
@@ -151,7 +163,7 @@ export class ProducerStateManager {
     }
     e.lastUpdateMs = now
     if (flags.control) {
-      this.verifications.delete(producerId)
+      this.guards?.delete(producerId)
       e.setEpoch(epoch)
       const first = e.currentTxnFirstOffset
       e.currentTxnFirstOffset = -1n
@@ -199,14 +211,17 @@ export class ProducerStateManager {
    * open transaction with no data left goes with its producer, as in Kafka).
    */
   truncateHead(logStartOffset: bigint): void {
-    const evicted = new Set<bigint>()
-    for (const [id, e] of this.producers) {
-      if (e.lastDataOffset < logStartOffset) {
-        this.producers.delete(id)
-        if (e.currentTxnFirstOffset >= 0n) evicted.add(id)
+    const byId = this.byId
+    if (byId !== null && byId.size > 0) {
+      const evicted = new Set<bigint>()
+      for (const [id, e] of byId) {
+        if (e.lastDataOffset < logStartOffset) {
+          byId.delete(id)
+          if (e.currentTxnFirstOffset >= 0n) evicted.add(id)
+        }
       }
+      this.txns.removeProducers(evicted)
     }
-    this.txns.removeProducers(evicted)
     if (!this.txns.isEmpty) this.txns.removeUnreplicatedBelow(logStartOffset)
     if (this.mapEndOffset < logStartOffset) this.mapEndOffset = logStartOffset
   }
@@ -214,19 +229,22 @@ export class ProducerStateManager {
   /** Rebuilds the open transactions from the entries (after loading a snapshot). */
   rebuildOngoingTxns(): void {
     this.txns.clear()
-    const open = [...this.producers.values()].filter((e) => e.currentTxnFirstOffset >= 0n)
+    const open = [...(this.byId?.values() ?? [])].filter((e) => e.currentTxnFirstOffset >= 0n)
     open.sort((a, b) => (a.currentTxnFirstOffset < b.currentTxnFirstOffset ? -1 : 1))
     for (const e of open) this.txns.begin(e.producerId, e.currentTxnFirstOffset)
   }
 
   /** Forgets producers idle for expirationMs (never one with an open transaction). */
   removeExpired(now: number): number {
-    for (const [id, v] of this.verifications)
-      if (now - v.createdMs >= this.expirationMs) this.verifications.delete(id)
+    const guards = this.guards
+    if (guards !== null)
+      for (const [id, v] of guards) if (now - v.createdMs >= this.expirationMs) guards.delete(id)
     let n = 0
-    for (const [id, e] of this.producers) {
+    const byId = this.byId
+    if (byId === null) return n
+    for (const [id, e] of byId) {
       if (e.currentTxnFirstOffset < 0n && now - e.lastUpdateMs >= this.expirationMs) {
-        this.producers.delete(id)
+        byId.delete(id)
         n++
       }
     }
@@ -234,9 +252,9 @@ export class ProducerStateManager {
   }
 
   clear(mapEndOffset: bigint): void {
-    this.producers.clear()
+    this.byId = null
     this.txns.clear()
-    this.verifications.clear()
+    this.guards = null
     this.mapEndOffset = mapEndOffset
   }
 }
@@ -278,7 +296,7 @@ export class ProducerStateUpdate {
   ): SequenceCheck {
     const client = origin === 'client'
     const lastSeq = firstSeq < 0 ? NO_SEQUENCE : incrementSequence(firstSeq, lastOffsetDelta)
-    const current = this.staged.get(producerId) ?? this.manager.producers.get(producerId)
+    const current = this.staged.get(producerId) ?? this.manager.get(producerId)
     if (current !== undefined) {
       const dup = client ? current.findDuplicate(epoch, firstSeq, lastSeq) : null
       if (dup !== null) return { kind: 'duplicate', meta: dup }
@@ -353,7 +371,7 @@ export class ProducerStateUpdate {
     // At once, not at commit: a verified batch queued behind this marker must not open a new
     // transaction (a failed write only costs that batch a new verification).
     this.manager.verifications.delete(producerId)
-    const current = this.staged.get(producerId) ?? this.manager.producers.get(producerId)
+    const current = this.staged.get(producerId) ?? this.manager.get(producerId)
     if (current !== undefined) {
       if (epoch < current.epoch) {
         return {

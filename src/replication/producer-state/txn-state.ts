@@ -27,18 +27,31 @@ export interface CompletedTxn {
   aborted: boolean
 }
 
+/** Read in place of a map not made yet: most partitions never see a transaction. */
+const NONE: ReadonlyMap<bigint, TxnMetadata> = new Map()
+
 export class TxnState {
+  private open: Map<bigint, TxnMetadata> | null = null
+  private completed: Map<bigint, TxnMetadata> | null = null
+
   /** Open transactions by first offset. */
-  readonly ongoing = new Map<bigint, TxnMetadata>()
+  get ongoing(): ReadonlyMap<bigint, TxnMetadata> {
+    return this.open ?? NONE
+  }
   /** Completed transactions whose marker the high watermark has not passed, by first offset. */
-  readonly unreplicated = new Map<bigint, TxnMetadata>()
+  get unreplicated(): ReadonlyMap<bigint, TxnMetadata> {
+    return this.completed ?? NONE
+  }
 
   get isEmpty(): boolean {
-    return this.ongoing.size === 0 && this.unreplicated.size === 0
+    return (
+      (this.open === null || this.open.size === 0) && (this.completed === null || this.completed.size === 0)
+    )
   }
 
   begin(producerId: bigint, firstOffset: bigint): void {
-    this.ongoing.set(firstOffset, { producerId, firstOffset, lastOffset: -1n })
+    this.open ??= new Map()
+    this.open.set(firstOffset, { producerId, firstOffset, lastOffset: -1n })
   }
 
   /**
@@ -53,8 +66,9 @@ export class TxnState {
   }
 
   complete(c: CompletedTxn): void {
-    this.ongoing.delete(c.firstOffset)
-    this.unreplicated.set(c.firstOffset, {
+    this.open?.delete(c.firstOffset)
+    this.completed ??= new Map()
+    this.completed.set(c.firstOffset, {
       producerId: c.producerId,
       firstOffset: c.firstOffset,
       lastOffset: c.lastOffset,
@@ -72,17 +86,19 @@ export class TxnState {
 
   /** Completed transactions whose marker is below `offset` are stable. */
   removeUnreplicatedBelow(offset: bigint): void {
-    for (const [k, t] of this.unreplicated) if (t.lastOffset < offset) this.unreplicated.delete(k)
+    const done = this.completed
+    if (done !== null) for (const [k, t] of done) if (t.lastOffset < offset) done.delete(k)
   }
 
   /** The producers' transactions go (their state was evicted). */
   removeProducers(ids: ReadonlySet<bigint>): void {
-    if (ids.size === 0) return
-    for (const [k, t] of this.ongoing) if (ids.has(t.producerId)) this.ongoing.delete(k)
+    const open = this.open
+    if (ids.size === 0 || open === null) return
+    for (const [k, t] of open) if (ids.has(t.producerId)) open.delete(k)
   }
 
   clear(): void {
-    this.ongoing.clear()
-    this.unreplicated.clear()
+    this.open = null
+    this.completed = null
   }
 }

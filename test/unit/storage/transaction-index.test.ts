@@ -151,6 +151,40 @@ describe('transaction indexes in a log', () => {
     await again.log.close()
   })
 
+  // Segments make their indexes on first use (log-segment.ts); a rename must still move every file
+  // and leave the indexes made later reading the renamed ones.
+  it('a segment renamed before its indexes were made takes their files along', async () => {
+    const fs = new MemoryFs()
+    const dir = '/data/t-0'
+    const first = await openTestLog({ fs, dir, config: { segmentBytes: 200 } })
+    for (let i = 0; i < 6; i++) await first.log.append(makeBatch(2, { ts: 1000 + i }))
+    assert.ok(first.log.segmentList.length >= 3)
+    const marker = first.log.segmentList[1].baseOffset
+    await appendAbortedTxns(first.log.segmentList, [txn(5n, 0n, marker, 0n)])
+    await first.log.close()
+    const again = await openTestLog({
+      fs,
+      dir,
+      config: { segmentBytes: 200 },
+      state: { hadCleanShutdown: true },
+    })
+    const seg = again.log.segmentList[1]
+    const base = seg.baseOffset.toString().padStart(20, '0')
+    await seg.changeSuffix('.deleted')
+    for (const ext of ['log', 'index', 'timeindex', 'txnindex']) {
+      assert.equal(fs.peek(join(dir, `${base}.${ext}`)), null, ext)
+      assert.notEqual(fs.peek(join(dir, `${base}.${ext}.deleted`)), null, ext)
+    }
+    assert.equal(seg.offsetIndex.path, join(dir, `${base}.index.deleted`))
+    assert.equal(seg.timeIndex.path, join(dir, `${base}.timeindex.deleted`))
+    await seg.txnIndex.ensureLoaded()
+    assert.deepEqual(seg.txnIndex.entries(), [txn(5n, 0n, marker, 0n)])
+    await seg.changeSuffix('')
+    assert.notEqual(fs.peek(join(dir, `${base}.txnindex`)), null)
+    assert.equal(seg.txnIndex.path, join(dir, `${base}.txnindex`))
+    await again.log.close()
+  })
+
   it('compaction keeps the entry of a marker it keeps while its data was there, then drops both', async () => {
     const fs = new MemoryFs()
     const clock = new ManualClock()
