@@ -15,7 +15,8 @@ import type { Uuid } from '../common/ids.ts'
 import type { Logger } from '../common/logger.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import type { ControllerContext, PartitionState, TopicPartition } from './controller-context.ts'
-import type { ControllerZk } from './controller-zk.ts'
+import { type ControllerZk, isMoved, type StateUpdate } from './controller-zk.ts'
+import { firstFailure } from './pipeline.ts'
 import type { RequestBatch } from './request-batch.ts'
 
 export interface AlterPartitionPartitionInput {
@@ -121,6 +122,8 @@ export async function alterPartition(
   const byIds = input.version >= 2
   const out: AlterPartitionTopicResult[] = []
   const known: TopicPartition[] = []
+  // First every check, then every accepted change written at once (pipelined), then the answers.
+  const writes: Write[] = []
   for (const t of input.topics) {
     const topic = byIds ? topicNameOf(ctx, t.topicId) : t.topicName
     if (topic === null) {
@@ -135,7 +138,9 @@ export async function alterPartition(
     for (const p of t.partitions) {
       const tp = { topic, partition: p.partitionIndex }
       if (ctx.state(tp) !== undefined) known.push(tp)
-      partitions.push(await alterOne(d, input, tp, p))
+      const checked = check(d, input, tp, p)
+      if ('write' in checked) writes.push({ ...checked.write, slot: partitions, at: partitions.length })
+      partitions.push(checked.result)
     }
     out.push({
       topicName: byIds ? '' : topic,
@@ -143,52 +148,91 @@ export async function alterPartition(
       partitions,
     })
   }
+  await writeAll(d, input, writes)
   // Every broker learns the current state of each partition asked about, changed or not.
   d.batch.addUpdateMetadata(ctx.liveBrokers.keys(), known)
   return { errorCode: ErrorCode.NONE, topics: out }
 }
 
-async function alterOne(
+/** An accepted change: its write, and where its answer goes once written. */
+interface Write extends StateUpdate {
+  readonly p: AlterPartitionPartitionInput
+  readonly slot: AlterPartitionPartitionResult[]
+  readonly at: number
+}
+
+/** The answer for a partition that needs no write, or the write it needs (answered after it). */
+function check(
   d: AlterPartitionDeps,
   input: AlterPartitionInput,
   tp: TopicPartition,
   p: AlterPartitionPartitionInput,
-): Promise<AlterPartitionPartitionResult> {
+):
+  | { result: AlterPartitionPartitionResult }
+  | { result: AlterPartitionPartitionResult; write: Omit<Write, 'slot' | 'at'> } {
   const { ctx, log } = d
-  const where = `${tp.topic}-${tp.partition}`
   const st = ctx.state(tp)
-  if (st === undefined) return failed(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  if (st === undefined) return { result: failed(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) }
   const code = refusal(ctx, input, st, ctx.replicas(tp), p)
-  if (code === 'same') return accepted(p.partitionIndex, st)
+  if (code === 'same') return { result: accepted(p.partitionIndex, st) }
   if (code !== ErrorCode.NONE) {
     log.info(
-      `Rejecting AlterPartition from broker ${input.brokerId} for ${where} (leader epoch ${p.leaderEpoch}, partition epoch ${p.partitionEpoch}, ISR [${p.newIsr}]): error ${code}`,
+      `Rejecting AlterPartition from broker ${input.brokerId} for ${tp.topic}-${tp.partition} (leader epoch ${p.leaderEpoch}, partition epoch ${p.partitionEpoch}, ISR [${p.newIsr}]): error ${code}`,
     )
-    return failed(p.partitionIndex, code)
+    return { result: failed(p.partitionIndex, code) }
   }
-  const written = await d.zkw.updatePartitionState(
-    tp,
-    {
-      leader: st.leader,
-      leaderEpoch: st.leaderEpoch,
-      isr: [...p.newIsr],
-      controllerEpoch: ctx.epoch,
-      leaderRecoveryState: p.leaderRecoveryState,
-    },
-    st.zkVersion,
-  )
-  if (written === null) {
-    // Someone else wrote the znode: take what is there and let the leader retry from it.
-    const fresh = await d.zkw.partitionState(tp)
-    if (fresh !== null) ctx.setState(tp, fresh)
-    log.info(`AlterPartition for ${where}: state znode changed under the controller`)
-    return failed(p.partitionIndex, ErrorCode.INVALID_UPDATE_VERSION)
+  const state = {
+    leader: st.leader,
+    leaderEpoch: st.leaderEpoch,
+    isr: [...p.newIsr],
+    controllerEpoch: ctx.epoch,
+    leaderRecoveryState: p.leaderRecoveryState,
   }
-  ctx.setState(tp, written)
-  log.info(
-    `ISR of ${where} is now [${written.isr}] (partition epoch ${written.zkVersion}), asked by broker ${input.brokerId}`,
-  )
-  return accepted(p.partitionIndex, written)
+  return {
+    result: failed(p.partitionIndex, ErrorCode.UNKNOWN_SERVER_ERROR),
+    write: { tp, p, state, expectedZkVersion: st.zkVersion },
+  }
+}
+
+/**
+ * Writes the accepted changes pipelined and puts each answer in its slot. A znode someone else
+ * changed is re-read and answered INVALID_UPDATE_VERSION (the leader retries from it). What was
+ * written is recorded before a failure (a deposed controller first) is rethrown.
+ */
+async function writeAll(
+  d: AlterPartitionDeps,
+  input: AlterPartitionInput,
+  writes: readonly Write[],
+): Promise<void> {
+  if (writes.length === 0) return
+  const { ctx, log } = d
+  const outcomes = await d.zkw.updatePartitionStates(writes)
+  const conflicts: Write[] = []
+  outcomes.forEach((o, i) => {
+    const w = writes[i]!
+    if (o.status === 'rejected') return
+    if (o.value === null) {
+      conflicts.push(w)
+      w.slot[w.at] = failed(w.p.partitionIndex, ErrorCode.INVALID_UPDATE_VERSION)
+      return
+    }
+    ctx.setState(w.tp, o.value)
+    w.slot[w.at] = accepted(w.p.partitionIndex, o.value)
+    log.info(
+      `ISR of ${w.tp.topic}-${w.tp.partition} is now [${o.value.isr}] (partition epoch ${o.value.zkVersion}), asked by broker ${input.brokerId}`,
+    )
+  })
+  if (conflicts.length > 0) {
+    // Someone else wrote these znodes: take what is there.
+    const fresh = await d.zkw.partitionStates(conflicts.map((w) => w.tp))
+    conflicts.forEach((w, i) => {
+      const st = fresh[i]
+      if (st !== null && st !== undefined) ctx.setState(w.tp, st)
+      log.info(`AlterPartition for ${w.tp.topic}-${w.tp.partition}: state znode changed under the controller`)
+    })
+  }
+  const failure = firstFailure(outcomes, isMoved)
+  if (failure !== null) throw failure.reason
 }
 
 /** The error code for a change that cannot be made, NONE for one that can, 'same' when already made. */

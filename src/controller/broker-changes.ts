@@ -58,8 +58,11 @@ export async function applyBrokerChange(
 
 async function onBrokersFailed(d: BrokerChangeDeps, ids: readonly number[]): Promise<void> {
   const { ctx, ops } = d
+  // New leaders go out before the ISR changes: clients find them one ZooKeeper pass sooner.
+  const leaders = d.batch()
+  await ops.electOffline(ops.offlinePartitions(), leaders)
+  leaders.send()
   const batch = d.batch()
-  await ops.electOffline(ops.offlinePartitions(), batch)
   for (const id of ids) await ops.removeFromIsr(id, ctx.activePartitions(id), batch)
   // Partitions whose state did not change still have new offline replicas to show.
   const hosted = ctx

@@ -21,6 +21,7 @@ import {
   ZkPaths,
 } from '../metadata/zk/znodes.ts'
 import type { LiveBroker, PartitionState, TopicInfo, TopicPartition } from './controller-context.ts'
+import { pipelined, valuesOrThrow } from './pipeline.ts'
 
 /** Another broker is controller now (our epoch check failed, or /controller is not ours). */
 export class ControllerMovedError extends Error {
@@ -31,6 +32,16 @@ export class ControllerMovedError extends Error {
 }
 
 export type NewPartitionState = Omit<PartitionState, 'zkVersion'>
+
+/** One conditional state write of updatePartitionStates. */
+export interface StateUpdate {
+  readonly tp: TopicPartition
+  readonly state: NewPartitionState
+  readonly expectedZkVersion: number
+}
+
+/** A failure that means another controller took over: it wins over any other in a pipeline. */
+export const isMoved = (e: unknown): boolean => e instanceof ControllerMovedError
 
 export class ControllerZk {
   private readonly zk: ZkClient
@@ -170,6 +181,11 @@ export class ControllerZk {
     return r === null || s === null ? null : { ...s, zkVersion: r.stat.version }
   }
 
+  /** The state znodes of `tps` (null where absent), read pipelined. */
+  async partitionStates(tps: readonly TopicPartition[]): Promise<(PartitionState | null)[]> {
+    return valuesOrThrow(await pipelined(tps, (tp) => this.partitionState(tp)))
+  }
+
   async deleteTopicRequests(watch: Watcher): Promise<string[]> {
     return ((await this.zk.getChildren(ZkPaths.adminDeleteTopics, watch)) ?? []).sort()
   }
@@ -193,6 +209,42 @@ export class ControllerZk {
       throw e
     }
     return { ...s, zkVersion: 0 }
+  }
+
+  /**
+   * createPartitionState for many partitions: each topic's partitions znode once, then per
+   * partition one fenced multi creating its znode and its state, pipelined. Outcomes in order, as
+   * createPartitionState's (settled: the caller records what was written before it rethrows).
+   */
+  async createPartitionStates(
+    items: readonly { tp: TopicPartition; state: NewPartitionState }[],
+  ): Promise<PromiseSettledResult<PartitionState | null>[]> {
+    const topics = [...new Set(items.map((i) => i.tp.topic))]
+    valuesOrThrow(await pipelined(topics, (t) => this.zk.mkdirp(ZkPaths.partitions(t))))
+    return pipelined(items, async ({ tp, state }) => {
+      try {
+        await this.multi([
+          { op: 'create', path: ZkPaths.partition(tp.topic, tp.partition), data: null },
+          {
+            op: 'create',
+            path: ZkPaths.partitionState(tp.topic, tp.partition),
+            data: encodePartitionState(state),
+          },
+        ])
+      } catch (e) {
+        // The partition's znode (or its state) is there already: the one-at-a-time path sorts it out.
+        if (e instanceof ZkError && e.code === 'NODE_EXISTS') return this.createPartitionState(tp, state)
+        throw e
+      }
+      return { ...state, zkVersion: 0 }
+    })
+  }
+
+  /** updatePartitionState for many partitions, pipelined; outcomes in order (settled). */
+  updatePartitionStates(
+    items: readonly StateUpdate[],
+  ): Promise<PromiseSettledResult<PartitionState | null>[]> {
+    return pipelined(items, (u) => this.updatePartitionState(u.tp, u.state, u.expectedZkVersion))
   }
 
   /** Conditional on the state's version too; null when someone else changed it (re-read it then). */

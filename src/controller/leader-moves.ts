@@ -11,7 +11,7 @@ import {
   type PartitionLeadership,
   preferredLeader,
 } from './partition-election.ts'
-import type { PartitionOps } from './partition-ops.ts'
+import type { Move, PartitionOps } from './partition-ops.ts'
 import type { RequestBatch } from './request-batch.ts'
 
 export interface ControlledShutdownResult {
@@ -51,17 +51,22 @@ export async function controlledShutdown(
     return { errorCode: ErrorCode.STALE_BROKER_EPOCH, remaining: [] }
   ctx.shuttingDown.add(brokerId)
   const replicated = ctx.activePartitions(brokerId).filter((tp) => ctx.replicas(tp).length > 1)
+  const moves: Move[] = []
+  const followed: TopicPartition[] = []
   for (const tp of replicated) {
     const st = ctx.state(tp)
     if (st === undefined) continue
     if (st.leader === brokerId) {
       const next = controlledShutdownLeader(ctx.replicas(tp), st.isr, ctx.eligible, ctx.isShuttingDown)
-      if (next !== null) await ops.changeLeader(tp, st, next, batch)
+      if (next !== null) moves.push({ tp, st, next })
     } else {
       batch.addStopReplica(brokerId, tp, false)
-      await ops.removeFromIsr(brokerId, [tp], batch)
+      followed.push(tp)
     }
   }
+  // Each partition is either led (moved) or followed (left): the two pipelined passes are disjoint.
+  await ops.changeLeaders(moves, batch)
+  await ops.removeFromIsr(brokerId, followed, batch)
   const remaining = replicated
     .filter((tp) => ctx.state(tp)?.leader === brokerId)
     .map((tp) => ({ topicName: tp.topic, partitionIndex: tp.partition }))
@@ -162,11 +167,12 @@ export async function rebalanceLeaders(
     const st = ctx.state(tp)
     if (st !== undefined) leadership.push({ ...tp, replicas: ctx.replicas(tp), leader: st.leader })
   }
-  let moved = 0
+  const moves: Move[] = []
   for (const p of imbalancedPartitions(leadership, percentage)) {
     const st = ctx.state(p)
     const next = st === undefined ? null : preferredLeader(p.replicas, st.isr, ctx.eligible)
-    if (st !== undefined && next !== null && (await ops.changeLeader(p, st, next, batch))) moved++
+    if (st !== undefined && next !== null)
+      moves.push({ tp: { topic: p.topic, partition: p.partition }, st, next })
   }
-  return moved
+  return (await ops.changeLeaders(moves, batch)).filter((ok) => ok).length
 }

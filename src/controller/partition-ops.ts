@@ -3,10 +3,12 @@
 // ones, take dead or departing replicas out of ISRs, move leaders. Each change is written to the
 // partition's state znode (fenced by the controller epoch, conditional on the znode's version),
 // then recorded in the context and queued in the event's RequestBatch for the brokers.
+// Changes to many partitions go to ZooKeeper pipelined (pipeline.ts): a failover or a broker
+// failure with 10,000 partitions costs a few round trips, not 10,000 sequential ones.
 
 import type { Logger } from '../common/logger.ts'
 import type { ControllerContext, PartitionState, TopicPartition } from './controller-context.ts'
-import type { ControllerZk } from './controller-zk.ts'
+import { type ControllerZk, isMoved, type StateUpdate } from './controller-zk.ts'
 import {
   initialLeader,
   type LeaderAndIsr,
@@ -14,6 +16,7 @@ import {
   offlineLeader,
   withoutReplica,
 } from './partition-election.ts'
+import { firstFailure } from './pipeline.ts'
 import type { RequestBatch } from './request-batch.ts'
 
 /** leader_recovery_state of a partition whose leader was elected uncleanly (KIP-704). */
@@ -38,6 +41,7 @@ export class PartitionOps {
    */
   async initNewPartitions(tps: readonly TopicPartition[], batch: RequestBatch): Promise<void> {
     const { ctx } = this
+    const todo: { tp: TopicPartition; state: NewState }[] = []
     for (const tp of tps) {
       if (ctx.state(tp) !== undefined || ctx.topicsToDelete.has(tp.topic)) continue
       const replicas = ctx.replicas(tp)
@@ -48,18 +52,32 @@ export class PartitionOps {
         )
         continue
       }
-      const created = await this.zkw.createPartitionState(tp, {
-        leader: chosen.leader,
-        leaderEpoch: 0,
-        isr: chosen.isr,
-        controllerEpoch: ctx.epoch,
-        leaderRecoveryState: 0,
+      todo.push({
+        tp,
+        state: {
+          leader: chosen.leader,
+          leaderEpoch: 0,
+          isr: chosen.isr,
+          controllerEpoch: ctx.epoch,
+          leaderRecoveryState: 0,
+        },
       })
-      const st = created ?? (await this.zkw.partitionState(tp))
-      if (st === null) continue
-      ctx.setState(tp, st)
-      batch.addLeaderAndIsr(replicas, tp, created !== null)
     }
+    if (todo.length === 0) return
+    const outcomes = await this.zkw.createPartitionStates(todo)
+    // Where a state znode was there already, what it holds is taken (read pipelined too).
+    const existing = todo.filter((_, i) => outcomes[i]!.status === 'fulfilled' && outcomes[i]!.value === null)
+    const reread = existing.length === 0 ? [] : await this.zkw.partitionStates(existing.map((t) => t.tp))
+    let r = 0
+    todo.forEach(({ tp }, i) => {
+      const o = outcomes[i]!
+      if (o.status === 'rejected') return
+      const st = o.value ?? reread[r++]
+      if (st === null || st === undefined) return
+      ctx.setState(tp, st)
+      batch.addLeaderAndIsr(ctx.replicas(tp), tp, o.value !== null)
+    })
+    rethrow(outcomes)
   }
 
   /** Partitions whose leader is not a live broker (or that have none), not being deleted. */
@@ -87,6 +105,7 @@ export class PartitionOps {
   ): Promise<TopicPartition[]> {
     const failed: TopicPartition[] = []
     const unclean = new Map<string, boolean>()
+    const moves: Move[] = []
     for (const tp of tps) {
       const st = this.ctx.state(tp)
       if (st === undefined) continue
@@ -109,8 +128,9 @@ export class PartitionOps {
       }
       if (chosen.unclean)
         this.log.warn(`Unclean leader election for ${tp.topic}-${tp.partition}: leader ${chosen.leader}`)
-      await this.changeLeader(tp, st, chosen, batch)
+      moves.push({ tp, st, next: chosen })
     }
+    await this.changeLeaders(moves, batch)
     return failed
   }
 
@@ -119,18 +139,21 @@ export class PartitionOps {
    * member stays). LeaderAndIsr goes to the other live replicas.
    */
   async removeFromIsr(replica: number, tps: readonly TopicPartition[], batch: RequestBatch): Promise<void> {
+    const moves: Move[] = []
     for (const tp of tps) {
       const st = this.ctx.state(tp)
       if (st === undefined) continue
       const next = withoutReplica(st.leader, st.isr, replica)
-      if (next === null) continue
-      const written = await this.write(tp, st, next)
-      if (written !== null)
+      if (next !== null) moves.push({ tp, st, next })
+    }
+    const written = await this.writeAll(moves)
+    moves.forEach(({ tp }, i) => {
+      if (written[i] !== null)
         batch.addLeaderAndIsr(
           this.ctx.replicas(tp).filter((id) => id !== replica),
           tp,
         )
-    }
+    })
   }
 
   /** Writes a new leader/ISR (leader epoch + 1) and tells the live replicas. False when not written. */
@@ -140,10 +163,16 @@ export class PartitionOps {
     next: LeaderAndIsr,
     batch: RequestBatch,
   ): Promise<boolean> {
-    const written = await this.write(tp, st, next)
-    if (written === null) return false
-    batch.addLeaderAndIsr(this.ctx.replicas(tp), tp)
-    return true
+    return (await this.changeLeaders([{ tp, st, next }], batch))[0]!
+  }
+
+  /** changeLeader for many partitions, written pipelined; per move whether it was written. */
+  async changeLeaders(moves: readonly Move[], batch: RequestBatch): Promise<boolean[]> {
+    const written = await this.writeAll(moves)
+    moves.forEach(({ tp }, i) => {
+      if (written[i] !== null) batch.addLeaderAndIsr(this.ctx.replicas(tp), tp)
+    })
+    return written.map((w) => w !== null)
   }
 
   /**
@@ -151,24 +180,60 @@ export class PartitionOps {
    * recipients, as a reassignment does). Null when the znode changed under us (then reloaded).
    */
   async write(tp: TopicPartition, st: PartitionState, next: LeaderAndIsr): Promise<PartitionState | null> {
-    const written = await this.zkw.updatePartitionState(
+    return (await this.writeAll([{ tp, st, next }]))[0]!
+  }
+
+  /**
+   * write() for many partitions, pipelined. What was written is in the context before a failure
+   * (a deposed controller first) is rethrown, as if the writes had been made one by one.
+   */
+  async writeAll(moves: readonly Move[]): Promise<(PartitionState | null)[]> {
+    if (moves.length === 0) return []
+    const updates: StateUpdate[] = moves.map(({ tp, st, next }) => ({
       tp,
-      {
+      state: {
         leader: next.leader,
         leaderEpoch: st.leaderEpoch + 1,
         isr: next.isr,
         controllerEpoch: this.ctx.epoch,
         leaderRecoveryState: next.unclean ? RECOVERING : st.leaderRecoveryState,
       },
-      st.zkVersion,
-    )
-    if (written === null) {
-      this.log.warn(`State of ${tp.topic}-${tp.partition} changed under the controller; reloaded`)
-      const fresh = await this.zkw.partitionState(tp)
-      if (fresh !== null) this.ctx.setState(tp, fresh)
-      return null
+      expectedZkVersion: st.zkVersion,
+    }))
+    const outcomes = await this.zkw.updatePartitionStates(updates)
+    const conflicts: TopicPartition[] = []
+    const written = outcomes.map((o, i) => {
+      if (o.status === 'rejected') return null
+      const tp = moves[i]!.tp
+      if (o.value === null) conflicts.push(tp)
+      else this.ctx.setState(tp, o.value)
+      return o.value
+    })
+    if (conflicts.length > 0) {
+      this.log.warn(
+        `State of ${conflicts.length} partitions (${conflicts[0]!.topic}-${conflicts[0]!.partition}, ...) changed under the controller; reloaded`,
+      )
+      const fresh = await this.zkw.partitionStates(conflicts)
+      conflicts.forEach((tp, i) => {
+        const st = fresh[i]
+        if (st !== null && st !== undefined) this.ctx.setState(tp, st)
+      })
     }
-    this.ctx.setState(tp, written)
+    rethrow(outcomes)
     return written
   }
+}
+
+/** One partition's change: its state now and the leader/ISR it gets. */
+export interface Move {
+  readonly tp: TopicPartition
+  readonly st: PartitionState
+  readonly next: LeaderAndIsr
+}
+
+type NewState = StateUpdate['state']
+
+function rethrow(outcomes: readonly PromiseSettledResult<unknown>[]): void {
+  const failure = firstFailure(outcomes, isMoved)
+  if (failure !== null) throw failure.reason
 }

@@ -18,7 +18,7 @@ import { ERROR_TABLE, ErrorCode } from '../protocol/generated/error-codes.ts'
 import { type AlterPartitionInput, type AlterPartitionResult, alterPartition } from './alter-partition.ts'
 import { applyBrokerChange } from './broker-changes.ts'
 import type { ControllerChannel } from './controller-channel.ts'
-import { ControllerContext } from './controller-context.ts'
+import { ControllerContext, type TopicPartition } from './controller-context.ts'
 import { ControllerMovedError, ControllerZk } from './controller-zk.ts'
 import { EventQueue } from './event-queue.ts'
 import {
@@ -29,6 +29,7 @@ import {
   rebalanceLeaders,
 } from './leader-moves.ts'
 import { PartitionOps } from './partition-ops.ts'
+import { pipelined, valuesOrThrow } from './pipeline.ts'
 import {
   type AlterReassignmentsInput,
   type AlterReassignmentsResult,
@@ -294,15 +295,19 @@ export class ZkController {
 
   private async onControllerFailover(): Promise<void> {
     const { ctx, zkw } = this
+    const t0 = this.o.clock.now()
     for (const [id, b] of await zkw.brokers(this.brokerWatch)) {
       ctx.liveBrokers.set(id, b)
       this.o.channel.addBroker(b.reg)
     }
-    for (const t of await zkw.topicNames(this.topicsWatch)) await this.loadTopic(t)
-    for (const tp of ctx.allPartitions()) {
-      const st = await zkw.partitionState(tp)
-      if (st !== null) ctx.setState(tp, st)
-    }
+    await this.loadTopics(await zkw.topicNames(this.topicsWatch))
+    const all = ctx.allPartitions()
+    const states = await zkw.partitionStates(all)
+    all.forEach((tp, i) => {
+      const st = states[i]
+      if (st !== null && st !== undefined) ctx.setState(tp, st)
+    })
+    const loaded = this.o.clock.now()
     // Deletions first, so topics being deleted get no leaders (their partitions show leader -2).
     await this.onDeleteRequests(await zkw.deleteTopicRequests(this.deleteWatch))
     const batch = this.batch()
@@ -311,18 +316,39 @@ export class ZkController {
     for (const tp of withState) batch.addLeaderAndIsr(ctx.replicas(tp), tp)
     await this.ops.initNewPartitions(this.ops.newPartitions(), batch)
     await this.ops.electOffline(this.ops.offlinePartitions(), batch)
+    // The brokers learn every leader before the dead replicas leave the ISRs: clients find the
+    // leaders one ZooKeeper pass sooner (what a failover is measured by).
+    batch.send()
+    const elected = this.o.clock.now()
+    // Dead brokers leave the ISRs, one pipelined pass per dead broker.
+    const deadInIsr = new Map<number, TopicPartition[]>()
     for (const tp of ctx.activePartitions()) {
       for (const r of ctx.state(tp)?.isr ?? [])
-        if (!ctx.isLive(r)) await this.ops.removeFromIsr(r, [tp], batch)
+        if (!ctx.isLive(r)) {
+          const tps = deadInIsr.get(r)
+          if (tps === undefined) deadInIsr.set(r, [tp])
+          else tps.push(tp)
+        }
     }
-    batch.send()
+    const isrBatch = this.batch()
+    for (const [r, tps] of deadInIsr) await this.ops.removeFromIsr(r, tps, isrBatch)
+    isrBatch.send()
+    this.log.info(
+      `Controller failover: ${all.length} partitions in ${this.o.clock.now() - t0} ms (loaded ${loaded - t0} ms, leaders elected +${elected - loaded} ms, ISRs +${this.o.clock.now() - elected} ms)`,
+    )
     await resumeReassignments(this.reassign)
     this.scheduleRebalance(FIRST_REBALANCE_DELAY_MS)
   }
 
-  private async loadTopic(topic: string): Promise<void> {
-    const info = await this.zkw.assignment(topic, this.partitionWatch(topic))
-    if (info !== null) this.ctx.topics.set(topic, info)
+  /** Reads the assignments of `topics` (pipelined) into the context, watching each. */
+  private async loadTopics(topics: readonly string[]): Promise<void> {
+    const infos = valuesOrThrow(
+      await pipelined(topics, (t) => this.zkw.assignment(t, this.partitionWatch(t))),
+    )
+    topics.forEach((t, i) => {
+      const info = infos[i]
+      if (info !== null && info !== undefined) this.ctx.topics.set(t, info)
+    })
   }
 
   /** Leaves controllership: state cleared, broker queues closed, timers cancelled. */
@@ -410,12 +436,13 @@ export class ZkController {
     const names = new Set(await this.zkw.topicNames(this.topicsWatch))
     for (const t of [...ctx.topics.keys()]) if (!names.has(t)) ctx.removeTopic(t)
     const added = [...names].filter((t) => !ctx.topics.has(t))
-    for (const t of added) await this.loadTopic(t)
+    await this.loadTopics(added)
     if (added.length === 0) return
     this.log.info(`New topics: [${added.join(',')}]`)
     const batch = this.batch()
+    const fresh = new Set(added)
     await this.ops.initNewPartitions(
-      ctx.allPartitions().filter((tp) => added.includes(tp.topic)),
+      ctx.allPartitions().filter((tp) => fresh.has(tp.topic)),
       batch,
     )
     batch.send()

@@ -23,7 +23,9 @@ interface RawConnectionManager {
   connectTimeout: number
   /** The library's connection state: 1 while connecting (socket open, handshake pending). */
   state: number
-  socket?: { destroy(): void; once(event: 'close', fn: () => void): void }
+  socket?: { destroy(): void; once(event: 'close', fn: () => void): void; cork(): void; uncork(): void }
+  onSocketData(chunk: Buffer): void
+  queue(request: unknown, callback?: unknown): void
 }
 
 /** The library's ConnectionManager state while waiting for the ConnectResponse. */
@@ -141,6 +143,8 @@ export function createRaw(connect: string, opts: ZkConnectOptions, resume?: Resu
     }, cm.connectTimeout)
     socket.once('close', () => clearTimeout(timer))
   }
+  cutFrames(cm)
+  coalesceWrites(cm)
   return {
     raw,
     stop() {
@@ -154,6 +158,58 @@ export function createRaw(connect: string, opts: ZkConnectOptions, resume?: Resu
       held = on ? (held ?? []) : null
       if (!on) for (const resume of waiting ?? []) resume()
     },
+  }
+}
+
+/**
+ * The library joins its leftover bytes to every chunk and parses one frame per recursive call,
+ * copying the rest of the chunk each time: quadratic in the answers a chunk holds (a pipeline of
+ * 1,000 getData answers). It also keeps a partial frame across reconnections and glues it to the
+ * next connection's first answer, which then fails to parse and throws out of the socket handler
+ * ("offset: 4 is out of buffer range"), ending the process. Frames are cut here instead, per
+ * socket, and the library gets one whole frame per call (its own leftover then stays empty).
+ */
+function cutFrames(cm: RawConnectionManager): void {
+  const onSocketData = cm.onSocketData.bind(cm)
+  let rest: Buffer | null = null
+  let restOf: unknown = null
+  cm.onSocketData = (chunk: Buffer) => {
+    if (restOf !== cm.socket) {
+      rest = null
+      restOf = cm.socket
+    }
+    const buf = rest === null ? chunk : Buffer.concat([rest, chunk])
+    let at = 0
+    while (buf.length - at >= 4) {
+      const end = at + 4 + buf.readInt32BE(at)
+      if (end > buf.length) break
+      onSocketData(buf.subarray(at, end))
+      at = end
+      // The frame dropped the connection: what follows belonged to it.
+      if (restOf !== cm.socket) return
+    }
+    rest = at === buf.length ? null : buf.subarray(at)
+  }
+}
+
+/**
+ * The library writes each request with its own socket write (a system call each): the requests
+ * queued in one tick (a pipeline's window) go out together, the socket corked until the next tick.
+ */
+function coalesceWrites(cm: RawConnectionManager): void {
+  const queue = cm.queue.bind(cm)
+  let corked = false
+  cm.queue = (request, callback) => {
+    const socket = cm.socket
+    if (!corked && socket !== undefined) {
+      corked = true
+      socket.cork()
+      process.nextTick(() => {
+        corked = false
+        socket.uncork()
+      })
+    }
+    queue(request, callback)
   }
 }
 

@@ -10,7 +10,10 @@
 //   for good, so nothing keeps the process alive;
 // - the server sets no watch for getData on a missing node: the watch goes through exists;
 // - a chroot must exist before a chrooted session can use it: it is created first through an
-//   unchrooted session, as Kafka does.
+//   unchrooted session, as Kafka does;
+// - answers are cut into frames in zk-real-raw.ts (the library's own cutting is quadratic in a
+//   pipeline's answers and glues a partial frame to the next connection's first answer), and the
+//   requests of one tick go out in one socket write.
 
 import { type Logger, silentLogger } from '../../common/logger.ts'
 import type {

@@ -371,6 +371,41 @@ describe('ZkClient contract: real ZooKeeper', () => {
     zkCli: (args) => server!.zkCli(args),
   }))
 
+  it('a pipeline of 600 requests is answered whole; the session works again after a cut mid-pipeline', async () => {
+    const proxy = await startZookeeperProxy(server!.port)
+    const c = await connectZk({
+      connect: `127.0.0.1:${proxy.port}`,
+      sessionTimeoutMs: 4000,
+      connectionTimeoutMs: 3000,
+    })
+    try {
+      const base = `/pipeline-${process.pid}`
+      await c.create(base, null)
+      // Answers of 3 KB arrive split across TCP chunks at any byte.
+      const data = (i: number) => Buffer.alloc(3000, i % 251)
+      const n = 600
+      await Promise.all(Array.from({ length: n }, (_, i) => c.create(`${base}/${i}`, data(i))))
+      const got = await Promise.all(Array.from({ length: n }, (_, i) => c.getData(`${base}/${i}`)))
+      for (const [i, r] of got.entries()) assert.ok(r?.data?.equals(data(i)), `node ${i}`)
+      // Cut the connection while answers are on their way (a partial one must not be glued to the
+      // next connection's first answer): the session goes on.
+      const reads = Array.from({ length: n }, (_, i) =>
+        c.getData(`${base}/${i}`).then(
+          () => true,
+          () => false,
+        ),
+      )
+      await reads[0]
+      await proxy.outage(300)
+      await Promise.all(reads)
+      assert.equal((await c.getData(`${base}/7`))?.data?.equals(data(7)), true)
+      await c.deleteRecursive(base)
+    } finally {
+      await c.close()
+      await proxy.stop()
+    }
+  })
+
   it('survives a short outage, and expires when the server hears nothing for the session timeout', async () => {
     const proxy = await startZookeeperProxy(server!.port)
     const opts = { connect: `127.0.0.1:${proxy.port}`, sessionTimeoutMs: 2000, connectionTimeoutMs: 3000 }
