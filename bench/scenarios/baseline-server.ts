@@ -3,8 +3,9 @@
 //
 // produce: frames (int32 size + body) are reassembled from 'data' chunks, each body is appended to
 //   a file with one write, and an 8-byte ack frame (size 4 + the request's correlation id) is sent.
-//   The same loop as ../shared/bench/node-produce-path.js, minus CRC. The file is emptied
-//   when a run's last connection closes.
+//   The same loop as ../shared/bench/node-produce-path.js, minus CRC. In steady state like the
+//   broker in run.ts: a new file every 64 MiB, the oldest deleted beyond 256 MiB (so memory freed
+//   by deletion is written again), and everything is dropped when a run's last connection closes.
 // consume: a 256 MiB file is written first; every request frame is answered with the next
 //   `maxBytes` (1 MiB) of it, read with one positional read into a buffer reused per connection
 //   (the client has one request outstanding, so the previous answer has left), wrapping at the end.
@@ -17,7 +18,24 @@ import { join } from 'node:path'
 const mode = process.argv[2]
 const dir = process.argv[3]
 const file = join(dir, `baseline-${process.pid}.log`)
-const fd = openSync(file, 'w+')
+let fd = openSync(file, 'w+')
+const SEGMENT_BYTES = 64 * 1_048_576
+const KEEP_SEGMENTS = 4
+/** Produce mode: the files written before the current one, oldest first. */
+let older: string[] = []
+let segmentNo = 0
+let current = file
+
+/** Produce mode: start a new file; delete the oldest beyond the retention. */
+function roll(): void {
+  closeSync(fd)
+  older.push(current)
+  segmentNo++
+  current = `${file}.${segmentNo}`
+  fd = openSync(current, 'w+')
+  writePos = 0
+  while (older.length > KEEP_SEGMENTS) rmSync(older.shift() as string, { force: true })
+}
 const READ_BYTES = 1_048_576
 const FILE_BYTES = 256 * 1_048_576
 
@@ -37,6 +55,8 @@ const server = createServer({ noDelay: true }, (socket) => {
     if (--connections === 0 && mode === 'produce') {
       ftruncateSync(fd, 0)
       writePos = 0
+      for (const f of older) rmSync(f, { force: true })
+      older = []
     }
   })
   let parts: Buffer[] = []
@@ -59,6 +79,7 @@ const server = createServer({ noDelay: true }, (socket) => {
       const body = all.subarray(4, need)
       const correlationId = body.readInt32BE(4)
       if (mode === 'produce') {
+        if (writePos + body.length > SEGMENT_BYTES) roll()
         writePos += writeSync(fd, body, 0, body.length, writePos)
         const ack = Buffer.allocUnsafe(8)
         ack.writeInt32BE(4, 0)
@@ -89,7 +110,7 @@ server.listen(0, '127.0.0.1', () => {
 const stop = () => {
   server.close()
   closeSync(fd)
-  rmSync(file, { force: true })
+  for (const f of [...older, current]) rmSync(f, { force: true })
   process.exit(0)
 }
 process.on('SIGTERM', stop)

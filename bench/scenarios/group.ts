@@ -34,8 +34,8 @@ import { consumerProtocolAssignmentCodec } from '../../src/protocol/generated/re
 import { consumerProtocolSubscriptionCodec } from '../../src/protocol/generated/records/consumer-protocol-subscription.ts'
 import { Reader } from '../../src/protocol/primitives/reader.ts'
 import { BatchOffsets } from '../../src/records/batch-header.ts'
-import { FETCH_VERSION, type Target } from './load.ts'
-import { CLIENT_ID, WireConnection } from './wire.ts'
+import { FETCH_VERSION, OFFSET_OUT_OF_RANGE, type Target } from './load.ts'
+import { CLIENT_ID, earliestOffset, WireConnection } from './wire.ts'
 
 const MEMBER_ID_REQUIRED = 79
 const COORDINATOR_LOADING = new Set([14, 15]) // COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE
@@ -218,12 +218,16 @@ export async function runGroup(target: Target, load: GroupLoad): Promise<GroupRe
         .catch(() => {})
     }
   }, 1000)
+  // Where each partition starts: retention (steady state) may have moved it past 0.
+  const starts = await Promise.all(
+    members.map((m) => Promise.all(m.partitions.map((p) => earliestOffset(m.conn, load.topic, p)))),
+  )
   try {
     await Promise.all(
       members.map(
-        (m) =>
+        (m, i) =>
           new Promise<void>((resolve, reject) => {
-            const offsets = new Map(m.partitions.map((p) => [p, 0n]))
+            const offsets = new Map(m.partitions.map((p, j) => [p, starts[i][j]]))
             const onResponse = (body: Buffer) => {
               const now = performance.now()
               if (body.length === 0) {
@@ -233,6 +237,9 @@ export async function runGroup(target: Target, load: GroupLoad): Promise<GroupRe
               const res = decodeResponseFrame(fetchResponseCodec, body, FETCH_VERSION).body
               for (const t of res.responses) {
                 for (const p of t.partitions) {
+                  // Retention moved the log start past the offset (steady state): go there.
+                  if (p.errorCode === OFFSET_OUT_OF_RANGE && p.logStartOffset >= 0n)
+                    offsets.set(p.partitionIndex, p.logStartOffset)
                   if (p.errorCode !== 0) continue
                   const records = p.records ?? Buffer.alloc(0)
                   let pos = 0
@@ -249,7 +256,10 @@ export async function runGroup(target: Target, load: GroupLoad): Promise<GroupRe
                     pos += size
                   }
                   if (now >= measureFrom && now <= end) bytes += pos
-                  offsets.set(p.partitionIndex, next >= 0n && next < p.highWatermark ? next : 0n)
+                  offsets.set(
+                    p.partitionIndex,
+                    next >= 0n && next < p.highWatermark ? next : p.logStartOffset,
+                  )
                 }
               }
               if (now > end) resolve()

@@ -20,10 +20,12 @@ import { produceRequestCodec, produceResponseCodec } from '../../src/protocol/ge
 import { BatchOffsets } from '../../src/records/batch-header.ts'
 import { buildBatch, type RecordInput } from '../../src/records/builder.ts'
 import { iterateRecords } from '../../src/records/record-iterator.ts'
-import { CLIENT_ID, WireConnection } from './wire.ts'
+import { CLIENT_ID, earliestOffset, WireConnection } from './wire.ts'
 
 export const PRODUCE_VERSION = 9
 export const FETCH_VERSION = 12
+/** Fetch error when retention moved the log start past the offset asked for. */
+export const OFFSET_OUT_OF_RANGE = 1
 
 export interface Target {
   host: string
@@ -80,7 +82,7 @@ export function produceFrame(topic: string, partitions: number[], batch: Buffer,
   )
 }
 
-function produceErrors(body: Buffer): number {
+export function produceErrors(body: Buffer): number {
   const res = decodeResponseFrame(produceResponseCodec, body, PRODUCE_VERSION).body
   let errors = 0
   for (const t of res.responses) for (const p of t.partitionResponses) if (p.errorCode !== 0) errors++
@@ -198,8 +200,8 @@ function walkBatches(records: Buffer): { next: bigint; count: number } {
 }
 
 /**
- * One consumer fetching partition 0 from offset 0, one fetch at a time; wraps to 0 at the end of
- * the data. Against the baseline, each request is answered with up to partitionMaxBytes of a file.
+ * One consumer fetching partition 0 from its log start, one fetch at a time; wraps to the log
+ * start at the end of the data. Against the baseline, each request is answered with up to partitionMaxBytes of a file.
  */
 export async function runConsume(target: Target, load: ConsumeLoad): Promise<Throughput> {
   const c = await WireConnection.open(target.host, target.port)
@@ -209,7 +211,7 @@ export async function runConsume(target: Target, load: ConsumeLoad): Promise<Thr
   let bytes = 0
   let msgs = 0
   let requests = 0
-  let offset = 0n
+  let offset = target.kafka ? await earliestOffset(c, load.topic) : 0n
   const plain = fetchFrame(load.topic, 0n, load.partitionMaxBytes, 500)
   await new Promise<void>((resolve, reject) => {
     const onResponse = (body: Buffer) => {
@@ -223,6 +225,14 @@ export async function runConsume(target: Target, load: ConsumeLoad): Promise<Thr
       if (target.kafka) {
         const res = decodeResponseFrame(fetchResponseCodec, body, FETCH_VERSION).body
         const p = res.responses[0]?.partitions[0]
+        if (p !== undefined && p.errorCode === OFFSET_OUT_OF_RANGE && res.errorCode === 0) {
+          // Retention moved the log start past the offset (steady state): start there again.
+          earliestOffset(c, load.topic).then((o) => {
+            offset = o
+            c.sendRaw(fetchFrame(load.topic, offset, load.partitionMaxBytes, 500), onResponse)
+          }, reject)
+          return
+        }
         if (res.errorCode !== 0 || p === undefined || p.errorCode !== 0) {
           reject(new Error(`fetch error ${res.errorCode}/${p?.errorCode}`))
           return
@@ -231,7 +241,7 @@ export async function runConsume(target: Target, load: ConsumeLoad): Promise<Thr
         const w = walkBatches(records)
         got = records.length
         count = w.count
-        offset = w.next >= 0n && w.next < p.highWatermark ? w.next : 0n
+        offset = w.next >= 0n && w.next < p.highWatermark ? w.next : p.logStartOffset
       }
       if (now >= measureFrom && now <= end) {
         bytes += got
@@ -245,7 +255,7 @@ export async function runConsume(target: Target, load: ConsumeLoad): Promise<Thr
           onResponse,
         )
     }
-    c.sendRaw(plain, onResponse)
+    c.sendRaw(target.kafka ? fetchFrame(load.topic, offset, load.partitionMaxBytes, 500) : plain, onResponse)
   })
   c.close()
   const secs = load.durationMs / 1000

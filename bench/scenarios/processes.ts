@@ -3,7 +3,7 @@
 // Memory is read from /proc (Linux): VmRSS now, VmHWM = peak since start.
 
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BROKER_NODE_FLAGS } from '../../src/broker/node-flags.ts'
@@ -20,6 +20,8 @@ export interface Child {
   rssMb(): number
   /** Peak resident memory in MB since start (VmHWM). */
   peakRssMb(): number
+  /** CPU time used so far (user + system, all threads) in ms, or NaN where /proc is missing. */
+  cpuMs(): number
   stop(): Promise<void>
 }
 
@@ -32,12 +34,34 @@ function procStatusMb(pid: number | undefined, field: string): number {
   }
 }
 
-function startChild(args: string[], env: NodeJS.ProcessEnv, portLine: RegExp, what: string): Promise<Child> {
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, after the parenthesised name), in ms. */
+function procCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // f[0] is field 3 (state): utime is field 14, stime 15; USER_HZ is 100 on Linux.
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch {
+    return Number.NaN
+  }
+}
+
+function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  portLine: RegExp,
+  what: string,
+  timeoutMs = 30_000,
+  logFile?: string,
+): Promise<Child> {
   const t0 = performance.now()
   const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${what} did not start within 30 s:\n${output}`)), 30_000)
+    const timer = setTimeout(
+      () => fail(new Error(`${what} did not start within ${timeoutMs / 1000} s:\n${output}`)),
+      timeoutMs,
+    )
     const fail = (err: Error) => {
       clearTimeout(timer)
       proc.kill('SIGKILL')
@@ -50,8 +74,15 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, portLine: RegExp, wh
       clearTimeout(timer)
       proc.stdout?.removeAllListeners('data')
       proc.stderr?.removeAllListeners('data')
-      proc.stdout?.resume()
-      proc.stderr?.resume()
+      if (logFile === undefined) {
+        proc.stdout?.resume()
+        proc.stderr?.resume()
+      } else {
+        const out = createWriteStream(logFile, { flags: 'a' })
+        out.write(output)
+        proc.stdout?.pipe(out)
+        proc.stderr?.pipe(out)
+      }
       const exited = new Promise<void>((r) => proc.once('exit', () => r()))
       resolve({
         proc,
@@ -60,6 +91,7 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, portLine: RegExp, wh
         readyMs: performance.now() - t0,
         rssMb: () => procStatusMb(proc.pid, 'VmRSS'),
         peakRssMb: () => procStatusMb(proc.pid, 'VmHWM'),
+        cpuMs: () => procCpuMs(proc.pid),
         async stop() {
           if (proc.exitCode === null && proc.signalCode === null) {
             proc.kill('SIGTERM')
@@ -82,6 +114,10 @@ export interface BrokerOptions {
   config?: Record<string, string | number>
   /** NODE_COMPILE_CACHE for the child (start-time measurements); default: Node's own. */
   compileCache?: string
+  /** How long to wait for the startup line (a broker loading many partitions); default 30 s. */
+  startTimeoutMs?: number
+  /** Appends everything the broker prints to this file (else it is dropped once started). */
+  logFile?: string
 }
 
 /** Starts `node src/broker/main.ts <dir>/server.properties` on 127.0.0.1 port 0. */
@@ -111,6 +147,8 @@ export function startBroker(o: BrokerOptions): Promise<Child> {
     env,
     /started: .*listeners=PLAINTEXT:\/\/[^:]+:(\d+)/,
     'broker',
+    o.startTimeoutMs,
+    o.logFile,
   )
 }
 

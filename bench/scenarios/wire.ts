@@ -24,6 +24,10 @@ import {
   deleteTopicsRequestCodec,
   deleteTopicsResponseCodec,
 } from '../../src/protocol/generated/messages/delete-topics.ts'
+import {
+  listOffsetsRequestCodec,
+  listOffsetsResponseCodec,
+} from '../../src/protocol/generated/messages/list-offsets.ts'
 
 export const CLIENT_ID = 'samsa-bench'
 
@@ -119,20 +123,26 @@ export async function apiRanges(c: WireConnection): Promise<Map<number, [number,
   return new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion] as [number, number]]))
 }
 
-export async function createTopic(c: WireConnection, name: string, partitions: number): Promise<void> {
+export async function createTopic(
+  c: WireConnection,
+  name: string,
+  partitions: number,
+  configs: Record<string, string | number> = {},
+  replicationFactor = 1,
+): Promise<void> {
   const res = await c.request(
     createTopicsRequestCodec,
     createTopicsResponseCodec,
     {
       ...createTopicsRequestCodec.defaults(7),
-      timeoutMs: 30_000,
+      timeoutMs: 120_000,
       topics: [
         {
           name: name as TopicName,
           numPartitions: partitions,
-          replicationFactor: 1,
+          replicationFactor,
           assignments: [],
-          configs: [],
+          configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: String(v) })),
         },
       ],
     },
@@ -142,6 +152,31 @@ export async function createTopic(c: WireConnection, name: string, partitions: n
   if (code !== 0 && code !== 36 /* TOPIC_ALREADY_EXISTS */) {
     throw new Error(`CreateTopics ${name}: error ${code} ${res.topics[0]?.errorMessage ?? ''}`)
   }
+}
+
+/** The log start offset of one partition (ListOffsets, EARLIEST): retention moves it. */
+export async function earliestOffset(c: WireConnection, topic: string, partition = 0): Promise<bigint> {
+  const res = await c.request(
+    listOffsetsRequestCodec,
+    listOffsetsResponseCodec,
+    {
+      ...listOffsetsRequestCodec.defaults(4),
+      replicaId: -1 as never,
+      topics: [
+        {
+          name: topic as TopicName,
+          partitions: [
+            { partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -2n, maxNumOffsets: 1 },
+          ],
+        },
+      ],
+    },
+    4,
+  )
+  const p = res.topics[0]?.partitions[0]
+  if (p === undefined || p.errorCode !== 0)
+    throw new Error(`ListOffsets ${topic}-${partition}: error ${p?.errorCode}`)
+  return p.offset
 }
 
 export async function deleteTopic(c: WireConnection, name: string): Promise<void> {
