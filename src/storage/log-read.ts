@@ -11,6 +11,7 @@ import type { FileRange } from './file-range.ts'
 import type { LeaderEpochCache } from './leader-epoch-cache.ts'
 import type { LogSegment } from './log-segment.ts'
 import { floorSegmentIndex } from './log-segments.ts'
+import { READ_AHEAD_MIN_BYTES, ReadAhead } from './read-ahead.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
 import type { TailCache } from './tail-cache.ts'
 
@@ -47,11 +48,19 @@ export const ListOffsetsTimestamp = {
  * Where recent batches start, keyed by base offset: the ends of recent reads and the starts of
  * recent appends. A sequential reader's next fetch starts exactly at one, so it costs no index
  * lookup. The log clears it on truncation; an entry for a segment no longer in the list is
- * never used (segments are compared by identity).
+ * never used (segments are compared by identity). It also holds the log's read-ahead
+ * (read-ahead.ts), which the same clearing drops.
  */
 export class ReadHints {
   /** Made on the first hint: an idle log carries none. */
   private map: Map<bigint, { seg: LogSegment; position: number }> | null = null
+  private aheadSlot: ReadAhead | null = null
+
+  /** Made on the first read that uses it, like the map. */
+  get ahead(): ReadAhead {
+    this.aheadSlot ??= new ReadAhead()
+    return this.aheadSlot
+  }
 
   get(offset: bigint): { seg: LogSegment; position: number } | undefined {
     return this.map?.get(offset)
@@ -67,6 +76,7 @@ export class ReadHints {
 
   clear(): void {
     this.map?.clear()
+    this.aheadSlot?.drop()
   }
 }
 
@@ -165,25 +175,39 @@ export async function readBatchBytes(
   let available = firstStart === null ? 0 : Math.max(0, firstLimit - firstStart)
   for (let i = first + 1; i < segments.length; i++) available += segments[i].size
   let out = pool.acquire(Math.max(0, Math.min(maxBytes, available)))
+  /** The byte budget of `out` (a read-ahead buffer taken as `out` may be larger). */
+  let cap = out.length
   let filled = 0
   let minOne = opts.minOneBatch ?? true
-  let lastEnd: { seg: LogSegment; position: number; next: bigint } | null = null
+  let lastEnd: { seg: LogSegment; file: FileHandle; position: number; next: bigint } | null = null
   for (let i = first; i < segments.length; i++) {
     const seg = segments[i]
     const limit = i === first ? firstLimit : seg.size
     const start = i === first ? firstStart : await locate(seg, limit)
     if (start === null || start >= limit) continue
-    const room = out.length - filled
+    const room = cap - filled
     const want = Math.min(limit - start, Math.max(room, minOne ? BATCH_HEADER_SIZE : 0))
     if (want <= 0) break
-    if (filled + want > out.length) {
-      const bigger = pool.acquire(filled + want)
-      out.copy(bigger, 0, 0, filled)
-      pool.release(out)
-      out = bigger
-    }
+    // A sequential reader's bytes may have been read ahead already (read-ahead.ts).
+    const taking = i === first && hint?.seg === seg ? v.hints.ahead.take(seg, start, fetchOffset) : null
+    const ahead = taking === null ? null : await taking
+    let got: number
     const f = await seg.handle()
-    let got = await readInto(f, out, filled, want, start)
+    if (ahead !== null && ahead.got >= want) {
+      pool.release(out)
+      out = ahead.buf
+      got = want
+    } else {
+      if (ahead !== null) pool.release(ahead.buf)
+      if (filled + want > out.length) {
+        const bigger = pool.acquire(filled + want)
+        out.copy(bigger, 0, 0, filled)
+        pool.release(out)
+        out = bigger
+        cap = out.length
+      }
+      got = await readInto(f, out, filled, want, start)
+    }
     // Walk the headers in what was read; stop at a partial batch, maxOffset or the budget.
     let p = filled
     let stop = false
@@ -211,6 +235,7 @@ export async function readBatchBytes(
         out.copy(whole, 0, 0, filled + got)
         pool.release(out)
         out = whole
+        cap = out.length
         got += await readInto(f, out, filled + got, size - got, start + got)
         if (p + size > filled + got) {
           stop = true
@@ -220,15 +245,21 @@ export async function readBatchBytes(
       if (result.firstBatchOffset < 0n) result.firstBatchOffset = base
       minOne = false
       p += size
-      lastEnd = { seg, position: start + (p - filled), next: last + 1n }
+      lastEnd = { seg, file: f, position: start + (p - filled), next: last + 1n }
     }
     const taken = p - filled
     if (taken > 0) result.ranges.push({ file: f, position: start, length: taken })
     filled = p
-    if (stop || filled >= out.length) break
+    if (stop || filled >= cap) break
   }
   result.sizeInBytes = filled
-  if (lastEnd !== null) v.hints.set(lastEnd.next, lastEnd.seg, lastEnd.position)
+  if (lastEnd !== null) {
+    v.hints.set(lastEnd.next, lastEnd.seg, lastEnd.position)
+    // A large read with committed bytes after it in the same segment: a reader that is behind.
+    const rest = lastEnd.seg.size - lastEnd.position
+    if (filled >= READ_AHEAD_MIN_BYTES && rest > 0)
+      v.hints.ahead.start(lastEnd.seg, lastEnd.file, lastEnd.position, lastEnd.next, Math.min(rest, maxBytes))
+  }
   if (filled === 0) {
     pool.release(out)
     return { ...result, records: NO_RECORDS }

@@ -605,6 +605,8 @@ export class Log {
       }
       await this.guarded(async () => {
         this.truncations++
+        // Read-aheads of the bytes about to go are dropped before they go (again after).
+        this.hints.clear()
         const gone = this.segments.all.filter((s) => s.baseOffset > offset)
         if (gone.length > 0) {
           this.segments.remove(gone)
