@@ -27,7 +27,7 @@ import { type TopicName, ZERO_UUID } from '../src/common/ids.ts'
 import { connectZk } from '../src/metadata/zk/zk-real.ts'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
 import { startZookeeper, type ZookeeperProcess, zookeeperAvailable } from '../test/support/zookeeper.ts'
-import { type Child, startBroker } from './scenarios/processes.ts'
+import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
 import { createTopic, WireConnection } from './scenarios/wire.ts'
 
 const argv = process.argv.slice(2).filter((a) => a !== 'cluster-scale')
@@ -47,10 +47,7 @@ const BASE_DIR = args.dir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
 // Kafka's default: a shorter session expires on a busy 2-core machine (a stalled event loop).
 const SESSION_MS = 18_000
 const POLL_MS = 200
-if (args['cpu-prof'] !== undefined) {
-  const d = resolve(args['cpu-prof'])
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${d}`.trim()
-}
+profileBrokersInto(args['cpu-prof'])
 
 interface Result {
   what: string

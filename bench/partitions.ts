@@ -28,11 +28,11 @@
 
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { KPERF, kperfProduce, requireKperf } from './scenarios/kperf.ts'
 import { fillerBatch, produceErrors, produceFrame, runProduce } from './scenarios/load.ts'
-import { type Child, startBroker } from './scenarios/processes.ts'
+import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
 import { machineLine, median } from './scenarios/report.ts'
 import { createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
@@ -54,10 +54,7 @@ const P = Number(args.partitions)
 const PRODUCERS = Number(args.producers)
 const MIB = 1_048_576
 const SEGMENT = 64 * MIB
-if (args['cpu-prof'] !== undefined) {
-  const d = resolve(args['cpu-prof'])
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${d}`.trim()
-}
+profileBrokersInto(args['cpu-prof'])
 const log = (s: string) => process.stderr.write(`[partitions] ${s}\n`)
 
 interface TopicCase {

@@ -26,7 +26,6 @@
 // the baseline just before Samsa (the machine is shared and its speed drifts, so the two runs
 // being compared are seconds apart). Medians over rounds are printed; every sample is in the JSON.
 
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -41,6 +40,7 @@ import {
   type Throughput,
 } from './scenarios/load.ts'
 import { type Child, startBaseline, startBroker } from './scenarios/processes.ts'
+import { commit as gitCommitOf } from './scenarios/report.ts'
 import { compileCacheDir, measureStartup } from './scenarios/startup.ts'
 import { ApiKey, apiRanges, createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
@@ -320,18 +320,6 @@ function fmt(x: number): string {
   return x.toFixed(2)
 }
 
-function gitCommit(): string {
-  try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-      encoding: 'utf8',
-    }).trim()
-    return dirty === '' ? sha : `${sha}+dirty`
-  } catch {
-    return 'unknown'
-  }
-}
-
 async function main(): Promise<void> {
   const work = mkdtempSync(join(BASE_DIR, 'samsa-bench-'))
   log(`rounds ${ROUNDS}, ${SECONDS} s per throughput run, log dirs under ${work}`)
@@ -348,7 +336,7 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true })
   }
 
-  const commit = gitCommit()
+  const commit = gitCommitOf()
   const cpu = cpus()
   const machine = {
     cpus: cpu.length,

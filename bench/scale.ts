@@ -14,10 +14,10 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
-import { type Child, startBroker } from './scenarios/processes.ts'
+import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
 import { createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
 const argv = process.argv.slice(2).filter((a) => a !== 'scale')
@@ -31,10 +31,7 @@ const { values: args } = parseArgs({
 })
 const N = Number(args.partitions ?? 10_000)
 const BASE_DIR = args.dir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
-if (args['cpu-prof'] !== undefined) {
-  const d = resolve(args['cpu-prof'])
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${d}`.trim()
-}
+profileBrokersInto(args['cpu-prof'])
 
 interface Result {
   what: string

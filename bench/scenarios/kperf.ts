@@ -4,8 +4,9 @@
 // /tmp/samsa-bench-build (or $BENCH_BUILD); the bench says so and stops when it is missing.
 
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { cpuMsOf } from './processes.ts'
 
 export const KPERF = join(process.env.BENCH_BUILD ?? '/tmp/samsa-bench-build', 'kperf')
 
@@ -46,17 +47,6 @@ export interface ProduceOptions {
 
 function field(line: string, key: string): string {
   return line.match(new RegExp(`(?:^| )${key}=(\\S+)`))?.[1] ?? ''
-}
-
-/** utime + stime of a live process in ms (/proc/<pid>/stat), NaN once it is gone. */
-export function cpuMsOf(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) * 10
-  } catch {
-    return Number.NaN
-  }
 }
 
 /** One kperf process; its CPU time is sampled every 50 ms while it lives (the last sample counts). */

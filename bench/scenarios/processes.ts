@@ -4,7 +4,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BROKER_NODE_FLAGS } from '../../src/broker/node-flags.ts'
 
@@ -34,8 +34,11 @@ function procStatusMb(pid: number | undefined, field: string): number {
   }
 }
 
-/** utime + stime of /proc/<pid>/stat (fields 14 and 15, after the parenthesised name), in ms. */
-function procCpuMs(pid: number | undefined): number {
+/**
+ * utime + stime of a live process in ms (/proc/<pid>/stat, fields 14 and 15 after the
+ * parenthesised name), NaN once it is gone.
+ */
+export function cpuMsOf(pid: number | undefined): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
@@ -44,6 +47,13 @@ function procCpuMs(pid: number | undefined): number {
   } catch {
     return Number.NaN
   }
+}
+
+/** `--cpu-prof DIR` of a bench script: every broker it starts from now on writes a CPU profile there. */
+export function profileBrokersInto(dir: string | undefined): void {
+  if (dir === undefined) return
+  process.env.NODE_OPTIONS =
+    `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolvePath(dir)}`.trim()
 }
 
 function startChild(
@@ -91,7 +101,7 @@ function startChild(
         readyMs: performance.now() - t0,
         rssMb: () => procStatusMb(proc.pid, 'VmRSS'),
         peakRssMb: () => procStatusMb(proc.pid, 'VmHWM'),
-        cpuMs: () => procCpuMs(proc.pid),
+        cpuMs: () => cpuMsOf(proc.pid),
         async stop() {
           if (proc.exitCode === null && proc.signalCode === null) {
             proc.kill('SIGTERM')
