@@ -23,7 +23,7 @@
 // as with the unsecured validator.
 
 import { constants, type KeyObject, verify } from 'node:crypto'
-import { parseOAuthBearerMessage } from './sasl-oauthbearer.ts'
+import { decodeJws, parseOAuthBearerMessage } from './sasl-oauthbearer.ts'
 import { JwksSource } from './sasl-oauthbearer-jwks.ts'
 import { SaslAuthenticationError, type SaslServer } from './sasl-server.ts'
 
@@ -159,18 +159,9 @@ export class JwtValidator {
 
   /** The token's principal and expiry, or why it is refused. */
   async validate(token: string, now: number): Promise<ValidatedToken | string> {
-    const parts = token.split('.')
-    if (parts.length !== 3) return 'token is not a JWS compact serialization'
-    let header: Record<string, unknown>
-    let claims: Record<string, unknown>
-    try {
-      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'))
-      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'))
-    } catch {
-      return 'token header or payload is not JSON'
-    }
-    if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null)
-      return 'token header or payload is not a JSON object'
+    const jws = decodeJws(token)
+    if (typeof jws === 'string') return jws
+    const { parts, header, claims } = jws
     const alg = typeof header.alg === 'string' ? ALGS[header.alg] : undefined
     if (alg === undefined) return `signature algorithm ${String(header.alg)} is not accepted`
     const kid = typeof header.kid === 'string' ? header.kid : null

@@ -15,6 +15,25 @@
 
 import { SaslAuthenticationError, type SaslServer } from './sasl-server.ts'
 
+/** A JWS compact serialization's three parts with its header and claims decoded, or why it is none. */
+export function decodeJws(
+  token: string,
+): { parts: string[]; header: Record<string, unknown>; claims: Record<string, unknown> } | string {
+  const parts = token.split('.')
+  if (parts.length !== 3) return 'token is not a JWS compact serialization'
+  let header: unknown
+  let claims: unknown
+  try {
+    header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'))
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'))
+  } catch {
+    return 'token header or payload is not JSON'
+  }
+  if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null)
+    return 'token header or payload is not a JSON object'
+  return { parts, header: header as Record<string, unknown>, claims: claims as Record<string, unknown> }
+}
+
 const SEP = '\u0001'
 
 export class OAuthBearerUnsecuredServer implements SaslServer {
@@ -48,18 +67,9 @@ export class OAuthBearerUnsecuredServer implements SaslServer {
 
   /** Null when the token is acceptable (and fields are set), else the reason. */
   private validate(token: string, authzid: string): string | null {
-    const parts = token.split('.')
-    if (parts.length !== 3) return 'token is not a JWS compact serialization'
-    let header: Record<string, unknown>
-    let claims: Record<string, unknown>
-    try {
-      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'))
-      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'))
-    } catch {
-      return 'token header or payload is not JSON'
-    }
-    if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null)
-      return 'token header or payload is not a JSON object'
+    const jws = decodeJws(token)
+    if (typeof jws === 'string') return jws
+    const { parts, header, claims } = jws
     if (header.alg !== 'none' || parts[2] !== '')
       return 'only unsecured tokens (alg none, no signature) are accepted'
     const skew = Number(this.options.get('unsecuredValidatorAllowableClockSkewMs') ?? 0) || 0
