@@ -91,31 +91,64 @@ export function commitOffsets(shard: GroupShard, p: CommitParams): CoordinatorRe
   return writeCommit(shard, p)
 }
 
-/** The offset records of a validated commit. */
-function writeCommit(shard: GroupShard, p: CommitParams): CoordinatorResult<TopicPartitionErrors> {
-  const now = shard.now()
-  const expireTimestamp = p.retentionTimeMs === -1 ? null : now + p.retentionTimeMs
-  const pending: [string, number][] = []
-  const result = p.topics.map((t) => ({
+/** One committed partition as OffsetCommit and TxnOffsetCommit carry it. */
+interface CommittedPartition {
+  readonly partition: number
+  readonly offset: bigint
+  readonly leaderEpoch: number
+  readonly metadata: string | null
+}
+
+/**
+ * The offset records of a validated commit (plain or transactional): one per partition whose
+ * metadata fits offset.metadata.max.bytes, OFFSET_METADATA_TOO_LARGE for the others. `stamp`
+ * gives a record its commit and expiry times; `written` hears of each partition written.
+ */
+export function emitOffsetCommits<P extends CommittedPartition>(
+  shard: GroupShard,
+  groupId: string,
+  topics: readonly { name: string; partitions: readonly P[] }[],
+  stamp: (part: P) => { commitTimestamp: number; expireTimestamp: number | null },
+  written: (topic: string, partition: number) => void = () => {},
+): TopicPartitionErrors {
+  return topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((part) => {
       const metadata = part.metadata ?? ''
       if (Buffer.byteLength(metadata) > shard.config.offsetMetadataMaxBytes)
         return { partitionIndex: part.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE }
       shard.emit(
-        offsetCommitRecord(p.groupId, t.name, part.partition, {
+        offsetCommitRecord(groupId, t.name, part.partition, {
           offset: part.offset,
           leaderEpoch: part.leaderEpoch,
           metadata,
-          commitTimestamp: part.commitTimestamp === -1 ? now : part.commitTimestamp,
-          expireTimestamp,
+          ...stamp(part),
         }),
       )
-      shard.offsets.addPending(p.groupId, t.name, part.partition)
-      pending.push([t.name, part.partition])
+      written(t.name, part.partition)
       return { partitionIndex: part.partition, errorCode: ErrorCode.NONE }
     }),
   }))
+}
+
+/** The offset records of a validated commit, pending until they are written. */
+function writeCommit(shard: GroupShard, p: CommitParams): CoordinatorResult<TopicPartitionErrors> {
+  const now = shard.now()
+  const expireTimestamp = p.retentionTimeMs === -1 ? null : now + p.retentionTimeMs
+  const pending: [string, number][] = []
+  const result = emitOffsetCommits(
+    shard,
+    p.groupId,
+    p.topics,
+    (part) => ({
+      commitTimestamp: part.commitTimestamp === -1 ? now : part.commitTimestamp,
+      expireTimestamp,
+    }),
+    (topic, partition) => {
+      shard.offsets.addPending(p.groupId, topic, partition)
+      pending.push([topic, partition])
+    },
+  )
   const settle = () => {
     for (const [topic, partition] of pending) shard.offsets.removePending(p.groupId, topic, partition)
   }

@@ -12,9 +12,8 @@ import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import type { CoordinatorResult } from '../runtime/coordinator-runtime.ts'
 import { ClassicGroup, GroupState } from './classic-group.ts'
 import type { GroupShard } from './group-shard.ts'
-import { allPartitions, type TopicPartitionErrors } from './offset-ops.ts'
+import { allPartitions, emitOffsetCommits, type TopicPartitionErrors } from './offset-ops.ts'
 import type { OffsetAndMetadata } from './offset-store.ts'
-import { offsetCommitRecord } from './records.ts'
 
 export interface TxnCommitParams {
   readonly groupId: string
@@ -116,23 +115,9 @@ export function txnCommitOffsets(
   if (!shard.groups.has(p.groupId))
     shard.groups.set(p.groupId, new ClassicGroup(p.groupId, GroupState.Empty, shard.now()))
   const now = shard.now()
-  const result = p.topics.map((t) => ({
-    name: t.name,
-    partitions: t.partitions.map((part) => {
-      const metadata = part.metadata ?? ''
-      if (Buffer.byteLength(metadata) > shard.config.offsetMetadataMaxBytes)
-        return { partitionIndex: part.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE }
-      shard.emit(
-        offsetCommitRecord(p.groupId, t.name, part.partition, {
-          offset: part.offset,
-          leaderEpoch: part.leaderEpoch,
-          metadata,
-          commitTimestamp: now,
-          expireTimestamp: null,
-        }),
-      )
-      return { partitionIndex: part.partition, errorCode: ErrorCode.NONE }
-    }),
+  const result = emitOffsetCommits(shard, p.groupId, p.topics, () => ({
+    commitTimestamp: now,
+    expireTimestamp: null,
   }))
   return { ...shard.finish(result), producer: { producerId: p.producerId, producerEpoch: p.producerEpoch } }
 }
