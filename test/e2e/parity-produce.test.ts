@@ -99,9 +99,11 @@ describe('produce parity with Kafka against a broker process', () => {
     await produce('zstd-topic', 'lz4', ['-X', 'enable.idempotence=true'])
 
     const data = join(b!.logDir, 'data')
-    // The default ('producer') keeps each batch's codec: the producer really sent these.
+    // The default ('producer') keeps each batch's codec: the producer really sent these (one or
+    // more batches per kcat run: librdkafka may send the three records in separate batches).
+    const asSent = storedBatches(data, 'as-sent', 0).map((x) => x.compression)
     assert.deepEqual(
-      storedBatches(data, 'as-sent', 0).map((x) => x.compression),
+      asSent.filter((c, i) => i === 0 || c !== asSent[i - 1]),
       [Compression.none, Compression.lz4, Compression.gzip, Compression.snappy],
     )
     const batches = storedBatches(data, 'zstd-topic', 0)
@@ -111,7 +113,8 @@ describe('produce parity with Kafka against a broker process', () => {
       batches.map(() => Compression.zstd),
     )
     const idempotent = batches.filter((x) => x.producerId >= 0n)
-    assert.equal(idempotent.length, 1, 'the idempotent producer id is kept')
+    assert.ok(idempotent.length >= 1, 'the idempotent producer id is kept')
+    assert.equal(new Set(idempotent.map((x) => x.producerId)).size, 1)
     assert.equal(idempotent[0]!.baseSequence, 0)
 
     // kcat (librdkafka 2.0.2)
