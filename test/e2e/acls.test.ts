@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test'
 import { createLogger, LogLevel } from '../../src/common/logger.ts'
 import { connectZk } from '../../src/metadata/zk/zk-real.ts'
 import { type BrokerProcess, REPO, startBrokerProcess } from '../support/broker-process.ts'
-import { startCluster, type TestCluster } from '../support/cluster.ts'
+import { eventually, metadataOf, startCluster, type TestCluster } from '../support/cluster.ts'
 import { PYTHON, run, runOk } from '../support/e2e-clients.ts'
 import { zookeeperAvailable } from '../support/zookeeper.ts'
 
@@ -253,6 +253,11 @@ describe('ACLs in ZooKeeper mode (2 brokers, inter-broker SASL as a super user)'
         'super.users': 'User:broker;User:admin',
         'default.replication.factor': 2,
       },
+    })
+    // The first test auto-creates a topic of replication factor 2: both brokers must be known first.
+    await eventually('both brokers see two brokers and a controller', 10000, async () => {
+      const all = await Promise.all([1, 2].map((id) => metadataOf(c!.brokers.get(id)!.bootstrap)))
+      return all.every((m) => m.brokers.length === 2 && m.controllerid > 0) ? true : undefined
     })
   })
   after(async () => {
