@@ -39,7 +39,7 @@ export async function startAuthorizer(
   logDir: string,
   log: Logger,
 ): Promise<Authorizer> {
-  const store = zk === null ? new FileAclStore(fs, logDir) : new ZkAclStore(zk)
+  const store = zk === null ? new FileAclStore(fs, logDir) : new ZkAclStore(zk, { logger: log })
   const az = new Authorizer(settings, store, (e) => log.error('reloading ACLs failed', e))
   await az.start()
   return az

@@ -54,7 +54,10 @@ export async function connectZookeeper(config: BrokerConfig, log: Logger): Promi
     SAY_AFTER_MS,
   )
   try {
-    return new RenewingZkClient(await connecting, open, zlog)
+    // A request whose connection was lost waits for it up to the session timeout, then fails.
+    return new RenewingZkClient(await connecting, open, zlog, {
+      reconnectWaitMs: config.zookeeperSessionTimeoutMs,
+    })
   } catch (e) {
     throw new ZookeeperUnreachableError(
       `${line}. Gave up after ${config.zookeeperConnectionTimeoutMs} ms (${(e as Error).message})`,

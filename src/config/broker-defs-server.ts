@@ -1,16 +1,19 @@
-// Broker configs outside the `log.*` family: identity, listeners and sockets, ZooKeeper, replication,
-// the group and transaction coordinators. Names, types, defaults, valid ranges, importance and update
+// Broker configs outside the `log.*` family: identity, listeners and sockets here; ZooKeeper and
+// replication (broker-defs-zk-replication.ts), the group and transaction coordinators
+// (broker-defs-coordinators.ts) and the other families are spread in, in that order. Names, types, defaults, valid ranges, importance and update
 // modes are Kafka's (4.0 line); the one-line docs are ours. `support: 'ignored'` marks a config that
 // Samsa accepts and validates so Kafka files load unchanged, but that has no effect here.
 
 import { AUTHZ_DEFS } from './broker-defs-authz.ts'
 import { CONSUMER_GROUP_DEFS } from './broker-defs-consumer-group.ts'
+import { COORDINATOR_DEFS } from './broker-defs-coordinators.ts'
 import { HTTP_DEFS } from './broker-defs-http.ts'
 import { LOG4J_DEFS } from './broker-defs-log4j.ts'
 import { QUOTA_DEFS } from './broker-defs-quota.ts'
 import { SASL_DEFS } from './broker-defs-sasl.ts'
 import { SHARE_GROUP_DEFS } from './broker-defs-share.ts'
 import { SSL_DEFS } from './broker-defs-ssl.ts'
+import { ZK_REPLICATION_DEFS } from './broker-defs-zk-replication.ts'
 import { atLeast, type ConfigDefinition, define, listOf, oneOf, rule } from './config-def.ts'
 
 const INT_MAX = 2147483647
@@ -342,254 +345,8 @@ export const SERVER_DEFS: readonly ConfigDefinition[] = [
       support: 'ignored',
     },
   ),
-
-  // ----- ZooKeeper (cluster mode; without zookeeper.connect the embedded store is used) -----
-  define(
-    'zookeeper.connect',
-    'string',
-    null,
-    'ZooKeeper connection string host:port[,host:port...][/chroot]: the ensemble holding the cluster metadata. Unset or empty: a standalone broker with its embedded metadata store (Samsa; Kafka requires it or process.roles).',
-    {
-      importance: 'high',
-    },
-  ),
-  define('zookeeper.session.timeout.ms', 'int', 18000, 'ZooKeeper session timeout.', {
-    importance: 'high',
-  }),
-  define(
-    'zookeeper.connection.timeout.ms',
-    'int',
-    null,
-    'How long to wait for a ZooKeeper connection; defaults to zookeeper.session.timeout.ms.',
-    {
-      importance: 'high',
-    },
-  ),
-  define('zookeeper.set.acl', 'boolean', false, 'Create znodes with secure ACLs.', {
-    importance: 'high',
-    support: 'ignored',
-  }),
-  define(
-    'zookeeper.max.in.flight.requests',
-    'int',
-    10,
-    'Unacknowledged ZooKeeper requests before the client blocks.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-      support: 'ignored',
-    },
-  ),
-
-  // ----- Replication -----
-  define(
-    'default.replication.factor',
-    'int',
-    1,
-    'Replication factor of topics created without one (auto-created topics, or -1 in CreateTopics).',
-  ),
-  define('min.insync.replicas', 'int', 1, 'Broker default of the topic config min.insync.replicas.', {
-    validator: atLeast(1),
-    importance: 'high',
-    updateMode: 'cluster-wide',
-  }),
-  define(
-    'unclean.leader.election.enable',
-    'boolean',
-    false,
-    'Broker default of the topic config unclean.leader.election.enable.',
-    {
-      importance: 'high',
-      updateMode: 'cluster-wide',
-    },
-  ),
-  define(
-    'replica.lag.time.max.ms',
-    'long',
-    30000,
-    'A follower that has not caught up for this long leaves the ISR. (A single broker has no followers.)',
-    {
-      importance: 'high',
-    },
-  ),
-  define(
-    'replica.high.watermark.checkpoint.interval.ms',
-    'long',
-    5000,
-    'How often high watermarks are checkpointed to disk.',
-    {
-      importance: 'high',
-    },
-  ),
-  define(
-    'auto.leader.rebalance.enable',
-    'boolean',
-    true,
-    'Move leadership back to preferred replicas periodically. Used by the controller in ZooKeeper mode; no effect on a single broker.',
-    {
-      importance: 'high',
-    },
-  ),
-
-  // ----- Group coordinator -----
-  define(
-    'group.initial.rebalance.delay.ms',
-    'int',
-    3000,
-    'How long the first rebalance of a new group waits for more members to join.',
-  ),
-  define(
-    'group.min.session.timeout.ms',
-    'int',
-    6000,
-    'The smallest session timeout a group member may ask for.',
-  ),
-  define(
-    'group.max.session.timeout.ms',
-    'int',
-    1800000,
-    'The largest session timeout a group member may ask for.',
-  ),
-  define('group.max.size', 'int', INT_MAX, 'The most members a classic consumer group may have.', {
-    validator: atLeast(1),
-  }),
-  define(
-    'offsets.topic.num.partitions',
-    'int',
-    50,
-    'Partitions of __consumer_offsets (fixed once the topic exists).',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define(
-    'offsets.topic.replication.factor',
-    'short',
-    3,
-    'Replication factor of __consumer_offsets; it is not created until that many brokers exist, so set 1 on a single broker.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define('offsets.topic.segment.bytes', 'int', 104857600, 'Segment size of __consumer_offsets.', {
-    validator: atLeast(1),
-    importance: 'high',
-  }),
-  define(
-    'offsets.retention.minutes',
-    'int',
-    10080,
-    'How long committed offsets of an empty group are kept.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define('offsets.retention.check.interval.ms', 'long', 600000, 'How often expired offsets are looked for.', {
-    validator: atLeast(1),
-    importance: 'high',
-  }),
-  define(
-    'offsets.commit.timeout.ms',
-    'int',
-    5000,
-    'How long an offset commit may wait for its write to be replicated.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define(
-    'offset.metadata.max.bytes',
-    'int',
-    4096,
-    'The largest metadata string an offset commit may carry.',
-    { importance: 'high' },
-  ),
-
-  // ----- Transactions and producer ids -----
-  define(
-    'transactional.id.expiration.ms',
-    'int',
-    604800000,
-    'A transactional id with no transaction status update for this long expires.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define(
-    'transaction.max.timeout.ms',
-    'int',
-    900000,
-    'The largest transaction timeout a producer may ask for.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define('transaction.state.log.num.partitions', 'int', 50, 'Partitions of __transaction_state.', {
-    validator: atLeast(1),
-    importance: 'high',
-  }),
-  define(
-    'transaction.state.log.replication.factor',
-    'short',
-    3,
-    'Replication factor of __transaction_state; set 1 on a single broker.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define(
-    'transaction.state.log.min.isr',
-    'int',
-    2,
-    'min.insync.replicas of __transaction_state; set 1 on a single broker.',
-    {
-      validator: atLeast(1),
-      importance: 'high',
-    },
-  ),
-  define('transaction.state.log.segment.bytes', 'int', 104857600, 'Segment size of __transaction_state.', {
-    validator: atLeast(1),
-    importance: 'high',
-  }),
-  define(
-    'transaction.abort.timed.out.transaction.cleanup.interval.ms',
-    'int',
-    10000,
-    'How often the transaction coordinator aborts transactions that exceeded their timeout.',
-    { validator: atLeast(1), importance: 'low' },
-  ),
-  define(
-    'transaction.partition.verification.enable',
-    'boolean',
-    true,
-    'KIP-890 part 1: a partition leader asks the transaction coordinator whether a transactional batch that opens a transaction on the partition belongs to an ongoing transaction before writing it (INVALID_TXN_STATE when not).',
-    { importance: 'low', updateMode: 'cluster-wide' },
-  ),
-  define(
-    'transaction.remove.expired.transaction.cleanup.interval.ms',
-    'int',
-    3600000,
-    'How often the transaction coordinator removes transactional ids past transactional.id.expiration.ms.',
-    { validator: atLeast(1), importance: 'low' },
-  ),
-  define(
-    'producer.id.expiration.ms',
-    'int',
-    86400000,
-    'Producer state (idempotence sequence numbers) of a producer id idle for this long is dropped.',
-    {
-      validator: atLeast(1),
-      importance: 'low',
-      updateMode: 'cluster-wide',
-    },
-  ),
+  ...ZK_REPLICATION_DEFS,
+  ...COORDINATOR_DEFS,
   ...CONSUMER_GROUP_DEFS,
   ...SHARE_GROUP_DEFS,
   ...SSL_DEFS,

@@ -1,7 +1,7 @@
 // What a request handler is. One file per API in handlers/, each exporting a Handler whose header
 // comment states the versions served and what is not implemented. The registry (registry.ts) is
 // built from these and is also the source of the ApiVersions answer: a version is advertised only
-// when a handler serves it.
+// when a handler serves it (and not every served API is advertised: see `advertised`).
 
 import type { Logger } from '../common/logger.ts'
 import type { ConnectionInfo } from '../network/connection.ts'
@@ -25,6 +25,15 @@ export interface Handler<Req, Res, Services = unknown> {
   readonly maxVersion: number
   readonly request: MessageCodec<Req>
   readonly response: MessageCodec<Res>
+  /**
+   * false: served, but left out of ApiVersions. For the APIs only brokers send, at the versions
+   * they know, without asking first: the share coordinator's state RPCs, whose schemas name the
+   * "broker" listener only (no "zkBroker"), so a ZooKeeper-mode Kafka broker never advertises
+   * them, and no client sends them. (The controller-to-broker APIs of ZooKeeper mode, LeaderAndIsr,
+   * StopReplica, UpdateMetadata, ControlledShutdown and AlterPartition, name "zkBroker": Kafka's
+   * ZooKeeper-mode brokers advertise them on every listener, and so does Samsa in that mode.)
+   */
+  readonly advertised?: boolean
   /** Encode the response with big records blobs spliced, not copied (Fetch). */
   readonly splice?: boolean
   handle(ctx: RequestContext, req: Req, services: Services): Res | null | Promise<Res | null>

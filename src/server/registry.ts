@@ -1,5 +1,6 @@
 // The handler table, indexed by api key. It answers "which versions do we serve", which is what
-// ApiVersions advertises: nothing is advertised that has no handler.
+// ApiVersions advertises: nothing is advertised that has no handler, nor what a handler marks
+// `advertised: false` (inter-broker APIs no client sends; handler.ts).
 
 import type { AnyHandler } from './handler.ts'
 
@@ -28,11 +29,12 @@ export class Registry<S = unknown> {
     return apiKey >= 0 ? this.table[apiKey] : undefined
   }
 
-  /** Served ranges in api-key order: the body of an ApiVersions response. */
+  /** Advertised served ranges in api-key order: the body of an ApiVersions response. */
   ranges(): ApiRange[] {
     const out: ApiRange[] = []
     for (const h of this.table) {
-      if (h !== undefined) out.push({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })
+      if (h !== undefined && h.advertised !== false)
+        out.push({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })
     }
     return out
   }

@@ -135,6 +135,17 @@ describe('kcat (librdkafka 2.0.2) against the broker process', () => {
     })
   }
 
+  it("ApiVersions, as librdkafka logs it, leaves out the brokers' share-group state APIs", async () => {
+    const r = await kcat(bs, ['-L', '-X', 'debug=feature'])
+    const keys = new Set(
+      [...r.stderr.matchAll(/ApiKey .* \((\d+)\) Versions \d+\.\.\d+/g)].map((m) => Number(m[1])),
+    )
+    // Client APIs (Produce, ShareFetch) are there; ReadShareGroupState (84) and
+    // WriteShareGroupState (85) are inter-broker only; a standalone broker has no LeaderAndIsr (4).
+    for (const k of [0, 18, 78]) assert.ok(keys.has(k), `ApiKey ${k} advertised`)
+    for (const k of [4, 84, 85]) assert.ok(!keys.has(k), `ApiKey ${k} not advertised`)
+  })
+
   it('produces null values (-Z) and null keys, and reads them back as null', async () => {
     await kcat(bs, ['-P', '-t', 'nulls', '-p', '0', '-K:', '-Z'], { input: 'k1:v1\nk2:\n:v3\n' })
     const got = await kcatConsumeJson(bs, ['-t', 'nulls', '-p', '0', '-o', 'beginning', '-Z'])

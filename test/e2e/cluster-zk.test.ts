@@ -63,6 +63,17 @@ describe('ZooKeeper cluster of three brokers', {
     assert.ok((await zkGet('/controller_epoch')) >= 1)
   })
 
+  it("advertises in ApiVersions what a ZooKeeper-mode Kafka broker does (kcat's view)", async () => {
+    const r = await kcat(c!.bootstrap(), ['-L', '-X', 'debug=feature'])
+    const keys = new Set(
+      [...r.stderr.matchAll(/ApiKey .* \((\d+)\) Versions \d+\.\.\d+/g)].map((m) => Number(m[1])),
+    )
+    // LeaderAndIsr, StopReplica, UpdateMetadata, ControlledShutdown, AlterPartition: "zkBroker"
+    // APIs, advertised on every listener; the share-group state APIs ("broker" only) are not.
+    for (const k of [0, 4, 5, 6, 7, 56]) assert.ok(keys.has(k), `ApiKey ${k} advertised`)
+    for (const k of [84, 85]) assert.ok(!keys.has(k), `ApiKey ${k} not advertised`)
+  })
+
   it('creates a 6-partition topic with kafka-topics.sh and spreads its leaders over all brokers', async () => {
     const b = c!.brokers.get(2)!
     await runOk('bin/kafka-topics.sh', [

@@ -8,8 +8,10 @@
 // {"version":1,"resourceType":"Topic","name":"t","patternType":"PREFIXED"} for prefixed ones; every
 // broker watches both and reloads. A reload reads every ACL znode (ACL changes are rare, reads are
 // few) rather than trusting each notification, so a missed watch (new session) loses nothing.
-// Not done: removing notifications older than 15 minutes, as Kafka's brokers do.
+// Each time a broker sees the notifications it deletes those older than 15 minutes, as Kafka's
+// brokers do (change-notifications.ts).
 
+import { type Logger, silentLogger } from '../../common/logger.ts'
 import {
   type AclEntry,
   PatternType,
@@ -20,6 +22,11 @@ import {
 } from '../../security/acl-types.ts'
 import { type AclStore, decodeAcls, encodeAcls, type ResourceAcls } from '../acl-store.ts'
 import { Serial } from '../config-map-file.ts'
+import {
+  DEFAULT_NOTIFICATION_EXPIRY,
+  type NotificationExpiry,
+  purgeExpiredNotifications,
+} from './change-notifications.ts'
 import type { ZkClient } from './zk-client.ts'
 
 export const AclZkPaths = {
@@ -61,9 +68,20 @@ export class ZkAclStore implements AclStore {
   private closed = false
   /** Watch chains of an older session stop re-arming themselves once a new session armed its own. */
   private generation = 0
+  private readonly expiry: NotificationExpiry
+  private readonly logger: Logger
+  /** The purge running, per notification path: one at a time each. */
+  private readonly purging = new Map<string, Promise<number>>()
 
-  constructor(zk: ZkClient) {
+  constructor(zk: ZkClient, opts: { readonly expiry?: NotificationExpiry; readonly logger?: Logger } = {}) {
     this.zk = zk
+    this.expiry = opts.expiry ?? DEFAULT_NOTIFICATION_EXPIRY
+    this.logger = opts.logger ?? silentLogger
+  }
+
+  /** Resolves when the purges started so far are done (for tests). */
+  async purged(): Promise<void> {
+    await Promise.all(this.purging.values())
   }
 
   async loadAll(): Promise<Map<string, ResourceAcls>> {
@@ -152,8 +170,17 @@ export class ZkAclStore implements AclStore {
     this.zk
       .mkdirp(path)
       .then(() => this.zk.getChildren(path, rearm))
+      .then((children) => this.purge(path, children ?? []))
       .catch(() => {
         // The session is gone or closing: the state listener sets the watch again.
       })
+  }
+
+  private purge(path: string, children: readonly string[]): void {
+    if (this.purging.has(path) || children.length === 0) return
+    const run = purgeExpiredNotifications(this.zk, path, children, this.expiry, this.logger).finally(() =>
+      this.purging.delete(path),
+    )
+    this.purging.set(path, run)
   }
 }

@@ -13,6 +13,8 @@ export interface ZkStat {
   /** Creation zxid (Kafka's broker epoch is the czxid of /brokers/ids/<id>). */
   readonly czxid: bigint
   readonly mzxid: bigint
+  /** Creation time, epoch ms of the server's clock (notifications expire by it). */
+  readonly ctime: number
   /** Data version. */
   readonly version: number
   /** Session id of the owner of an ephemeral node, 0n otherwise. */

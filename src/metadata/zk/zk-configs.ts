@@ -2,10 +2,16 @@
 // (and /config/brokers/<default>), kept current on every broker through Kafka's change
 // notifications: whoever changes an entity's config writes its znode and then adds a sequential
 // /config/changes/config_change_<n> naming it; every broker watches /config/changes and reloads the
-// named entities of the notifications it has not processed yet.
+// named entities of the notifications it has not processed yet, and deletes those older than 15
+// minutes as Kafka's brokers do (change-notifications.ts).
 
 import type { Logger } from '../../common/logger.ts'
 import type { BrokerConfigsImage } from '../image.ts'
+import {
+  DEFAULT_NOTIFICATION_EXPIRY,
+  type NotificationExpiry,
+  purgeExpiredNotifications,
+} from './change-notifications.ts'
 import type { ZkClient } from './zk-client.ts'
 import {
   decodeConfigChange,
@@ -27,11 +33,20 @@ export class ZkConfigs {
   /** Sequence number of the last processed notification. */
   private lastSeq = -1
   private closed = false
+  private readonly expiry: NotificationExpiry
+  /** The purge running: one at a time. */
+  private purging: Promise<number> | null = null
 
-  constructor(zk: ZkClient, logger: Logger, onChange: () => void) {
+  constructor(
+    zk: ZkClient,
+    logger: Logger,
+    onChange: () => void,
+    expiry: NotificationExpiry = DEFAULT_NOTIFICATION_EXPIRY,
+  ) {
     this.zk = zk
     this.logger = logger
     this.onChange = onChange
+    this.expiry = expiry
   }
 
   /** Loads every broker config and starts following notifications. */
@@ -151,5 +166,15 @@ export class ZkConfigs {
       }
     }
     if (changed) this.onChange()
+    if (this.purging === null && children.length > 0)
+      this.purging = purgeExpiredNotifications(
+        this.zk,
+        ZkPaths.configChanges,
+        children,
+        this.expiry,
+        this.logger,
+      ).finally(() => {
+        this.purging = null
+      })
   }
 }

@@ -16,6 +16,8 @@ interface Znode {
   data: Buffer | null
   czxid: bigint
   mzxid: bigint
+  /** Creation time, epoch ms. */
+  ctime: number
   version: number
   /** Children ever created: the next sequential suffix (ZooKeeper does not count deletions). */
   cversion: number
@@ -74,6 +76,7 @@ export class ZkTree {
       data: copy(data),
       czxid: this.#zxid,
       mzxid: this.#zxid,
+      ctime: Date.now(),
       version: 0,
       cversion: 0,
       ephemeralOwner: owner,
@@ -98,6 +101,7 @@ export class ZkTree {
     return {
       czxid: node.czxid,
       mzxid: node.mzxid,
+      ctime: node.ctime,
       version: node.version,
       ephemeralOwner: node.ephemeralOwner,
       numChildren: node.children.size,

@@ -74,6 +74,7 @@ export function toStat(s: RawStat): ZkStat {
   return {
     czxid: long(s.czxid),
     mzxid: long(s.mzxid),
+    ctime: Number(long(s.ctime)),
     version: s.version,
     ephemeralOwner: long(s.ephemeralOwner),
     numChildren: s.numChildren,

@@ -3,12 +3,18 @@
 // session is opened — retrying until it succeeds or the client is closed — and listeners hear
 // 'expired' then 'connected'. Everything tied to the old session is gone by then (ephemeral nodes,
 // watches): on 'connected' the broker registers again (a new broker epoch) and the controller
-// competes again. Reads (getData, getChildren, exists) that fail because their session expired
-// wait for the new session and are made again there (a read is the same on any session, and a
-// watch it sets belongs on the new one): a broker whose startup blocked its event loop past the
-// session timeout (loading 10,000 logs under load) otherwise failed to start on the first read.
-// Writes made while no session exists fail with the old session's error: whether they happened
-// is for their caller to find out.
+// competes again.
+// A broker whose startup blocked its event loop past the session timeout (loading 10,000 logs
+// under load) meets the expiry in its next request, as CONNECTION_LOSS (the request went out on
+// the socket the server closed) or SESSION_EXPIRED, and must not die of it. So, as Kafka's client
+// retries a request once connected again, the requests that are safe to make twice are made
+// again once the connection is back (same session) or a new session is open: reads (getData,
+// getChildren, exists: the same on any session, and a watch they set belongs on the new one),
+// mkdirp (creates only what is missing), and creates of 'ephemeral' nodes, checked as Kafka's
+// checkedEphemeralCreate is: a node that exists owned by this session is ours (the first attempt
+// reached the server but its answer was lost), and an expired session's ephemeral node is gone
+// anyway. Other writes that meet a lost connection fail with its error: whether they happened is
+// for their caller to find out.
 
 import type { Logger } from '../../common/logger.ts'
 import {
@@ -22,11 +28,17 @@ import {
 } from './zk-client.ts'
 
 const RETRY_MS = 1000
-/** How long a read that saw its session expire waits for the expiry to be reported. */
+/** How long a request that saw its session expire waits for the expiry to be reported. */
 const EXPIRY_NOTICE_MS = 1000
+/**
+ * How long a request that lost its connection waits by default for it to come back: past the
+ * session timeout (Kafka's default 18 s) the server has ended the session, and the client learns
+ * so only once it reaches a server again, however long that takes.
+ */
+const DEFAULT_RECONNECT_WAIT_MS = 18_000
 
-function isSessionExpired(e: unknown): boolean {
-  return e instanceof ZkError && e.code === 'SESSION_EXPIRED'
+function codeOf(e: unknown): string | null {
+  return e instanceof ZkError ? e.code : null
 }
 
 export class RenewingZkClient implements ZkClient {
@@ -34,13 +46,22 @@ export class RenewingZkClient implements ZkClient {
   private readonly renew: () => Promise<ZkClient>
   private readonly logger: Logger
   private readonly listeners = new Set<(state: SessionState) => void>()
+  private readonly reconnectWaitMs: number
   private closed = false
   private renewing: Promise<void> | null = null
+  /** Bumped on every (re)connection of the current session and on every new session. */
+  private connections = 0
 
-  constructor(first: ZkClient, renew: () => Promise<ZkClient>, logger: Logger) {
+  constructor(
+    first: ZkClient,
+    renew: () => Promise<ZkClient>,
+    logger: Logger,
+    opts: { readonly reconnectWaitMs?: number } = {},
+  ) {
     this.current = first
     this.renew = renew
     this.logger = logger
+    this.reconnectWaitMs = opts.reconnectWaitMs ?? DEFAULT_RECONNECT_WAIT_MS
     this.follow(first)
   }
 
@@ -56,7 +77,10 @@ export class RenewingZkClient implements ZkClient {
         this.renewing ??= this.renewSession().finally(() => {
           this.renewing = null
         })
-      } else if (state !== 'closed') this.emit(state)
+      } else if (state !== 'closed') {
+        if (state === 'connected') this.connections++
+        this.emit(state)
+      }
     })
   }
 
@@ -73,6 +97,7 @@ export class RenewingZkClient implements ZkClient {
         this.current = next
         this.follow(next)
         this.logger.info(`new ZooKeeper session 0x${next.sessionId.toString(16)}`)
+        this.connections++
         this.emit('connected')
         return
       } catch (e) {
@@ -92,21 +117,54 @@ export class RenewingZkClient implements ZkClient {
     }
   }
 
+  /** An 'ephemeral' create is checked, and made again after a lost connection (see the header). */
   create(path: string, data: Buffer | null, mode?: CreateMode): Promise<string> {
-    return this.current.create(path, data, mode)
+    if (mode !== 'ephemeral') return this.current.create(path, data, mode)
+    return this.again(async (client) => {
+      try {
+        return await client.create(path, data, mode)
+      } catch (e) {
+        if (codeOf(e) !== 'NODE_EXISTS') throw e
+        const stat = await client.exists(path)
+        if (stat !== null && stat.ephemeralOwner === client.sessionId) return path
+        throw e
+      }
+    })
   }
   mkdirp(path: string): Promise<void> {
-    return this.current.mkdirp(path)
+    return this.again((c) => c.mkdirp(path))
   }
-  /** A read, made again on the next session if its own expired under it (see the header). */
-  private async read<T>(call: (client: ZkClient) => Promise<T>): Promise<T> {
-    const client = this.current
-    try {
-      return await call(client)
-    } catch (e) {
-      if (this.closed || !isSessionExpired(e) || !(await this.renewedAfter(client))) throw e
-      return call(this.current)
+
+  /** A request safe to make twice, made again once connected again (see the header). */
+  private async again<T>(call: (client: ZkClient) => Promise<T>): Promise<T> {
+    for (;;) {
+      const client = this.current
+      const connections = this.connections
+      try {
+        return await call(client)
+      } catch (e) {
+        if (this.closed || !(await this.usableAfter(e, client, connections))) throw e
+      }
     }
+  }
+
+  /** After `e`, waits until the request can be made again; false when it cannot (or must not). */
+  private usableAfter(e: unknown, old: ZkClient, connections: number): Promise<boolean> {
+    const code = codeOf(e)
+    if (code === 'SESSION_EXPIRED') return this.renewedAfter(old)
+    if (code === 'CONNECTION_LOSS') return this.reconnectedAfter(connections)
+    return Promise.resolve(false)
+  }
+
+  /** Waits until a connection newer than the `connections`-th is up (this session or a new one). */
+  private async reconnectedAfter(connections: number): Promise<boolean> {
+    const giveUpAt = Date.now() + this.reconnectWaitMs
+    while (this.connections === connections && !this.closed) {
+      if (this.renewing !== null) await this.renewing
+      else if (Date.now() > giveUpAt) return false
+      else await new Promise((r) => setTimeout(r, 10))
+    }
+    return !this.closed
   }
 
   /** Waits until a session other than `old` is current; false if none comes (closed, or no expiry reported). */
@@ -121,16 +179,16 @@ export class RenewingZkClient implements ZkClient {
   }
 
   getData(path: string, watch?: Watcher): Promise<{ data: Buffer | null; stat: ZkStat } | null> {
-    return this.read((c) => c.getData(path, watch))
+    return this.again((c) => c.getData(path, watch))
   }
   setData(path: string, data: Buffer | null, version?: number): Promise<ZkStat> {
     return this.current.setData(path, data, version)
   }
   getChildren(path: string, watch?: Watcher): Promise<string[] | null> {
-    return this.read((c) => c.getChildren(path, watch))
+    return this.again((c) => c.getChildren(path, watch))
   }
   exists(path: string, watch?: Watcher): Promise<ZkStat | null> {
-    return this.read((c) => c.exists(path, watch))
+    return this.again((c) => c.exists(path, watch))
   }
   delete(path: string, version?: number): Promise<void> {
     return this.current.delete(path, version)

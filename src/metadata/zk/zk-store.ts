@@ -34,6 +34,7 @@ import type {
 import { StoreCore } from '../store-core.ts'
 import { randomUuid } from '../uuid.ts'
 import { BrokerMetadataCache, type CachedPartitionState, type ControllerStamp } from './broker-cache.ts'
+import { CHANGE_EXPIRATION_MS } from './change-notifications.ts'
 import type { ZkClient } from './zk-client.ts'
 import { ZkConfigs } from './zk-configs.ts'
 import { encodeBroker, encodeTopicAssignment, type TopicAssignment, ZkPaths } from './znodes.ts'
@@ -51,6 +52,8 @@ export interface ZkStoreOptions {
   readonly logger: Logger
   readonly now?: () => number
   readonly newUuid?: () => Uuid
+  /** How long config change notifications live (default Kafka's 15 minutes). */
+  readonly changeExpirationMs?: number
 }
 
 interface Waiter {
@@ -74,9 +77,14 @@ export class ZkMetadataStore extends StoreCore implements MetadataStore {
     this.zk = o.zk
     this.nodeId = o.nodeId
     this.cache = new BrokerMetadataCache(o.nodeId)
-    this.configs = new ZkConfigs(o.zk, o.logger, () => {
-      this.run(async () => this.publish()).catch(() => {})
-    })
+    this.configs = new ZkConfigs(
+      o.zk,
+      o.logger,
+      () => {
+        this.run(async () => this.publish()).catch(() => {})
+      },
+      { now: () => this.now(), expirationMs: o.changeExpirationMs ?? CHANGE_EXPIRATION_MS },
+    )
     this.current = this.build(0)
     let expired = false
     o.zk.onStateChange((state) => {
@@ -92,14 +100,25 @@ export class ZkMetadataStore extends StoreCore implements MetadataStore {
 
   /** A new ZooKeeper session: register again (a new broker epoch) and follow configs again. */
   private async renewed(): Promise<void> {
-    if (this.self !== null) {
-      await this.zk.create(ZkPaths.broker(this.self.id), encodeBroker(this.self, this.now()), 'ephemeral')
-      const stat = await this.zk.exists(ZkPaths.broker(this.self.id))
-      this.brokerEpochValue = stat?.czxid ?? -1n
-      this.cache.setBrokerEpoch(this.brokerEpochValue)
+    if (this.self !== null && (await this.register(this.self)))
       this.o.logger.info(`registered again in ZooKeeper with broker epoch ${this.brokerEpochValue}`)
-    }
     await this.configs.resume()
+  }
+
+  /**
+   * Creates the ephemeral /brokers/ids/<id> (the client makes it again on a new session when the
+   * session expires under it, and takes it as ours when our session owns it already) and takes
+   * its czxid as the broker epoch. False when the session expired again meanwhile: the node went
+   * with it, and the next 'connected' registers again.
+   */
+  private async register(registration: BrokerRegistration): Promise<boolean> {
+    const path = ZkPaths.broker(registration.id)
+    await this.zk.create(path, encodeBroker(registration, this.now()), 'ephemeral')
+    const stat = await this.zk.exists(path)
+    if (stat === null || stat.ephemeralOwner !== this.zk.sessionId) return false
+    this.brokerEpochValue = stat.czxid
+    this.cache.setBrokerEpoch(this.brokerEpochValue)
+    return true
   }
 
   /** Loads the dynamic configs and follows their changes. */
@@ -120,21 +139,19 @@ export class ZkMetadataStore extends StoreCore implements MetadataStore {
   /** Creates the ephemeral /brokers/ids/<id>; its czxid becomes the broker epoch. */
   registerBroker(registration: BrokerRegistration): Promise<void> {
     return this.run(async () => {
-      const path = ZkPaths.broker(registration.id)
+      // Set first: a session that expires from here on makes renewed() register again.
+      this.self = registration
       try {
-        await this.zk.create(path, encodeBroker(registration, this.now()), 'ephemeral')
+        await this.register(registration)
       } catch (e) {
+        this.self = null
         if ((e as { code?: string }).code === 'NODE_EXISTS')
           throw new MetadataError(
             MetadataErrorCode.IdentityMismatch,
-            `broker.id ${registration.id} is already registered in ZooKeeper (${path}): another broker is running with this id`,
+            `broker.id ${registration.id} is already registered in ZooKeeper (${ZkPaths.broker(registration.id)}): another broker is running with this id`,
           )
         throw e
       }
-      const stat = await this.zk.exists(path)
-      this.brokerEpochValue = stat?.czxid ?? -1n
-      this.cache.setBrokerEpoch(this.brokerEpochValue)
-      this.self = registration
       this.publish()
     })
   }

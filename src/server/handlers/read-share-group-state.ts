@@ -5,7 +5,7 @@
 // when this broker does not lead that state partition (the sender looks the leader up again),
 // COORDINATOR_LOAD_IN_PROGRESS while it loads; a share-partition with no state yet has start
 // offset -1. With an authorizer, CLUSTER_ACTION on the cluster is checked before this handler
-// runs (broker/authorizer-wiring.ts).
+// runs (broker/authorizer-wiring.ts). Served but not advertised in ApiVersions (handler.ts).
 
 import type { ShareCoordinator } from '../../coordinator/share/share-coordinator.ts'
 import {
@@ -28,6 +28,8 @@ export const readShareGroupStateHandler: Handler<
   apiKey: 84,
   minVersion: 0,
   maxVersion: 0,
+  // Brokers send it (share-persister.ts) without asking; clients never: not in ApiVersions.
+  advertised: false,
   request: readShareGroupStateRequestCodec,
   response: readShareGroupStateResponseCodec,
 

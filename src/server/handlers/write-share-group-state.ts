@@ -5,7 +5,8 @@
 // written as one snapshot through the share coordinator here, as a local write is, and answered
 // once committed; a start offset of -1 keeps the committed one. NOT_COORDINATOR when this broker
 // does not lead that state partition. With an authorizer, CLUSTER_ACTION on the cluster is
-// checked before this handler runs (broker/authorizer-wiring.ts).
+// checked before this handler runs (broker/authorizer-wiring.ts). Served but not advertised in
+// ApiVersions (handler.ts).
 
 import type { ShareCoordinator } from '../../coordinator/share/share-coordinator.ts'
 import {
@@ -28,6 +29,8 @@ export const writeShareGroupStateHandler: Handler<
   apiKey: 85,
   minVersion: 0,
   maxVersion: 0,
+  // Brokers send it (share-persister.ts) without asking; clients never: not in ApiVersions.
+  advertised: false,
   request: writeShareGroupStateRequestCodec,
   response: writeShareGroupStateResponseCodec,
 

@@ -95,6 +95,9 @@ function contract(harness: () => Harness): void {
     const s1 = await c.setData(`${base}/a`, buf('two'), 0)
     assert.equal(s1.version, 1)
     assert.equal(s1.czxid, got.stat.czxid)
+    // Creation time in epoch ms (change notifications expire by it), kept across writes.
+    assert.ok(Math.abs(got.stat.ctime - Date.now()) < 60_000, `ctime ${got.stat.ctime}`)
+    assert.equal(s1.ctime, got.stat.ctime)
     assert.ok(s1.mzxid > got.stat.mzxid)
     await rejects(c.setData(`${base}/a`, buf('three'), 0), 'BAD_VERSION', `${base}/a`)
     const s2 = await c.setData(`${base}/a`, buf('four'))
