@@ -18,7 +18,9 @@
 // view of someone else's pooled buffer (the log's tail cache keeps produce bodies for followers)
 // calls retain() first and release() when done: the slab goes back only after the last release.
 
-const MIN_SHIFT = 16 // 64 KiB: below this, Buffer.allocUnsafe's own 8 KiB pool is cheaper
+// 4 KiB: below this Buffer.allocUnsafe carves from Node's own 8 KiB slabs; from 4 KiB up it makes a
+// new ArrayBuffer each time, external memory that only a mark-compact may free (see the header).
+const MIN_SHIFT = 12
 const MAX_SHIFT = 24 // 16 MiB
 export const MIN_CLASS = 1 << MIN_SHIFT
 export const MAX_CLASS = 1 << MAX_SHIFT

@@ -194,7 +194,7 @@ export class FrameReader {
         this.check(size)
       } catch (e) {
         // Frames already completed from buf must not stay views of a buffer the caller reuses.
-        if (runStart >= 0) relocate(buf, runStart, runEnd, out, first)
+        if (runStart >= 0) relocate(buf, runStart, runEnd, out, first, this.pool)
         throw e
       }
       if (len - pos >= size) {
@@ -212,7 +212,7 @@ export class FrameReader {
       this.have = 0
       if (size <= DIRECT_MAX) this.body = this.pool.acquire(size)
     }
-    if (runStart >= 0) relocate(buf, runStart, runEnd, out, first)
+    if (runStart >= 0) relocate(buf, runStart, runEnd, out, first, this.pool)
   }
 
   private check(size: number): void {
@@ -264,12 +264,24 @@ function withCompleted(e: unknown, out: Buffer[]): unknown {
 
 /**
  * Replaces the frames in out[first..] that are views of buf[start, end) by views of one copy of
- * that range (frames completed from their own body buffers are left alone).
+ * that range (frames completed from their own body buffers are left alone). A range that is one
+ * frame gets a pooled buffer of its own, like a split body: a produce request of a few KiB read
+ * whole is then given back by the dispatcher instead of being new external memory each time.
+ * Several frames share one plain copy (never pooled: giving one back would free the others).
  */
-function relocate(buf: Buffer, start: number, end: number, out: Buffer[], first: number): void {
-  const copy = Buffer.allocUnsafe(end - start)
-  buf.copy(copy, 0, start, end)
+function relocate(
+  buf: Buffer,
+  start: number,
+  end: number,
+  out: Buffer[],
+  first: number,
+  pool: BufferPool,
+): void {
   const base = buf.byteOffset + start
+  let inRun = 0
+  for (let i = first; i < out.length; i++) if (out[i].buffer === buf.buffer && out[i].length > 0) inRun++
+  const copy = inRun === 1 ? pool.acquire(end - start) : Buffer.allocUnsafe(end - start)
+  buf.copy(copy, 0, start, end)
   for (let i = first; i < out.length; i++) {
     const f = out[i]
     if (f.buffer !== buf.buffer || f.length === 0) continue

@@ -7,8 +7,13 @@
 import { EncodeError } from '../../common/errors.ts'
 import type { Uuid } from '../../common/ids.ts'
 
-/** Blobs at least this large are spliced rather than copied when splicing is on. */
-export const SPLICE_MIN = 16 * 1024
+/**
+ * Blobs at least this large are spliced rather than copied when splicing is on. 4 KiB: from this
+ * size up record bytes read for a Fetch are pooled buffers (buffer-pool.ts) that the connection
+ * gives back once written; copied into the envelope instead, they would be dropped to the GC, and
+ * an envelope of 4 KiB or more is itself a new ArrayBuffer.
+ */
+export const SPLICE_MIN = 4 * 1024
 
 /** Counts the bytes that will be spliced; passed through size functions. null = copy all. */
 export class Splice {

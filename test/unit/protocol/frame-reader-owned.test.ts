@@ -91,6 +91,33 @@ describe('FrameReader read-into mode', () => {
     assert.equal(frames[0].buffer, frames[2].buffer)
   })
 
+  it('gives a whole frame read alone a pooled buffer, and frames read together one plain copy', () => {
+    const pool = new BufferPool()
+    const r = new FrameReader({ pool })
+    const body = Buffer.alloc(6000, 9)
+    const target = r.readBuffer()
+    const stream = framed([body])
+    stream.copy(target)
+    const [frame] = r.commit(stream.length)
+    assert.ok(frame.equals(body))
+    assert.notEqual(frame.buffer, target.buffer)
+    assert.equal(pool.allocated, 1, 'a 6000-byte frame read whole comes from the pool')
+    pool.release(frame)
+    const two = framed([body, Buffer.alloc(5000, 1)])
+    const t2 = r.readBuffer()
+    two.copy(t2)
+    const frames = r.commit(two.length)
+    assert.equal(frames.length, 2)
+    assert.equal(frames[0].buffer, frames[1].buffer, 'one copy for both')
+    assert.equal(pool.reused, 0, 'never pooled: releasing one frame would free the other')
+    pool.release(frames[0])
+    assert.equal(
+      pool.idleSize,
+      8192,
+      "only the single frame's 8 KiB slab is idle: the shared copy is not taken in",
+    )
+  })
+
   it('refuses a bad size before keeping its body, and stays failed', () => {
     const r = new FrameReader({ maxFrameSize: 100, pool: new BufferPool() })
     const target = r.readBuffer()
