@@ -2,6 +2,7 @@
 // npm run bench -- scale [--partitions N] [--dir D] [--cpu-prof DIR]   (bench/scale.ts)
 // npm run bench -- partitions [...]   1 vs 1,000 partitions, 4 kperf producers (bench/partitions.ts)
 // npm run bench -- disk [...]         produce to a disk dir vs a raw write of the same bytes (bench/disk.ts)
+// npm run bench -- alloc [...]        JS heap bytes allocated per request, GCs per 10k records (bench/alloc.ts)
 //
 // The project's benchmark suite, self-contained: starts the broker process (src/broker/main.ts) on
 // a temporary log dir and port 0, runs the issue's scenarios, measures the machine's own baseline
@@ -46,7 +47,7 @@ import { ApiKey, apiRanges, createTopic, deleteTopic, WireConnection } from './s
 
 // `npm run bench -- scale|partitions|disk|cluster-scale [...]`: one of the kperf, partition-count
 // or cluster scenarios instead (bench/<name>.ts, each with its own flags).
-const SUBSUITES = ['scale', 'partitions', 'disk', 'cluster-scale']
+const SUBSUITES = ['scale', 'partitions', 'disk', 'cluster-scale', 'alloc']
 const SUB = SUBSUITES.includes(process.argv[2]) ? process.argv[2] : null
 const { values: args } = parseArgs({
   args: SUB !== null ? [] : process.argv.slice(2),

@@ -43,10 +43,12 @@ export interface LeaderHost {
   followersMoved(): void
 }
 
-interface AckWaiter {
+/** An acks=all write waiting for the high watermark to reach `offset` (acks-wait.ts). */
+export interface AckWaiter {
   readonly offset: bigint
   readonly minIsr: number
-  readonly done: (errorCode: number) => void
+  /** Called once: NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND, or why leadership ended. */
+  done(errorCode: number): void
 }
 
 export class LeaderIsr {
@@ -112,7 +114,7 @@ export class LeaderIsr {
     if (this.pendingIsr !== null || this.alterIsr === null) return
     const isr = this.host.state.isr
     const add = this.tracker.caughtUpOutside(isr, this.host.log.highWatermark, this.epochStartOffset)
-    if (add.length > 0) this.submitIsr([...isr, ...add])
+    if (add !== null) this.submitIsr([...isr, ...add])
   }
 
   /** Drops ISR members that were not caught up for `maxLagMs` (replica.lag.time.max.ms). */
@@ -169,21 +171,16 @@ export class LeaderIsr {
     h.commitIsr(makePartition({ ...h.state, isr: r.isr, partitionEpoch: r.partitionEpoch }))
   }
 
-  /** An acks=all produce waiting for the high watermark to reach `requiredOffset`. */
-  waitForAcks(requiredOffset: bigint, minIsr: number): { result: Promise<number>; cancel: () => void } {
-    let waiter!: AckWaiter
-    const result = new Promise<number>((resolve) => {
-      waiter = { offset: requiredOffset, minIsr, done: resolve }
-    })
-    if (this.host.log.highWatermark >= requiredOffset) waiter.done(this.ackCode(minIsr))
-    else this.ackWaiters.push(waiter)
-    return {
-      result,
-      cancel: () => {
-        const i = this.ackWaiters.indexOf(waiter)
-        if (i >= 0) this.ackWaiters.splice(i, 1)
-      },
-    }
+  /** An acks=all produce waiting for the high watermark: answered now if it is there already. */
+  waitForAcks(w: AckWaiter): void {
+    if (this.host.log.highWatermark >= w.offset) w.done(this.ackCode(w.minIsr))
+    else this.ackWaiters.push(w)
+  }
+
+  /** Drops a waiter that gave up (its request timed out). */
+  cancelAcks(w: AckWaiter): void {
+    const i = this.ackWaiters.indexOf(w)
+    if (i >= 0) this.ackWaiters.splice(i, 1)
   }
 
   private ackCode(minIsr: number): number {
@@ -192,11 +189,15 @@ export class LeaderIsr {
 
   /** Answers the waiters the high watermark now covers. */
   completeAcks(): void {
-    if (this.ackWaiters.length === 0) return
+    const waiters = this.ackWaiters
+    if (waiters.length === 0) return
     const hw = this.host.log.highWatermark
-    let n = 0
-    while (n < this.ackWaiters.length && this.ackWaiters[n]!.offset <= hw) n++
-    for (const w of this.ackWaiters.splice(0, n)) w.done(this.ackCode(w.minIsr))
+    // One at a time from the front (in offset order): a waiter's answer may cancel others of its
+    // request, here or on other partitions, so nothing is held across done().
+    while (waiters.length > 0 && waiters[0]!.offset <= hw) {
+      const w = waiters.shift()!
+      w.done(this.ackCode(w.minIsr))
+    }
   }
 
   /** The waiters of the previous leader epoch of this broker (they still wait for the high watermark). */

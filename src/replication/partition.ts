@@ -15,9 +15,9 @@
 // Transaction markers (WriteTxnMarkers, txn-markers.ts) go through the same append queue as client
 // batches: checked against the producer state (epochs, coordinator epoch), written, committed.
 //
-// Waiting fetches register a FetchWaiter here; a write that moves the high watermark hands them
-// the number of bytes it added (followers' fetches wait for the log end instead; read_committed
-// fetches are woken when the last stable offset moves). No timers or polling per partition.
+// Waiting fetches register a FetchWaiter here (kept in fetch-waiters.ts); a write that moves the
+// high watermark hands them the number of bytes it added (followers' fetches wait for the log end
+// instead; read_committed fetches are woken when the last stable offset moves).
 
 import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
@@ -31,8 +31,9 @@ import { abortedTxnsOverlapping } from '../storage/aborted-txns.ts'
 import type { Log } from '../storage/log.ts'
 import { ListOffsetsTimestamp } from '../storage/log.ts'
 import { kafkaErrorOf, leaderEpochError } from './errors.ts'
+import { type FetchWaiter, PartitionWaiters } from './fetch-waiters.ts'
 import type { FollowerLog } from './fetcher/follower-log.ts'
-import { type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
+import { type AckWaiter, type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
 import type {
   AppendOrigin,
@@ -67,13 +68,7 @@ export interface AppendSink {
   complete(slot: number, outcome: AppendOutcome): void
 }
 
-/** A fetch waiting for data on one or more partitions. */
-export interface FetchWaiter {
-  /** A write added `bytes` readable bytes. */
-  onAppend(bytes: number): void
-  /** Something else changed (leadership, deletion, shutdown): look again. */
-  wake(): void
-}
+export type { FetchWaiter } from './fetch-waiters.ts'
 
 interface PendingAppend {
   buf: Buffer
@@ -100,6 +95,10 @@ export interface MarkerOutcome {
   markerOffset: bigint
 }
 
+/**
+ * One partition's answer to a fetch. Made fresh by every read: fetch-reader.ts completes it in
+ * place (preferred replica, aborted transactions) and hands it on as the fetch's answer.
+ */
 export interface PartitionRead {
   errorCode: number
   /** Whole batches (empty when none). */
@@ -110,9 +109,30 @@ export interface PartitionRead {
   logStartOffset: bigint
   /** Set when the fetcher's lastFetchedEpoch diverges from this log (KIP-320). */
   divergingEpoch: { epoch: number; endOffset: bigint } | null
-  /** read_committed: the aborted transactions overlapping the records returned. */
-  abortedTransactions?: { producerId: ProducerId; firstOffset: bigint }[]
+  /** read_committed: the aborted transactions overlapping the records returned; else null. */
+  abortedTransactions: readonly { producerId: ProducerId; firstOffset: bigint }[] | null
+  /** KIP-392: where the consumer should fetch from instead; -1: here. Set by the fetch reader. */
+  preferredReadReplica: number
 }
+
+/** What a fetch asks of one partition's log (readForFetch reads it before returning). */
+export interface FetchReadRequest {
+  fetchOffset: bigint
+  maxBytes: number
+  minOneBatch: boolean
+  isolationLevel: number
+  isFollower: boolean
+  currentLeaderEpoch: number
+  lastFetchedEpoch: number
+  /**
+   * Only the leader may serve this fetch (default): followers' fetches, and consumers' without
+   * client metadata (Fetch below v11). A consumer's v11+ fetch may read from a follower (KIP-392).
+   */
+  leaderOnly?: boolean
+}
+
+/** No aborted transaction (shared: never written to). */
+export const NO_ABORTED_TXNS: readonly { producerId: ProducerId; firstOffset: bigint }[] = Object.freeze([])
 
 export interface PartitionParams {
   topic: string
@@ -152,22 +172,13 @@ export class Partition {
   /** NO_APPENDS (shared) while empty: an idle partition carries no array of its own. */
   private queue: PendingAppend[] = NO_APPENDS
   private draining: Promise<void> | null = null
-  /** The waiter sets are made on first use: most partitions of a large broker have none. */
-  private waiters: Set<FetchWaiter> | null = null
+  /** The fetches waiting for this partition's data. */
+  private readonly fetchWaiters = new PartitionWaiters()
   /** Set when the partition is deleted or the broker stops: no more appends. */
   private closedCode: number | null = null
   private readonly alterIsr: AlterIsr | null
   /** The leader's side (followers, ISR changes, acks=all waiters) while this broker leads. */
   private leading: LeaderIsr | null = null
-  /** Follower fetches wait for the log end, consumer fetches for the high watermark. */
-  private followerWaiters: Set<FetchWaiter> | null = null
-  /** Bytes written since the high watermark last moved (what consumers can see when it does). */
-  private invisibleBytes = 0
-  /** read_committed fetches wait for the last stable offset. */
-  private committedWaiters: Set<FetchWaiter> | null = null
-  /** The high watermark and last stable offset when consumers were last told of visible data. */
-  private hwDelivered = -1n
-  private lsoDelivered = -2n
 
   private constructor(p: PartitionParams, ulog: UnifiedLog) {
     this.topic = p.topic
@@ -333,16 +344,19 @@ export class Partition {
   }
 
   /**
-   * Resolves once the high watermark reached `requiredOffset` (an acks=all produce): NONE, or
-   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is then smaller than `minIsr`, or
-   * NOT_LEADER_OR_FOLLOWER when leadership moved first. `cancel` (the request timed out) drops it.
+   * Answers `w` once the high watermark reached its offset (an acks=all produce): NONE, or
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is then smaller than its minIsr, or
+   * NOT_LEADER_OR_FOLLOWER when leadership moved first; possibly before this returns.
    */
-  waitForAcks(requiredOffset: bigint, minIsr: number): { result: Promise<number>; cancel: () => void } {
-    if (!this.isLeader || this.closedCode !== null || this.leading === null) {
-      const code = this.closedCode ?? ErrorCode.NOT_LEADER_OR_FOLLOWER
-      return { result: Promise.resolve(code), cancel: () => {} }
-    }
-    return this.leading.waitForAcks(requiredOffset, minIsr)
+  waitForAcks(w: AckWaiter): void {
+    if (!this.isLeader || this.closedCode !== null || this.leading === null)
+      w.done(this.closedCode ?? ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    else this.leading.waitForAcks(w)
+  }
+
+  /** Drops a waiter that gave up (the request timed out). */
+  cancelAcks(w: AckWaiter): void {
+    this.leading?.cancelAcks(w)
   }
 
   /** Followers' lag behind this leader's log end, for DescribeLogDirs; empty when following. */
@@ -391,7 +405,7 @@ export class Partition {
       if (base < end && last >= end) await this.truncateFullyAndStartAt(base)
     }
     const res = await this.ulog.appendAsFollower(records)
-    this.invisibleBytes += res.bytes
+    this.fetchWaiters.writtenAsFollower(res.bytes)
     const leo = this.log.logEndOffset
     const hwBefore = this.log.highWatermark
     this.log.updateHighWatermark(leaderHighWatermark < leo ? leaderHighWatermark : leo)
@@ -630,28 +644,13 @@ export class Partition {
 
   /** After a write: followers woken, high watermark, consumers. */
   private afterWrite(bytes: number): void {
-    if (bytes > 0) {
-      this.invisibleBytes += bytes
-      // A waiter that finishes unregisters itself: deleting the visited entry of a Set is safe.
-      if (this.followerWaiters !== null) for (const w of this.followerWaiters) w.onAppend(bytes)
-    }
+    this.fetchWaiters.written(bytes)
     if (this.maybeIncrementHighWatermark()) this.deliverVisible()
   }
 
-  /** The high watermark moved: consumers' waiting fetches hear of the bytes now visible. */
+  /** The high watermark moved: waiting fetches and acks=all produces hear of it. */
   private deliverVisible(): void {
-    const bytes = this.invisibleBytes
-    this.invisibleBytes = 0
-    if (this.waiters !== null) for (const w of this.waiters) w.onAppend(bytes > 0 ? bytes : 1)
-    const hw = this.log.highWatermark
-    const lso = this.lastStableOffset
-    if (this.committedWaiters !== null && this.committedWaiters.size > 0 && lso !== this.lsoDelivered) {
-      // Without transactions in the way the bytes are exact; otherwise the fetch reads again.
-      const plain = this.lsoDelivered === this.hwDelivered && lso === hw
-      for (const w of this.committedWaiters) plain ? w.onAppend(bytes > 0 ? bytes : 1) : w.wake()
-    }
-    this.lsoDelivered = lso
-    this.hwDelivered = hw
+    this.fetchWaiters.deliver(this.log.highWatermark, this.lastStableOffset)
     this.leading?.completeAcks()
   }
 
@@ -672,41 +671,53 @@ export class Partition {
   /**
    * Whole batches from `fetchOffset` for a fetch, read in one positional read per segment touched
    * (Log.readRecords). Consumers read below the high watermark (read_uncommitted) or the last
-   * stable offset (read_committed); followers up to the log end.
+   * stable offset (read_committed); followers up to the log end. Synchronous when there is nothing
+   * to read (an error, a diverging epoch, a reader already at its bound: what a waiting fetch
+   * finds), a promise only when the log is read. `o` is not kept: a caller may reuse it.
    */
-  async readForFetch(o: {
-    fetchOffset: bigint
-    maxBytes: number
-    minOneBatch: boolean
-    isolationLevel: number
-    isFollower: boolean
-    currentLeaderEpoch: number
-    lastFetchedEpoch: number
-    /**
-     * Only the leader may serve this fetch (default): followers' fetches, and consumers' without
-     * client metadata (Fetch below v11). A consumer's v11+ fetch may read from a follower (KIP-392).
-     */
-    leaderOnly?: boolean
-  }): Promise<PartitionRead> {
+  readForFetch(o: FetchReadRequest): PartitionRead | Promise<PartitionRead> {
     const code = this.fetchError(o.currentLeaderEpoch, o.leaderOnly ?? true)
     if (code !== ErrorCode.NONE) return emptyRead(code)
+    const fetchOffset = o.fetchOffset
+    const log = this.log
     if (o.lastFetchedEpoch >= 0) {
-      const end = this.log.endOffsetForEpoch(o.lastFetchedEpoch)
-      if (end.epoch < o.lastFetchedEpoch || end.endOffset < o.fetchOffset) {
-        return { ...this.emptyReadHere(), divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } }
+      const end = log.endOffsetForEpoch(o.lastFetchedEpoch)
+      if (end.epoch < o.lastFetchedEpoch || end.endOffset < fetchOffset) {
+        const read = this.emptyReadHere()
+        read.divergingEpoch = { epoch: end.epoch, endOffset: end.endOffset }
+        return read
       }
     }
+    const committed = !o.isFollower && o.isolationLevel === IsolationLevel.readCommitted
     const lso = this.lastStableOffset
-    const maxOffset = o.isFollower
-      ? undefined
-      : o.isolationLevel === IsolationLevel.readCommitted
-        ? lso
-        : this.log.highWatermark
+    const leo = log.logEndOffset
+    const maxOffset = o.isFollower ? leo : committed ? lso : log.highWatermark
+    if (fetchOffset >= maxOffset && fetchOffset <= leo && fetchOffset >= log.logStartOffset) {
+      // Nothing to read yet: what the log's read would answer, without its promises and objects.
+      const read = this.emptyReadHere(lso)
+      if (committed) read.abortedTransactions = NO_ABORTED_TXNS
+      return read
+    }
+    return this.readLog(
+      fetchOffset,
+      o.maxBytes,
+      o.minOneBatch,
+      o.isFollower ? undefined : maxOffset,
+      committed,
+      lso,
+    )
+  }
+
+  private async readLog(
+    fetchOffset: bigint,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset: bigint | undefined,
+    committed: boolean,
+    lso: bigint,
+  ): Promise<PartitionRead> {
     try {
-      const r = await this.log.readRecords(o.fetchOffset, o.maxBytes, {
-        maxOffset,
-        minOneBatch: o.minOneBatch,
-      })
+      const r = await this.log.readRecords(fetchOffset, maxBytes, { maxOffset, minOneBatch })
       const read: PartitionRead = {
         errorCode: ErrorCode.NONE,
         records: r.records,
@@ -715,13 +726,15 @@ export class Partition {
         lastStableOffset: lso,
         logStartOffset: r.logStartOffset,
         divergingEpoch: null,
+        abortedTransactions: null,
+        preferredReadReplica: -1,
       }
-      if (!o.isFollower && o.isolationLevel === IsolationLevel.readCommitted) {
-        const found = await abortedTxnsOverlapping(this.log.segmentList, o.fetchOffset, r.records)
-        read.abortedTransactions = found.map((t) => ({
-          producerId: t.producerId as ProducerId,
-          firstOffset: t.firstOffset,
-        }))
+      if (committed) {
+        const found = await abortedTxnsOverlapping(this.log.segmentList, fetchOffset, r.records)
+        read.abortedTransactions =
+          found.length === 0
+            ? NO_ABORTED_TXNS
+            : found.map((t) => ({ producerId: t.producerId as ProducerId, firstOffset: t.firstOffset }))
       }
       return read
     } catch (err) {
@@ -763,15 +776,17 @@ export class Partition {
     return this.isLeader ? (this.leading?.followerViews() ?? []) : []
   }
 
-  private emptyReadHere(): PartitionRead {
+  private emptyReadHere(lso: bigint = this.lastStableOffset): PartitionRead {
     return {
       errorCode: ErrorCode.NONE,
       records: NO_RECORDS,
       sizeInBytes: 0,
       highWatermark: this.log.highWatermark,
-      lastStableOffset: this.lastStableOffset,
+      lastStableOffset: lso,
       logStartOffset: this.log.logStartOffset,
       divergingEpoch: null,
+      abortedTransactions: null,
+      preferredReadReplica: -1,
     }
   }
 
@@ -780,25 +795,13 @@ export class Partition {
    * read_committed consumer's for the last stable offset.
    */
   registerWaiter(w: FetchWaiter, follower = false, committed = false): void {
-    if (follower) {
-      this.followerWaiters ??= new Set()
-      this.followerWaiters.add(w)
-    } else if (committed) {
-      this.committedWaiters ??= new Set()
-      this.committedWaiters.add(w)
-    } else {
-      this.waiters ??= new Set()
-      this.waiters.add(w)
-    }
+    this.fetchWaiters.register(w, follower, committed)
   }
   unregisterWaiter(w: FetchWaiter): void {
-    this.waiters?.delete(w)
-    this.followerWaiters?.delete(w)
-    this.committedWaiters?.delete(w)
+    this.fetchWaiters.unregister(w)
   }
   private wakeAll(): void {
-    for (const set of [this.waiters, this.followerWaiters, this.committedWaiters])
-      if (set !== null) for (const w of [...set]) w.wake()
+    this.fetchWaiters.wakeAll()
   }
 
   /** What a fetch of this kind can read up to now (to tell whether a write raced a read). */
@@ -911,5 +914,7 @@ function emptyRead(errorCode: number): PartitionRead {
     lastStableOffset: -1n,
     logStartOffset: -1n,
     divergingEpoch: null,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
   }
 }

@@ -504,9 +504,10 @@ export class ReplicaManager {
             sink.resolve = resolve
           })
     if (req.acks !== -1) return written
-    return Promise.resolve(written).then((outcomes) =>
-      awaitIsr(this.clock, outcomes, parts, req.timeoutMs ?? this.requestTimeoutMs),
-    )
+    const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs
+    return written instanceof Promise
+      ? written.then((outcomes) => awaitIsr(this.clock, outcomes, parts, timeoutMs))
+      : awaitIsr(this.clock, written, parts, timeoutMs)
   }
 
   /** Sets (or removes) the KIP-890 verifier: the transaction coordinator's side. */

@@ -12,6 +12,7 @@
 export const UNKNOWN_OFFSET = -1n
 
 interface FollowerState {
+  readonly id: number
   logEndOffset: bigint
   logStartOffset: bigint
   lastFetchTimeMs: number
@@ -40,6 +41,7 @@ export class ReplicaTracker {
     for (const id of replicas) {
       if (id === localId) continue
       this.own().set(id, {
+        id,
         logEndOffset: UNKNOWN_OFFSET,
         logStartOffset: UNKNOWN_OFFSET,
         lastFetchTimeMs: 0,
@@ -56,6 +58,7 @@ export class ReplicaTracker {
     for (const id of replicas) {
       if (id === this.localId || this.followers.has(id)) continue
       this.own().set(id, {
+        id,
         logEndOffset: UNKNOWN_OFFSET,
         logStartOffset: UNKNOWN_OFFSET,
         lastFetchTimeMs: 0,
@@ -119,7 +122,8 @@ export class ReplicaTracker {
    */
   highWatermark(maximalIsr: readonly number[], leaderLeo: bigint): bigint | null {
     let hw = leaderLeo
-    for (const id of maximalIsr) {
+    for (let i = 0; i < maximalIsr.length; i++) {
+      const id = maximalIsr[i]!
       if (id === this.localId) continue
       const leo = this.followers.get(id)?.logEndOffset ?? UNKNOWN_OFFSET
       if (leo === UNKNOWN_OFFSET) return null
@@ -128,17 +132,27 @@ export class ReplicaTracker {
     return hw
   }
 
-  /** Followers outside `isr` that may join it. */
-  caughtUpOutside(isr: readonly number[], highWatermark: bigint, leaderEpochStartOffset: bigint): number[] {
-    const out: number[] = []
-    for (const [id, f] of this.followers) {
+  /**
+   * Followers outside `isr` that may join it; null when none (asked at every follower fetch, so
+   * the usual answer, everyone in the ISR already, allocates nothing).
+   */
+  caughtUpOutside(
+    isr: readonly number[],
+    highWatermark: bigint,
+    leaderEpochStartOffset: bigint,
+  ): number[] | null {
+    let out: number[] | null = null
+    for (const f of this.followers.values()) {
+      const id = f.id
       if (isr.includes(id)) continue
       if (
         f.logEndOffset !== UNKNOWN_OFFSET &&
         f.logEndOffset >= highWatermark &&
         f.logEndOffset >= leaderEpochStartOffset
-      )
-        out.push(id)
+      ) {
+        if (out === null) out = [id]
+        else out.push(id)
+      }
     }
     return out
   }

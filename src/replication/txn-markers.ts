@@ -15,6 +15,7 @@
 import type { Clock } from '../common/clock.ts'
 import type { Logger } from '../common/logger.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
+import { awaitIsrOne } from './acks-wait.ts'
 import type { Partition } from './partition.ts'
 import type { TxnVerifier } from './txn-verification.ts'
 
@@ -93,7 +94,7 @@ export function localTxnMarkerWriter(
     const r = await part.appendTxnMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch, m.commit)
     let errorCode = r.errorCode
     if (errorCode === ErrorCode.NONE) {
-      errorCode = await waitForIsr(opts.clock, part, r.markerOffset + 1n, timeoutMs)
+      errorCode = await awaitIsrOne(opts.clock, part, r.markerOffset + 1n, timeoutMs)
     }
     if (errorCode === ErrorCode.NONE && topic === OFFSETS_TOPIC && listener !== null) {
       try {
@@ -114,22 +115,4 @@ export function localTxnMarkerWriter(
       host.setTxnVerifier?.(v)
     },
   }
-}
-
-/** acks=all for one marker: NONE once the high watermark passed it, else the reason. */
-async function waitForIsr(
-  clock: Clock,
-  part: Partition,
-  required: bigint,
-  timeoutMs: number,
-): Promise<number> {
-  const w = part.waitForAcks(required, part.log.config.minInsyncReplicas)
-  let timer: { cancel(): void } | null = null
-  const timedOut = new Promise<number>((resolve) => {
-    timer = clock.setTimeout(() => resolve(ErrorCode.REQUEST_TIMED_OUT), Math.max(0, timeoutMs))
-  })
-  const code = await Promise.race([w.result, timedOut])
-  ;(timer as { cancel(): void } | null)?.cancel()
-  w.cancel()
-  return code
 }

@@ -20,6 +20,11 @@
 // else of the least valuable one older than that (fewer partitions, not a follower's) if the new
 // one is worth more; otherwise the fetch is answered without a session (sessionId 0), which
 // clients handle by fetching in full again.
+//
+// Allocation: a fetch's context is an object with methods (no closures); a session keeps its
+// partitions' fetch order as an array, rebuilt only when partitions are added, forgotten or
+// reordered, and each partition's key, so an incremental fetch that changes nothing allocates
+// only its answer's include flags.
 
 import type { Clock } from '../common/clock.ts'
 import type { Uuid } from '../common/ids.ts'
@@ -83,6 +88,8 @@ interface Cached {
   req: SessionPartition
   highWatermark: bigint
   logStartOffset: bigint
+  /** Its key in the session's map (keyOf). */
+  readonly key: string
 }
 
 class Session {
@@ -94,6 +101,11 @@ class Session {
   epoch: number
   /** Insertion order is fetch order; partitions that returned data move to the end. */
   readonly partitions: Map<string, Cached>
+  /** The map's values in order, and their requests; null once the map changed. */
+  private ordered: Cached[] | null = null
+  private requests: SessionPartition[] | null = null
+  /** The map's last entry, when known (moving it to the end changes nothing). */
+  private last: Cached | null = null
 
   constructor(
     id: number,
@@ -109,6 +121,58 @@ class Session {
     this.lastUsedMs = now
     this.epoch = nextEpoch(INITIAL_EPOCH)
     this.partitions = parts
+    for (const c of parts.values()) this.last = c
+  }
+
+  add(c: Cached): void {
+    this.partitions.set(c.key, c)
+    this.last = c
+    this.changed()
+  }
+
+  forget(key: string): void {
+    const c = this.partitions.get(key)
+    if (c === undefined) return
+    this.partitions.delete(key)
+    if (this.last === c) this.last = null
+    this.changed()
+  }
+
+  /** The partitions in fetch order (an array the caller must not change). */
+  order(): Cached[] {
+    this.ordered ??= [...this.partitions.values()]
+    return this.ordered
+  }
+
+  /** What the partitions ask, in fetch order (an array the caller must not change). */
+  fetches(): SessionPartition[] {
+    if (this.requests === null) {
+      const order = this.order()
+      const reqs = new Array<SessionPartition>(order.length)
+      for (let i = 0; i < order.length; i++) reqs[i] = order[i]!.req
+      this.requests = reqs
+    }
+    return this.requests
+  }
+
+  /** A partition was added or forgotten: the order is rebuilt when next asked. */
+  changed(): void {
+    this.ordered = null
+    this.requests = null
+  }
+
+  /** A partition now asks something else (its place in the order is kept). */
+  requestChanged(): void {
+    this.requests = null
+  }
+
+  /** A partition that returned data goes to the end of the fetch order. */
+  toEnd(c: Cached): void {
+    if (this.last === c || this.partitions.get(c.key) !== c) return
+    this.partitions.delete(c.key)
+    this.partitions.set(c.key, c)
+    this.last = c
+    this.changed()
   }
 }
 
@@ -177,10 +241,13 @@ export class FetchSessionCache {
     for (const p of r.partitions) {
       const key = keyOf(usesTopicIds, p)
       const c = s.partitions.get(key)
-      if (c === undefined) s.partitions.set(key, { req: p, highWatermark: -1n, logStartOffset: -1n })
-      else c.req = p
+      if (c === undefined) s.add({ req: p, highWatermark: -1n, logStartOffset: -1n, key })
+      else {
+        c.req = p
+        s.requestChanged()
+      }
     }
-    for (const f of r.forgotten) s.partitions.delete(keyOf(usesTopicIds, f))
+    for (const f of r.forgotten) s.forget(keyOf(usesTopicIds, f))
     if (s.partitions.size === 0) {
       this.sessions.delete(s.id)
       return sessionless(r.partitions)
@@ -191,67 +258,15 @@ export class FetchSessionCache {
   }
 
   private fullContext(r: NewContextRequest, usesTopicIds: boolean): FetchContext {
-    return {
-      errorCode: ErrorCode.NONE,
-      partitions: r.partitions,
-      complete: (answers) => {
-        const parts = new Map<string, Cached>()
-        for (let i = 0; i < r.partitions.length; i++) {
-          const p = r.partitions[i]
-          parts.set(keyOf(usesTopicIds, p), {
-            req: p,
-            highWatermark: answers[i].highWatermark,
-            logStartOffset: answers[i].logStartOffset,
-          })
-        }
-        const id = this.maybeCreate(r.isFollower, usesTopicIds, parts)
-        return { errorCode: ErrorCode.NONE, sessionId: id, include: null }
-      },
-    }
+    return new FullContext(this, r, usesTopicIds)
   }
 
   private incrementalContext(s: Session, requestEpoch: number): FetchContext {
-    const cached = [...s.partitions.values()]
-    return {
-      errorCode: ErrorCode.NONE,
-      partitions: cached.map((c) => c.req),
-      complete: (answers) => {
-        if (s.epoch !== nextEpoch(requestEpoch)) {
-          return { errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, sessionId: s.id, include: [] }
-        }
-        const include = new Array<boolean>(cached.length)
-        for (let i = 0; i < cached.length; i++) {
-          const c = cached[i]
-          const a = answers[i]
-          let news = a.records.length > 0 || a.divergingEpoch !== null
-          if (c.highWatermark !== a.highWatermark) {
-            news = true
-            c.highWatermark = a.highWatermark
-          }
-          if (c.logStartOffset !== a.logStartOffset) {
-            news = true
-            c.logStartOffset = a.logStartOffset
-          }
-          if (a.errorCode !== ErrorCode.NONE) {
-            news = true
-            c.highWatermark = -1n
-          }
-          if (a.records.length > 0) {
-            const key = keyOf(s.usesTopicIds, c.req)
-            if (s.partitions.get(key) === c) {
-              s.partitions.delete(key)
-              s.partitions.set(key, c)
-            }
-          }
-          include[i] = news
-        }
-        return { errorCode: ErrorCode.NONE, sessionId: s.id, include }
-      },
-    }
+    return new IncrementalContext(s, requestEpoch)
   }
 
   /** A new session's id, or INVALID_SESSION_ID when the cache has no room for it. */
-  private maybeCreate(privileged: boolean, usesTopicIds: boolean, parts: Map<string, Cached>): number {
+  maybeCreate(privileged: boolean, usesTopicIds: boolean, parts: Map<string, Cached>): number {
     const now = this.clock.now()
     if (this.sessions.size >= this.maxEntries && !this.tryEvict(privileged, parts.size, now)) {
       return INVALID_SESSION_ID
@@ -301,18 +316,113 @@ function compareKeys(privileged: boolean, size: number, id: number, b: Session):
   return id - b.id
 }
 
-function errorContext(errorCode: number): FetchContext {
-  return {
-    errorCode,
-    partitions: [],
-    complete: () => ({ errorCode, sessionId: INVALID_SESSION_ID, include: [] }),
+/** A full fetch that may start a session: the session is made from its answers. */
+class FullContext implements FetchContext {
+  readonly errorCode = ErrorCode.NONE
+  readonly partitions: readonly SessionPartition[]
+  private readonly cache: FetchSessionCache
+  private readonly isFollower: boolean
+  private readonly usesTopicIds: boolean
+
+  constructor(cache: FetchSessionCache, r: NewContextRequest, usesTopicIds: boolean) {
+    this.cache = cache
+    this.partitions = r.partitions
+    this.isFollower = r.isFollower
+    this.usesTopicIds = usesTopicIds
+  }
+
+  complete(answers: readonly SessionPartitionAnswer[]): FetchContextResult {
+    const parts = new Map<string, Cached>()
+    for (let i = 0; i < this.partitions.length; i++) {
+      const p = this.partitions[i]!
+      const key = keyOf(this.usesTopicIds, p)
+      parts.set(key, {
+        req: p,
+        highWatermark: answers[i]!.highWatermark,
+        logStartOffset: answers[i]!.logStartOffset,
+        key,
+      })
+    }
+    const id = this.cache.maybeCreate(this.isFollower, this.usesTopicIds, parts)
+    return { errorCode: ErrorCode.NONE, sessionId: id, include: null }
   }
 }
 
-function sessionless(partitions: readonly SessionPartition[]): FetchContext {
-  return {
-    errorCode: ErrorCode.NONE,
-    partitions,
-    complete: () => ({ errorCode: ErrorCode.NONE, sessionId: INVALID_SESSION_ID, include: null }),
+/** An incremental fetch of a session: every session partition is read, those with news sent. */
+class IncrementalContext implements FetchContext {
+  readonly errorCode = ErrorCode.NONE
+  readonly partitions: readonly SessionPartition[]
+  private readonly session: Session
+  private readonly cached: readonly Cached[]
+  private readonly requestEpoch: number
+
+  constructor(s: Session, requestEpoch: number) {
+    this.session = s
+    this.cached = s.order()
+    this.partitions = s.fetches()
+    this.requestEpoch = requestEpoch
   }
+
+  complete(answers: readonly SessionPartitionAnswer[]): FetchContextResult {
+    const s = this.session
+    if (s.epoch !== nextEpoch(this.requestEpoch)) {
+      return { errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, sessionId: s.id, include: [] }
+    }
+    const cached = this.cached
+    const include = new Array<boolean>(cached.length)
+    for (let i = 0; i < cached.length; i++) {
+      const c = cached[i]!
+      const a = answers[i]!
+      let news = a.records.length > 0 || a.divergingEpoch !== null
+      if (c.highWatermark !== a.highWatermark) {
+        news = true
+        c.highWatermark = a.highWatermark
+      }
+      if (c.logStartOffset !== a.logStartOffset) {
+        news = true
+        c.logStartOffset = a.logStartOffset
+      }
+      if (a.errorCode !== ErrorCode.NONE) {
+        news = true
+        c.highWatermark = -1n
+      }
+      if (a.records.length > 0) s.toEnd(c)
+      include[i] = news
+    }
+    return { errorCode: ErrorCode.NONE, sessionId: s.id, include }
+  }
+}
+
+/** A session error: answered with it and no partitions. */
+class ErrorContext implements FetchContext {
+  readonly errorCode: number
+  readonly partitions: readonly SessionPartition[] = NO_PARTITIONS
+  constructor(errorCode: number) {
+    this.errorCode = errorCode
+  }
+  complete(): FetchContextResult {
+    return { errorCode: this.errorCode, sessionId: INVALID_SESSION_ID, include: [] }
+  }
+}
+
+/** A fetch without a session (Fetch below v7, epoch -1, or a session that emptied). */
+class Sessionless implements FetchContext {
+  readonly errorCode = ErrorCode.NONE
+  readonly partitions: readonly SessionPartition[]
+  constructor(partitions: readonly SessionPartition[]) {
+    this.partitions = partitions
+  }
+  complete(): FetchContextResult {
+    return { errorCode: ErrorCode.NONE, sessionId: INVALID_SESSION_ID, include: null }
+  }
+}
+
+const NO_PARTITIONS: readonly SessionPartition[] = Object.freeze([])
+
+function errorContext(errorCode: number): FetchContext {
+  return new ErrorContext(errorCode)
+}
+
+function sessionless(partitions: readonly SessionPartition[]): FetchContext {
+  return new Sessionless(partitions)
 }

@@ -259,6 +259,10 @@ export class ProducerStateManager {
   }
 }
 
+/** Shared empty answers of a write without transaction markers (never written to). */
+const NO_MARKERS: readonly StagedMarker[] = Object.freeze([])
+const NO_ABORTED: readonly AbortedTxn[] = Object.freeze([])
+
 /**
  * Staged producer changes of one group of appends. check() each client batch in log order;
  * after the write, fill in the offsets of the metas it returned and call commit().
@@ -282,7 +286,8 @@ export class ProducerStateUpdate {
 
   /** Aborts written by this update (their offsets are known once written); see commit(). */
   get abortMarkers(): readonly StagedMarker[] {
-    return this.markers.filter((m) => !m.commit)
+    // Asked at every write: most carry no marker at all.
+    return this.markers.length === 0 ? NO_MARKERS : this.markers.filter((m) => !m.commit)
   }
 
   check(
@@ -413,7 +418,7 @@ export class ProducerStateUpdate {
    * their transactions, and moves the map end offset. Returns the aborted-index entries of the
    * aborts written, in log order, for the caller to add to the segments' indexes at once.
    */
-  commit(mapEndOffset: bigint): AbortedTxn[] {
+  commit(mapEndOffset: bigint): readonly AbortedTxn[] {
     for (const [id, e] of this.staged) {
       const n = e.batches.length
       if (n > 0) e.lastTimestamp = e.batches[n - 1].timestamp
@@ -427,6 +432,10 @@ export class ProducerStateUpdate {
       this.manager.verifications.delete(o.entry.producerId)
     }
     this.opened.length = 0
+    if (this.markers.length === 0) {
+      if (mapEndOffset > this.manager.mapEndOffset) this.manager.mapEndOffset = mapEndOffset
+      return NO_ABORTED
+    }
     const aborted: AbortedTxn[] = []
     for (const m of this.markers) {
       this.manager.verifications.delete(m.producerId)

@@ -32,6 +32,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import {
   type FetchRequest,
   type FetchResponse,
+  type FetchResponseAbortedTransaction,
   type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
   fetchRequestCodec,
@@ -83,7 +84,8 @@ function partitionData(index: number, r: FetchPartitionResult): FetchResponsePar
     divergingEpoch: r.divergingEpoch ?? NO_DIVERGENCE,
     currentLeader: NO_LEADER,
     snapshotId: NO_SNAPSHOT,
-    abortedTransactions: r.abortedTransactions,
+    // Read only by the encoder.
+    abortedTransactions: r.abortedTransactions as FetchResponseAbortedTransaction[] | null,
     preferredReadReplica: (r.preferredReadReplica ?? -1) as BrokerId,
     records: r.records,
   }
@@ -103,10 +105,14 @@ function errorData(index: number, errorCode: number): FetchResponsePartitionData
 
 /** The request's partitions as session entries; v13+ name topics by id only. */
 function requestedPartitions(req: FetchRequest, usesIds: boolean): SessionPartition[] {
-  const out: SessionPartition[] = []
+  // Sized exactly: a growing array would reserve room for 16 more (per fetch, in the hot path).
+  let n = 0
+  for (const t of req.topics) n += t.partitions.length
+  const out = new Array<SessionPartition>(n)
+  let k = 0
   for (const t of req.topics) {
     for (const p of t.partitions) {
-      out.push({
+      out[k++] = {
         topic: usesIds ? null : t.topic,
         topicId: usesIds ? t.topicId : ZERO_UUID,
         partition: p.partition,
@@ -115,13 +121,17 @@ function requestedPartitions(req: FetchRequest, usesIds: boolean): SessionPartit
         partitionMaxBytes: p.partitionMaxBytes,
         currentLeaderEpoch: p.currentLeaderEpoch,
         lastFetchedEpoch: p.lastFetchedEpoch,
-      })
+      }
     }
   }
   return out
 }
 
-function forgottenPartitions(req: FetchRequest, usesIds: boolean): ForgottenPartition[] {
+/** Shared by every fetch that forgets nothing (most of them). */
+const NOTHING_FORGOTTEN: readonly ForgottenPartition[] = Object.freeze([])
+
+function forgottenPartitions(req: FetchRequest, usesIds: boolean): readonly ForgottenPartition[] {
+  if (req.forgottenTopicsData.length === 0) return NOTHING_FORGOTTEN
   const out: ForgottenPartition[] = []
   for (const t of req.forgottenTopicsData) {
     for (const partition of t.partitions) {
@@ -137,20 +147,24 @@ function groupByTopic(
   data: readonly FetchResponsePartitionData[],
   include: readonly boolean[] | null,
 ): FetchResponseFetchableTopicResponse[] {
-  const out: FetchResponseFetchableTopicResponse[] = []
+  let out: FetchResponseFetchableTopicResponse[] | null = null
   let cur: FetchResponseFetchableTopicResponse | null = null
   for (let i = 0; i < parts.length; i++) {
     if (include !== null && !include[i]) continue
     const p = parts[i]
     const topic = (p.topic ?? '') as TopicName
     if (cur === null || cur.topicId !== p.topicId || cur.topic !== topic) {
-      cur = { topic, topicId: p.topicId, partitions: [] }
-      out.push(cur)
-    }
-    cur.partitions.push(data[i])
+      // Array literals of their first element: exactly sized in the usual one-partition case.
+      cur = { topic, topicId: p.topicId, partitions: [data[i]!] }
+      if (out === null) out = [cur]
+      else out.push(cur)
+    } else cur.partitions.push(data[i]!)
   }
-  return out
+  // An incremental fetch with no news (most of a follower's) answers no topic.
+  return out ?? (NO_TOPICS as FetchResponseFetchableTopicResponse[])
 }
+
+const NO_TOPICS: readonly FetchResponseFetchableTopicResponse[] = Object.freeze([])
 
 const DENIED: FetchPartitionResult = Object.freeze({
   errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,

@@ -159,3 +159,39 @@ describe('ReplicaManager: producer state across restarts', () => {
     await env.stop()
   })
 })
+
+describe('Partition.readForFetch', () => {
+  it('answers a reader at its bound without reading the log, and refuses offsets outside the log', async () => {
+    const env = await startEnv()
+    await env.setTopics({ name: 'r', partitions: 1 })
+    for (let i = 0; i < 3; i++) assert.equal((await append(env, 'r', batch(2))).errorCode, ErrorCode.NONE)
+    assert.equal((await env.rm.deleteRecords('r', 0, 2n)).errorCode, ErrorCode.NONE)
+    const part = env.rm.partition('r', 0)!
+    const ask = (fetchOffset: bigint, isolationLevel = 0) =>
+      part.readForFetch({
+        fetchOffset,
+        maxBytes: 1 << 20,
+        minOneBatch: true,
+        isolationLevel,
+        isFollower: false,
+        currentLeaderEpoch: -1,
+        lastFetchedEpoch: -1,
+      })
+    for (const isolation of [0, 1]) {
+      const atEnd = ask(6n, isolation)
+      assert.ok(!(atEnd instanceof Promise), 'caught up: answered at once')
+      assert.equal(atEnd.errorCode, ErrorCode.NONE)
+      assert.equal(atEnd.records.length, 0)
+      assert.equal(atEnd.highWatermark, 6n)
+      assert.equal(atEnd.lastStableOffset, 6n)
+      assert.equal(atEnd.logStartOffset, 2n)
+      assert.deepEqual(atEnd.abortedTransactions, isolation === 1 ? [] : null)
+    }
+    const data = await ask(2n)
+    assert.equal(data.errorCode, ErrorCode.NONE)
+    assert.ok(data.records.length > 0)
+    assert.equal((await ask(7n)).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE, 'past the log end')
+    assert.equal((await ask(0n)).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE, 'before the log start')
+    await env.stop()
+  })
+})

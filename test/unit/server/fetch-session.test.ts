@@ -90,6 +90,41 @@ describe('FetchSessionCache', () => {
     )
   })
 
+  it('keeps its fetch order across added, changed, forgotten and rotated partitions', () => {
+    const cache = new FetchSessionCache({ clock: new ManualClock(), random: () => 0.5 })
+    const id = open(cache, [part(0), part(1), part(2), part(3)])
+    let epoch = 1
+    const next = (partitions: SessionPartition[] = [], forgotten: { partition: number }[] = []) =>
+      cache.newContext({
+        version: 12,
+        sessionId: id,
+        sessionEpoch: epoch++,
+        partitions,
+        forgotten: forgotten.map((f) => ({ topic: 't', topicId: ZERO_UUID, partition: f.partition })),
+        isFollower: false,
+      })
+    const order = (c: { partitions: readonly SessionPartition[] }) => c.partitions.map((p) => p.partition)
+    // Two partitions with records go to the end in their order; the last one with records stays.
+    let c = next()
+    c.complete([answer(0n), answer(0n, 10), answer(0n), answer(0n, 10)])
+    c = next()
+    assert.deepEqual(order(c), [0, 2, 1, 3])
+    c.complete([answer(0n, 10), answer(0n), answer(0n), answer(0n)])
+    // A changed request keeps its place and is what the next context reads.
+    c = next([part(1, 42n)])
+    assert.deepEqual(order(c), [2, 1, 3, 0])
+    assert.equal(c.partitions[1]!.fetchOffset, 42n)
+    c.complete([answer(0n), answer(0n), answer(0n), answer(0n)])
+    // Added partitions go last; forgetting the last one and rotating still keeps every partition once.
+    c = next([part(4)], [{ partition: 0 }])
+    assert.deepEqual(order(c), [2, 1, 3, 4])
+    c.complete([answer(0n), answer(0n), answer(0n, 10), answer(0n)])
+    c = next()
+    assert.deepEqual(order(c), [2, 1, 4, 3])
+    c.complete([answer(0n), answer(0n), answer(0n), answer(0n, 10)])
+    assert.deepEqual(order(next()), [2, 1, 4, 3])
+  })
+
   it('a request overtaken by another of the same session gets INVALID_FETCH_SESSION_EPOCH', () => {
     const cache = new FetchSessionCache({ clock: new ManualClock() })
     const id = open(cache, [part(0)])
