@@ -14,9 +14,10 @@
 // from the CLI perf tools: those run on @platformatic/kafka and reach ~40 MB/s of produce here,
 // so they would measure the client rather than the broker.
 //
-// Log dir: /dev/shm when it exists (tmpfs), else the OS temp dir. On this project's VM a disk
-// write stalls once ~2 GB are dirty (the page cache throttles to the virtual disk), which turns
-// every run into a measure of the disk's writeback; tmpfs measures the broker. --dir chooses.
+// Log dir: /dev/shm when it exists (tmpfs), else the OS temp dir. On this project's VM a buffered
+// disk write costs the kernel's copy into the page cache, slow when the host must back that memory
+// again (bench/disk.ts, docs/performance.md "Disk"), which turns a run into a measure of the VM's
+// memory rather than of the broker; tmpfs measures the broker. --dir chooses.
 // Memory: on this VM the first write to guest memory never touched before costs ~3 ns/byte in the
 // kernel's copy (the hypervisor backs pages lazily), so a run writing into fresh pages is 3-4×
 // slower than one reusing freed pages. So every scenario runs in steady state (issue 17): the
