@@ -51,7 +51,7 @@ start_broker() {  # name extra-properties...
                 for p in "$@"; do echo "$p"; done
         } > "$WORK/$name.properties"
         # V8 options as bin/kafka-server-start.sh passes them
-        $NODE --max-semi-space-size=4 src/broker/main.ts "$WORK/$name.properties" > "$WORK/$name.log" 2>&1 &
+        $NODE --max-semi-space-size=4 --heap-growing-percent=200 src/broker/main.ts "$WORK/$name.properties" > "$WORK/$name.log" 2>&1 &
         pids+=($!)
         for _ in $(seq 100); do grep -q 'started' "$WORK/$name.log" 2>/dev/null && break; sleep 0.2; done
         grep -q 'started' "$WORK/$name.log" || { echo "$name did not start:" >&2; cat "$WORK/$name.log" >&2; exit 1; }

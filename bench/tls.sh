@@ -46,7 +46,7 @@ trap cleanup EXIT
 free_port() { "$NODE" -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 plain=$(free_port)
 ssl=$(free_port)
-"$NODE" --max-semi-space-size=4 src/broker/main.ts config/server.properties \
+"$NODE" --max-semi-space-size=4 --heap-growing-percent=200 src/broker/main.ts config/server.properties \
         --override "listeners=PLAINTEXT://127.0.0.1:$plain,SSL://127.0.0.1:$ssl" \
         --override "log.dirs=$WORK/data" --override zookeeper.connect= --override ssl.keystore.type=PEM \
         --override "ssl.keystore.location=$WORK/broker.pem" \

@@ -26,7 +26,7 @@ fi
 # V8 options of the broker process (as Kafka's KAFKA_HEAP_OPTS): a small young generation, which
 # V8 would otherwise size from the machine's memory (see src/broker/node-flags.ts).
 # SAMSA_NODE_OPTS replaces them.
-read -r -a node_opts <<<"${SAMSA_NODE_OPTS---max-semi-space-size=4}"
+read -r -a node_opts <<<"${SAMSA_NODE_OPTS---max-semi-space-size=4 --heap-growing-percent=200}"
 
 daemon=0
 args=()

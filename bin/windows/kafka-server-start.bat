@@ -11,6 +11,6 @@ if not exist "%NODE%" set "NODE=node"
 rem Logger levels from a log4j properties file, as Kafka's script names it (KAFKA_LOG4J_OPTS).
 if "%KAFKA_LOG4J_OPTS%"=="" if exist "%BASE_DIR%\config\log4j.properties" set "KAFKA_LOG4J_OPTS=-Dlog4j.configuration="file:%BASE_DIR%\config\log4j.properties""
 rem V8 options of the broker (see src\broker\node-flags.ts); SAMSA_NODE_OPTS replaces them.
-if not defined SAMSA_NODE_OPTS set "SAMSA_NODE_OPTS=--max-semi-space-size=4"
+if not defined SAMSA_NODE_OPTS set "SAMSA_NODE_OPTS=--max-semi-space-size=4 --heap-growing-percent=200"
 "%NODE%" %SAMSA_NODE_OPTS% "%BASE_DIR%\src\broker\main.ts" %*
 endlocal

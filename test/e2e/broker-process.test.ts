@@ -53,10 +53,10 @@ describe('broker process', () => {
     }
   })
 
-  // Kafka's scripts pass the JVM its options; ours pass V8 a small young generation (why:
-  // src/broker/node-flags.ts), which SAMSA_NODE_OPTS replaces.
+  // Kafka's scripts pass the JVM its options; ours pass V8 a small young generation and a larger
+  // old-generation growth step (why: src/broker/node-flags.ts), which SAMSA_NODE_OPTS replaces.
   for (const [name, env, expected] of [
-    ['passes the broker V8 options', {}, ['--max-semi-space-size=4']],
+    ['passes the broker V8 options', {}, ['--max-semi-space-size=4', '--heap-growing-percent=200']],
     [
       'lets SAMSA_NODE_OPTS replace them',
       { SAMSA_NODE_OPTS: '--max-old-space-size=512' },
