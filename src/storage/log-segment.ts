@@ -61,6 +61,10 @@ export class LogSegment {
   private readonly indexBytes: number
   /** Made by this process: its indexes start empty and loaded. */
   private readonly fresh: boolean
+  /** The file was a retired segment's (segment-recycler.ts): bytes past `size` are stale. */
+  private recycled = false
+  /** deleteFiles ran: the file may since hold another segment's bytes (segment-recycler.ts). */
+  private deleted = false
   /** Whether a `.txnindex` file may exist. */
   private readonly txnIndexFile: boolean
   readonly rollJitterMs: number
@@ -107,6 +111,8 @@ export class LogSegment {
    * Creates an empty segment (its three files, empty). `suffix` '.cleaned' for compaction output.
    * `inEmptyDir`: the directory was just made, so no file of that name can exist to be cut.
    * No handle stays open: the .log file opens on first use, so an idle log holds no descriptor.
+   * `reuse`: a retired segment's .log file to rename into place instead of creating an empty one
+   * (segment-recycler.ts); its old bytes stay past the new segment's data until trimFile().
    */
   static async create(
     fs: Fs,
@@ -115,12 +121,23 @@ export class LogSegment {
     opts: SegmentOptions,
     suffix = '',
     inEmptyDir = false,
+    reuse?: string,
   ): Promise<LogSegment> {
     const seg = new LogSegment(fs, dir, base, 0, opts, true, suffix, false)
     // A transaction index left at this name (a segment recreated at the same base) is stale.
     if (!inEmptyDir) await seg.txnIndex.delete()
+    const paths = [seg.indexPath(), seg.timeIndexPath()]
+    if (reuse !== undefined) {
+      try {
+        await fs.rename(reuse, seg.logPath)
+        seg.recycled = true
+      } catch {
+        paths.push(seg.logPath)
+        await fs.unlink(reuse).catch(() => {})
+      }
+    } else paths.push(seg.logPath)
     await Promise.all(
-      [seg.logPath, seg.indexPath(), seg.timeIndexPath()].map(async (p) => {
+      paths.map(async (p) => {
         const h = await fs.open(p, 'rw')
         try {
           if (!inEmptyDir) await h.truncate(0)
@@ -202,6 +219,13 @@ export class LogSegment {
   /** The .log file, opened on first use. */
   handle(): Promise<FileHandle> {
     if (this.file !== null) return Promise.resolve(this.file)
+    // A reader that took this segment before retention removed it: its data is gone (and its
+    // file may be another segment's by now), as for a fetch below the log start.
+    if (this.deleted) {
+      return Promise.reject(
+        new StorageError(StorageErrorCode.OffsetOutOfRange, `segment ${this.logPath} was deleted`),
+      )
+    }
     this.opening ??= this.fs.open(this.logPath, 'rw').then((f) => {
       this.file = f
       this.opening = null
@@ -639,6 +663,8 @@ export class LogSegment {
    * point. An inactive segment's must be durable before the recovery point passes it.
    */
   async flush(indexes: boolean): Promise<void> {
+    // Removed while a flush that listed it was running: nothing of it is left to make durable.
+    if (this.deleted) return
     const wasDirty = this.dirty
     this.dirty = false
     try {
@@ -691,8 +717,22 @@ export class LogSegment {
     await txnIndex.rename(join(this.dir, txnIndexFileName(this.baseOffset) + suffix))
   }
 
+  /**
+   * Cuts a reused file (see create) to the segment's data. Called before the file's fsync when
+   * the segment stops being active or the log closes: a file loaded later without recovery must
+   * hold whole batches only.
+   */
+  async trimFile(): Promise<void> {
+    if (!this.recycled) return
+    await (await this.handle()).truncate(this.size)
+    this.recycled = false
+    // The cut must be fsynced with the data before the recovery point passes this segment.
+    this.dirty = true
+  }
+
   /** Closes the file handle, writing index entries not yet on disk (no fsync). */
   async close(): Promise<void> {
+    await this.trimFile()
     if (this.oi?.loaded) await this.oi.persist(this.fs, false)
     if (this.ti?.loaded) await this.ti.persist(this.fs, false)
     await this.xi?.write()
@@ -705,10 +745,13 @@ export class LogSegment {
     await f?.close()
   }
 
-  /** Closes and removes the segment's files. */
-  async deleteFiles(): Promise<void> {
+  /** Closes and removes the segment's files; with `keepLog` the .log file stays (to be reused). */
+  async deleteFiles(keepLog = false): Promise<void> {
+    this.deleted = true
     await this.closeHandle()
-    for (const p of [this.logPath, this.indexPath(), this.timeIndexPath()]) {
+    const paths = [this.indexPath(), this.timeIndexPath()]
+    if (!keepLog) paths.push(this.logPath)
+    for (const p of paths) {
       try {
         await this.fs.unlink(p)
       } catch (err) {

@@ -42,6 +42,7 @@ import { LogSegment } from './log-segment.ts'
 import { LogSegments } from './log-segments.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
 import { writePartitionMetadata } from './partition-metadata.ts'
+import { SegmentRecycler } from './segment-recycler.ts'
 import { SerialQueue } from './serial-queue.ts'
 import { isStorageError, StorageError, StorageErrorCode } from './storage-error.ts'
 import { TailCache } from './tail-cache.ts'
@@ -113,6 +114,8 @@ export class Log {
   private closed = false
   /** Made on first use, like the other per-log collections: an idle log carries none. */
   private pendingDeletes: Map<LogSegment, { cancel(): void }> | null = null
+  /** A retired segment file kept for the next roll (segment-recycler.ts); made on first use. */
+  private recycler: SegmentRecycler | null = null
   /** Where recent batches start, for sequential readers (see log-read.ts). */
   private readonly hints = new ReadHints()
   /** The leader's newest appends in memory until the ISR has them (tail-cache.ts). */
@@ -181,6 +184,11 @@ export class Log {
   get numberOfSegments(): number {
     return this.segments.count
   }
+  /** Retired .log files kept for the next rolls (segment-recycler.ts; tests). */
+  get spareFiles(): number {
+    return this.recycler?.sparePaths.length ?? 0
+  }
+
   /** Snapshot of the segments (for tools, retention and tests). */
   get segmentList(): readonly LogSegment[] {
     return this.segments.all
@@ -439,6 +447,7 @@ export class Log {
     if (old.baseOffset === newBase && old.size === 0) return
     await old.ensureIndexes()
     old.onBecomeInactive()
+    await old.trimFile()
     if (old.size === 0) {
       // An empty active segment below an offset gap: replace it.
       this.segments.remove([old])
@@ -448,7 +457,8 @@ export class Log {
       // is no longer recovered after a crash, so its indexes must be durable first.
       await old.flush(true)
     }
-    const seg = await LogSegment.create(this.fs, this.dir, newBase, this.segmentOptions())
+    const reuse = this.recycler?.take() ?? undefined
+    const seg = await LogSegment.create(this.fs, this.dir, newBase, this.segmentOptions(), '', false, reuse)
     this.segments.add(seg)
     this.dirNeedsSync = true
     if (this.rp < newBase) {
@@ -728,7 +738,7 @@ export class Log {
           await this.epochCache.persist()
         }
         this.logger.info(`${this.name}: deleting ${doomed.length} segment(s) (${reason})`)
-        await this.retireSegments(doomed, false)
+        await this.retireSegments(doomed, false, true)
       })
       return doomed.length
     })
@@ -737,21 +747,45 @@ export class Log {
   /**
    * Renames segments to `.deleted` and removes them after file.delete.delay.ms (readers holding
    * their file ranges keep working meanwhile). `durable`: the renames are fsynced before this
-   * resolves (truncation must not come back after a crash; retention may).
+   * resolves (truncation must not come back after a crash; retention may). `recycle`: segments
+   * from the start of the log, whose .log file may be reused by the next roll (never truncated
+   * ones: their stale batches would carry offsets above the new data's).
    */
-  private async retireSegments(segs: readonly LogSegment[], durable: boolean): Promise<void> {
+  private async retireSegments(
+    segs: readonly LogSegment[],
+    durable: boolean,
+    recycle = false,
+  ): Promise<void> {
     for (const s of segs) await s.changeSuffix(DELETED_SUFFIX)
     if (durable) await this.fs.syncDir(this.dir)
     for (const s of segs) {
       const timer = this.clock.setTimeout(() => {
         this.pendingDeletes?.delete(s)
-        s.deleteFiles().catch((err) =>
-          this.logger.warn(`${this.name}: could not delete ${s.logPath}: ${err}`),
-        )
+        const keep = recycle && !this.closed
+        s.deleteFiles(keep)
+          .then(() => (keep ? this.keepSpare(s.logPath) : undefined))
+          .catch((err) => this.logger.warn(`${this.name}: could not delete ${s.logPath}: ${err}`))
       }, this.config.fileDeleteDelayMs)
       this.pendingDeletes ??= new Map()
       this.pendingDeletes.set(s, timer)
     }
+  }
+
+  /**
+   * A retired .log file, closed: the spare for the next roll, or removed once the log is closed.
+   * Its `.deleted` name is made durable first: until then a crash would bring the file back under
+   * its old segment name, holding whatever a reuse wrote into it since.
+   */
+  private async keepSpare(path: string): Promise<void> {
+    const synced =
+      !this.closed &&
+      (await this.fs.syncDir(this.dir).then(
+        () => true,
+        () => false,
+      ))
+    if (!synced || this.closed) return this.fs.unlink(path)
+    this.recycler ??= new SegmentRecycler(this.fs, this.clock)
+    return this.recycler.offer(path)
   }
 
   /**
@@ -798,6 +832,7 @@ export class Log {
           const active = this.segments.active
           await active.ensureIndexes()
           active.onBecomeInactive()
+          await active.trimFile()
           if (this.dirNeedsSync) await this.fs.syncDir(this.dir)
           for (const s of this.segments.all) await s.flush(true)
           this.rp = this.leo
@@ -809,6 +844,7 @@ export class Log {
           await s.deleteFiles().catch(() => {})
         }
         this.pendingDeletes = null
+        await this.recycler?.close().catch(() => {})
       }
     })
   }
@@ -824,6 +860,7 @@ export class Log {
       await s.closeHandle().catch(() => {})
     }
     this.pendingDeletes = null
+    await this.recycler?.close().catch(() => {})
   }
 
   /** Runs `fn` under the writer queue (compaction uses it to read state consistently). */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MemoryFs } from '../../../src/common/memory-fs.ts'
 import { deleteOldSegments } from '../../../src/storage/retention.ts'
+import { SPARE_IDLE_MS } from '../../../src/storage/segment-recycler.ts'
 import { isStorageError, StorageErrorCode } from '../../../src/storage/storage-error.ts'
 import { makeBatch, openTestLog, readAll } from '../../support/storage-helpers.ts'
 
@@ -97,6 +98,10 @@ describe('retention', () => {
     const buf = Buffer.alloc(held.ranges[0].length)
     assert.equal(await held.ranges[0].file.read(buf, 0, buf.length, held.ranges[0].position), buf.length)
     await clock.advanceAsync(30_000)
+    // Index files go; .log files may stay a while as spares for the next rolls
+    // (segment-recycler.ts), then go too.
+    assert.ok(!(await fs.readdir(dir)).some((n) => n.endsWith('.deleted') && !n.endsWith('.log.deleted')))
+    await clock.advanceAsync(SPARE_IDLE_MS)
     assert.ok(!(await fs.readdir(dir)).some((n) => n.endsWith('.deleted')))
   })
 })
