@@ -27,16 +27,19 @@
 // functions of each (open the .heapprofile files in Chrome DevTools for the whole tree); with
 // --promoted, only what outlived a scavenge (what fills the old generation).
 
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type TopicName, ZERO_UUID } from '../src/common/ids.ts'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
-import { startZookeeper, type ZookeeperProcess, zookeeperAvailable } from '../test/support/zookeeper.ts'
-import { KPERF, requireKperf } from './scenarios/kperf.ts'
+import {
+  freePort,
+  startZookeeper,
+  type ZookeeperProcess,
+  zookeeperAvailable,
+} from '../test/support/zookeeper.ts'
+import { requireKperf, runKperf } from './scenarios/kperf.ts'
 import { type Child, startBroker } from './scenarios/processes.ts'
 import { createTopic, WireConnection } from './scenarios/wire.ts'
 
@@ -84,34 +87,9 @@ interface WindowResult {
   perBroker: { id: number; delta: Totals }[]
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.once('error', rej)
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => res(p))
-    })
-  })
-}
-
+/** kperf with its own time cap of 90 s (-T), stopped if it outlives it. */
 function kperf(argv: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    const p = spawn(KPERF, [...argv, '-T', '90'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-    })
-    p.stderr.on('data', (d: Buffer) => {
-      out += d.toString()
-    })
-    p.once('error', rej)
-    p.once('exit', () => {
-      const line = out.split('\n').find((l) => l.startsWith('KPERF '))
-      if (line === undefined) rej(new Error(`kperf ${argv.join(' ')} printed no summary:\n${out}`))
-      else res(line)
-    })
-  })
+  return runKperf([...argv, '-T', '90'], 90)
 }
 
 const field = (line: string, key: string) => line.match(new RegExp(`(?:^| )${key}=(\\S+)`))?.[1] ?? ''
@@ -307,46 +285,18 @@ async function startOne(dir: string, id: number, config: Record<string, string |
   return { id, child, httpPort }
 }
 
+/** kperf arguments for one partition of `topic`, 1 KiB records, linger 1 ms. */
+const runArgs = (mode: string, bs: string, topic: string, acks: string, n: number, rate: number) => [
+  mode,
+  ...['-b', bs, '-t', topic, '-p', '0', '-n', String(n), '-r', String(rate)],
+  ...['-s', '1024', '-a', acks, '-l', '1'],
+]
 const e2eArgs = (bs: string, topic: string, acks: string, n = RECORDS, rate = 10_000) => [
-  'e2e',
-  '-b',
-  bs,
-  '-t',
-  topic,
-  '-p',
-  '0',
-  '-n',
-  String(n),
-  '-r',
-  String(rate),
-  '-s',
-  '1024',
-  '-a',
-  acks,
-  '-l',
-  '1',
-  '-X',
-  'c:fetch.wait.max.ms=1',
+  ...runArgs('e2e', bs, topic, acks, n, rate),
+  ...['-X', 'c:fetch.wait.max.ms=1'],
 ]
-const produceArgs = (bs: string, topic: string, acks: string, n = RECORDS) => [
-  'produce',
-  '-b',
-  bs,
-  '-t',
-  topic,
-  '-p',
-  '0',
-  '-n',
-  String(n),
-  '-r',
-  '10000',
-  '-s',
-  '1024',
-  '-a',
-  acks,
-  '-l',
-  '1',
-]
+const produceArgs = (bs: string, topic: string, acks: string, n = RECORDS) =>
+  runArgs('produce', bs, topic, acks, n, 10_000)
 
 async function standalone(dir: string, probeDir: string): Promise<WindowResult[]> {
   const b = await startOne(join(dir, 'standalone'), 1, {})

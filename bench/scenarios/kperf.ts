@@ -49,8 +49,15 @@ function field(line: string, key: string): string {
   return line.match(new RegExp(`(?:^| )${key}=(\\S+)`))?.[1] ?? ''
 }
 
-/** One kperf process; its CPU time is sampled every 50 ms while it lives (the last sample counts). */
-function runOne(args: string[], cpu: { ms: number }, capSeconds: number): Promise<string> {
+/**
+ * One kperf process, resolved with its `KPERF ...` summary line; its CPU time is sampled every
+ * 50 ms while it lives (the last sample is added to `cpu`).
+ */
+export function runKperf(
+  args: string[],
+  capSeconds: number,
+  cpu: { ms: number } = { ms: 0 },
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(KPERF, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     // kperf's own -T does not bound librdkafka's message timeout (a broker gone mid-run): stop it.
@@ -103,7 +110,7 @@ export async function kperfProduce(o: ProduceOptions): Promise<ProduceRun> {
   ]
   if (o.seconds !== undefined) args.push('-d', String(o.seconds))
   const cpu = { ms: 0 }
-  const lines = await Promise.all(Array.from({ length: o.producers }, () => runOne(args, cpu, cap)))
+  const lines = await Promise.all(Array.from({ length: o.producers }, () => runKperf(args, cap, cpu)))
   let msgs = 0
   let failed = 0
   let secs = 0

@@ -66,7 +66,8 @@ export interface ZookeeperProcess {
   zkCli(args: string[]): Promise<string>
 }
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (the OS's pick for port 0). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
