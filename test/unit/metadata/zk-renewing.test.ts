@@ -53,23 +53,29 @@ const registration = {
   endpoints: [{ listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '127.0.0.1', port: 9091 }],
 }
 
+/** A client whose next session is only made once `release()` is called. */
+function slowRenewal() {
+  const mz = new MemoryZk()
+  const first = mz.connect()
+  let release: () => void = () => {}
+  const renewed = new Promise<void>((r) => {
+    release = r
+  })
+  const zk = new RenewingZkClient(
+    first,
+    async () => {
+      await renewed
+      return mz.connect()
+    },
+    silentLogger,
+  )
+  return { mz, first, zk, release }
+}
+
 describe('RenewingZkClient across an expiry', () => {
   it('a read that meets the expired session is made again on the new one, with its watch', async () => {
-    const mz = new MemoryZk()
-    const first = mz.connect()
-    let release: () => void = () => {}
-    const renewed = new Promise<void>((r) => {
-      release = r
-    })
     // The new session takes a while (ZooKeeper slow to answer): reads wait for it.
-    const zk = new RenewingZkClient(
-      first,
-      async () => {
-        await renewed
-        return mz.connect()
-      },
-      silentLogger,
-    )
+    const { mz, first, zk, release } = slowRenewal()
     await zk.create('/a', Buffer.from('1'))
     mz.expireSession(first)
     let fired = 0
@@ -144,20 +150,7 @@ describe('RenewingZkClient across an expiry', () => {
   })
 
   it('a broker registering while its session is renewed registers on the new session', async () => {
-    const mz = new MemoryZk()
-    const first = mz.connect()
-    let release: () => void = () => {}
-    const renewed = new Promise<void>((r) => {
-      release = r
-    })
-    const zk = new RenewingZkClient(
-      first,
-      async () => {
-        await renewed
-        return mz.connect()
-      },
-      silentLogger,
-    )
+    const { mz, first, zk, release } = slowRenewal()
     const identity = await bootstrapZk(zk, {
       fs: new MemoryFs(),
       logDirs: ['/data'],
