@@ -1,4 +1,4 @@
-// npm run bench -- alloc [--records N] [--only standalone,cluster] [--sample DIR] [--dir D]
+// npm run bench -- alloc [--records N] [--only standalone,cluster] [--sample DIR [--promoted]] [--dir D]
 //
 // JavaScript allocation per request on the broker's hot paths (issues 11 and 17: V8's
 // collections, not request handling, set the e2e tail). Not a timing: bytes allocated on the V8
@@ -30,7 +30,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { type TopicName, ZERO_UUID } from '../src/common/ids.ts'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
 import {
@@ -39,20 +38,22 @@ import {
   type ZookeeperProcess,
   zookeeperAvailable,
 } from '../test/support/zookeeper.ts'
+import { benchArgs } from './scenarios/args.ts'
 import { requireKperf, runKperf } from './scenarios/kperf.ts'
 import { type Child, startBroker } from './scenarios/processes.ts'
 import { createTopic, WireConnection } from './scenarios/wire.ts'
 
-const { values: args } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== 'alloc'),
-  options: {
+const args = benchArgs(
+  process.argv.slice(2).filter((a) => a !== 'alloc'),
+  {
     records: { type: 'string', default: '30000' },
     only: { type: 'string' },
     sample: { type: 'string' },
     dir: { type: 'string' },
     promoted: { type: 'boolean', default: false },
   },
-})
+  new URL(import.meta.url),
+)
 const RECORDS = Number(args.records)
 const ONLY = args.only?.split(',') ?? null
 const BASE_DIR = args.dir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())

@@ -22,25 +22,26 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { type TopicName, ZERO_UUID } from '../src/common/ids.ts'
 import { connectZk } from '../src/metadata/zk/zk-real.ts'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
 import { startZookeeper, type ZookeeperProcess, zookeeperAvailable } from '../test/support/zookeeper.ts'
+import { benchArgs } from './scenarios/args.ts'
 import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
 import { createTopic, WireConnection } from './scenarios/wire.ts'
 
 const argv = process.argv.slice(2).filter((a) => a !== 'cluster-scale')
-const { values: args } = parseArgs({
-  args: argv,
-  options: {
+const args = benchArgs(
+  argv,
+  {
     partitions: { type: 'string' },
     topics: { type: 'string' },
     dir: { type: 'string' },
     'cpu-prof': { type: 'string' },
     logs: { type: 'string' },
   },
-})
+  new URL(import.meta.url),
+)
 const N = Number(args.partitions ?? 10_000)
 const TOPICS = Math.max(1, Math.min(N, Number(args.topics ?? 10)))
 const BASE_DIR = args.dir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())

@@ -38,16 +38,16 @@ import {
   rmSync,
 } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './scenarios/args.ts'
 import { kperfProduce, requireKperf } from './scenarios/kperf.ts'
 import { type Child, startBroker } from './scenarios/processes.ts'
 import { diskWrites, type RawRun, rawBuffered, rawDirect, reportedKib } from './scenarios/raw-write.ts'
 import { machineLine, median } from './scenarios/report.ts'
 import { createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
-const { values: args } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== 'disk'),
-  options: {
+const args = benchArgs(
+  process.argv.slice(2).filter((a) => a !== 'disk'),
+  {
     dir: { type: 'string', default: '/var/tmp' },
     mib: { type: 'string', default: '2048' },
     rounds: { type: 'string', default: '2' },
@@ -55,7 +55,8 @@ const { values: args } = parseArgs({
     'segment-mib': { type: 'string', default: '64' },
     'retention-mib': { type: 'string', default: '256' },
   },
-})
+  new URL(import.meta.url),
+)
 const MIB = 1_048_576
 const TOTAL_MIB = Number(args.mib)
 const ROUNDS = Number(args.rounds)

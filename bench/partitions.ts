@@ -29,16 +29,16 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './scenarios/args.ts'
 import { KPERF, kperfProduce, requireKperf } from './scenarios/kperf.ts'
 import { fillerBatch, produceErrors, produceFrame, runProduce } from './scenarios/load.ts'
 import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
 import { machineLine, median } from './scenarios/report.ts'
 import { createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
-const { values: args } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== 'partitions'),
-  options: {
+const args = benchArgs(
+  process.argv.slice(2).filter((a) => a !== 'partitions'),
+  {
     rounds: { type: 'string', default: '3' },
     mib: { type: 'string', default: '512' },
     partitions: { type: 'string', default: '1000' },
@@ -47,7 +47,8 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     mock: { type: 'boolean', default: false },
   },
-})
+  new URL(import.meta.url),
+)
 const ROUNDS = Number(args.rounds)
 const TOTAL_MIB = Number(args.mib)
 const P = Number(args.partitions)

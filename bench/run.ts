@@ -3,6 +3,8 @@
 // npm run bench -- partitions [...]   1 vs 1,000 partitions, 4 kperf producers (bench/partitions.ts)
 // npm run bench -- disk [...]         produce to a disk dir vs a raw write of the same bytes (bench/disk.ts)
 // npm run bench -- alloc [...]        JS heap bytes allocated per request, GCs per 10k records (bench/alloc.ts)
+// npm run bench -- cluster-scale [...] controller failover and broker restart, 3 brokers on ZooKeeper (bench/cluster-scale.ts)
+// Each subsuite takes --help.
 //
 // The project's benchmark suite, self-contained: starts the broker process (src/broker/main.ts) on
 // a temporary log dir and port 0, runs the issue's scenarios, measures the machine's own baseline
@@ -31,7 +33,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './scenarios/args.ts'
 import { runGroup } from './scenarios/group.ts'
 import {
   type Latency,
@@ -50,16 +52,17 @@ import { ApiKey, apiRanges, createTopic, deleteTopic, WireConnection } from './s
 // or cluster scenarios instead (bench/<name>.ts, each with its own flags).
 const SUBSUITES = ['scale', 'partitions', 'disk', 'cluster-scale', 'alloc']
 const SUB = SUBSUITES.includes(process.argv[2]) ? process.argv[2] : null
-const { values: args } = parseArgs({
-  args: SUB !== null ? [] : process.argv.slice(2),
-  options: {
+const args = benchArgs(
+  SUB !== null ? [] : process.argv.slice(2),
+  {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     dir: { type: 'string' },
     only: { type: 'string' },
   },
-})
+  new URL(import.meta.url),
+)
 const QUICK = args.quick === true
 const ROUNDS = Number(args.rounds ?? (QUICK ? 1 : 3))
 const SECONDS = Number(args.seconds ?? (QUICK ? 2 : 4))

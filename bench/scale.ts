@@ -15,20 +15,21 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
+import { benchArgs } from './scenarios/args.ts'
 import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
 import { createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
 const argv = process.argv.slice(2).filter((a) => a !== 'scale')
-const { values: args } = parseArgs({
-  args: argv,
-  options: {
+const args = benchArgs(
+  argv,
+  {
     partitions: { type: 'string' },
     dir: { type: 'string' },
     'cpu-prof': { type: 'string' },
   },
-})
+  new URL(import.meta.url),
+)
 const N = Number(args.partitions ?? 10_000)
 const BASE_DIR = args.dir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
 profileBrokersInto(args['cpu-prof'])
