@@ -4,6 +4,7 @@
 // npm run bench -- disk [...]         produce to a disk dir vs a raw write of the same bytes (bench/disk.ts)
 // npm run bench -- alloc [...]        JS heap bytes allocated per request, GCs per 10k records (bench/alloc.ts)
 // npm run bench -- cluster-scale [...] controller failover and broker restart, 3 brokers on ZooKeeper (bench/cluster-scale.ts)
+// npm run bench -- side-by-side [...] kperf vs librdkafka's mock, issue 17's bars (bench/side-by-side.ts)
 // Each subsuite takes --help.
 //
 // The project's benchmark suite, self-contained: starts the broker process (src/broker/main.ts) on
@@ -50,7 +51,7 @@ import { ApiKey, apiRanges, createTopic, deleteTopic, WireConnection } from './s
 
 // `npm run bench -- scale|partitions|disk|cluster-scale [...]`: one of the kperf, partition-count
 // or cluster scenarios instead (bench/<name>.ts, each with its own flags).
-const SUBSUITES = ['scale', 'partitions', 'disk', 'cluster-scale', 'alloc']
+const SUBSUITES = ['scale', 'partitions', 'disk', 'cluster-scale', 'alloc', 'side-by-side']
 const SUB = SUBSUITES.includes(process.argv[2]) ? process.argv[2] : null
 const args = benchArgs(
   SUB !== null ? [] : process.argv.slice(2),
