@@ -44,6 +44,8 @@ export class BufferPool {
   /** Counters for tests and benchmarks. */
   allocated = 0
   reused = 0
+  /** Idle slabs let go to make room for another size (makeRoom). */
+  dropped = 0
 
   constructor(options: BufferPoolOptions = {}) {
     this.maxIdleBytes = options.maxIdleBytes ?? 64 * 1024 * 1024
@@ -91,10 +93,38 @@ export class BufferPool {
       else this.extraRefs.delete(slab)
       return
     }
-    if (this.idleBytes + slab.byteLength > this.maxIdleBytes) return
+    if (this.idleBytes + slab.byteLength > this.maxIdleBytes && !this.makeRoom(slab.byteLength)) return
     this.idle.add(slab)
     this.idleBytes += slab.byteLength
     this.free[classOf(slab.byteLength)].push(slab)
+  }
+
+  /**
+   * Makes room for an idle slab of `bytes` by dropping idle slabs of the other classes, from the
+   * class holding the most bytes; false (nothing dropped) when even that would not make room. Why:
+   * without it the first burst that fills the idle budget (a produce burst leaves 64 MiB of idle
+   * 1 MiB slabs) keeps every other size out for good, and each acquire of another size is then new
+   * memory — external memory for V8 to collect, and slow first-touched pages on these VMs.
+   */
+  private makeRoom(bytes: number): boolean {
+    const own = this.free[classOf(bytes)].length * bytes
+    if (own + bytes > this.maxIdleBytes) return false
+    while (this.idleBytes + bytes > this.maxIdleBytes) {
+      let fullest = -1
+      let most = 0
+      for (let j = 0; j < this.free.length; j++) {
+        const held = this.free[j].length * (1 << (MIN_SHIFT + j))
+        if (1 << (MIN_SHIFT + j) !== bytes && held > most) {
+          most = held
+          fullest = j
+        }
+      }
+      const dropped = this.free[fullest].pop() as ArrayBuffer
+      this.idle.delete(dropped)
+      this.idleBytes -= dropped.byteLength
+      this.dropped++
+    }
+    return true
   }
 }
 

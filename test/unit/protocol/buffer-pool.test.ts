@@ -55,4 +55,52 @@ describe('BufferPool', () => {
     for (const b of bufs) pool.release(b)
     assert.equal(pool.idleSize, 3 * MIN_CLASS)
   })
+
+  it('makes room for another size by dropping idle slabs of the size holding the most', () => {
+    const M = 1 << 20
+    const pool = new BufferPool({ maxIdleBytes: 8 * M })
+    // A burst of 1 MiB requests fills the idle budget with 1 MiB slabs.
+    const burst = Array.from({ length: 8 }, () => pool.acquire(M))
+    const small = [pool.acquire(64 * 1024), pool.acquire(64 * 1024)]
+    for (const b of burst) pool.release(b)
+    assert.equal(pool.idleSize, 8 * M)
+    // Two 64 KiB buffers released afterwards are kept: one idle 1 MiB slab goes for them.
+    for (const b of small) pool.release(b)
+    assert.equal(pool.idleSize, 7 * M + 128 * 1024)
+    assert.equal(pool.dropped, 1)
+    // A 4 MiB read afterwards: released, it takes the room of four idle 1 MiB slabs...
+    const big = pool.acquire(4 * M)
+    pool.release(big)
+    assert.equal(pool.idleSize, 7 * M + 128 * 1024)
+    assert.equal(pool.dropped, 5)
+    // ...so the next 4 MiB read reuses it instead of allocating again.
+    const allocated = pool.allocated
+    const again = pool.acquire(4 * M)
+    assert.equal(again.buffer, big.buffer)
+    assert.equal(pool.allocated, allocated)
+    // 1 MiB slabs are still there for the 1 MiB requests.
+    assert.equal(pool.acquire(M).length, M)
+    assert.equal(pool.allocated, allocated)
+  })
+
+  it('drops nothing when even all other sizes would not make room', () => {
+    const M = 1 << 20
+    const pool = new BufferPool({ maxIdleBytes: 4 * M })
+    const ones = [pool.acquire(M), pool.acquire(M)]
+    const twos = [pool.acquire(2 * M), pool.acquire(2 * M)]
+    pool.release(twos[0])
+    pool.release(ones[0])
+    pool.release(ones[1])
+    assert.equal(pool.idleSize, 4 * M)
+    pool.release(twos[1]) // its own class (2 MiB) plus itself fill the budget: 1 MiB slabs go
+    assert.equal(pool.idleSize, 4 * M)
+    assert.equal(pool.dropped, 2)
+    const three = pool.acquire(4 * M)
+    const four = pool.acquire(8 * M)
+    pool.release(four) // larger than the whole budget: kept out, nothing dropped
+    assert.equal(pool.dropped, 2)
+    pool.release(three) // the two 2 MiB slabs make room for it
+    assert.equal(pool.idleSize, 4 * M)
+    assert.equal(pool.dropped, 4)
+  })
 })
