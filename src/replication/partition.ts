@@ -2,18 +2,13 @@
 // leader state from the metadata image (leader, leader epoch, ISR), its append queue and the
 // fetches waiting for its data.
 //
-// Appends: the single writer. Client appends are queued; whenever the previous write finished,
-// everything queued since is checked against the producer state in arrival order and written with
-// one append (one write, several batches), then each caller gets its own offsets. The producer
-// state changes only after the write succeeded.
+// Appends go through the leader's append queue (append-queue.ts), client batches and transaction
+// markers alike; reads for fetches are partition-read.ts's.
 //
 // High watermark: as leader, the smallest log end over the ISR (leader-isr.ts tracks the
 // followers' fetch positions), never moving back; as follower, the leader's high watermark as far
 // as this log has it. The last stable offset (read_committed's bound) is the UnifiedLog's: the
 // high watermark held back by open and unreplicated transactions.
-//
-// Transaction markers (WriteTxnMarkers, txn-markers.ts) go through the same append queue as client
-// batches: checked against the producer state (epochs, coordinator epoch), written, committed.
 //
 // Waiting fetches register a FetchWaiter here (kept in fetch-waiters.ts); a write that moves the
 // high watermark hands them the number of bytes it added (followers' fetches wait for the log end
@@ -21,118 +16,45 @@
 
 import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
-import type { ProducerId, Uuid } from '../common/ids.ts'
+import type { Uuid } from '../common/ids.ts'
 import type { Logger } from '../common/logger.ts'
 import type { PartitionImage } from '../metadata/image.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
-import { Attr, BatchOffsets } from '../records/batch-header.ts'
+import { BatchOffsets } from '../records/batch-header.ts'
 import { buildControlBatch } from '../records/builder.ts'
-import { abortedTxnsOverlapping } from '../storage/aborted-txns.ts'
 import type { Log } from '../storage/log.ts'
 import { ListOffsetsTimestamp } from '../storage/log.ts'
+import {
+  type AppendHost,
+  AppendQueue,
+  type AppendSink,
+  errorOutcome,
+  type MarkerOutcome,
+} from './append-queue.ts'
 import { kafkaErrorOf, leaderEpochError } from './errors.ts'
 import { type FetchWaiter, PartitionWaiters } from './fetch-waiters.ts'
 import type { FollowerLog } from './fetcher/follower-log.ts'
 import { type AckWaiter, type AlterIsr, type LeaderHost, LeaderIsr } from './leader-isr.ts'
-import type { BatchMetadata } from './producer-state/producer-entry.ts'
+import {
+  type FetchReadRequest,
+  IsolationLevel,
+  type PartitionRead,
+  PartitionReader,
+  type PartitionReadHost,
+} from './partition-read.ts'
 import type {
   AppendOrigin,
   ProducerStateManager,
   ProducerStateOptions,
-  StagedMarker,
 } from './producer-state/producer-state-manager.ts'
 import type { FollowerView } from './replica-selector.ts'
 import { UnifiedLog } from './unified-log.ts'
 
-export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const
-
-const NO_RECORDS = Buffer.alloc(0)
-
-/** The answer to one partition of a produce. */
-export interface AppendOutcome {
-  errorCode: number
-  baseOffset: bigint
-  logAppendTimeMs: bigint
-  logStartOffset: bigint
-  errorMessage: string | null
-  recordErrors?: { batchIndex: number; message: string | null }[]
-  /** The offset after the batch written (acks=all waits for the high watermark to reach it). */
-  nextOffset?: bigint
-}
-
-/**
- * Receives the outcomes of the appends of one request: `slot` says which partition of it. One
- * object per request rather than a callback per batch.
- */
-export interface AppendSink {
-  complete(slot: number, outcome: AppendOutcome): void
-}
-
+export type { AppendOutcome, AppendSink, MarkerOutcome } from './append-queue.ts'
+export { errorOutcome } from './append-queue.ts'
 export type { FetchWaiter } from './fetch-waiters.ts'
-
-interface PendingAppend {
-  buf: Buffer
-  producerId: bigint
-  sink: AppendSink
-  slot: number
-  /** Set during the write: where the batch went in the producer state. */
-  meta: BatchMetadata | null
-  /** Set when the batch duplicates an earlier one. */
-  duplicate: BatchMetadata | null
-  outcome: AppendOutcome | null
-  /** A transaction marker (buf is its control batch); staged during the write. */
-  marker?: { epoch: number; coordinatorEpoch: number; commit: boolean; staged: StagedMarker | null }
-  /** 'coordinator': a coordinator's write to its internal topic (no sequence checks). */
-  origin?: AppendOrigin
-  /** KIP-890: the verification guard of a transactional batch (txn-verification.ts). */
-  guard?: object | null
-}
-
-/** The outcome of writing one transaction marker. */
-export interface MarkerOutcome {
-  errorCode: number
-  /** The marker's offset (acks=all waits for the high watermark to pass it); -1n on error. */
-  markerOffset: bigint
-}
-
-/**
- * One partition's answer to a fetch. Made fresh by every read: fetch-reader.ts completes it in
- * place (preferred replica, aborted transactions) and hands it on as the fetch's answer.
- */
-export interface PartitionRead {
-  errorCode: number
-  /** Whole batches (empty when none). */
-  records: Buffer
-  sizeInBytes: number
-  highWatermark: bigint
-  lastStableOffset: bigint
-  logStartOffset: bigint
-  /** Set when the fetcher's lastFetchedEpoch diverges from this log (KIP-320). */
-  divergingEpoch: { epoch: number; endOffset: bigint } | null
-  /** read_committed: the aborted transactions overlapping the records returned; else null. */
-  abortedTransactions: readonly { producerId: ProducerId; firstOffset: bigint }[] | null
-  /** KIP-392: where the consumer should fetch from instead; -1: here. Set by the fetch reader. */
-  preferredReadReplica: number
-}
-
-/** What a fetch asks of one partition's log (readForFetch reads it before returning). */
-export interface FetchReadRequest {
-  fetchOffset: bigint
-  maxBytes: number
-  minOneBatch: boolean
-  isolationLevel: number
-  isFollower: boolean
-  currentLeaderEpoch: number
-  lastFetchedEpoch: number
-  /**
-   * Only the leader may serve this fetch (default): followers' fetches, and consumers' without
-   * client metadata (Fetch below v11). A consumer's v11+ fetch may read from a follower (KIP-392).
-   */
-  leaderOnly?: boolean
-}
-
-/** No aborted transaction (shared: never written to). */
-export const NO_ABORTED_TXNS: readonly { producerId: ProducerId; firstOffset: bigint }[] = Object.freeze([])
+export type { FetchReadRequest, PartitionRead } from './partition-read.ts'
+export { IsolationLevel, NO_ABORTED_TXNS } from './partition-read.ts'
 
 export interface PartitionParams {
   topic: string
@@ -151,13 +73,6 @@ export interface PartitionParams {
 
 export type { AlterIsr } from './leader-isr.ts'
 
-export function errorOutcome(errorCode: number, errorMessage: string | null = null): AppendOutcome {
-  return { errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage }
-}
-
-/** The empty append queue of every idle partition (frozen: nothing may push to it). */
-const NO_APPENDS: PendingAppend[] = Object.freeze([]) as unknown as PendingAppend[]
-
 export class Partition {
   readonly topic: string
   readonly index: number
@@ -169,9 +84,12 @@ export class Partition {
   private readonly logger: Logger
   private readonly localBrokerId: number
   private state: PartitionImage
-  /** NO_APPENDS (shared) while empty: an idle partition carries no array of its own. */
-  private queue: PendingAppend[] = NO_APPENDS
-  private draining: Promise<void> | null = null
+  /** The partition as its parts see it (one per partition, shared by them). */
+  private readonly host: LeaderHost & AppendHost & PartitionReadHost
+  /** The leader's append queue: the single writer (append-queue.ts). */
+  private readonly appends: AppendQueue
+  /** Reads for fetches (partition-read.ts). */
+  private readonly reads: PartitionReader
   /** The fetches waiting for this partition's data. */
   private readonly fetchWaiters = new PartitionWaiters()
   /** Set when the partition is deleted or the broker stops: no more appends. */
@@ -191,6 +109,9 @@ export class Partition {
     this.localBrokerId = p.localBrokerId
     this.state = p.state
     this.alterIsr = p.alterIsr ?? null
+    this.host = new Partition.Host(this)
+    this.appends = new AppendQueue(this.host, ulog)
+    this.reads = new PartitionReader(this.host, p.log)
     if (this.isLeader) this.makeLeader()
   }
 
@@ -259,7 +180,7 @@ export class Partition {
   private makeLeader(): void {
     const previous = this.leading
     this.log.assignLeaderEpoch(this.state.leaderEpoch)
-    this.leading = new LeaderIsr(this.leaderHost(), this.alterIsr)
+    this.leading = new LeaderIsr(this.host, this.alterIsr)
     if (previous !== null) this.leading.adoptAcks(previous)
   }
 
@@ -268,16 +189,12 @@ export class Partition {
     this.leading = null
   }
 
-  private leaderHost(): LeaderHost {
-    return new Partition.Host(this)
-  }
-
   /**
-   * The leader side's view of this partition: a class with getters rather than an object literal
-   * with a getter and closures, which V8 keeps as a ~1 KB dictionary per partition. Nested here
-   * to reach the partition's private state.
+   * The view of this partition its parts have (leader side, append queue, reads): a class with
+   * getters rather than an object literal with a getter and closures, which V8 keeps as a ~1 KB
+   * dictionary per partition. Nested here to reach the partition's private state.
    */
-  private static readonly Host = class implements LeaderHost {
+  private static readonly Host = class implements LeaderHost, AppendHost, PartitionReadHost {
     private readonly part: Partition
     constructor(part: Partition) {
       this.part = part
@@ -308,6 +225,21 @@ export class Partition {
     }
     get state(): PartitionImage {
       return this.part.state
+    }
+    get isLeader(): boolean {
+      return this.part.isLeader
+    }
+    get leaderEpoch(): number {
+      return this.part.state.leaderEpoch
+    }
+    get lastStableOffset(): bigint {
+      return this.part.lastStableOffset
+    }
+    fetchError(currentLeaderEpoch: number, leaderOnly: boolean): number {
+      return this.part.fetchError(currentLeaderEpoch, leaderOnly)
+    }
+    afterWrite(bytes: number): void {
+      this.part.afterWrite(bytes)
     }
     commitIsr(state: PartitionImage): void {
       this.part.state = state
@@ -465,22 +397,7 @@ export class Partition {
       sink.complete(slot, errorOutcome(code))
       return
     }
-    const noPid = buf.readInt32BE(BatchOffsets.producerId) === -1 && buf.readInt32BE(47) === -1
-    if (this.queue === NO_APPENDS) this.queue = []
-    this.queue.push({
-      buf,
-      producerId: noPid ? -1n : buf.readBigInt64BE(BatchOffsets.producerId),
-      sink,
-      slot,
-      meta: null,
-      duplicate: null,
-      outcome: null,
-      origin,
-      guard,
-    })
-    // Started after the current synchronous work: requests dispatched from the same socket read
-    // join the first write.
-    this.draining ??= Promise.resolve().then(() => this.drain())
+    this.appends.append(buf, sink, slot, origin, guard)
   }
 
   /**
@@ -509,137 +426,7 @@ export class Partition {
     const buf = buildControlBatch(commit ? 'commit' : 'abort', producerId, producerEpoch, coordinatorEpoch, {
       timestamp: this.clock.now(),
     })
-    return new Promise((resolve) => {
-      const sink: AppendSink = {
-        complete: (_slot, o) =>
-          resolve({
-            errorCode: o.errorCode,
-            markerOffset: o.errorCode === ErrorCode.NONE ? o.baseOffset : -1n,
-          }),
-      }
-      if (this.queue === NO_APPENDS) this.queue = []
-      this.queue.push({
-        buf,
-        producerId,
-        sink,
-        slot: 0,
-        meta: null,
-        duplicate: null,
-        outcome: null,
-        marker: { epoch: producerEpoch, coordinatorEpoch, commit, staged: null },
-      })
-      this.draining ??= Promise.resolve().then(() => this.drain())
-    })
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue
-        this.queue = NO_APPENDS
-        await this.writeGroup(group)
-      }
-    } finally {
-      this.draining = null
-    }
-  }
-
-  private async writeGroup(group: PendingAppend[]): Promise<void> {
-    // Appends queued before close() still go in; leadership or the log may have gone meanwhile.
-    const refused = !this.isLeader
-      ? ErrorCode.NOT_LEADER_OR_FOLLOWER
-      : this.log.isOffline
-        ? ErrorCode.KAFKA_STORAGE_ERROR
-        : ErrorCode.NONE
-    if (refused !== ErrorCode.NONE) {
-      for (const p of group) p.sink.complete(p.slot, errorOutcome(refused))
-      return
-    }
-    const update = this.ulog.beginProducerUpdate()
-    const bufs: Buffer[] = []
-    for (const p of group) {
-      if (p.marker !== undefined) {
-        const m = p.marker
-        const c = update.checkMarker(p.producerId, m.epoch, m.coordinatorEpoch, m.commit)
-        if (c.kind === 'error') {
-          p.outcome = errorOutcome(c.errorCode, c.message)
-          continue
-        }
-        m.staged = c.marker
-      } else if (p.producerId >= 0n) {
-        const b = p.buf
-        const c = update.check(
-          p.producerId,
-          b.readInt16BE(BatchOffsets.producerEpoch),
-          b.readInt32BE(BatchOffsets.baseSequence),
-          b.readInt32BE(BatchOffsets.lastOffsetDelta),
-          (b.readInt16BE(BatchOffsets.attributes) & Attr.transactional) !== 0,
-          p.origin,
-          p.guard,
-        )
-        if (c.kind === 'error') {
-          p.outcome = errorOutcome(c.errorCode, c.message)
-          continue
-        }
-        if (c.kind === 'duplicate') {
-          p.duplicate = c.meta
-          continue
-        }
-        p.meta = c.meta
-      }
-      bufs.push(p.buf)
-    }
-    let failure: AppendOutcome | null = null
-    let appendTime = -1n
-    if (bufs.length > 0) {
-      try {
-        const res = await this.ulog.appendAsLeader(bufs, this.state.leaderEpoch, update, () => {
-          for (const p of group) {
-            if (p.marker?.staged != null)
-              p.marker.staged.lastOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-            if (p.meta === null) continue
-            const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-            p.meta.firstOffset = base
-            p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
-            p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
-          }
-        })
-        appendTime = res.logAppendTime
-        this.afterWrite(res.bytes)
-      } catch (err) {
-        const code = kafkaErrorOf(err)
-        if (code === ErrorCode.UNKNOWN_SERVER_ERROR) this.logger.error(`append to ${this.name} failed`, err)
-        failure = errorOutcome(code, err instanceof Error ? err.message : String(err))
-      }
-    }
-    for (const p of group) p.sink.complete(p.slot, this.outcomeOf(p, failure, appendTime))
-  }
-
-  private outcomeOf(p: PendingAppend, failure: AppendOutcome | null, appendTime: bigint): AppendOutcome {
-    if (p.outcome !== null) return p.outcome
-    if (p.duplicate !== null) {
-      const d = p.duplicate
-      if (d.firstOffset < 0n) return failure ?? errorOutcome(ErrorCode.UNKNOWN_SERVER_ERROR)
-      const logAppendTime = this.log.config.messageTimestampType === 'LogAppendTime'
-      return {
-        errorCode: ErrorCode.NONE,
-        baseOffset: d.firstOffset,
-        logAppendTimeMs: logAppendTime ? d.timestamp : -1n,
-        logStartOffset: this.log.logStartOffset,
-        errorMessage: null,
-        nextOffset: d.lastOffset + 1n,
-      }
-    }
-    if (failure !== null) return failure
-    const baseOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-    return {
-      errorCode: ErrorCode.NONE,
-      baseOffset,
-      logAppendTimeMs: appendTime,
-      logStartOffset: this.log.logStartOffset,
-      errorMessage: null,
-      nextOffset: baseOffset + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta)) + 1n,
-    }
+    return this.appends.appendMarker(buf, producerId, producerEpoch, coordinatorEpoch, commit)
   }
 
   /** After a write: followers woken, high watermark, consumers. */
@@ -668,80 +455,9 @@ export class Partition {
 
   // --- reads ---
 
-  /**
-   * Whole batches from `fetchOffset` for a fetch, read in one positional read per segment touched
-   * (Log.readRecords). Consumers read below the high watermark (read_uncommitted) or the last
-   * stable offset (read_committed); followers up to the log end. Synchronous when there is nothing
-   * to read (an error, a diverging epoch, a reader already at its bound: what a waiting fetch
-   * finds), a promise only when the log is read. `o` is not kept: a caller may reuse it.
-   */
+  /** Whole batches from `fetchOffset` for a fetch (partition-read.ts); `o` is not kept. */
   readForFetch(o: FetchReadRequest): PartitionRead | Promise<PartitionRead> {
-    const code = this.fetchError(o.currentLeaderEpoch, o.leaderOnly ?? true)
-    if (code !== ErrorCode.NONE) return emptyRead(code)
-    const fetchOffset = o.fetchOffset
-    const log = this.log
-    if (o.lastFetchedEpoch >= 0) {
-      const end = log.endOffsetForEpoch(o.lastFetchedEpoch)
-      if (end.epoch < o.lastFetchedEpoch || end.endOffset < fetchOffset) {
-        const read = this.emptyReadHere()
-        read.divergingEpoch = { epoch: end.epoch, endOffset: end.endOffset }
-        return read
-      }
-    }
-    const committed = !o.isFollower && o.isolationLevel === IsolationLevel.readCommitted
-    const lso = this.lastStableOffset
-    const leo = log.logEndOffset
-    const maxOffset = o.isFollower ? leo : committed ? lso : log.highWatermark
-    if (fetchOffset >= maxOffset && fetchOffset <= leo && fetchOffset >= log.logStartOffset) {
-      // Nothing to read yet: what the log's read would answer, without its promises and objects.
-      const read = this.emptyReadHere(lso)
-      if (committed) read.abortedTransactions = NO_ABORTED_TXNS
-      return read
-    }
-    return this.readLog(
-      fetchOffset,
-      o.maxBytes,
-      o.minOneBatch,
-      o.isFollower ? undefined : maxOffset,
-      committed,
-      lso,
-    )
-  }
-
-  private async readLog(
-    fetchOffset: bigint,
-    maxBytes: number,
-    minOneBatch: boolean,
-    maxOffset: bigint | undefined,
-    committed: boolean,
-    lso: bigint,
-  ): Promise<PartitionRead> {
-    try {
-      const r = await this.log.readRecords(fetchOffset, maxBytes, { maxOffset, minOneBatch })
-      const read: PartitionRead = {
-        errorCode: ErrorCode.NONE,
-        records: r.records,
-        sizeInBytes: r.sizeInBytes,
-        highWatermark: r.highWatermark,
-        lastStableOffset: lso,
-        logStartOffset: r.logStartOffset,
-        divergingEpoch: null,
-        abortedTransactions: null,
-        preferredReadReplica: -1,
-      }
-      if (committed) {
-        const found = await abortedTxnsOverlapping(this.log.segmentList, fetchOffset, r.records)
-        read.abortedTransactions =
-          found.length === 0
-            ? NO_ABORTED_TXNS
-            : found.map((t) => ({ producerId: t.producerId as ProducerId, firstOffset: t.firstOffset }))
-      }
-      return read
-    } catch (err) {
-      const c = kafkaErrorOf(err)
-      if (c === ErrorCode.UNKNOWN_SERVER_ERROR) this.logger.error(`read of ${this.name} failed`, err)
-      return emptyRead(c)
-    }
+    return this.reads.readForFetch(o)
   }
 
   /**
@@ -758,13 +474,9 @@ export class Partition {
     return ErrorCode.NONE
   }
 
-  /**
-   * The offsets of a fetch answer without reading (Kafka's fetchOffsetSnapshot, not leader-only):
-   * what the leader sends with a preferred read replica.
-   */
+  /** The offsets of a fetch answer without reading (partition-read.ts). */
   offsetSnapshot(currentLeaderEpoch: number): PartitionRead {
-    const code = this.fetchError(currentLeaderEpoch, false)
-    return code !== ErrorCode.NONE ? emptyRead(code) : this.emptyReadHere()
+    return this.reads.offsetSnapshot(currentLeaderEpoch)
   }
 
   /**
@@ -774,20 +486,6 @@ export class Partition {
    */
   followerViews(): FollowerView[] {
     return this.isLeader ? (this.leading?.followerViews() ?? []) : []
-  }
-
-  private emptyReadHere(lso: bigint = this.lastStableOffset): PartitionRead {
-    return {
-      errorCode: ErrorCode.NONE,
-      records: NO_RECORDS,
-      sizeInBytes: 0,
-      highWatermark: this.log.highWatermark,
-      lastStableOffset: lso,
-      logStartOffset: this.log.logStartOffset,
-      divergingEpoch: null,
-      abortedTransactions: null,
-      preferredReadReplica: -1,
-    }
   }
 
   /**
@@ -883,8 +581,8 @@ export class Partition {
   // --- lifecycle ---
 
   /** Resolves once every queued append has been answered. */
-  async idle(): Promise<void> {
-    while (this.draining !== null) await this.draining
+  idle(): Promise<void> {
+    return this.appends.idle()
   }
 
   /**
@@ -902,19 +600,5 @@ export class Partition {
   /** Periodic upkeep: expire idle producers, follow the log start moved by retention. */
   maintain(now: number): void {
     this.ulog.maintain(now)
-  }
-}
-
-function emptyRead(errorCode: number): PartitionRead {
-  return {
-    errorCode,
-    records: NO_RECORDS,
-    sizeInBytes: 0,
-    highWatermark: -1n,
-    lastStableOffset: -1n,
-    logStartOffset: -1n,
-    divergingEpoch: null,
-    abortedTransactions: null,
-    preferredReadReplica: -1,
   }
 }
