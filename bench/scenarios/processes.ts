@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BROKER_NODE_FLAGS } from '../../src/broker/node-flags.ts'
+import { BROKER_NODE_FLAGS, brokerNodeEnv } from '../../src/broker/node-flags.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -150,7 +150,7 @@ export function startBroker(o: BrokerOptions): Promise<Child> {
       .map(([k, v]) => `${k}=${v}`)
       .join('\n')}\n`,
   )
-  const env = { ...process.env }
+  const env = brokerNodeEnv()
   if (o.compileCache !== undefined) env.NODE_COMPILE_CACHE = o.compileCache
   return startChild(
     [...BROKER_NODE_FLAGS, join(ROOT, 'src/broker/main.ts'), file],

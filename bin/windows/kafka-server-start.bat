@@ -12,5 +12,8 @@ rem Logger levels from a log4j properties file, as Kafka's script names it (KAFK
 if "%KAFKA_LOG4J_OPTS%"=="" if exist "%BASE_DIR%\config\log4j.properties" set "KAFKA_LOG4J_OPTS=-Dlog4j.configuration="file:%BASE_DIR%\config\log4j.properties""
 rem V8 options of the broker (see src\broker\node-flags.ts); SAMSA_NODE_OPTS replaces them.
 if not defined SAMSA_NODE_OPTS set "SAMSA_NODE_OPTS=--max-semi-space-size=4 --heap-growing-percent=200"
+rem Node's compile cache for main.ts itself too (see kafka-server-start.sh: a TypeScript file that
+rem misses the cache loads Node's type stripper, a few MB kept for the life of the process).
+if not defined NODE_COMPILE_CACHE set "NODE_COMPILE_CACHE=%TEMP%\node-compile-cache"
 "%NODE%" %SAMSA_NODE_OPTS% "%BASE_DIR%\src\broker\main.ts" %*
 endlocal

@@ -1,25 +1,38 @@
 // Start-up and shut-down steps that only a broker in ZooKeeper mode takes: reaching ZooKeeper
 // (one clear line when it cannot, naming the address and both ways out, then retrying until
-// zookeeper.connection.timeout.ms), and the controlled shutdown on a graceful stop (ask the
-// controller to move this broker's leaderships away, as Kafka's broker does, retried
-// controlled.shutdown.max.retries times).
+// zookeeper.connection.timeout.ms), the ZooKeeper metadata store, the replication parts (replica
+// fetchers, AlterPartition, replication throttles) and the controller, and the controlled shutdown
+// on a graceful stop (ask the controller to move this broker's leaderships away, as Kafka's broker
+// does, retried controlled.shutdown.max.retries times). broker.ts imports this module only when
+// zookeeper.connect is set, so a standalone broker loads neither the ZooKeeper client nor the
+// controller (less code on its heap: shorter full GCs).
 
 import { BrokerClient } from '../client/broker-client.ts'
 import type { Clock } from '../common/clock.ts'
+import type { Fs } from '../common/fs.ts'
 import type { Logger } from '../common/logger.ts'
 import type { BrokerConfig } from '../config/broker-config.ts'
-import { clusterSetting } from '../config/broker-defs-cluster.ts'
+import { clusterSetting, interBrokerListener } from '../config/broker-defs-cluster.ts'
+import { NetworkControllerChannel } from '../controller/controller-channel.ts'
+import { ZkController } from '../controller/zk-controller.ts'
 import type { MetadataImage } from '../metadata/image.ts'
 import type { MetadataStore } from '../metadata/store.ts'
+import { bootstrapZk } from '../metadata/zk/zk-bootstrap.ts'
 import type { ZkClient } from '../metadata/zk/zk-client.ts'
+import { ZkProducerIdAllocator } from '../metadata/zk/zk-producer-ids.ts'
 import { connectZk } from '../metadata/zk/zk-real.ts'
 import { RenewingZkClient } from '../metadata/zk/zk-renewing.ts'
+import { ZkMetadataStore } from '../metadata/zk/zk-store.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import {
   controlledShutdownRequestCodec,
   controlledShutdownResponseCodec,
 } from '../protocol/generated/messages/controlled-shutdown.ts'
+import { AlterPartitionManager, controllerEndpoint } from '../replication/alter-partition-manager.ts'
+import { ReplicaFetcherManager } from '../replication/fetcher/fetcher-manager.ts'
+import { ReplicationQuotas } from '../replication/replication-quota.ts'
 import type { LocalController } from './cluster-role.ts'
+import { ResolvingLeaderEndPoint } from './replica-endpoints.ts'
 
 /** Thrown when ZooKeeper stayed unreachable: the message is the one line to print. */
 export class ZookeeperUnreachableError extends Error {
@@ -141,13 +154,6 @@ async function askController(
   }
 }
 
-/** inter.broker.listener.name, else the listener named after security.inter.broker.protocol. */
-export function interBrokerListener(config: BrokerConfig): string {
-  const named = clusterSetting<string>(config.values, 'inter.broker.listener.name', '')
-  if (named !== '') return named.toUpperCase()
-  return clusterSetting<string>(config.values, 'security.inter.broker.protocol', 'PLAINTEXT').toUpperCase()
-}
-
 /**
  * When a topic's unclean.leader.election.enable is turned on, the active controller elects leaders
  * for its partitions that have none, from outside the ISR if it must (Kafka's controller does this
@@ -176,4 +182,151 @@ export function followUncleanElectionConfig(
       }).catch((e) => log.warn(`unclean election for ${name} failed: ${(e as Error).message}`))
     }
   })
+}
+
+/** ZooKeeper mode: connect, agree on identities, open the store that follows the controller. */
+export async function openZkMode(config: BrokerConfig, fs: Fs, clock: Clock, log: Logger) {
+  const zk = await connectZookeeper(config, log)
+  try {
+    const identity = await bootstrapZk(zk, {
+      fs,
+      logDirs: config.logDirs,
+      brokerId: config.nodeId,
+      reservedBrokerMaxId: clusterSetting(config.values, 'reserved.broker.max.id', 1000),
+      now: () => clock.now(),
+    })
+    const store = new ZkMetadataStore({
+      zk,
+      clusterId: identity.clusterId,
+      nodeId: identity.brokerId,
+      defaultNumPartitions: config.numPartitions,
+      defaultReplicationFactor: config.defaultReplicationFactor,
+      staticBrokerConfig: config.static,
+      logger: log.child('metadata'),
+      now: () => clock.now(),
+    })
+    await store.start()
+    return { store, zk }
+  } catch (e) {
+    await zk.close().catch(() => {})
+    throw e
+  }
+}
+
+/** The producer ids of this cluster: blocks taken from /latest_producer_id_block. */
+export function zkProducerIds(zk: ZkClient, nodeId: number): ZkProducerIdAllocator {
+  return new ZkProducerIdAllocator(zk, nodeId)
+}
+
+/** What a replica of a ZooKeeper cluster adds to the ReplicaManager: ISR changes, fetchers, throttles. */
+export function clusterReplication(
+  config: BrokerConfig,
+  nodeId: number,
+  store: ZkMetadataStore,
+  clock: Clock,
+  log: Logger,
+) {
+  const alterPartitions = new AlterPartitionManager({
+    brokerId: nodeId,
+    brokerEpoch: () => store.brokerEpoch,
+    controller: () => controllerEndpoint(store.image(), interBrokerListener(config)),
+    clock,
+    logger: log.child('alter-partition'),
+  })
+  const quotas = replicationQuotas(config, nodeId, clock)
+  return {
+    alterPartitions,
+    replication: {
+      alterIsr: (item: Parameters<AlterPartitionManager['submit']>[0]) => alterPartitions.submit(item),
+      fetchers: replicaFetchers(config, nodeId, store, clock, log, quotas),
+      replicaLagTimeMaxMs: clusterSetting(config.values, 'replica.lag.time.max.ms', 30000),
+      quotas,
+    },
+  }
+}
+
+/** This broker's controller (it competes for /controller once started). */
+export function zkController(zk: ZkClient, nodeId: number, config: BrokerConfig, clock: Clock, log: Logger) {
+  return new ZkController({
+    zk,
+    brokerId: nodeId,
+    channel: new NetworkControllerChannel({
+      clientId: `broker-${nodeId}-controller`,
+      listenerName: interBrokerListener(config),
+      clock,
+      logger: log.child('controller-channel'),
+    }),
+    clock,
+    logger: log.child('controller'),
+    config: controllerConfig(config),
+  })
+}
+
+/** The fetchers that copy the partitions this broker follows (replica.fetch.* configs). */
+function replicaFetchers(
+  config: BrokerConfig,
+  nodeId: number,
+  store: ZkMetadataStore,
+  clock: Clock,
+  log: Logger,
+  quotas: ReplicationQuotas,
+) {
+  const v = config.values
+  const listenerName = interBrokerListener(config)
+  const requestTimeoutMs = clusterSetting(v, 'replica.socket.timeout.ms', 30000)
+  const logger = log.child('replica-fetcher')
+  return new ReplicaFetcherManager({
+    brokerId: nodeId,
+    numFetchers: clusterSetting(v, 'num.replica.fetchers', 1),
+    endpointFor: (leaderId) =>
+      new ResolvingLeaderEndPoint(leaderId, {
+        brokerId: nodeId,
+        brokerEpoch: () => store.brokerEpoch,
+        image: () => store.image(),
+        listenerName,
+        requestTimeoutMs,
+        logger,
+      }),
+    clock,
+    logger,
+    quota: quotas.follower,
+    config: {
+      maxWaitMs: clusterSetting(v, 'replica.fetch.wait.max.ms', 500),
+      minBytes: clusterSetting(v, 'replica.fetch.min.bytes', 1),
+      maxBytes: clusterSetting(v, 'replica.fetch.response.max.bytes', 10485760),
+      partitionMaxBytes: clusterSetting(v, 'replica.fetch.max.bytes', 1048576),
+      backoffMs: clusterSetting(v, 'replica.fetch.backoff.ms', 1000),
+    },
+  })
+}
+
+/** Replication throttles (KIP-73): rates from the dynamic configs, over Kafka's quota window. */
+function replicationQuotas(config: BrokerConfig, nodeId: number, clock: Clock): ReplicationQuotas {
+  return new ReplicationQuotas({
+    brokerId: nodeId,
+    clock,
+    window: {
+      samples: clusterSetting(config.values, 'replication.quota.window.num', 11),
+      windowMs: clusterSetting(config.values, 'replication.quota.window.size.seconds', 1) * 1000,
+    },
+    staticRates: {
+      leader: config.static.get('leader.replication.throttled.rate'),
+      follower: config.static.get('follower.replication.throttled.rate'),
+    },
+  })
+}
+
+function controllerConfig(config: BrokerConfig) {
+  return {
+    autoLeaderRebalanceEnable: clusterSetting(config.values, 'auto.leader.rebalance.enable', true),
+    leaderImbalanceCheckIntervalMs:
+      clusterSetting(config.values, 'leader.imbalance.check.interval.seconds', 300) * 1000,
+    leaderImbalancePerBrokerPercentage: clusterSetting(
+      config.values,
+      'leader.imbalance.per.broker.percentage',
+      10,
+    ),
+    uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+    interBrokerListenerName: interBrokerListener(config),
+  }
 }

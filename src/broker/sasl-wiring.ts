@@ -8,6 +8,7 @@ import { setInterBrokerSasl } from '../client/broker-client.ts'
 import type { Fs } from '../common/fs.ts'
 import type { Logger } from '../common/logger.ts'
 import type { BrokerConfig } from '../config/broker-config.ts'
+import { interBrokerListener } from '../config/broker-defs-cluster.ts'
 import { FileUserConfigStore, type UserConfigStore } from '../metadata/user-config-store.ts'
 import type { ZkClient } from '../metadata/zk/zk-client.ts'
 import { ZkUserConfigStore } from '../metadata/zk/zk-user-configs.ts'
@@ -22,7 +23,6 @@ import {
   alterUserScramCredentialsHandler,
   describeUserScramCredentialsHandler,
 } from '../server/handlers/user-scram-credentials.ts'
-import { interBrokerListener } from './cluster-mode.ts'
 
 export class SaslConfigError extends Error {
   readonly problems: readonly string[]

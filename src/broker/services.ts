@@ -6,6 +6,7 @@ import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import type { Logger } from '../common/logger.ts'
 import type { BrokerConfig } from '../config/broker-config.ts'
+import { interBrokerListener } from '../config/broker-defs-cluster.ts'
 import { groupConfigOf, OFFSETS_TOPIC, offsetsTopicSpec } from '../coordinator/group/group-config.ts'
 import { GroupCoordinator } from '../coordinator/group/group-coordinator.ts'
 import { ReplicaCoordinatorLog } from '../coordinator/runtime/replica-coordinator-log.ts'
@@ -95,7 +96,6 @@ import type { WriteTxnMarkersServices } from '../server/handlers/write-txn-marke
 import type { ApiRange } from '../server/registry.ts'
 import { SharePartitions } from '../share/share-partitions.ts'
 import type { LogManager } from '../storage/log-manager.ts'
-import { interBrokerListener } from './cluster-mode.ts'
 import type { ClusterRole } from './cluster-role.ts'
 
 export type AllHandlerServices = ApiVersionsServices &

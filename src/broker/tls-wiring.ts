@@ -6,9 +6,9 @@
 import { setInterBrokerTls } from '../client/broker-client.ts'
 import type { Logger } from '../common/logger.ts'
 import type { BrokerConfig } from '../config/broker-config.ts'
+import { interBrokerListener } from '../config/broker-defs-cluster.ts'
 import type { TlsListenerOptions } from '../network/listener.ts'
 import { tlsClientOptions, tlsListener } from '../security/tls-listener.ts'
-import { interBrokerListener } from './cluster-mode.ts'
 
 /** Protocols carried over TLS (SASL_SSL: SASL runs inside the TLS connection). */
 const TLS_PROTOCOLS: ReadonlySet<string> = new Set(['SSL', 'SASL_SSL'])

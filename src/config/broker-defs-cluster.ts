@@ -142,3 +142,16 @@ export function clusterSetting<T extends boolean | number | string>(
   if (v === null || v === undefined) return fallback
   return (typeof v === 'bigint' ? Number(v) : v) as T
 }
+
+/**
+ * inter.broker.listener.name, else the listener named after security.inter.broker.protocol. Here
+ * rather than in broker/cluster-mode.ts: TLS, SASL and the services read it at every start, and
+ * cluster-mode.ts (with the ZooKeeper client) is loaded only in ZooKeeper mode.
+ */
+export function interBrokerListener(config: {
+  readonly values: ReadonlyMap<string, { value: unknown }>
+}): string {
+  const named = clusterSetting<string>(config.values, 'inter.broker.listener.name', '')
+  if (named !== '') return named.toUpperCase()
+  return clusterSetting<string>(config.values, 'security.inter.broker.protocol', 'PLAINTEXT').toUpperCase()
+}

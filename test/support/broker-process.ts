@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { BROKER_NODE_FLAGS } from '../../src/broker/node-flags.ts'
+import { BROKER_NODE_FLAGS, brokerNodeEnv } from '../../src/broker/node-flags.ts'
 
 export const REPO = resolve(import.meta.dirname, '../..')
 export const NODE = process.execPath
@@ -63,7 +63,7 @@ export async function startBrokerProcess(opts: StartOptions = {}): Promise<Broke
   const child = spawn(cmd, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SAMSA_LOG_LEVEL: process.env.SAMSA_LOG_LEVEL ?? 'info' },
+    env: { ...brokerNodeEnv(), SAMSA_LOG_LEVEL: process.env.SAMSA_LOG_LEVEL ?? 'info' },
   })
   let out = ''
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
