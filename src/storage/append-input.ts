@@ -1,11 +1,12 @@
 // What the append path does with its input before writing: find the batches in the caller's
-// buffers (headers only), group the bytes into as few write chunks as possible, and, on
-// compacted topics only, check that every record has a key (the one place the append path
-// looks inside batches).
+// buffers (headers only), check them (sizes; a follower's offsets), assign a leader's offsets in
+// place, group the bytes into as few write chunks as possible, and, on compacted topics only,
+// check that every record has a key (the one place the append path looks inside batches).
 
-import { Attr, BatchOffsets } from '../records/batch-header.ts'
+import { Attr, assignOffsets, BatchOffsets, setLogAppendTime } from '../records/batch-header.ts'
 import { iterateRecords } from '../records/record-iterator.ts'
 import { splitBatches } from './batch-scan.ts'
+import { isCompacted, type LogConfig } from './log-config.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
 
 /** A batch found in an append's input, about to be written. */
@@ -47,6 +48,64 @@ export function parseIncoming(bufs: readonly Buffer[], withOffsets: boolean): In
     }
   }
   return out
+}
+
+/** A leader's checks of client batches, before anything is assigned. */
+export function checkLeaderBatches(batches: readonly Incoming[], config: LogConfig, name: string): void {
+  for (const b of batches) {
+    if (b.size > config.segmentBytes) {
+      throw new StorageError(
+        StorageErrorCode.RecordBatchTooLarge,
+        `batch of ${b.size} bytes exceeds segment.bytes ${config.segmentBytes} in ${name}`,
+      )
+    }
+  }
+  if (isCompacted(config)) rejectKeylessRecords(batches, name)
+}
+
+/**
+ * Assigns offsets from `next` and the leader epoch by rewriting each batch header in place, and
+ * stamps `appendTime` when it is set (LogAppendTime topics, else -1n).
+ */
+export function assignLeaderOffsets(
+  batches: readonly Incoming[],
+  next: bigint,
+  epoch: number,
+  appendTime: bigint,
+): void {
+  for (const b of batches) {
+    assignOffsets(b.buf, b.pos, next, epoch)
+    if (appendTime >= 0n) {
+      setLogAppendTime(b.buf, b.pos, appendTime)
+      b.maxTimestamp = appendTime
+    }
+    b.baseOffset = next
+    b.lastOffset = next + BigInt(b.lastOffsetDelta)
+    b.epoch = epoch
+    next = b.lastOffset + 1n
+  }
+}
+
+/** A follower's batches must start at or after the log end `leo`, in order, each fitting a segment. */
+export function checkFollowerBatches(
+  batches: readonly Incoming[],
+  leo: bigint,
+  segmentBytes: number,
+  name: string,
+): void {
+  let prev = leo - 1n
+  for (const b of batches) {
+    if (b.baseOffset <= prev) {
+      throw new StorageError(
+        StorageErrorCode.UnexpectedAppendOffset,
+        `${name}: batch at offset ${b.baseOffset} does not follow offset ${prev} (log end ${leo})`,
+      )
+    }
+    if (b.size > segmentBytes) {
+      throw new StorageError(StorageErrorCode.RecordBatchTooLarge, `batch of ${b.size} bytes in ${name}`)
+    }
+    prev = b.lastOffset
+  }
 }
 
 /** Subarrays to write, merging batches that sit back to back in the same input buffer. */

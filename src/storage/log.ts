@@ -19,33 +19,45 @@
 // append refused by a full disk (ENOSPC) before any of it was committed is undone and throws
 // NoSpace, and the log stays online, so writes resume by themselves once space returns (Kafka
 // would take the dir offline, and halt a broker whose only dir it is).
+//
+// This file holds the public API, the writer queue and the failure rules; the work is done by
+// parts sharing the log's state (log-state.ts): log-append.ts, log-roll.ts, log-flush.ts,
+// log-truncation.ts, retired-segments.ts, log-read.ts.
 
 import type { Clock } from '../common/clock.ts'
-import { errnoCode, type Fs } from '../common/fs.ts'
+import type { Fs } from '../common/fs.ts'
 import type { Uuid } from '../common/ids.ts'
-import { assignOffsets, setLogAppendTime } from '../records/batch-header.ts'
-import { chunksOf, type Incoming, parseIncoming, rejectKeylessRecords } from './append-input.ts'
-import { DELETED_SUFFIX, type TopicPartition, tpKey } from './file-names.ts'
+import {
+  assignLeaderOffsets,
+  checkFollowerBatches,
+  checkLeaderBatches,
+  parseIncoming,
+} from './append-input.ts'
+import { type TopicPartition, tpKey } from './file-names.ts'
 import type { LeaderEpochCache } from './leader-epoch-cache.ts'
-import { isCompacted, type LogConfig, logConfig, sharedLogConfig } from './log-config.ts'
+import { type AppendResult, emptyAppendResult, writeBatches } from './log-append.ts'
+import { type LogConfig, logConfig, sharedLogConfig } from './log-config.ts'
+import { flushLog } from './log-flush.ts'
 import { type LoadState, loadLog } from './log-loader.ts'
 import {
   type LogReadResult,
   offsetForTimestamp,
-  ReadHints,
   type ReadOptions,
   type ReadView,
   readBatchBytes,
   readFileRanges,
 } from './log-read.ts'
-import { LogSegment } from './log-segment.ts'
+import { roll } from './log-roll.ts'
+import type { LogSegment } from './log-segment.ts'
 import { LogSegments } from './log-segments.ts'
+import { checkUsable, clamp, LogState, markOffline, offlineError } from './log-state.ts'
+import { truncateEnd, truncateFully } from './log-truncation.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
 import { writePartitionMetadata } from './partition-metadata.ts'
-import { SegmentRecycler } from './segment-recycler.ts'
+import { oldestSegmentsWhile } from './retention.ts'
+import { retireSegments } from './retired-segments.ts'
 import { SerialQueue } from './serial-queue.ts'
-import { isStorageError, StorageError, StorageErrorCode } from './storage-error.ts'
-import { TailCache } from './tail-cache.ts'
+import { StorageError, StorageErrorCode } from './storage-error.ts'
 
 export interface LogParams {
   fs: Fs
@@ -67,79 +79,45 @@ export interface LogParams {
   highWatermark?: bigint
 }
 
-export interface AppendResult {
-  /** Offset of the first record appended (-1n when nothing was). */
-  firstOffset: bigint
-  lastOffset: bigint
-  /** The broker's append time for LogAppendTime topics, else -1n. */
-  logAppendTime: bigint
-  logStartOffset: bigint
-  recordsCount: number
-  /** Bytes appended. */
-  bytes: number
-}
-
+export type { AppendResult } from './log-append.ts'
 export { ListOffsetsTimestamp, type LogReadResult, type ReadOptions } from './log-read.ts'
 
 export class Log {
   readonly dir: string
   readonly topicPartition: TopicPartition
   readonly name: string
-  config: LogConfig
   topicId: Uuid | null
   readonly epochCache: LeaderEpochCache
   /** Created empty by this process in a new directory: no files beyond its empty segment to load. */
   readonly isNew: boolean
-  private readonly fs: Fs
-  private readonly clock: Clock
-  private readonly logger: StorageLogger
-  private readonly random: () => number
   private readonly checkpointNow: () => Promise<void>
-  private readonly segments: LogSegments
   private readonly queue = new SerialQueue()
-  private leo: bigint
-  private hw: bigint
-  private startOffset: bigint
-  private rp: bigint
-  private unflushedMessages = 0
-  private lastFlushMs: number
-  private flushing: Promise<void> | null = null
-  private dirNeedsSync = false
-  /**
-   * Bumped at the start and at the end of every truncation, so a flush that overlapped one in any
-   * way does not move the recovery point.
-   */
-  private truncations = 0
-  private offline: Error | null = null
-  private closed = false
-  /** Made on first use, like the other per-log collections: an idle log carries none. */
-  private pendingDeletes: Map<LogSegment, { cancel(): void }> | null = null
-  /** A retired segment file kept for the next roll (segment-recycler.ts); made on first use. */
-  private recycler: SegmentRecycler | null = null
-  /** Where recent batches start, for sequential readers (see log-read.ts). */
-  private readonly hints = new ReadHints()
-  /** The leader's newest appends in memory until the ISR has them (tail-cache.ts). */
-  private readonly tail = new TailCache()
+  /** Everything else, shared with the parts that do the work (log-state.ts). */
+  private readonly s: LogState
 
   private constructor(p: LogParams, loaded: Awaited<ReturnType<typeof loadLog>>, isNew: boolean) {
     this.isNew = isNew
-    this.fs = p.fs
-    this.clock = p.clock
     this.dir = p.dir
     this.topicPartition = p.topicPartition
     this.name = tpKey(p.topicPartition.topic, p.topicPartition.partition)
-    this.config = sharedLogConfig(p.config)
-    this.logger = p.logger ?? silentLogger
-    this.random = p.random ?? Math.random
     this.checkpointNow = p.checkpointNow ?? (async () => {})
-    this.segments = new LogSegments(loaded.segments)
     this.epochCache = loaded.epochCache
     this.topicId = loaded.topicId
-    this.leo = loaded.logEndOffset
-    this.startOffset = loaded.logStartOffset
-    this.rp = loaded.recoveryPoint
-    this.hw = clamp(p.highWatermark ?? loaded.logStartOffset, this.startOffset, this.leo)
-    this.lastFlushMs = p.clock.now()
+    this.s = new LogState({
+      fs: p.fs,
+      clock: p.clock,
+      dir: p.dir,
+      name: this.name,
+      logger: p.logger ?? silentLogger,
+      random: p.random ?? Math.random,
+      epochCache: loaded.epochCache,
+      segments: new LogSegments(loaded.segments),
+      config: sharedLogConfig(p.config),
+      leo: loaded.logEndOffset,
+      startOffset: loaded.logStartOffset,
+      rp: loaded.recoveryPoint,
+      hw: clamp(p.highWatermark ?? loaded.logStartOffset, loaded.logStartOffset, loaded.logEndOffset),
+    })
     // Files created or removed by loading are covered by the loader's directory sync, but a new
     // log's directory entry itself is the manager's job.
   }
@@ -163,57 +141,62 @@ export class Log {
     return new Log({ ...params, config }, loaded, state.fresh === true)
   }
 
+  /** Topic configs (updateConfig changes them). */
+  get config(): LogConfig {
+    return this.s.config
+  }
+
   // --- offsets ---
 
   get logEndOffset(): bigint {
-    return this.leo
+    return this.s.leo
   }
   get highWatermark(): bigint {
-    return this.hw
+    return this.s.hw
   }
   get logStartOffset(): bigint {
-    return this.startOffset
+    return this.s.startOffset
   }
   get recoveryPoint(): bigint {
-    return this.rp
+    return this.s.rp
   }
   /** Total bytes of all segments. */
   get size(): number {
-    return this.segments.sizeInBytes
+    return this.s.segments.sizeInBytes
   }
   get numberOfSegments(): number {
-    return this.segments.count
+    return this.s.segments.count
   }
   /** Retired .log files kept for the next rolls (segment-recycler.ts; tests). */
   get spareFiles(): number {
-    return this.recycler?.sparePaths.length ?? 0
+    return this.s.retired?.spareFiles ?? 0
   }
 
   /** Snapshot of the segments (for tools, retention and tests). */
   get segmentList(): readonly LogSegment[] {
-    return this.segments.all
+    return this.s.segments.all
   }
   /** Changes whenever the log is truncated (compaction checks it before swapping). */
   get truncationCount(): number {
-    return this.truncations
+    return this.s.truncations
   }
   get isOffline(): boolean {
-    return this.offline !== null
+    return this.s.offline !== null
   }
 
   /** Sets the high watermark, clamped to [logStartOffset, logEndOffset]; returns the new value. */
   updateHighWatermark(offset: bigint): bigint {
-    this.hw = clamp(offset, this.startOffset, this.leo)
-    this.tail.dropBelow(this.hw)
-    return this.hw
+    this.s.hw = clamp(offset, this.s.startOffset, this.s.leo)
+    this.s.tail.dropBelow(this.s.hw)
+    return this.s.hw
   }
 
   /** Raises the high watermark (never lowers it); returns whether it moved. */
   maybeIncrementHighWatermark(offset: bigint): boolean {
-    const next = clamp(offset, this.startOffset, this.leo)
-    if (next <= this.hw) return false
-    this.hw = next
-    this.tail.dropBelow(next)
+    const next = clamp(offset, this.s.startOffset, this.s.leo)
+    if (next <= this.s.hw) return false
+    this.s.hw = next
+    this.s.tail.dropBelow(next)
     return true
   }
 
@@ -224,19 +207,19 @@ export class Log {
    */
   assignLeaderEpoch(epoch: number): void {
     if (epoch <= this.epochCache.latestEpoch) return
-    this.epochCache.assign(epoch, this.leo)
+    this.epochCache.assign(epoch, this.s.leo)
     this.queue
       .run(() => this.epochCache.persist())
-      .catch((err) => this.logger.warn(`persisting the leader epoch of ${this.name} failed: ${err}`))
+      .catch((err) => this.s.logger.warn(`persisting the leader epoch of ${this.name} failed: ${err}`))
   }
 
   /** Kafka's OffsetsForLeaderEpoch answer for this log. */
   endOffsetForEpoch(epoch: number): { epoch: number; endOffset: bigint } {
-    return this.epochCache.endOffsetFor(epoch, this.leo)
+    return this.epochCache.endOffsetFor(epoch, this.s.leo)
   }
 
   updateConfig(config: LogConfig): void {
-    this.config = sharedLogConfig(logConfig(config))
+    this.s.config = sharedLogConfig(logConfig(config))
   }
 
   /** Records the topic id in partition.metadata (once; a different id is refused). */
@@ -248,7 +231,7 @@ export class Log {
         `${this.name} belongs to topic id ${this.topicId}, not ${id}`,
       )
     }
-    await writePartitionMetadata(this.fs, this.dir, id)
+    await writePartitionMetadata(this.s.fs, this.dir, id)
     this.topicId = id
   }
 
@@ -268,31 +251,12 @@ export class Log {
     const result = await this.queue.run(async () => {
       this.checkWritable()
       const batches = parseIncoming(Array.isArray(records) ? records : [records as Buffer], false)
-      if (batches.length === 0) return this.emptyResult()
-      for (const b of batches) {
-        if (b.size > this.config.segmentBytes) {
-          throw new StorageError(
-            StorageErrorCode.RecordBatchTooLarge,
-            `batch of ${b.size} bytes exceeds segment.bytes ${this.config.segmentBytes} in ${this.name}`,
-          )
-        }
-      }
-      if (isCompacted(this.config)) rejectKeylessRecords(batches, this.name)
-      const now = this.clock.now()
-      const appendTime = this.config.messageTimestampType === 'LogAppendTime' ? BigInt(now) : -1n
-      let next = this.leo
-      for (const b of batches) {
-        assignOffsets(b.buf, b.pos, next, epoch)
-        if (appendTime >= 0n) {
-          setLogAppendTime(b.buf, b.pos, appendTime)
-          b.maxTimestamp = appendTime
-        }
-        b.baseOffset = next
-        b.lastOffset = next + BigInt(b.lastOffsetDelta)
-        b.epoch = epoch
-        next = b.lastOffset + 1n
-      }
-      return this.guarded(() => this.write(batches, appendTime, now, true))
+      if (batches.length === 0) return emptyAppendResult(this.s.startOffset)
+      checkLeaderBatches(batches, this.s.config, this.name)
+      const now = this.s.clock.now()
+      const appendTime = this.s.config.messageTimestampType === 'LogAppendTime' ? BigInt(now) : -1n
+      assignLeaderOffsets(batches, this.s.leo, epoch, appendTime)
+      return this.guarded(() => writeBatches(this.s, batches, appendTime, now, true))
     })
     await this.maybeFlushAfterAppend()
     return result
@@ -307,237 +271,39 @@ export class Log {
     const result = await this.queue.run(async () => {
       this.checkWritable()
       const batches = parseIncoming([records], true)
-      if (batches.length === 0) return this.emptyResult()
-      let prev = this.leo - 1n
-      for (const b of batches) {
-        if (b.baseOffset <= prev) {
-          throw new StorageError(
-            StorageErrorCode.UnexpectedAppendOffset,
-            `${this.name}: batch at offset ${b.baseOffset} does not follow offset ${prev} (log end ${this.leo})`,
-          )
-        }
-        if (b.size > this.config.segmentBytes) {
-          throw new StorageError(
-            StorageErrorCode.RecordBatchTooLarge,
-            `batch of ${b.size} bytes in ${this.name}`,
-          )
-        }
-        prev = b.lastOffset
-      }
-      return this.guarded(() => this.write(batches, -1n, this.clock.now(), false))
+      if (batches.length === 0) return emptyAppendResult(this.s.startOffset)
+      checkFollowerBatches(batches, this.s.leo, this.s.config.segmentBytes, this.name)
+      return this.guarded(() => writeBatches(this.s, batches, -1n, this.s.clock.now(), false))
     })
     await this.maybeFlushAfterAppend()
     return result
-  }
-
-  private emptyResult(): AppendResult {
-    return {
-      firstOffset: -1n,
-      lastOffset: -1n,
-      logAppendTime: -1n,
-      logStartOffset: this.startOffset,
-      recordsCount: 0,
-      bytes: 0,
-    }
-  }
-
-  /** Writes prepared batches: epochs, rolls, grouped positional writes. Inside the queue. */
-  private async write(
-    batches: Incoming[],
-    appendTime: bigint,
-    now: number,
-    cacheTail: boolean,
-  ): Promise<AppendResult> {
-    for (const b of batches) {
-      if (b.epoch >= 0 && b.epoch > this.epochCache.latestEpoch) this.epochCache.assign(b.epoch, b.baseOffset)
-    }
-    try {
-      await this.epochCache.persist()
-    } catch (err) {
-      // Nothing is written yet and the cache stays dirty (persisted again by the next append).
-      if (errnoCode(err) === 'ENOSPC') throw noSpace(this.name, err)
-      throw err
-    }
-    let maxTs = -1n
-    for (const b of batches) if (b.maxTimestamp > maxTs) maxTs = b.maxTimestamp
-    if (await this.segments.active.shouldRollForTime(now, maxTs, this.config.segmentMs))
-      await this.roll(batches[0].baseOffset)
-    let bytes = 0
-    let count = 0
-    let i = 0
-    while (i < batches.length) {
-      let j: number
-      try {
-        j = await this.writeGroup(batches, i, now, cacheTail)
-      } catch (err) {
-        // An undone write refuses the whole append only when nothing of it is in the log yet;
-        // after an earlier group the append is half done, which only recovery can sort out.
-        if (i > 0 && isStorageError(err, StorageErrorCode.NoSpace)) throw err.cause
-        throw err
-      }
-      for (let k = i; k < j; k++) {
-        count += batches[k].recordsCount
-        bytes += batches[k].size
-      }
-      i = j
-    }
-    this.unflushedMessages += count
-    return {
-      firstOffset: batches[0].baseOffset,
-      lastOffset: batches[batches.length - 1].lastOffset,
-      logAppendTime: appendTime,
-      logStartOffset: this.startOffset,
-      recordsCount: count,
-      bytes,
-    }
-  }
-
-  /** Writes batches[i..j) with one write (rolling first when needed); returns j. */
-  private async writeGroup(batches: Incoming[], i: number, now: number, cacheTail: boolean): Promise<number> {
-    let seg = this.segments.active
-    if (!this.fits(seg, 0, batches[i])) {
-      await this.roll(batches[i].baseOffset)
-      seg = this.segments.active
-    }
-    let groupBytes = batches[i].size
-    let j = i + 1
-    while (j < batches.length && this.fits(seg, groupBytes, batches[j])) {
-      groupBytes += batches[j].size
-      j++
-    }
-    const group = batches.slice(i, j)
-    const position = seg.size
-    this.hints.set(group[0].baseOffset, seg, position)
-    const chunks = chunksOf(group)
-    await seg.append(chunks, group, this.config.indexIntervalBytes, now)
-    this.leo = group[group.length - 1].lastOffset + 1n
-    if (cacheTail) this.cacheChunks(chunks, group, seg, position)
-    return j
-  }
-
-  /** Hands the chunks just written (batches back to back, in `group` order) to the tail cache. */
-  private cacheChunks(
-    chunks: readonly Buffer[],
-    group: readonly Incoming[],
-    seg: LogSegment,
-    position: number,
-  ): void {
-    let b = 0
-    for (const c of chunks) {
-      const base = group[b].baseOffset
-      let len = 0
-      while (len < c.length) len += group[b++].size
-      this.tail.add(c, base, group[b - 1].lastOffset, seg, position)
-      position += c.length
-    }
-  }
-
-  /** Can `b` go into `seg` after `pending` more bytes? (An empty segment takes any one batch.) */
-  private fits(seg: LogSegment, pending: number, b: Incoming): boolean {
-    const used = seg.size + pending
-    if (used > 0 && used + b.size > this.config.segmentBytes) return false
-    if (!seg.canHold(b.lastOffset) || b.baseOffset < seg.baseOffset) return false
-    return !(seg.offsetIndex.isFull || seg.timeIndex.isFull)
-  }
-
-  /** Starts a new active segment at max(expected, LEO). Inside the queue. */
-  private async roll(expected?: bigint): Promise<void> {
-    const newBase = expected !== undefined && expected > this.leo ? expected : this.leo
-    const old = this.segments.active
-    if (old.baseOffset === newBase && old.size === 0) return
-    await old.ensureIndexes()
-    old.onBecomeInactive()
-    await old.trimFile()
-    if (old.size === 0) {
-      // An empty active segment below an offset gap: replace it.
-      this.segments.remove([old])
-      await old.deleteFiles()
-    } else if (this.rp >= newBase) {
-      // The recovery point already covers the whole old segment; once the new segment exists it
-      // is no longer recovered after a crash, so its indexes must be durable first.
-      await old.flush(true)
-    }
-    const reuse = this.recycler?.take() ?? undefined
-    const seg = await LogSegment.create(this.fs, this.dir, newBase, this.segmentOptions(), '', false, reuse)
-    this.segments.add(seg)
-    this.dirNeedsSync = true
-    if (this.rp < newBase) {
-      // Like Kafka: fsync the finished segment in the background.
-      this.flush(newBase).catch((err) => {
-        if (!this.closed) this.logger.error(`${this.name}: background flush failed`, err)
-      })
-    }
-  }
-
-  private segmentOptions() {
-    const jitter =
-      this.config.segmentJitterMs > 0 ? Math.floor(this.random() * this.config.segmentJitterMs) : 0
-    return { indexBytes: this.config.segmentIndexBytes, now: this.clock.now(), rollJitterMs: jitter }
   }
 
   /** Rolls the active segment now (if it holds data). */
   rollNow(): Promise<void> {
     return this.queue.run(async () => {
       this.checkWritable()
-      if (this.segments.active.size > 0) await this.guarded(() => this.roll())
+      if (this.s.segments.active.size > 0) await this.guarded(() => roll(this.s))
     })
   }
 
   // --- flush ---
 
   private async maybeFlushAfterAppend(): Promise<void> {
-    if (this.unflushedMessages >= this.config.flushMessages) await this.flush()
+    if (this.s.unflushedMessages >= this.s.config.flushMessages) await this.flush()
   }
 
   /** Flushes when flush.ms has passed since the last flush (called by the LogManager's timer). */
   async flushIfDue(now: number): Promise<void> {
-    if (this.rp < this.leo && now - this.lastFlushMs >= this.config.flushMs) await this.flush()
+    if (this.s.rp < this.s.leo && now - this.s.lastFlushMs >= this.s.config.flushMs) await this.flush()
   }
 
   /**
    * fsyncs everything below `upTo` (default: the LEO) and moves the recovery point there.
    * Concurrent callers share fsyncs (group commit).
    */
-  async flush(upTo?: bigint): Promise<void> {
-    for (;;) {
-      this.checkUsable()
-      const target = upTo !== undefined && upTo < this.leo ? upTo : this.leo
-      if (this.rp >= target) return
-      if (this.flushing === null) {
-        this.flushing = this.doFlush(this.leo).finally(() => {
-          this.flushing = null
-        })
-      }
-      await this.flushing
-    }
-  }
-
-  private async doFlush(target: bigint): Promise<void> {
-    const truncations = this.truncations
-    const messages = this.unflushedMessages
-    const all = this.segments.all
-    const active = all[all.length - 1]
-    try {
-      if (this.dirNeedsSync) {
-        this.dirNeedsSync = false
-        await this.fs.syncDir(this.dir)
-      }
-      for (const seg of all) {
-        if (seg.baseOffset >= target && seg !== active) continue
-        if (this.pendingDeletes?.has(seg)) continue
-        await seg.flush(seg !== active)
-      }
-    } catch (err) {
-      this.dirNeedsSync = true
-      // An index that did not fit on a full disk: the recovery point stays where it is and the
-      // next flush writes it again. Anything else (a failed fsync above all) is fatal.
-      if (isStorageError(err, StorageErrorCode.NoSpace)) throw err
-      this.markOffline(err)
-      throw this.offlineError()
-    }
-    if (this.truncations === truncations && target > this.rp) this.rp = target
-    this.unflushedMessages = Math.max(0, this.unflushedMessages - messages)
-    this.lastFlushMs = this.clock.now()
+  flush(upTo?: bigint): Promise<void> {
+    return flushLog(this.s, upTo)
   }
 
   // --- read ---
@@ -547,12 +313,12 @@ export class Log {
     this.checkUsable()
     return {
       name: this.name,
-      leo: this.leo,
-      startOffset: this.startOffset,
-      highWatermark: this.hw,
-      segments: this.segments.all,
-      hints: this.hints,
-      tail: this.tail,
+      leo: this.s.leo,
+      startOffset: this.s.startOffset,
+      highWatermark: this.s.hw,
+      segments: this.s.segments.all,
+      hints: this.s.hints,
+      tail: this.s.tail,
     }
   }
 
@@ -600,37 +366,20 @@ export class Log {
     return this.queue.run(async () => {
       this.checkWritable()
       if (offset < 0n) throw new RangeError(`cannot truncate ${this.name} to ${offset}`)
-      if (offset >= this.leo) {
+      if (offset >= this.s.leo) {
         // No record goes, but an epoch that starts at the log end (a leader that wrote nothing in
         // it) does: a follower must not claim an epoch its new leader never knew.
-        if (offset === this.leo) {
+        if (offset === this.s.leo) {
           this.epochCache.truncateFromEnd(offset)
           await this.epochCache.persist()
         }
         return false
       }
-      if (offset < this.startOffset) {
-        await this.guarded(() => this.truncateFully(offset))
+      if (offset < this.s.startOffset) {
+        await this.guarded(() => truncateFully(this.s, offset))
         return true
       }
-      await this.guarded(async () => {
-        this.truncations++
-        // Read-aheads of the bytes about to go are dropped before they go (again after).
-        this.hints.clear()
-        const gone = this.segments.all.filter((s) => s.baseOffset > offset)
-        if (gone.length > 0) {
-          this.segments.remove(gone)
-          await this.retireSegments(gone, true)
-        }
-        const { nextOffset } = await this.segments.active.truncateTo(offset)
-        // The log now ends after its last whole batch (before `offset` when that fell inside a
-        // batch), which is also what a reload finds; never below the log start.
-        this.afterTruncation(clamp(nextOffset, this.startOffset, nextOffset))
-        // Bumped again now that the LEO moved: a flush that began mid-truncation, aiming at the
-        // old LEO, must not move the recovery point either.
-        this.truncations++
-        await this.epochCache.persist()
-      })
+      await this.guarded(() => truncateEnd(this.s, offset))
       await this.checkpointNow()
       return true
     })
@@ -640,39 +389,9 @@ export class Log {
   truncateFullyAndStartAt(offset: bigint): Promise<void> {
     return this.queue.run(async () => {
       this.checkWritable()
-      await this.guarded(() => this.truncateFully(offset))
+      await this.guarded(() => truncateFully(this.s, offset))
       await this.checkpointNow()
     })
-  }
-
-  private async truncateFully(offset: bigint): Promise<void> {
-    this.truncations++
-    this.hints.clear()
-    this.tail.clear()
-    const gone = [...this.segments.all]
-    this.segments.remove(gone)
-    await this.retireSegments(gone, false)
-    const seg = await LogSegment.create(this.fs, this.dir, offset, this.segmentOptions())
-    this.segments.add(seg)
-    await this.fs.syncDir(this.dir)
-    this.leo = offset
-    this.startOffset = offset
-    this.hw = offset
-    this.rp = offset
-    this.truncations++
-    this.unflushedMessages = 0
-    this.epochCache.clear()
-    await this.epochCache.persist()
-  }
-
-  private afterTruncation(offset: bigint): void {
-    this.hints.clear()
-    this.tail.clear()
-    this.leo = offset
-    if (this.hw > offset) this.hw = offset
-    if (this.rp > offset) this.rp = offset
-    this.epochCache.truncateFromEnd(offset)
-    this.unflushedMessages = 0
   }
 
   // --- retention ---
@@ -688,14 +407,14 @@ export class Log {
   maybeIncrementLogStartOffset(offset: bigint): Promise<boolean> {
     return this.queue.run(async () => {
       this.checkWritable()
-      if (offset > this.hw) {
+      if (offset > this.s.hw) {
         throw new StorageError(
           StorageErrorCode.OffsetOutOfRange,
-          `cannot move the log start of ${this.name} to ${offset}, past the high watermark ${this.hw}`,
+          `cannot move the log start of ${this.name} to ${offset}, past the high watermark ${this.s.hw}`,
         )
       }
-      if (offset <= this.startOffset) return false
-      this.startOffset = offset
+      if (offset <= this.s.startOffset) return false
+      this.s.startOffset = offset
       await this.checkpointNow()
       this.epochCache.truncateFromStart(offset)
       await this.guarded(() => this.epochCache.persist())
@@ -714,78 +433,25 @@ export class Log {
   ): Promise<number> {
     return this.queue.run(async () => {
       this.checkWritable()
-      const all = this.segments.all
-      const doomed: LogSegment[] = []
-      for (let i = 0; i < all.length; i++) {
-        const seg = all[i]
-        const next = all[i + 1] as LogSegment | undefined
-        const upper = next === undefined ? this.leo : next.baseOffset
-        if (upper > this.hw) break
-        if (next === undefined && seg.size === 0) break
-        if (!(await shouldDelete(seg, next))) break
-        doomed.push(seg)
-      }
+      const all = this.s.segments.all
+      const doomed = await oldestSegmentsWhile(this, all, shouldDelete)
       if (doomed.length === 0) return 0
       await this.guarded(async () => {
-        if (doomed.length === all.length) await this.roll()
-        this.segments.remove(doomed)
-        const first = this.segments.first.baseOffset
-        if (first > this.startOffset) {
-          this.startOffset = first
-          if (this.hw < first) this.hw = first
-          if (this.rp < first) this.rp = first
+        if (doomed.length === all.length) await roll(this.s)
+        this.s.segments.remove(doomed)
+        const first = this.s.segments.first.baseOffset
+        if (first > this.s.startOffset) {
+          this.s.startOffset = first
+          if (this.s.hw < first) this.s.hw = first
+          if (this.s.rp < first) this.s.rp = first
           this.epochCache.truncateFromStart(first)
           await this.epochCache.persist()
         }
-        this.logger.info(`${this.name}: deleting ${doomed.length} segment(s) (${reason})`)
-        await this.retireSegments(doomed, false, true)
+        this.s.logger.info(`${this.name}: deleting ${doomed.length} segment(s) (${reason})`)
+        await retireSegments(this.s, doomed, false, true)
       })
       return doomed.length
     })
-  }
-
-  /**
-   * Renames segments to `.deleted` and removes them after file.delete.delay.ms (readers holding
-   * their file ranges keep working meanwhile). `durable`: the renames are fsynced before this
-   * resolves (truncation must not come back after a crash; retention may). `recycle`: segments
-   * from the start of the log, whose .log file may be reused by the next roll (never truncated
-   * ones: their stale batches would carry offsets above the new data's).
-   */
-  private async retireSegments(
-    segs: readonly LogSegment[],
-    durable: boolean,
-    recycle = false,
-  ): Promise<void> {
-    for (const s of segs) await s.changeSuffix(DELETED_SUFFIX)
-    if (durable) await this.fs.syncDir(this.dir)
-    for (const s of segs) {
-      const timer = this.clock.setTimeout(() => {
-        this.pendingDeletes?.delete(s)
-        const keep = recycle && !this.closed
-        s.deleteFiles(keep)
-          .then(() => (keep ? this.keepSpare(s.logPath) : undefined))
-          .catch((err) => this.logger.warn(`${this.name}: could not delete ${s.logPath}: ${err}`))
-      }, this.config.fileDeleteDelayMs)
-      this.pendingDeletes ??= new Map()
-      this.pendingDeletes.set(s, timer)
-    }
-  }
-
-  /**
-   * A retired .log file, closed: the spare for the next roll, or removed once the log is closed.
-   * Its `.deleted` name is made durable first: until then a crash would bring the file back under
-   * its old segment name, holding whatever a reuse wrote into it since.
-   */
-  private async keepSpare(path: string): Promise<void> {
-    const synced =
-      !this.closed &&
-      (await this.fs.syncDir(this.dir).then(
-        () => true,
-        () => false,
-      ))
-    if (!synced || this.closed) return this.fs.unlink(path)
-    this.recycler ??= new SegmentRecycler(this.fs, this.clock)
-    return this.recycler.offer(path)
   }
 
   /**
@@ -802,17 +468,17 @@ export class Log {
   ): Promise<boolean> {
     return this.queue.run(async () => {
       this.checkWritable()
-      const current = new Set(this.segments.all)
-      if (truncationCount !== this.truncations) return false
-      if (!old.every((s) => current.has(s)) || old.includes(this.segments.active)) return false
-      this.tail.clear()
+      const current = new Set(this.s.segments.all)
+      if (truncationCount !== this.s.truncations) return false
+      if (!old.every((seg) => current.has(seg)) || old.includes(this.s.segments.active)) return false
+      this.s.tail.clear()
       await this.guarded(async () => {
-        await this.fs.syncDir(this.dir)
-        this.segments.remove(old)
-        await this.retireSegments(old, true)
+        await this.s.fs.syncDir(this.dir)
+        this.s.segments.remove(old)
+        await retireSegments(this.s, old, true)
         await replacement.changeSuffix('')
-        await this.fs.syncDir(this.dir)
-        this.segments.add(replacement)
+        await this.s.fs.syncDir(this.dir)
+        this.s.segments.add(replacement)
       })
       return true
     })
@@ -823,44 +489,34 @@ export class Log {
   /** Flushes everything (indexes included), then closes all files. */
   close(): Promise<void> {
     return this.queue.run(async () => {
-      if (this.closed) return
-      this.closed = true
-      this.tail.clear()
+      if (this.s.closed) return
+      this.s.closed = true
+      this.s.tail.clear()
       try {
-        if (this.offline === null) {
-          await this.flushing?.catch(() => {})
-          const active = this.segments.active
+        if (this.s.offline === null) {
+          await this.s.flushing?.catch(() => {})
+          const active = this.s.segments.active
           await active.ensureIndexes()
           active.onBecomeInactive()
           await active.trimFile()
-          if (this.dirNeedsSync) await this.fs.syncDir(this.dir)
-          for (const s of this.segments.all) await s.flush(true)
-          this.rp = this.leo
+          if (this.s.dirNeedsSync) await this.s.fs.syncDir(this.dir)
+          for (const seg of this.s.segments.all) await seg.flush(true)
+          this.s.rp = this.s.leo
         }
       } finally {
-        for (const s of this.segments.all) await s.close().catch(() => {})
-        for (const [s, t] of this.pendingDeletes ?? []) {
-          t.cancel()
-          await s.deleteFiles().catch(() => {})
-        }
-        this.pendingDeletes = null
-        await this.recycler?.close().catch(() => {})
+        for (const seg of this.s.segments.all) await seg.close().catch(() => {})
+        await this.s.retired?.deleteAll()
       }
     })
   }
 
   /** Closes without flushing or writing anything (the log dir failed, or the log is deleted). */
   async closeHandles(): Promise<void> {
-    this.closed = true
+    this.s.closed = true
     await this.queue.idle()
-    this.tail.clear()
-    for (const s of this.segments.all) await s.closeHandle().catch(() => {})
-    for (const [s, t] of this.pendingDeletes ?? []) {
-      t.cancel()
-      await s.closeHandle().catch(() => {})
-    }
-    this.pendingDeletes = null
-    await this.recycler?.close().catch(() => {})
+    this.s.tail.clear()
+    for (const seg of this.s.segments.all) await seg.closeHandle().catch(() => {})
+    await this.s.retired?.closeHandles()
   }
 
   /** Runs `fn` under the writer queue (compaction uses it to read state consistently). */
@@ -875,42 +531,16 @@ export class Log {
       return await fn()
     } catch (err) {
       if (err instanceof StorageError) throw err
-      this.markOffline(err)
-      throw this.offlineError()
+      markOffline(this.s, err)
+      throw offlineError(this.s)
     }
   }
 
-  private markOffline(err: unknown): void {
-    if (this.offline !== null) return
-    this.offline = err instanceof Error ? err : new Error(String(err))
-    this.tail.clear()
-    this.logger.error(`${this.name}: I/O failure, the log is offline until reopened`, err)
-  }
-
-  private offlineError(): StorageError {
-    return new StorageError(
-      StorageErrorCode.LogOffline,
-      `${this.name} is offline: ${this.offline?.message}`,
-      {
-        cause: this.offline,
-      },
-    )
-  }
-
   private checkUsable(): void {
-    if (this.offline !== null) throw this.offlineError()
-    if (this.closed) throw new StorageError(StorageErrorCode.LogClosed, `${this.name} is closed`)
+    checkUsable(this.s)
   }
 
   private checkWritable(): void {
     this.checkUsable()
   }
-}
-
-function noSpace(name: string, cause: unknown): StorageError {
-  return new StorageError(StorageErrorCode.NoSpace, `no space left on device appending to ${name}`, { cause })
-}
-
-function clamp(v: bigint, lo: bigint, hi: bigint): bigint {
-  return v < lo ? lo : v > hi ? hi : v
 }

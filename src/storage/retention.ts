@@ -12,6 +12,7 @@
 
 import type { Log } from './log.ts'
 import { isDeleteEnabled } from './log-config.ts'
+import type { LogSegment } from './log-segment.ts'
 
 export async function deleteOldSegments(log: Log, now: number): Promise<number> {
   let deleted = await log.deleteSegmentsWhile(
@@ -38,4 +39,27 @@ export async function deleteOldSegments(log: Log, now: number): Promise<number> 
     )
   }
   return deleted
+}
+
+/**
+ * The oldest segments of `all` (`log`'s snapshot) while `shouldDelete` says so, only segments
+ * wholly below the high watermark (read at each step: it may move meanwhile), never the last one
+ * if it is empty. Log.deleteSegmentsWhile deletes them, inside its writer queue.
+ */
+export async function oldestSegmentsWhile(
+  log: Log,
+  all: readonly LogSegment[],
+  shouldDelete: (seg: LogSegment, next: LogSegment | undefined) => Promise<boolean>,
+): Promise<LogSegment[]> {
+  const doomed: LogSegment[] = []
+  for (let i = 0; i < all.length; i++) {
+    const seg = all[i]
+    const next = all[i + 1] as LogSegment | undefined
+    const upper = next === undefined ? log.logEndOffset : next.baseOffset
+    if (upper > log.highWatermark) break
+    if (next === undefined && seg.size === 0) break
+    if (!(await shouldDelete(seg, next))) break
+    doomed.push(seg)
+  }
+  return doomed
 }

@@ -28,9 +28,9 @@ function pooledBody(batches: Buffer): Buffer {
   return body
 }
 
-/** The cache's size, through the log's private field. */
+/** The cache's size, through the log's private state (log-state.ts). */
 function sizeOfCache(log: Log): number {
-  return (log as unknown as { tail: { size: number } }).tail.size
+  return (log as unknown as { s: { tail: { size: number } } }).s.tail.size
 }
 
 describe('tail cache', () => {
