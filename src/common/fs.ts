@@ -23,6 +23,12 @@ export interface FileHandle {
   write(buf: Uint8Array, position: number): Promise<void>
   /** Writes all the buffers back to back starting at `position` (or throws). */
   writev(bufs: readonly Uint8Array[], position: number): Promise<void>
+  /**
+   * The same write as one blocking call on the calling thread (optional; the result is the same).
+   * Into the page cache a write is a memory copy, cheaper here, where the bytes are still in this
+   * core's cache, than through the thread pool (storage/blocking-writes.ts decides when).
+   */
+  writevBlocking?(bufs: readonly Uint8Array[], position: number): void
   truncate(length: number): Promise<void>
   /** fsync: the file's data and size are durable when this resolves. */
   sync(): Promise<void>

@@ -1,7 +1,17 @@
 // The real file system behind the Fs seam (node:fs/promises). Positional reads and writes only:
 // files are opened O_RDWR|O_CREAT, never O_APPEND (which would ignore the position on Linux).
 
-import { close, constants, fsync, open, readdirSync, readFileSync, statSync } from 'node:fs'
+import {
+  close,
+  constants,
+  fsync,
+  open,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeSync,
+  writevSync,
+} from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import type { FileHandle, FileStat, Fs, OpenMode } from './fs.ts'
 import { errnoCode, isNotFound } from './fs.ts'
@@ -44,6 +54,24 @@ class NodeFileHandle implements FileHandle {
       await this.write(b.subarray(bytesWritten), pos + bytesWritten)
       pos += b.length
       bytesWritten = 0
+    }
+  }
+
+  writevBlocking(bufs: readonly Uint8Array[], position: number): void {
+    const fd = this.h.fd
+    let written = bufs.length === 1 ? 0 : writevSync(fd, bufs as Uint8Array[], position)
+    // What a short write left (or the single buffer), buffer by buffer.
+    let pos = position
+    for (const b of bufs) {
+      if (written >= b.length) {
+        written -= b.length
+        pos += b.length
+        continue
+      }
+      let done = written
+      while (done < b.length) done += writeSync(fd, b, done, b.length - done, pos + done)
+      pos += b.length
+      written = 0
     }
   }
 

@@ -20,6 +20,7 @@ import {
 } from '../records/batch-header.ts'
 import type { BatchInfo } from './batch-scan.ts'
 import { batchInfoAt, HeaderReader } from './batch-scan.ts'
+import { blockingWrites } from './blocking-writes.ts'
 import { indexFileName, logFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
 import { OffsetIndex } from './offset-index.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
@@ -352,7 +353,13 @@ export class LogSegment {
     const f = await this.handle()
     const start = this.size
     try {
-      await f.writev(chunks, start)
+      if (f.writevBlocking !== undefined && blockingWrites.allowed()) {
+        let bytes = 0
+        for (const c of chunks) bytes += c.length
+        const t0 = performance.now()
+        f.writevBlocking(chunks, start)
+        blockingWrites.took(performance.now() - t0, bytes)
+      } else await f.writev(chunks, start)
     } catch (err) {
       // A full disk fails a write part-way, leaving a torn batch after the committed bytes. Cut
       // it off (shrinking needs no space) so the segment holds whole batches only and stays

@@ -52,6 +52,23 @@ for (const [name, make] of impls) {
       assert.equal(await fs.stat(join(root, 'nope')), null)
     })
 
+    it('writes blocking like writev, when it offers that', async () => {
+      const { fs, root } = await make()
+      await fs.mkdir(root)
+      const f = await fs.open(join(root, 'wb'), 'rw')
+      if (f.writevBlocking === undefined) {
+        assert.equal(name, 'memory', 'the real file system offers blocking writes')
+        await f.close()
+        return
+      }
+      f.writevBlocking([Buffer.from('hello')], 0)
+      f.writevBlocking([Buffer.from(' '), Buffer.alloc(0), Buffer.from('world')], 5)
+      f.writevBlocking([Buffer.from('W')], 6)
+      assert.equal(await f.size(), 11)
+      assert.equal((await readAt(f, 0, 11)).toString(), 'hello World')
+      await f.close()
+    })
+
     it('opens read-only files only when they exist', async () => {
       const { fs, root } = await make()
       await fs.mkdir(root)

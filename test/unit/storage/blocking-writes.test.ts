@@ -1,0 +1,93 @@
+// Segment appends written on the event loop (storage/blocking-writes.ts): the back-off policy after
+// a slow write, and a log on the real file system appending through the blocking path, with the
+// bytes it wrote read back before and after a reopen.
+
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { ManualClock } from '../../../src/common/clock.ts'
+import { NodeFs } from '../../../src/common/node-fs.ts'
+import {
+  BACKOFF_MS,
+  BlockingWrites,
+  blockingWrites,
+  SLOW_BASE_MS,
+  SLOW_MS_PER_MIB,
+} from '../../../src/storage/blocking-writes.ts'
+import { Log } from '../../../src/storage/log.ts'
+import { logConfig } from '../../../src/storage/log-config.ts'
+import { makeBatch, readAll } from '../../support/storage-helpers.ts'
+
+describe('BlockingWrites policy', () => {
+  it('allows blocking writes while they are fast', () => {
+    let now = 1000
+    const p = new BlockingWrites(() => now)
+    for (let i = 0; i < 10; i++) {
+      assert.equal(p.allowed(), true)
+      p.took(0.3, 1 << 20)
+      now += 1
+    }
+    assert.equal(p.blocking, 10)
+    assert.equal(p.slow, 0)
+  })
+
+  it('scales the slow threshold with the write size', () => {
+    const p = new BlockingWrites(() => 0)
+    // 16 MiB may take up to SLOW_BASE_MS + 16 * SLOW_MS_PER_MIB.
+    p.took(SLOW_BASE_MS + 15 * SLOW_MS_PER_MIB, 16 << 20)
+    assert.equal(p.allowed(), true)
+    p.took(SLOW_BASE_MS + 0.5, 4096)
+    assert.equal(p.slow, 1)
+  })
+
+  it('after a slow write, uses the thread pool for BACKOFF_MS, then tries blocking again', () => {
+    let now = 5000
+    const p = new BlockingWrites(() => now)
+    assert.equal(p.allowed(), true)
+    p.took(50, 1 << 20) // a write throttled by the kernel
+    assert.equal(p.slow, 1)
+    assert.equal(p.allowed(), false)
+    now += BACKOFF_MS - 1
+    assert.equal(p.allowed(), false)
+    now += 1
+    assert.equal(p.allowed(), true)
+    p.took(0.2, 1 << 20)
+    assert.equal(p.allowed(), true, 'a fast write keeps the blocking path')
+  })
+})
+
+describe('blocking segment appends on the real file system', () => {
+  it('writes appends on the event loop, readable at once and after a reopen', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'samsa-blocking-'))
+    try {
+      const fs = new NodeFs()
+      const clock = new ManualClock()
+      const config = logConfig({ segmentBytes: 4096 })
+      const open = (clean: boolean, rp: bigint) =>
+        Log.open(
+          { fs, clock, dir: root, topicPartition: { topic: 't', partition: 0 }, config },
+          { hadCleanShutdown: clean, recoveryPoint: rp },
+        )
+      const log = await open(false, 0n)
+      const before = blockingWrites.blocking
+      // Several rolls (4 KiB segments), one append of two buffers (one write of two chunks).
+      for (let i = 0; i < 20; i++) await log.append(makeBatch(3, { valueBytes: 100, tag: `b${i}` }))
+      await log.append([makeBatch(2, { tag: 'x' }), makeBatch(2, { tag: 'y' })])
+      assert.ok(blockingWrites.blocking - before >= 21, 'every append wrote with a blocking call')
+      assert.ok(log.segmentList.length > 1, 'the log rolled')
+      log.updateHighWatermark(log.logEndOffset)
+      const all = await readAll(log)
+      assert.equal(all.length, 64)
+      assert.equal(all[0].offset, 0n)
+      assert.equal(all[63].offset, 63n)
+      await log.close()
+      const reopened = await open(true, log.logEndOffset)
+      assert.deepEqual(await readAll(reopened), all)
+      await reopened.close()
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+})
