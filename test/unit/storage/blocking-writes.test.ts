@@ -72,10 +72,17 @@ describe('blocking segment appends on the real file system', () => {
         )
       const log = await open(false, 0n)
       const before = blockingWrites.blocking
+      const slowBefore = blockingWrites.slow
       // Several rolls (4 KiB segments), one append of two buffers (one write of two chunks).
       for (let i = 0; i < 20; i++) await log.append(makeBatch(3, { valueBytes: 100, tag: `b${i}` }))
       await log.append([makeBatch(2, { tag: 'x' }), makeBatch(2, { tag: 'y' })])
-      assert.ok(blockingWrites.blocking - before >= 21, 'every append wrote with a blocking call')
+      const blocked = blockingWrites.blocking - before
+      // On a loaded machine one write may take longer than the slow mark: the rest then go
+      // through the thread pool for the back-off period (what the policy is for), so only a
+      // run without a slow write must have blocked on every append.
+      if (blockingWrites.slow === slowBefore)
+        assert.ok(blocked >= 21, 'every append wrote with a blocking call')
+      else assert.ok(blocked >= 1, 'the first append wrote with a blocking call')
       assert.ok(log.segmentList.length > 1, 'the log rolled')
       log.updateHighWatermark(log.logEndOffset)
       const all = await readAll(log)
