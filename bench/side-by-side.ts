@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     if (args.keep) console.log(`raw results: ${join(out, 'results.log')}`)
   } finally {
     await broker?.stop()
-    if (!args.keep) rmSync(dir, { recursive: true, force: true })
+    // --keep keeps kperf's results, not the broker's logs (~1 GB of topics on tmpfs).
+    rmSync(args.keep ? join(dir, 'broker') : dir, { recursive: true, force: true })
   }
 }
 
