@@ -39,40 +39,22 @@ class NodeFileHandle implements FileHandle {
 
   async writev(bufs: readonly Uint8Array[], position: number): Promise<void> {
     if (bufs.length === 1) return this.write(bufs[0], position)
-    let total = 0
-    for (const b of bufs) total += b.length
-    let { bytesWritten } = await this.h.writev(bufs as Uint8Array[], position)
-    if (bytesWritten === total) return
+    const { bytesWritten } = await this.h.writev(bufs as Uint8Array[], position)
+    if (bytesWritten === totalLength(bufs)) return
     // Short write (rare: signals, quotas): finish the rest buffer by buffer.
-    let pos = position
-    for (const b of bufs) {
-      if (bytesWritten >= b.length) {
-        bytesWritten -= b.length
-        pos += b.length
-        continue
-      }
-      await this.write(b.subarray(bytesWritten), pos + bytesWritten)
-      pos += b.length
-      bytesWritten = 0
-    }
+    for (const [b, from, pos] of leftAfter(bufs, bytesWritten, position))
+      await this.write(b.subarray(from), pos)
   }
 
   writevBlocking(bufs: readonly Uint8Array[], position: number): void {
     const fd = this.h.fd
-    let written = bufs.length === 1 ? 0 : writevSync(fd, bufs as Uint8Array[], position)
-    // What a short write left (or the single buffer), buffer by buffer.
-    let pos = position
-    for (const b of bufs) {
-      if (written >= b.length) {
-        written -= b.length
-        pos += b.length
-        continue
-      }
-      let done = written
-      while (done < b.length) done += writeSync(fd, b, done, b.length - done, pos + done)
-      pos += b.length
-      written = 0
+    if (bufs.length === 1) {
+      writeFullySync(fd, bufs[0], 0, position)
+      return
     }
+    const written = writevSync(fd, bufs as Uint8Array[], position)
+    if (written === totalLength(bufs)) return
+    for (const [b, from, pos] of leftAfter(bufs, written, position)) writeFullySync(fd, b, from, pos)
   }
 
   truncate(length: number): Promise<void> {
@@ -174,4 +156,35 @@ function settle<T>(fn: () => T): Promise<T> {
   } catch (err) {
     return Promise.reject(err)
   }
+}
+
+function totalLength(bufs: readonly Uint8Array[]): number {
+  let total = 0
+  for (const b of bufs) total += b.length
+  return total
+}
+
+/** What a short vectored write of `written` bytes at `position` left: [buffer, from, file position]. */
+function leftAfter(
+  bufs: readonly Uint8Array[],
+  written: number,
+  position: number,
+): [Uint8Array, number, number][] {
+  const rest: [Uint8Array, number, number][] = []
+  let pos = position
+  for (const b of bufs) {
+    if (written >= b.length) written -= b.length
+    else {
+      rest.push([b, written, pos + written])
+      written = 0
+    }
+    pos += b.length
+  }
+  return rest
+}
+
+/** b[from..] written at `position`, however many calls it takes. */
+function writeFullySync(fd: number, b: Uint8Array, from: number, position: number): void {
+  for (let done = from; done < b.length; )
+    done += writeSync(fd, b, done, b.length - done, position + done - from)
 }

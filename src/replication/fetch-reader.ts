@@ -44,6 +44,7 @@ import {
   type Partition,
   type PartitionRead,
 } from './partition.ts'
+import { emptyRead } from './partition-read.ts'
 import { type ClientMetadata, NO_PREFERRED_REPLICA } from './replica-selector.ts'
 import type { ReplicaQuota } from './replication-quota.ts'
 
@@ -99,8 +100,6 @@ export interface PartitionLookup {
   /** The leader's replication quota (KIP-73); absent or null: no throttling. */
   readonly leaderQuota?: ReplicaQuota | null
 }
-
-const NO_RECORDS = Buffer.alloc(0)
 
 /** One partition of a fetch as last read; reused by every read of the fetch. */
 interface Slot {
@@ -314,7 +313,7 @@ class FetchOp implements FetchWaiter {
       s.reading = false
       s.preferred = NO_PREFERRED_REPLICA
       if (part === null) {
-        s.read = errorRead(lookup.missingError(inp.topic, inp.topicId, inp.partition))
+        s.read = emptyRead(lookup.missingError(inp.topic, inp.topicId, inp.partition))
         continue
       }
       const preferred =
@@ -517,19 +516,5 @@ function recordThrottled(quota: ReplicaQuota, slots: readonly Slot[]): void {
   if (bytes > 0) quota.record(bytes)
 }
 
-function errorRead(errorCode: number): PartitionRead {
-  return {
-    errorCode,
-    records: NO_RECORDS,
-    sizeInBytes: 0,
-    highWatermark: -1n,
-    lastStableOffset: -1n,
-    logStartOffset: -1n,
-    divergingEpoch: null,
-    abortedTransactions: null,
-    preferredReadReplica: NO_PREFERRED_REPLICA,
-  }
-}
-
 /** A slot's read before its first read (never part of an answer: every slot is read first). */
-const EMPTY_READ: PartitionRead = Object.freeze(errorRead(ErrorCode.NONE)) as PartitionRead
+const EMPTY_READ: PartitionRead = Object.freeze(emptyRead(ErrorCode.NONE)) as PartitionRead

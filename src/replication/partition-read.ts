@@ -173,7 +173,8 @@ export class PartitionReader {
   }
 }
 
-function emptyRead(errorCode: number): PartitionRead {
+/** A read with no records and no offsets: an error's answer (fetch-reader.ts uses it too). */
+export function emptyRead(errorCode: number): PartitionRead {
   return {
     errorCode,
     records: NO_RECORDS,

@@ -73,20 +73,20 @@ export class RetiredSegments {
   }
 
   /** The log closes: the retired segments' files go now, and the spares with them. */
-  async deleteAll(): Promise<void> {
-    for (const [s, t] of this.pendingDeletes) {
-      t.cancel()
-      await s.deleteFiles().catch(() => {})
-    }
-    this.pendingDeletes.clear()
-    await this.recycler?.close().catch(() => {})
+  deleteAll(): Promise<void> {
+    return this.dropPending((s) => s.deleteFiles())
   }
 
   /** The log closes without writing anything: handles are closed, files left to the loader. */
-  async closeHandles(): Promise<void> {
+  closeHandles(): Promise<void> {
+    return this.dropPending((s) => s.closeHandle())
+  }
+
+  /** Cancels the delayed deletes, doing `end` to each segment instead, and closes the recycler. */
+  private async dropPending(end: (s: LogSegment) => Promise<unknown>): Promise<void> {
     for (const [s, t] of this.pendingDeletes) {
       t.cancel()
-      await s.closeHandle().catch(() => {})
+      await end(s).catch(() => {})
     }
     this.pendingDeletes.clear()
     await this.recycler?.close().catch(() => {})
