@@ -7,24 +7,31 @@
 // Old segments open lazily: the .log file handle on first read, the indexes on first lookup
 // (sanity-checked, rebuilt from the log when they fail), the largest timestamp from the last
 // time index entry. A clean-shutdown load is therefore O(segments), not O(bytes).
+//
+// The class holds the segment's state, its appends and its lazy opening; the longer work is in
+// its parts, called by the methods of the same purpose: lookups (segment-read.ts), recovery,
+// truncation and the state read back from files (segment-recovery.ts), file creation, renames
+// and removal (segment-files.ts).
 
 import { join } from 'node:path'
 import type { FileHandle, Fs } from '../common/fs.ts'
-import { errnoCode, isNotFound, readAt } from '../common/fs.ts'
-import {
-  BATCH_HEADER_SIZE,
-  BatchOffsets,
-  BatchProblem,
-  checkBatch,
-  LOG_OVERHEAD,
-} from '../records/batch-header.ts'
+import { errnoCode, readAt } from '../common/fs.ts'
+import { BATCH_HEADER_SIZE, BatchOffsets } from '../records/batch-header.ts'
 import type { BatchInfo } from './batch-scan.ts'
-import { batchInfoAt, HeaderReader } from './batch-scan.ts'
 import { blockingWrites } from './blocking-writes.ts'
 import { indexFileName, logFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
 import { OffsetIndex } from './offset-index.ts'
+import { createFiles, removeFiles, renameFiles } from './segment-files.ts'
+import { findBatchByTimestampIn, readRangeIn, type SegmentRange, translateOffsetIn } from './segment-read.ts'
+import {
+  MAX_RELATIVE_OFFSET,
+  readTimeIndexMax,
+  recoverSegment,
+  scanToEnd,
+  truncateSegment,
+} from './segment-recovery.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
-import { TIME_INDEX_ENTRY_SIZE, TimeIndex } from './time-index.ts'
+import { TimeIndex } from './time-index.ts'
 import { TransactionIndex } from './transaction-index.ts'
 
 /** What a segment needs to know about each batch it appends. */
@@ -43,27 +50,27 @@ export interface SegmentOptions {
   rollJitterMs: number
 }
 
-const MAX_RELATIVE_OFFSET = 0x7fffffffn
-const RECOVERY_CHUNK = 4 << 20
-
+// Members without `private` that callers have no use for (fs, oi, ti, recycled, the largest
+// timestamp, the index bookkeeping and their helpers) are the segment's own state shared with its
+// parts: segment-recovery.ts and segment-files.ts work on them; nothing else reads or writes them.
 export class LogSegment {
   readonly baseOffset: bigint
   readonly dir: string
-  private readonly fs: Fs
+  readonly fs: Fs
   /** '' for live files; '.deleted', '.cleaned' or '.swap' otherwise. */
   suffix: string
   /** Committed bytes of the .log file. */
   size: number
   // The three indexes are made on first use (getters below): an idle segment, which is what
   // most of thousands of partitions hold, never touches them (~350 bytes each saved).
-  private oi: OffsetIndex | null = null
-  private ti: TimeIndex | null = null
+  oi: OffsetIndex | null = null
+  ti: TimeIndex | null = null
   private xi: TransactionIndex | null = null
   private readonly indexBytes: number
   /** Made by this process: its indexes start empty and loaded. */
   private readonly fresh: boolean
   /** The file was a retired segment's (segment-recycler.ts): bytes past `size` are stale. */
-  private recycled = false
+  recycled = false
   /** deleteFiles ran: the file may since hold another segment's bytes (segment-recycler.ts). */
   private deleted = false
   /** Whether a `.txnindex` file may exist. */
@@ -76,12 +83,12 @@ export class LogSegment {
   private file: FileHandle | null = null
   private opening: Promise<FileHandle> | null = null
   private indexLoading: Promise<void> | null = null
-  private bytesSinceLastIndexEntry = 0
-  private maxTs = -1n
-  private maxTsOffset = -1n
-  private maxTsKnown: boolean
+  bytesSinceLastIndexEntry = 0
+  maxTs = -1n
+  maxTsOffset = -1n
+  maxTsKnown: boolean
   /** maxTimestamp of the first batch (-1n: none; undefined: not read yet). */
-  private firstBatchTs: bigint | undefined
+  firstBatchTs: bigint | undefined
 
   private constructor(
     fs: Fs,
@@ -125,28 +132,7 @@ export class LogSegment {
     reuse?: string,
   ): Promise<LogSegment> {
     const seg = new LogSegment(fs, dir, base, 0, opts, true, suffix, false)
-    // A transaction index left at this name (a segment recreated at the same base) is stale.
-    if (!inEmptyDir) await seg.txnIndex.delete()
-    const paths = [seg.indexPath(), seg.timeIndexPath()]
-    if (reuse !== undefined) {
-      try {
-        await fs.rename(reuse, seg.logPath)
-        seg.recycled = true
-      } catch {
-        paths.push(seg.logPath)
-        await fs.unlink(reuse).catch(() => {})
-      }
-    } else paths.push(seg.logPath)
-    await Promise.all(
-      paths.map(async (p) => {
-        const h = await fs.open(p, 'rw')
-        try {
-          if (!inEmptyDir) await h.truncate(0)
-        } finally {
-          await h.close()
-        }
-      }),
-    )
+    await createFiles(fs, seg, inEmptyDir, reuse)
     return seg
   }
 
@@ -209,11 +195,11 @@ export class LogSegment {
   }
 
   /** The offset index file's path, without making the index. */
-  private indexPath(): string {
+  indexPath(): string {
     return this.oi?.path ?? join(this.dir, indexFileName(this.baseOffset) + this.suffix)
   }
 
-  private timeIndexPath(): string {
+  timeIndexPath(): string {
     return this.ti?.path ?? join(this.dir, timeIndexFileName(this.baseOffset) + this.suffix)
   }
 
@@ -261,7 +247,7 @@ export class LogSegment {
     await this.recover(4096)
   }
 
-  private adoptTimeIndexMax(): void {
+  adoptTimeIndexMax(): void {
     const last = this.timeIndex.lastEntry
     if (last !== null && last.timestamp > this.maxTs) {
       this.maxTs = last.timestamp
@@ -276,25 +262,7 @@ export class LogSegment {
       if (this.timeIndex.loaded) {
         this.adoptTimeIndexMax()
       } else {
-        try {
-          const f = await this.fs.open(this.timeIndex.path, 'r')
-          try {
-            const size = await f.size()
-            if (size >= TIME_INDEX_ENTRY_SIZE && size % TIME_INDEX_ENTRY_SIZE === 0) {
-              const last = await readAt(f, size - TIME_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE)
-              const ts = last.readBigInt64BE(0)
-              if (ts > this.maxTs) {
-                this.maxTs = ts
-                this.maxTsOffset = this.baseOffset + BigInt(last.readInt32BE(8))
-              }
-              this.maxTsKnown = true
-            }
-          } finally {
-            await f.close()
-          }
-        } catch (err) {
-          if (!isNotFound(err)) throw err
-        }
+        await readTimeIndexMax(this)
         if (!this.maxTsKnown) await this.ensureIndexes()
       }
     }
@@ -383,7 +351,7 @@ export class LogSegment {
     this.lastModifiedMs = now
   }
 
-  private indexBatch(b: AppendedBatch, position: number, indexIntervalBytes: number): void {
+  indexBatch(b: AppendedBatch, position: number, indexIntervalBytes: number): void {
     if (b.maxTimestamp > this.maxTs) {
       this.maxTs = b.maxTimestamp
       this.maxTsOffset = b.lastOffset
@@ -397,15 +365,8 @@ export class LogSegment {
   }
 
   /** The first batch whose last offset is >= `target`, searching below `limit`; null if none. */
-  async translateOffset(target: bigint, limit = this.size): Promise<BatchInfo | null> {
-    await this.ensureIndexes()
-    const reader = new HeaderReader(await this.handle(), limit)
-    let pos = this.offsetIndex.lookup(target).position
-    for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
-      if (b.lastOffset >= target) return b
-      pos += b.size
-    }
-    return null
+  translateOffset(target: bigint, limit = this.size): Promise<BatchInfo | null> {
+    return translateOffsetIn(this, target, limit)
   }
 
   /**
@@ -415,48 +376,15 @@ export class LogSegment {
    * below the limit. `full` means a bound was hit (the caller must not continue into the next
    * segment).
    */
-  async readRange(
+  readRange(
     fetchOffset: bigint,
     maxBytes: number,
     maxOffset: bigint,
     limit: number,
     minOneBatch: boolean,
     startHint?: number,
-  ): Promise<{ position: number; length: number; firstOffset: bigint; full: boolean } | null> {
-    await this.ensureIndexes()
-    const reader = new HeaderReader(await this.handle(), limit)
-    let pos = startHint ?? this.offsetIndex.lookup(fetchOffset).position
-    let first: BatchInfo | null = null
-    for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
-      if (b.lastOffset >= fetchOffset) {
-        first = b
-        break
-      }
-      pos += b.size
-    }
-    if (first === null) return null
-    const start = first.position
-    if (first.lastOffset >= maxOffset)
-      return { position: start, length: 0, firstOffset: first.baseOffset, full: true }
-    if (first.size > maxBytes && !minOneBatch) {
-      return { position: start, length: 0, firstOffset: first.baseOffset, full: true }
-    }
-    let end = start + first.size
-    if (end - start >= maxBytes)
-      return { position: start, length: end - start, firstOffset: first.baseOffset, full: true }
-    // Jump over whole runs of batches with the index: every batch before an entry's position has
-    // offsets below that entry's offset.
-    const byPos = this.offsetIndex.floorByPosition(Math.min(start + maxBytes, limit))
-    const byOff = this.offsetIndex.floorByOffset(maxOffset)
-    const j = Math.min(byPos, byOff)
-    if (j >= 0 && this.offsetIndex.positionAt(j) > end) end = this.offsetIndex.positionAt(j)
-    for (let b = await reader.at(end); ; b = await reader.at(end)) {
-      if (b === null)
-        return { position: start, length: end - start, firstOffset: first.baseOffset, full: false }
-      if (b.lastOffset >= maxOffset || end + b.size - start > maxBytes) break
-      end += b.size
-    }
-    return { position: start, length: end - start, firstOffset: first.baseOffset, full: true }
+  ): Promise<SegmentRange | null> {
+    return readRangeIn(this, fetchOffset, maxBytes, maxOffset, limit, minOneBatch, startHint)
   }
 
   /**
@@ -471,21 +399,12 @@ export class LogSegment {
    * The first batch at or after `startingOffset` whose max timestamp is >= `timestamp`, via the
    * time index; null if none.
    */
-  async findBatchByTimestamp(
+  findBatchByTimestamp(
     timestamp: bigint,
     startingOffset: bigint,
     limit = this.size,
   ): Promise<BatchInfo | null> {
-    await this.ensureIndexes()
-    const t = this.timeIndex.lookup(timestamp)
-    const from = t.offset > startingOffset ? t.offset : startingOffset
-    const reader = new HeaderReader(await this.handle(), limit)
-    let pos = this.offsetIndex.lookup(from).position
-    for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
-      if (b.maxTimestamp >= timestamp && b.lastOffset >= startingOffset) return b
-      pos += b.size
-    }
-    return null
+    return findBatchByTimestampIn(this, timestamp, startingOffset, limit)
   }
 
   /** Reads whole batches [position, position + length) into one buffer. */
@@ -510,34 +429,10 @@ export class LogSegment {
     // descriptor (the next read or append opens it again).
     const wasOpen = this.file !== null || this.opening !== null
     try {
-      return await this.scanToEnd(start)
+      return await scanToEnd(this, start)
     } finally {
       if (!wasOpen) await this.closeHandle()
     }
-  }
-
-  private async scanToEnd(start: number): Promise<bigint | null> {
-    const reader = new HeaderReader(await this.handle(), this.size, 1 << 16)
-    let last: BatchInfo | null = null
-    let pos = start
-    while (pos < this.size) {
-      const b = await reader.at(pos)
-      if (
-        b === null ||
-        b.baseOffset < this.baseOffset ||
-        (last !== null && b.baseOffset <= last.lastOffset)
-      ) {
-        return null
-      }
-      if (b.maxTimestamp > this.maxTs) {
-        this.maxTs = b.maxTimestamp
-        this.maxTsOffset = b.lastOffset
-      }
-      last = b
-      pos += b.size
-    }
-    this.bytesSinceLastIndexEntry = this.size - start
-    return last === null ? this.baseOffset : last.lastOffset + 1n
   }
 
   /**
@@ -546,63 +441,11 @@ export class LogSegment {
    * and the offset after the last good batch. `onBatch` sees every good batch (for the epoch
    * cache).
    */
-  async recover(
+  recover(
     indexIntervalBytes: number,
     onBatch?: (b: BatchInfo) => void,
   ): Promise<{ truncatedBytes: number; nextOffset: bigint }> {
-    const f = await this.handle()
-    const fileSize = await f.size()
-    this.offsetIndex.reset()
-    this.timeIndex.reset()
-    this.maxTs = -1n
-    this.maxTsOffset = -1n
-    this.maxTsKnown = true
-    this.bytesSinceLastIndexEntry = 0
-    this.firstBatchTs = -1n
-    let chunk = Buffer.allocUnsafe(Math.min(RECOVERY_CHUNK, Math.max(fileSize, BATCH_HEADER_SIZE)))
-    let chunkStart = 0
-    let chunkLen = 0
-    const load = async (pos: number, want: number): Promise<void> => {
-      const len = Math.min(Math.max(want, RECOVERY_CHUNK), fileSize - pos)
-      if (chunk.length < len) chunk = Buffer.allocUnsafe(len)
-      let got = 0
-      while (got < len) {
-        const n = await f.read(chunk, got, len - got, pos + got)
-        if (n === 0) break
-        got += n
-      }
-      chunkStart = pos
-      chunkLen = got
-    }
-    let pos = 0
-    let prevLast = this.baseOffset - 1n
-    while (fileSize - pos >= BATCH_HEADER_SIZE) {
-      if (pos + BATCH_HEADER_SIZE > chunkStart + chunkLen) await load(pos, BATCH_HEADER_SIZE)
-      const size = chunk.readInt32BE(pos - chunkStart + BatchOffsets.batchLength) + LOG_OVERHEAD
-      if (size < BATCH_HEADER_SIZE || size > fileSize - pos) break
-      if (pos + size > chunkStart + chunkLen) await load(pos, size)
-      if (pos + size > chunkStart + chunkLen) break
-      const off = pos - chunkStart
-      if (checkBatch(chunk, off, off + size) !== BatchProblem.ok) break
-      const info = batchInfoAt(chunk, off, pos)
-      if (info.baseOffset <= prevLast || info.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) break
-      if (pos === 0) this.firstBatchTs = info.maxTimestamp
-      this.indexBatch(info, pos, indexIntervalBytes)
-      onBatch?.(info)
-      prevLast = info.lastOffset
-      pos += size
-    }
-    const truncatedBytes = fileSize - pos
-    if (truncatedBytes > 0) await f.truncate(pos)
-    // Whatever a crashed process wrote may still be only in the page cache: the next flush must
-    // fsync it before the recovery point passes it (Kafka forces recovered segments too), or a
-    // later power loss could take data below what was fsynced after it.
-    this.dirty = true
-    this.size = pos
-    // Entries for markers that are no longer in the log go; the producer state replay rebuilds
-    // whatever it covers (replication/unified-log.ts).
-    await this.truncateTxnIndex(prevLast + 1n)
-    return { truncatedBytes, nextOffset: prevLast + 1n }
+    return recoverSegment(this, indexIntervalBytes, onBatch)
   }
 
   /**
@@ -610,44 +453,8 @@ export class LogSegment {
    * durably. Returns the bytes removed and the offset after the last batch left (the base offset
    * when none is left), which is what a reload would find.
    */
-  async truncateTo(offset: bigint): Promise<{ removed: number; nextOffset: bigint }> {
-    const b = await this.translateOffset(offset)
-    let removed = 0
-    if (b !== null) {
-      const newSize = b.position
-      removed = this.size - newSize
-      this.offsetIndex.truncateToPosition(newSize)
-      this.timeIndex.truncateToOffset(offset)
-      // Durable at once, log and indexes: an index must never hold entries past its log's end
-      // (they would point into the middle of batches appended later).
-      const f = await this.handle()
-      await f.truncate(newSize)
-      this.size = newSize
-      await f.sync()
-      await this.offsetIndex.persist(this.fs, true)
-      await this.timeIndex.persist(this.fs, true)
-      this.bytesSinceLastIndexEntry = 0
-      if (newSize === 0) this.firstBatchTs = -1n
-      await this.truncateTxnIndex(offset)
-      await this.txnIndex.flush()
-      // Largest timestamp left: the last time index entry covers everything up to the last
-      // offset index entry; the scan below covers the batches after it.
-      this.maxTs = -1n
-      this.maxTsOffset = -1n
-      this.adoptTimeIndexMax()
-    }
-    const reader = new HeaderReader(await this.handle(), this.size)
-    let pos = this.offsetIndex.lastEntry?.position ?? 0
-    let nextOffset = this.baseOffset
-    for (let h = await reader.at(pos); h !== null; h = await reader.at(pos)) {
-      if (h.maxTimestamp > this.maxTs) {
-        this.maxTs = h.maxTimestamp
-        this.maxTsOffset = h.lastOffset
-      }
-      nextOffset = h.lastOffset + 1n
-      pos += h.size
-    }
-    return { removed, nextOffset }
+  truncateTo(offset: bigint): Promise<{ removed: number; nextOffset: bigint }> {
+    return truncateSegment(this, offset)
   }
 
   /** Drops transaction index entries whose marker is at or after `offset` (file written, not synced). */
@@ -691,37 +498,8 @@ export class LogSegment {
   }
 
   /** Renames the three files to carry `suffix` ('' to make them live again). */
-  async changeSuffix(suffix: string): Promise<void> {
-    const moves: [string, string, (p: string) => void][] = []
-    const from = { log: this.logPath, index: this.indexPath(), time: this.timeIndexPath() }
-    // Made (if not yet) under the old suffix, so its rename below starts from the file's real path.
-    const txnIndex = this.txnIndex
-    this.suffix = suffix
-    // An index not made yet takes its path from the new suffix when it is.
-    moves.push([from.log, this.logPath, () => {}])
-    moves.push([
-      from.index,
-      join(this.dir, indexFileName(this.baseOffset) + suffix),
-      (p) => {
-        if (this.oi !== null) this.oi.path = p
-      },
-    ])
-    moves.push([
-      from.time,
-      join(this.dir, timeIndexFileName(this.baseOffset) + suffix),
-      (p) => {
-        if (this.ti !== null) this.ti.path = p
-      },
-    ])
-    for (const [a, b, set] of moves) {
-      try {
-        await this.fs.rename(a, b)
-      } catch (err) {
-        if (!isNotFound(err)) throw err
-      }
-      set(b)
-    }
-    await txnIndex.rename(join(this.dir, txnIndexFileName(this.baseOffset) + suffix))
+  changeSuffix(suffix: string): Promise<void> {
+    return renameFiles(this, suffix)
   }
 
   /**
@@ -753,19 +531,9 @@ export class LogSegment {
   }
 
   /** Closes and removes the segment's files; with `keepLog` the .log file stays (to be reused). */
-  async deleteFiles(keepLog = false): Promise<void> {
+  deleteFiles(keepLog = false): Promise<void> {
     this.deleted = true
-    await this.closeHandle()
-    const paths = [this.indexPath(), this.timeIndexPath()]
-    if (!keepLog) paths.push(this.logPath)
-    for (const p of paths) {
-      try {
-        await this.fs.unlink(p)
-      } catch (err) {
-        if (!isNotFound(err)) throw err
-      }
-    }
-    await this.txnIndex.delete()
+    return removeFiles(this, keepLog)
   }
 
   /** Approximate heap bytes held by this segment's in-memory state. */

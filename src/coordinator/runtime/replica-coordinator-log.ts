@@ -8,7 +8,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.ts'
 import { BatchOffsets } from '../../records/batch-header.ts'
 import { kafkaErrorOf } from '../../replication/errors.ts'
 import type { AppendOutcome } from '../../replication/partition.ts'
-import type { ProduceInput } from '../../replication/replica-manager.ts'
+import type { ProduceInput } from '../../replication/produce-request.ts'
 import type { Log } from '../../storage/log.ts'
 import { type CoordinatorLog, type CoordinatorReadResult, CoordinatorWriteError } from './coordinator-log.ts'
 

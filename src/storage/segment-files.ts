@@ -1,0 +1,91 @@
+// The files of one segment (log-segment.ts) as files: made empty (or a retired segment's .log
+// renamed into place, segment-recycler.ts), renamed to carry a suffix ('.deleted', '.cleaned',
+// '.swap', or '' to make them live again), removed. Kept apart from the segment's data: none of
+// this reads or writes batches. An index not made yet (LogSegment makes them on first use) has
+// no file work of its own here: it takes its path from the segment when it is made.
+
+import { join } from 'node:path'
+import type { Fs } from '../common/fs.ts'
+import { isNotFound } from '../common/fs.ts'
+import { indexFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
+import type { LogSegment } from './log-segment.ts'
+
+/** The file work of LogSegment.create, on the segment it just made. */
+export async function createFiles(
+  fs: Fs,
+  seg: LogSegment,
+  inEmptyDir: boolean,
+  reuse?: string,
+): Promise<void> {
+  // A transaction index left at this name (a segment recreated at the same base) is stale.
+  if (!inEmptyDir) await seg.txnIndex.delete()
+  const paths = [seg.indexPath(), seg.timeIndexPath()]
+  if (reuse !== undefined) {
+    try {
+      await fs.rename(reuse, seg.logPath)
+      seg.recycled = true
+    } catch {
+      paths.push(seg.logPath)
+      await fs.unlink(reuse).catch(() => {})
+    }
+  } else paths.push(seg.logPath)
+  await Promise.all(
+    paths.map(async (p) => {
+      const h = await fs.open(p, 'rw')
+      try {
+        if (!inEmptyDir) await h.truncate(0)
+      } finally {
+        await h.close()
+      }
+    }),
+  )
+}
+
+/** LogSegment.changeSuffix. */
+export async function renameFiles(seg: LogSegment, suffix: string): Promise<void> {
+  const moves: [string, string, (p: string) => void][] = []
+  const from = { log: seg.logPath, index: seg.indexPath(), time: seg.timeIndexPath() }
+  // Made (if not yet) under the old suffix, so its rename below starts from the file's real path.
+  const txnIndex = seg.txnIndex
+  seg.suffix = suffix
+  // An index not made yet takes its path from the new suffix when it is.
+  moves.push([from.log, seg.logPath, () => {}])
+  moves.push([
+    from.index,
+    join(seg.dir, indexFileName(seg.baseOffset) + suffix),
+    (p) => {
+      if (seg.oi !== null) seg.oi.path = p
+    },
+  ])
+  moves.push([
+    from.time,
+    join(seg.dir, timeIndexFileName(seg.baseOffset) + suffix),
+    (p) => {
+      if (seg.ti !== null) seg.ti.path = p
+    },
+  ])
+  for (const [a, b, set] of moves) {
+    try {
+      await seg.fs.rename(a, b)
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+    set(b)
+  }
+  await txnIndex.rename(join(seg.dir, txnIndexFileName(seg.baseOffset) + suffix))
+}
+
+/** The removal of LogSegment.deleteFiles, once the segment is marked deleted. */
+export async function removeFiles(seg: LogSegment, keepLog: boolean): Promise<void> {
+  await seg.closeHandle()
+  const paths = [seg.indexPath(), seg.timeIndexPath()]
+  if (!keepLog) paths.push(seg.logPath)
+  for (const p of paths) {
+    try {
+      await seg.fs.unlink(p)
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+  }
+  await seg.txnIndex.delete()
+}
