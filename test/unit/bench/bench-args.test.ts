@@ -36,6 +36,12 @@ describe('bench flags', () => {
     assert.equal(sub.status, 2)
     assert.match(sub.stderr.trim(), /^bench: Option '--partitions <value>' argument missing/)
     assert.equal(sub.stderr.trim().split('\n').length, 1)
+    const rounds = bench('side-by-side', '--warmup', 'x')
+    assert.equal(rounds.status, 2)
+    assert.equal(rounds.stdout, '')
+    assert.deepEqual(rounds.stderr.trim().split('\n'), [
+      `bench: --warmup must be a whole number ≥ 0, not 'x'`,
+    ])
   })
 
   it('usage keeps continuation lines and stops at the first blank comment line', () => {
