@@ -115,7 +115,7 @@ export class Observability {
       this.topics.retain((t) => image.topics.has(t))
     }
     this.gauges.refresh()
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() }
+    return { contentType: this.registry.contentType, body: spellNaN(await this.registry.metrics()) }
   }
 
   async close(): Promise<void> {
@@ -123,4 +123,13 @@ export class Observability {
     this.connections.close()
     await this.http.close()
   }
+}
+
+/**
+ * prom-client writes a NaN sample as `Nan` (the event-loop lag gauges are NaN when a scrape follows
+ * the previous one before the delay histogram took a sample). The exposition format's token is
+ * `NaN`; Prometheus reads either, stricter parsers (OpenMetrics) only `NaN`.
+ */
+export function spellNaN(text: string): string {
+  return text.includes(' Nan') ? text.replace(/ Nan$/gm, ' NaN') : text
 }

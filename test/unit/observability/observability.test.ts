@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Registry } from 'prom-client'
+import { Gauge, Registry } from 'prom-client'
 import type { TopicName, Uuid } from '../../../src/common/ids.ts'
 import { parseBrokerConfig } from '../../../src/config/broker-config.ts'
 import { parseHttpListener } from '../../../src/config/broker-defs-http.ts'
@@ -15,6 +15,7 @@ import { muteAfterWrite } from '../../../src/network/connection.ts'
 import { consumerLag } from '../../../src/observability/consumer-lag.ts'
 import { register } from '../../../src/observability/fast-metrics.ts'
 import { isrChanges } from '../../../src/observability/isr-changes.ts'
+import { spellNaN } from '../../../src/observability/observability.ts'
 import { Readiness } from '../../../src/observability/readiness.ts'
 import { RequestMetrics } from '../../../src/observability/request-metrics.ts'
 import { recordCount, TopicMetrics } from '../../../src/observability/topic-metrics.ts'
@@ -262,5 +263,19 @@ describe('exposition lint', () => {
       good.trimEnd(),
     ]
     for (const text of bad) assert.throws(() => lintExposition(text), Error, JSON.stringify(text))
+  })
+})
+
+describe('exposition', () => {
+  it('writes a NaN sample as NaN (prom-client writes Nan, which strict parsers refuse)', async () => {
+    const registry = new Registry()
+    const g = new Gauge({ name: 'samsa_test_lag_seconds', help: 'a gauge with no sample yet', registers: [registry] })
+    g.set(Number.NaN)
+    const raw = await registry.metrics()
+    assert.match(raw, /^samsa_test_lag_seconds Nan$/m, 'prom-client still writes Nan')
+    const fixed = spellNaN(raw)
+    assert.match(fixed, /^samsa_test_lag_seconds NaN$/m)
+    lintExposition(fixed)
+    assert.equal(spellNaN('x_total 3\n'), 'x_total 3\n')
   })
 })
