@@ -131,9 +131,13 @@ export class MemoryFs implements Fs {
   /** Operation counters, for tests that check the flush policy. */
   readonly stats = { writes: 0, syncs: 0, syncDirs: 0, reads: 0 }
 
-  constructor(opts: { now?: () => number; syncLatencyMs?: number } = {}) {
+  /** Handles offer writevBlocking (as NodeFs's do), so appends take the synchronous path. */
+  readonly blockingWrites: boolean
+
+  constructor(opts: { now?: () => number; syncLatencyMs?: number; blockingWrites?: boolean } = {}) {
     this.now = opts.now ?? Date.now
     this.syncLatencyMs = opts.syncLatencyMs ?? 0
+    this.blockingWrites = opts.blockingWrites ?? false
     this.root = new DirNode(this.now())
   }
 
@@ -363,6 +367,7 @@ class MemoryFileHandle implements FileHandle {
   private readonly gen: number
   private readonly writable: boolean
   private closed = false
+  readonly writevBlocking?: (bufs: readonly Uint8Array[], position: number) => void
 
   constructor(fs: MemoryFs, node: FileNode, path: string, gen: number, mode: OpenMode) {
     this.fs = fs
@@ -370,6 +375,7 @@ class MemoryFileHandle implements FileHandle {
     this.path = path
     this.gen = gen
     this.writable = mode === 'rw'
+    if (fs.blockingWrites) this.writevBlocking = (bufs, position) => this.writeNow(bufs, position)
   }
 
   private check(op: string, write = false): void {
@@ -393,6 +399,10 @@ class MemoryFileHandle implements FileHandle {
   }
 
   async writev(bufs: readonly Uint8Array[], position: number): Promise<void> {
+    this.writeNow(bufs, position)
+  }
+
+  private writeNow(bufs: readonly Uint8Array[], position: number): void {
     this.check('write', true)
     const bytes = Buffer.concat(bufs)
     const f = this.fs.fault('write', this.path)

@@ -5,7 +5,10 @@
 // Appends: the single writer. Client appends are queued; whenever the previous write finished,
 // everything queued since is checked against the producer state in arrival order and written with
 // one append (one write, several batches), then each caller gets its own offsets. The producer
-// state changes only after the write succeeded.
+// state changes only after the write succeeded. One microtask drains every queue with appends
+// waiting; a write that completes at once (the usual case: storage/log-append.ts writeBatches)
+// answers its callers before the next partition's write, with no promise per partition (a Java
+// client's request carries a batch for each of up to thousands of partitions).
 //
 // Transaction markers (WriteTxnMarkers, txn-markers.ts) go through the same append queue as client
 // batches: checked against the producer state (epochs, coordinator epoch), written, committed.
@@ -13,7 +16,7 @@
 import type { Logger } from '../common/logger.ts'
 import { ErrorCode } from '../protocol/generated/error-codes.ts'
 import { Attr, BatchOffsets } from '../records/batch-header.ts'
-import type { Log } from '../storage/log.ts'
+import type { AppendResult, Log } from '../storage/log.ts'
 import { kafkaErrorOf } from './errors.ts'
 import type { BatchMetadata } from './producer-state/producer-entry.ts'
 import type { AppendOrigin, StagedMarker } from './producer-state/producer-state-manager.ts'
@@ -71,6 +74,26 @@ export function errorOutcome(errorCode: number, errorMessage: string | null = nu
 /** The empty append queue of every idle partition (frozen: nothing may push to it). */
 const NO_APPENDS: PendingAppend[] = Object.freeze([]) as unknown as PendingAppend[]
 
+/**
+ * Queues with appends waiting for their write, drained by one microtask for all: a request to
+ * thousands of partitions schedules one drain, not one per partition.
+ */
+let waiting: AppendQueue[] = []
+
+function drainWaiting(): void {
+  const queues = waiting
+  waiting = []
+  for (const q of queues) {
+    try {
+      q.drain()
+    } catch (err) {
+      // A bug in one partition's drain: reported as an unhandled rejection (as when each
+      // partition had its own drain promise), the other partitions still written.
+      void Promise.reject(err)
+    }
+  }
+}
+
 /** The partition, as its append queue sees it. */
 export interface AppendHost {
   readonly name: string
@@ -89,6 +112,9 @@ export class AppendQueue {
   private readonly log: Log
   /** NO_APPENDS (shared) while empty: an idle partition carries no array of its own. */
   private queue: PendingAppend[] = NO_APPENDS
+  /** From the first queued append until everything queued was answered. */
+  private busy = false
+  /** While a write that did not complete at once is under way. */
   private draining: Promise<void> | null = null
 
   constructor(host: AppendHost, ulog: UnifiedLog) {
@@ -112,9 +138,18 @@ export class AppendQueue {
       origin,
       guard,
     })
-    // Started after the current synchronous work: requests dispatched from the same socket read
-    // join the first write.
-    this.draining ??= Promise.resolve().then(() => this.drain())
+    this.schedule()
+  }
+
+  /**
+   * The drain starts after the current synchronous work: requests dispatched from the same socket
+   * read join the first write.
+   */
+  private schedule(): void {
+    if (this.busy) return
+    this.busy = true
+    if (waiting.length === 0) queueMicrotask(drainWaiting)
+    waiting.push(this)
   }
 
   /** Queues a transaction marker's control batch `buf` (Partition.appendTxnMarker). */
@@ -144,28 +179,52 @@ export class AppendQueue {
         outcome: null,
         marker: { epoch: producerEpoch, coordinatorEpoch, commit, staged: null },
       })
-      this.draining ??= Promise.resolve().then(() => this.drain())
+      this.schedule()
     })
   }
 
   /** Resolves once every queued append has been answered. */
   async idle(): Promise<void> {
-    while (this.draining !== null) await this.draining
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue
-        this.queue = NO_APPENDS
-        await this.writeGroup(group)
-      }
-    } finally {
-      this.draining = null
+    while (this.busy) {
+      // Scheduled but not started: the drain runs in a microtask queued before this one.
+      await (this.draining ?? new Promise<void>((resolve) => queueMicrotask(resolve)))
     }
   }
 
-  private async writeGroup(group: PendingAppend[]): Promise<void> {
+  /**
+   * Writes what is queued, group after group (drainWaiting calls it): all of it before returning
+   * while writes complete at once, else carrying on when the pending write completes.
+   */
+  drain(): void {
+    while (this.queue.length > 0) {
+      const group = this.queue
+      this.queue = NO_APPENDS
+      let w: void | Promise<void>
+      try {
+        w = this.writeGroup(group)
+      } catch (err) {
+        this.busy = false
+        throw err
+      }
+      if (w !== undefined) {
+        this.draining = w.then(
+          () => {
+            this.draining = null
+            this.drain()
+          },
+          (err) => {
+            this.draining = null
+            this.busy = false
+            throw err
+          },
+        )
+        return
+      }
+    }
+    this.busy = false
+  }
+
+  private writeGroup(group: PendingAppend[]): void | Promise<void> {
     // Appends queued before close() still go in; leadership or the log may have gone meanwhile.
     const refused = !this.host.isLeader
       ? ErrorCode.NOT_LEADER_OR_FOLLOWER
@@ -210,30 +269,47 @@ export class AppendQueue {
       }
       bufs.push(p.buf)
     }
-    let failure: AppendOutcome | null = null
-    let appendTime = -1n
-    if (bufs.length > 0) {
-      try {
-        const res = await this.ulog.appendAsLeader(bufs, this.host.leaderEpoch, update, () => {
-          for (const p of group) {
-            if (p.marker?.staged != null)
-              p.marker.staged.lastOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-            if (p.meta === null) continue
-            const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-            p.meta.firstOffset = base
-            p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
-            p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
-          }
-        })
-        appendTime = res.logAppendTime
-        this.host.afterWrite(res.bytes)
-      } catch (err) {
-        const code = kafkaErrorOf(err)
-        if (code === ErrorCode.UNKNOWN_SERVER_ERROR)
-          this.host.logger.error(`append to ${this.host.name} failed`, err)
-        failure = errorOutcome(code, err instanceof Error ? err.message : String(err))
-      }
+    if (bufs.length === 0) {
+      this.answer(group, null, -1n)
+      return
     }
+    const res = this.ulog.appendAsLeader(bufs, this.host.leaderEpoch, update, () => {
+      for (const p of group) {
+        if (p.marker?.staged != null)
+          p.marker.staged.lastOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
+        if (p.meta === null) continue
+        const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
+        p.meta.firstOffset = base
+        p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
+        p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
+      }
+    })
+    if (res instanceof Promise)
+      return res.then(
+        (r) => this.written(group, r),
+        (err) => this.answer(group, this.failureOf(err), -1n),
+      )
+    this.written(group, res)
+  }
+
+  private written(group: PendingAppend[], res: AppendResult): void {
+    try {
+      this.host.afterWrite(res.bytes)
+    } catch (err) {
+      this.answer(group, this.failureOf(err), res.logAppendTime)
+      return
+    }
+    this.answer(group, null, res.logAppendTime)
+  }
+
+  private failureOf(err: unknown): AppendOutcome {
+    const code = kafkaErrorOf(err)
+    if (code === ErrorCode.UNKNOWN_SERVER_ERROR)
+      this.host.logger.error(`append to ${this.host.name} failed`, err)
+    return errorOutcome(code, err instanceof Error ? err.message : String(err))
+  }
+
+  private answer(group: PendingAppend[], failure: AppendOutcome | null, appendTime: bigint): void {
     for (const p of group) p.sink.complete(p.slot, this.outcomeOf(p, failure, appendTime))
   }
 

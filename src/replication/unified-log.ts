@@ -104,31 +104,45 @@ export class UnifiedLog {
   /**
    * Writes client batches as leader; once written, `written` runs (the caller fills in where its
    * batches went) and the staged producer update is committed. A failed write commits nothing.
+   * The result comes without a promise when nothing else was running and the write was done at
+   * once (Log.appendNow): the produce path's usual case, paid per partition of a request.
    */
   appendAsLeader(
     bufs: Buffer[],
     leaderEpoch: number,
     update: ProducerStateUpdate,
     written: (res: AppendResult) => void,
-  ): Promise<AppendResult> {
-    return this.serialized(async () => {
-      const res = await this.log.append(bufs, { leaderEpoch })
-      written(res)
-      const aborts = update.abortMarkers
-      if (aborts.length === 0) {
-        update.commit(this.log.logEndOffset)
-      } else {
-        // Load the indexes first: entries must be in them before the producer state moves on.
-        const indexes = new Map<bigint, TransactionIndex>()
-        for (const m of aborts)
-          indexes.set(m.lastOffset, await txnIndexFor(this.log.segmentList, m.lastOffset))
-        const entries = update.commit(this.log.logEndOffset)
-        for (const e of entries) indexes.get(e.lastOffset)?.append(e)
-        for (const idx of new Set(indexes.values())) await idx.write()
-      }
-      this.afterWrite()
-      return res
+  ): AppendResult | Promise<AppendResult> {
+    return this.serializedNow(() => {
+      const res = this.log.appendNow(bufs, { leaderEpoch })
+      return res instanceof Promise
+        ? res.then((r) => this.leaderWritten(r, update, written))
+        : this.leaderWritten(res, update, written)
     })
+  }
+
+  private leaderWritten(
+    res: AppendResult,
+    update: ProducerStateUpdate,
+    written: (res: AppendResult) => void,
+  ): AppendResult | Promise<AppendResult> {
+    written(res)
+    if (update.abortMarkers.length > 0) return this.commitWithAborts(res, update)
+    update.commit(this.log.logEndOffset)
+    this.afterWrite()
+    return res
+  }
+
+  private async commitWithAborts(res: AppendResult, update: ProducerStateUpdate): Promise<AppendResult> {
+    // Load the indexes first: entries must be in them before the producer state moves on.
+    const indexes = new Map<bigint, TransactionIndex>()
+    for (const m of update.abortMarkers)
+      indexes.set(m.lastOffset, await txnIndexFor(this.log.segmentList, m.lastOffset))
+    const entries = update.commit(this.log.logEndOffset)
+    for (const e of entries) indexes.get(e.lastOffset)?.append(e)
+    for (const idx of new Set(indexes.values())) await idx.write()
+    this.afterWrite()
+    return res
   }
 
   /** Writes batches fetched from the leader (offsets and epochs kept) and replays their headers. */
@@ -200,6 +214,27 @@ export class UnifiedLog {
     await this.ops.catch(() => {})
     if (snapshot && !this.log.isOffline) await this.snapshotSoon()
     await this.snapshots
+  }
+
+  /**
+   * serialized, but with nothing queued `fn` runs now, and a plain value comes back as it is. A
+   * synchronous throw gives a rejected promise (one error path for callers).
+   */
+  private serializedNow<T>(fn: () => T | Promise<T>): T | Promise<T> {
+    if (this.ops !== SETTLED) return this.serialized(async () => fn())
+    let run: T | Promise<T>
+    try {
+      run = fn()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (!(run instanceof Promise)) return run
+    const settled = (): void => {
+      if (this.ops === tail) this.ops = SETTLED
+    }
+    const tail: Promise<unknown> = run.then(settled, settled)
+    this.ops = tail
+    return run
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {

@@ -34,17 +34,46 @@ export function emptyAppendResult(logStartOffset: bigint): AppendResult {
   }
 }
 
-/** Writes prepared batches: epochs, rolls, grouped positional writes. Inside the queue. */
-export async function writeBatches(
+/**
+ * Writes prepared batches: epochs, rolls, grouped positional writes. Inside the queue. A partition's
+ * usual append needs no epoch checkpoint and no roll and goes into the open active segment with
+ * one write on the event loop: then the result comes back without a promise (a request appending
+ * to thousands of partitions pays no promise chain per partition); otherwise a promise.
+ */
+export function writeBatches(
   s: LogState,
   batches: Incoming[],
   appendTime: bigint,
   now: number,
   cacheTail: boolean,
-): Promise<AppendResult> {
+): AppendResult | Promise<AppendResult> {
   for (const b of batches) {
     if (b.epoch >= 0 && b.epoch > s.epochCache.latestEpoch) s.epochCache.assign(b.epoch, b.baseOffset)
   }
+  let maxTs = -1n
+  for (const b of batches) if (b.maxTimestamp > maxTs) maxTs = b.maxTimestamp
+  const seg = s.segments.active
+  if (
+    s.epochCache.isDirty ||
+    seg.shouldRollForTimeNow(now, maxTs, s.config.segmentMs) !== false ||
+    groupEnd(seg, batches, 0, s.config.segmentBytes) < batches.length
+  )
+    return writeBatchesAsync(s, batches, maxTs, appendTime, now, cacheTail)
+  const written = writeGroupTo(s, seg, batches, 0, batches.length, now, cacheTail)
+  return written === undefined
+    ? appendResult(s, batches, appendTime)
+    : written.then(() => appendResult(s, batches, appendTime))
+}
+
+/** writeBatches when it needs more than one write into the active segment as it is. */
+async function writeBatchesAsync(
+  s: LogState,
+  batches: Incoming[],
+  maxTs: bigint,
+  appendTime: bigint,
+  now: number,
+  cacheTail: boolean,
+): Promise<AppendResult> {
   try {
     await s.epochCache.persist()
   } catch (err) {
@@ -52,28 +81,29 @@ export async function writeBatches(
     if (errnoCode(err) === 'ENOSPC') throw noSpace(s.name, err)
     throw err
   }
-  let maxTs = -1n
-  for (const b of batches) if (b.maxTimestamp > maxTs) maxTs = b.maxTimestamp
   if (await s.segments.active.shouldRollForTime(now, maxTs, s.config.segmentMs))
     await roll(s, batches[0].baseOffset)
-  let bytes = 0
-  let count = 0
   let i = 0
   while (i < batches.length) {
-    let j: number
     try {
-      j = await writeGroup(s, batches, i, now, cacheTail)
+      i = await writeGroup(s, batches, i, now, cacheTail)
     } catch (err) {
       // An undone write refuses the whole append only when nothing of it is in the log yet;
       // after an earlier group the append is half done, which only recovery can sort out.
       if (i > 0 && isStorageError(err, StorageErrorCode.NoSpace)) throw err.cause
       throw err
     }
-    for (let k = i; k < j; k++) {
-      count += batches[k].recordsCount
-      bytes += batches[k].size
-    }
-    i = j
+  }
+  return appendResult(s, batches, appendTime)
+}
+
+/** Counts what an append of `batches` wrote. */
+function appendResult(s: LogState, batches: Incoming[], appendTime: bigint): AppendResult {
+  let bytes = 0
+  let count = 0
+  for (const b of batches) {
+    count += b.recordsCount
+    bytes += b.size
   }
   s.unflushedMessages += count
   return {
@@ -95,24 +125,60 @@ async function writeGroup(
   cacheTail: boolean,
 ): Promise<number> {
   let seg = s.segments.active
-  if (!fits(seg, 0, batches[i], s.config.segmentBytes)) {
+  let j = groupEnd(seg, batches, i, s.config.segmentBytes)
+  if (j === i) {
     await roll(s, batches[i].baseOffset)
     seg = s.segments.active
+    // A new segment takes any one batch.
+    j = Math.max(i + 1, groupEnd(seg, batches, i, s.config.segmentBytes))
   }
+  await writeGroupTo(s, seg, batches, i, j, now, cacheTail)
+  return j
+}
+
+/** The end of the run of batches from i that `seg` can take in one write (i: not even batches[i]). */
+function groupEnd(seg: LogSegment, batches: Incoming[], i: number, segmentBytes: number): number {
+  if (!fits(seg, 0, batches[i], segmentBytes)) return i
   let groupBytes = batches[i].size
   let j = i + 1
-  while (j < batches.length && fits(seg, groupBytes, batches[j], s.config.segmentBytes)) {
+  while (j < batches.length && fits(seg, groupBytes, batches[j], segmentBytes)) {
     groupBytes += batches[j].size
     j++
   }
-  const group = batches.slice(i, j)
+  return j
+}
+
+/** Writes batches[i..j) into `seg` with one write; nothing returned when it was done at once. */
+function writeGroupTo(
+  s: LogState,
+  seg: LogSegment,
+  batches: Incoming[],
+  i: number,
+  j: number,
+  now: number,
+  cacheTail: boolean,
+): void | Promise<void> {
+  const group = i === 0 && j === batches.length ? batches : batches.slice(i, j)
   const position = seg.size
   s.hints.set(group[0].baseOffset, seg, position)
   const chunks = chunksOf(group)
-  await seg.append(chunks, group, s.config.indexIntervalBytes, now)
+  const written = seg.append(chunks, group, s.config.indexIntervalBytes, now)
+  if (written !== undefined)
+    return written.then(() => groupWritten(s, chunks, group, seg, position, cacheTail))
+  groupWritten(s, chunks, group, seg, position, cacheTail)
+}
+
+/** After a group's write: the log end moves past it; the leader's tail cache takes its chunks. */
+function groupWritten(
+  s: LogState,
+  chunks: readonly Buffer[],
+  group: readonly Incoming[],
+  seg: LogSegment,
+  position: number,
+  cacheTail: boolean,
+): void {
   s.leo = group[group.length - 1].lastOffset + 1n
   if (cacheTail) cacheChunks(s.tail, chunks, group, seg, position)
-  return j
 }
 
 /** Hands the chunks just written (batches back to back, in `group` order) to the tail cache. */

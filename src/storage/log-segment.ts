@@ -297,7 +297,17 @@ export class LogSegment {
   /** Kafka's time-based roll test: has the segment's first batch become too old? */
   async shouldRollForTime(now: number, maxTimestampInAppend: bigint, segmentMs: number): Promise<boolean> {
     if (this.size === 0) return false
-    const first = await this.firstBatchTimestamp()
+    return this.rollDue(await this.firstBatchTimestamp(), now, maxTimestampInAppend, segmentMs)
+  }
+
+  /** shouldRollForTime without reading the file: null while the first batch's timestamp is unknown. */
+  shouldRollForTimeNow(now: number, maxTimestampInAppend: bigint, segmentMs: number): boolean | null {
+    if (this.size === 0) return false
+    if (this.firstBatchTs === undefined) return null
+    return this.rollDue(this.firstBatchTs, now, maxTimestampInAppend, segmentMs)
+  }
+
+  private rollDue(first: bigint, now: number, maxTimestampInAppend: bigint, segmentMs: number): boolean {
     const waited = first >= 0n ? Number(maxTimestampInAppend - first) : now - this.createdMs
     return waited > segmentMs - this.rollJitterMs
   }
@@ -312,34 +322,74 @@ export class LogSegment {
    * Appends batches (already carrying their offsets) with one positional write at the end of the
    * committed data, then indexes them. The indexes must be loaded (the active segment's are).
    */
-  async append(
+  append(
     chunks: readonly Buffer[],
     batches: readonly AppendedBatch[],
     indexIntervalBytes: number,
     now: number,
-  ) {
+  ): void | Promise<void> {
+    // The hot path: the file is open and may be written on the event loop (blocking-writes.ts),
+    // so the append completes before this returns, with no promise (one per partition-append
+    // adds up when a request carries thousands of partitions).
+    const f = this.file
+    if (f === null || f.writevBlocking === undefined || !blockingWrites.allowed())
+      return this.appendAsync(chunks, batches, indexIntervalBytes, now)
+    const start = this.size
+    try {
+      this.writeBlocking(f, chunks, start)
+    } catch (err) {
+      return this.undoTornWrite(f, start, err)
+    }
+    this.appended(batches, start, indexIntervalBytes, now)
+  }
+
+  private async appendAsync(
+    chunks: readonly Buffer[],
+    batches: readonly AppendedBatch[],
+    indexIntervalBytes: number,
+    now: number,
+  ): Promise<void> {
     const f = await this.handle()
     const start = this.size
     try {
-      if (f.writevBlocking !== undefined && blockingWrites.allowed()) {
-        let bytes = 0
-        for (const c of chunks) bytes += c.length
-        const t0 = performance.now()
-        f.writevBlocking(chunks, start)
-        blockingWrites.took(performance.now() - t0, bytes)
-      } else await f.writev(chunks, start)
+      if (f.writevBlocking !== undefined && blockingWrites.allowed()) this.writeBlocking(f, chunks, start)
+      else await f.writev(chunks, start)
     } catch (err) {
-      // A full disk fails a write part-way, leaving a torn batch after the committed bytes. Cut
-      // it off (shrinking needs no space) so the segment holds whole batches only and stays
-      // usable; any other failure, or a failed cut, is the caller's to treat as a broken disk.
-      if (errnoCode(err) !== 'ENOSPC') throw err
-      await f.truncate(start)
-      throw new StorageError(
-        StorageErrorCode.NoSpace,
-        `no space left on device writing ${this.logPath}: the write was undone`,
-        { cause: err },
-      )
+      await this.undoTornWrite(f, start, err)
     }
+    this.appended(batches, start, indexIntervalBytes, now)
+  }
+
+  private writeBlocking(f: FileHandle, chunks: readonly Buffer[], start: number): void {
+    let bytes = 0
+    for (const c of chunks) bytes += c.length
+    const t0 = performance.now()
+    f.writevBlocking!(chunks, start)
+    blockingWrites.took(performance.now() - t0, bytes)
+  }
+
+  /**
+   * A full disk fails a write part-way, leaving a torn batch after the committed bytes. Cut it off
+   * (shrinking needs no space) so the segment holds whole batches only and stays usable; any other
+   * failure, or a failed cut, is the caller's to treat as a broken disk. Always rejects.
+   */
+  private async undoTornWrite(f: FileHandle, start: number, err: unknown): Promise<never> {
+    if (errnoCode(err) !== 'ENOSPC') throw err
+    await f.truncate(start)
+    throw new StorageError(
+      StorageErrorCode.NoSpace,
+      `no space left on device writing ${this.logPath}: the write was undone`,
+      { cause: err },
+    )
+  }
+
+  /** After the write of `batches` at `start`: indexes, size. */
+  private appended(
+    batches: readonly AppendedBatch[],
+    start: number,
+    indexIntervalBytes: number,
+    now: number,
+  ): void {
     this.dirty = true
     let pos = start
     for (const b of batches) {

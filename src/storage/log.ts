@@ -243,12 +243,21 @@ export class Log {
    * with one write (two when a segment rolls in between). Each buffer holds one or more complete,
    * validated batches. Resolves once the write completed (and, under flush.messages, was fsynced).
    */
-  async append(
+  append(records: Buffer | readonly Buffer[], opts: { leaderEpoch?: number } = {}): Promise<AppendResult> {
+    const r = this.appendNow(records, opts)
+    return r instanceof Promise ? r : Promise.resolve(r)
+  }
+
+  /**
+   * append, whose result comes back without a promise when the writer queue was idle and the
+   * write was done at once (log-append.ts writeBatches): the produce path's usual case.
+   */
+  appendNow(
     records: Buffer | readonly Buffer[],
     opts: { leaderEpoch?: number } = {},
-  ): Promise<AppendResult> {
+  ): AppendResult | Promise<AppendResult> {
     const epoch = opts.leaderEpoch ?? -1
-    const result = await this.queue.run(async () => {
+    const result = this.queue.runNow(() => {
       this.checkWritable()
       const batches = parseIncoming(Array.isArray(records) ? records : [records as Buffer], false)
       if (batches.length === 0) return emptyAppendResult(this.s.startOffset)
@@ -258,7 +267,12 @@ export class Log {
       assignLeaderOffsets(batches, this.s.leo, epoch, appendTime)
       return this.guarded(() => writeBatches(this.s, batches, appendTime, now, true))
     })
-    await this.maybeFlushAfterAppend()
+    if (result instanceof Promise)
+      return result.then(async (r) => {
+        await this.maybeFlushAfterAppend()
+        return r
+      })
+    if (this.s.unflushedMessages >= this.s.config.flushMessages) return this.flush().then(() => result)
     return result
   }
 
@@ -526,14 +540,25 @@ export class Log {
 
   // --- failure handling ---
 
-  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs a change of the log: a failure that is not a StorageError takes the log offline. */
+  private guarded<T>(fn: () => T | Promise<T>): T | Promise<T> {
+    let r: T | Promise<T>
     try {
-      return await fn()
+      r = fn()
     } catch (err) {
-      if (err instanceof StorageError) throw err
-      markOffline(this.s, err)
-      throw offlineError(this.s)
+      return Promise.reject(this.failure(err))
     }
+    return r instanceof Promise
+      ? r.catch((err) => {
+          throw this.failure(err)
+        })
+      : r
+  }
+
+  private failure(err: unknown): unknown {
+    if (err instanceof StorageError) return err
+    markOffline(this.s, err)
+    return offlineError(this.s)
   }
 
   private checkUsable(): void {

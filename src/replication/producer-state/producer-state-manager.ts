@@ -270,10 +270,12 @@ const NO_ABORTED: readonly AbortedTxn[] = Object.freeze([])
 export class ProducerStateUpdate {
   private readonly manager: ProducerStateManager
   private readonly now: number
-  private readonly staged = new Map<bigint, ProducerEntry>()
+  // Made on first use: most updates stage nothing (batches without a producer id), and one update
+  // is begun per partition written.
+  private staged: Map<bigint, ProducerEntry> | null = null
   /** Transactions opened by batches of this update: the entry and the batch that opens it. */
-  private readonly opened: { entry: ProducerEntry; meta: BatchMetadata }[] = []
-  private readonly markers: StagedMarker[] = []
+  private opened: { entry: ProducerEntry; meta: BatchMetadata }[] | null = null
+  private markers: StagedMarker[] | null = null
 
   constructor(manager: ProducerStateManager, now: number) {
     this.manager = manager
@@ -281,13 +283,15 @@ export class ProducerStateUpdate {
   }
 
   get isEmpty(): boolean {
-    return this.staged.size === 0
+    return this.staged === null || this.staged.size === 0
   }
 
   /** Aborts written by this update (their offsets are known once written); see commit(). */
   get abortMarkers(): readonly StagedMarker[] {
     // Asked at every write: most carry no marker at all.
-    return this.markers.length === 0 ? NO_MARKERS : this.markers.filter((m) => !m.commit)
+    return this.markers === null || this.markers.length === 0
+      ? NO_MARKERS
+      : this.markers.filter((m) => !m.commit)
   }
 
   check(
@@ -301,7 +305,7 @@ export class ProducerStateUpdate {
   ): SequenceCheck {
     const client = origin === 'client'
     const lastSeq = firstSeq < 0 ? NO_SEQUENCE : incrementSequence(firstSeq, lastOffsetDelta)
-    const current = this.staged.get(producerId) ?? this.manager.get(producerId)
+    const current = this.staged?.get(producerId) ?? this.manager.get(producerId)
     if (current !== undefined) {
       const dup = client ? current.findDuplicate(epoch, firstSeq, lastSeq) : null
       if (dup !== null) return { kind: 'duplicate', meta: dup }
@@ -353,9 +357,10 @@ export class ProducerStateUpdate {
         message: `producer ${producerId} would open a transaction at epoch ${epoch} without its coordinator's verification`,
       }
     }
-    let next = this.staged.get(producerId)
+    let next = this.staged?.get(producerId)
     if (next === undefined) {
       next = current === undefined ? new ProducerEntry(producerId, epoch, this.now) : current.clone()
+      this.staged ??= new Map()
       this.staged.set(producerId, next)
     }
     const meta: BatchMetadata = { firstSeq, lastSeq, firstOffset: -1n, lastOffset: -1n, timestamp: -1n }
@@ -363,6 +368,7 @@ export class ProducerStateUpdate {
     next.lastUpdateMs = this.now
     if (transactional && next.currentTxnFirstOffset === -1n) {
       next.currentTxnFirstOffset = OPENING
+      this.opened ??= []
       this.opened.push({ entry: next, meta })
     }
     return { kind: 'append', meta }
@@ -376,7 +382,7 @@ export class ProducerStateUpdate {
     // At once, not at commit: a verified batch queued behind this marker must not open a new
     // transaction (a failed write only costs that batch a new verification).
     this.manager.verifications.delete(producerId)
-    const current = this.staged.get(producerId) ?? this.manager.get(producerId)
+    const current = this.staged?.get(producerId) ?? this.manager.get(producerId)
     if (current !== undefined) {
       if (epoch < current.epoch) {
         return {
@@ -393,22 +399,24 @@ export class ProducerStateUpdate {
         }
       }
     }
-    let next = this.staged.get(producerId)
+    let next = this.staged?.get(producerId)
     if (next === undefined) {
       next = current === undefined ? new ProducerEntry(producerId, epoch, this.now) : current.clone()
+      this.staged ??= new Map()
       this.staged.set(producerId, next)
     }
     const first = next.currentTxnFirstOffset
     let firstMeta: BatchMetadata | null = null
     if (first === OPENING) {
-      const i = this.opened.findIndex((o) => o.entry === next)
-      firstMeta = this.opened[i].meta
+      const opened = this.opened!
+      firstMeta = opened[opened.findIndex((o) => o.entry === next)].meta
     }
     next.setEpoch(epoch)
     next.currentTxnFirstOffset = -1n
     next.coordinatorEpoch = coordinatorEpoch
     next.lastUpdateMs = this.now
     const marker: StagedMarker = { producerId, commit, firstOffset: first, firstMeta, lastOffset: -1n }
+    this.markers ??= []
     this.markers.push(marker)
     return { kind: 'marker', marker }
   }
@@ -419,20 +427,24 @@ export class ProducerStateUpdate {
    * aborts written, in log order, for the caller to add to the segments' indexes at once.
    */
   commit(mapEndOffset: bigint): readonly AbortedTxn[] {
-    for (const [id, e] of this.staged) {
-      const n = e.batches.length
-      if (n > 0) e.lastTimestamp = e.batches[n - 1].timestamp
-      this.manager.producers.set(id, e)
+    if (this.staged !== null) {
+      for (const [id, e] of this.staged) {
+        const n = e.batches.length
+        if (n > 0) e.lastTimestamp = e.batches[n - 1].timestamp
+        this.manager.producers.set(id, e)
+      }
+      this.staged.clear()
     }
-    this.staged.clear()
-    const txns = this.manager.txns
-    for (const o of this.opened) {
-      if (o.entry.currentTxnFirstOffset === OPENING) o.entry.currentTxnFirstOffset = o.meta.firstOffset
-      txns.begin(o.entry.producerId, o.meta.firstOffset)
-      this.manager.verifications.delete(o.entry.producerId)
+    if (this.opened !== null) {
+      const txns = this.manager.txns
+      for (const o of this.opened) {
+        if (o.entry.currentTxnFirstOffset === OPENING) o.entry.currentTxnFirstOffset = o.meta.firstOffset
+        txns.begin(o.entry.producerId, o.meta.firstOffset)
+        this.manager.verifications.delete(o.entry.producerId)
+      }
+      this.opened.length = 0
     }
-    this.opened.length = 0
-    if (this.markers.length === 0) {
+    if (this.markers === null || this.markers.length === 0) {
       if (mapEndOffset > this.manager.mapEndOffset) this.manager.mapEndOffset = mapEndOffset
       return NO_ABORTED
     }

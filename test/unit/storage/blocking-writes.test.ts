@@ -15,6 +15,7 @@ import {
   blockingWrites,
   SLOW_BASE_MS,
   SLOW_MS_PER_MIB,
+  SLOW_WINDOW_MS,
 } from '../../../src/storage/blocking-writes.ts'
 import { Log } from '../../../src/storage/log.ts'
 import { logConfig } from '../../../src/storage/log-config.ts'
@@ -42,12 +43,29 @@ describe('BlockingWrites policy', () => {
     assert.equal(p.slow, 1)
   })
 
-  it('after a slow write, uses the thread pool for BACKOFF_MS, then tries blocking again', () => {
+  it('one slow write alone keeps the blocking path; two within SLOW_WINDOW_MS back off', () => {
+    let now = 5000
+    const p = new BlockingWrites(() => now)
+    p.took(50, 4096) // the vCPU descheduled once
+    assert.equal(p.slow, 1)
+    assert.equal(p.allowed(), true, 'one slow write is not a slow device')
+    now += SLOW_WINDOW_MS + 1
+    p.took(50, 4096)
+    assert.equal(p.allowed(), true, 'a second one long after is not either')
+    now += SLOW_WINDOW_MS - 1
+    p.took(50, 4096)
+    assert.equal(p.slow, 3)
+    assert.equal(p.allowed(), false, 'two close together are')
+  })
+
+  it('after two slow writes, uses the thread pool for BACKOFF_MS, then tries blocking again', () => {
     let now = 5000
     const p = new BlockingWrites(() => now)
     assert.equal(p.allowed(), true)
-    p.took(50, 1 << 20) // a write throttled by the kernel
-    assert.equal(p.slow, 1)
+    p.took(50, 1 << 20) // writes throttled by the kernel
+    now += 10
+    p.took(50, 1 << 20)
+    assert.equal(p.slow, 2)
     assert.equal(p.allowed(), false)
     now += BACKOFF_MS - 1
     assert.equal(p.allowed(), false)
