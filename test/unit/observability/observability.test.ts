@@ -269,7 +269,11 @@ describe('exposition lint', () => {
 describe('exposition', () => {
   it('writes a NaN sample as NaN (prom-client writes Nan, which strict parsers refuse)', async () => {
     const registry = new Registry()
-    const g = new Gauge({ name: 'samsa_test_lag_seconds', help: 'a gauge with no sample yet', registers: [registry] })
+    const g = new Gauge({
+      name: 'samsa_test_lag_seconds',
+      help: 'a gauge with no sample yet',
+      registers: [registry],
+    })
     g.set(Number.NaN)
     const raw = await registry.metrics()
     assert.match(raw, /^samsa_test_lag_seconds Nan$/m, 'prom-client still writes Nan')
