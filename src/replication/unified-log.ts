@@ -20,7 +20,8 @@
 //
 // The last stable offset (read_committed's bound) is min(first offset of every open or
 // unreplicated transaction, high watermark), never below the log start (producer-state/txn-state.ts).
-// Mutations run one at a time (a promise chain): a truncation never interleaves with an append.
+// Mutations run one at a time (a SerialQueue; an append with nothing queued runs at once, runNow):
+// a truncation never interleaves with an append.
 
 import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
@@ -28,6 +29,7 @@ import type { Logger } from '../common/logger.ts'
 import { Attr, BatchOffsets } from '../records/batch-header.ts'
 import { txnIndexFor } from '../storage/aborted-txns.ts'
 import type { AppendResult, Log } from '../storage/log.ts'
+import { SerialQueue } from '../storage/serial-queue.ts'
 import type { TransactionIndex } from '../storage/transaction-index.ts'
 import { loadProducerState, replayHeader, takeSnapshot } from './producer-state/producer-state-loader.ts'
 import {
@@ -45,7 +47,7 @@ export interface UnifiedLogParams {
   producerState?: ProducerStateOptions
 }
 
-/** Where every idle log's mutation and snapshot chains start (one shared promise, not two per log). */
+/** Where every idle log's snapshot chain starts (one shared promise, not one per log). */
 const SETTLED: Promise<unknown> = Promise.resolve()
 
 export class UnifiedLog {
@@ -55,7 +57,7 @@ export class UnifiedLog {
   private readonly clock: Clock
   private readonly logger: Logger
   /** Mutations in order (see the header). */
-  private ops: Promise<unknown> = SETTLED
+  private readonly ops = new SerialQueue()
   private snapshots: Promise<unknown> = SETTLED
   private lastSnapshotOffset = -1n
   /** Base offset of the active segment when last looked at (a change means a roll). */
@@ -113,7 +115,7 @@ export class UnifiedLog {
     update: ProducerStateUpdate,
     written: (res: AppendResult) => void,
   ): AppendResult | Promise<AppendResult> {
-    return this.serializedNow(() => {
+    return this.ops.runNow(() => {
       const res = this.log.appendNow(bufs, { leaderEpoch })
       return res instanceof Promise
         ? res.then((r) => this.leaderWritten(r, update, written))
@@ -147,7 +149,7 @@ export class UnifiedLog {
 
   /** Writes batches fetched from the leader (offsets and epochs kept) and replays their headers. */
   appendAsFollower(records: Buffer): Promise<AppendResult> {
-    return this.serialized(async () => {
+    return this.ops.run(async () => {
       const res = await this.log.appendAsFollower(records)
       if (res.bytes > 0) {
         // The indexes markers may go to are loaded first, so each entry is in memory as soon as
@@ -179,7 +181,7 @@ export class UnifiedLog {
 
   /** Cuts the log to `offset` and the producer state with it; false when nothing was cut. */
   truncateTo(offset: bigint): Promise<boolean> {
-    return this.serialized(async () => {
+    return this.ops.run(async () => {
       if (!(await this.log.truncateTo(offset))) return false
       await this.reloadProducerState()
       return true
@@ -188,7 +190,7 @@ export class UnifiedLog {
 
   /** Empties the log, restarting it at `offset`, and the producer state with it. */
   truncateFullyAndStartAt(offset: bigint): Promise<void> {
-    return this.serialized(async () => {
+    return this.ops.run(async () => {
       await this.log.truncateFullyAndStartAt(offset)
       await this.reloadProducerState()
     })
@@ -196,7 +198,7 @@ export class UnifiedLog {
 
   /** Moves the log start forward (DeleteRecords, following the leader) and drops old producers. */
   maybeIncrementLogStartOffset(offset: bigint): Promise<boolean> {
-    return this.serialized(async () => {
+    return this.ops.run(async () => {
       const moved = await this.log.maybeIncrementLogStartOffset(offset)
       this.producers.truncateHead(this.log.logStartOffset)
       return moved
@@ -211,41 +213,9 @@ export class UnifiedLog {
 
   /** After the mutations queued so far: with `snapshot`, a producer snapshot at the log end. */
   async close(snapshot: boolean): Promise<void> {
-    await this.ops.catch(() => {})
+    await this.ops.idle()
     if (snapshot && !this.log.isOffline) await this.snapshotSoon()
     await this.snapshots
-  }
-
-  /**
-   * serialized, but with nothing queued `fn` runs now, and a plain value comes back as it is. A
-   * synchronous throw gives a rejected promise (one error path for callers).
-   */
-  private serializedNow<T>(fn: () => T | Promise<T>): T | Promise<T> {
-    if (this.ops !== SETTLED) return this.serialized(async () => fn())
-    let run: T | Promise<T>
-    try {
-      run = fn()
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    if (!(run instanceof Promise)) return run
-    const settled = (): void => {
-      if (this.ops === tail) this.ops = SETTLED
-    }
-    const tail: Promise<unknown> = run.then(settled, settled)
-    this.ops = tail
-    return run
-  }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.ops.then(fn, fn)
-    // The shared SETTLED again once nothing is queued: an idle log holds no promise of its own.
-    const settled = (): void => {
-      if (this.ops === tail) this.ops = SETTLED
-    }
-    const tail: Promise<unknown> = run.then(settled, settled)
-    this.ops = tail
-    return run
   }
 
   private afterWrite(): void {

@@ -272,7 +272,7 @@ export class Log {
         await this.maybeFlushAfterAppend()
         return r
       })
-    if (this.s.unflushedMessages >= this.s.config.flushMessages) return this.flush().then(() => result)
+    if (this.flushDue()) return this.flush().then(() => result)
     return result
   }
 
@@ -304,7 +304,12 @@ export class Log {
   // --- flush ---
 
   private async maybeFlushAfterAppend(): Promise<void> {
-    if (this.s.unflushedMessages >= this.s.config.flushMessages) await this.flush()
+    if (this.flushDue()) await this.flush()
+  }
+
+  /** flush.messages reached since the last flush. */
+  private flushDue(): boolean {
+    return this.s.unflushedMessages >= this.s.config.flushMessages
   }
 
   /** Flushes when flush.ms has passed since the last flush (called by the LogManager's timer). */

@@ -12,15 +12,8 @@ export class SerialQueue {
   private depth = 0
 
   run<T>(task: () => Promise<T>): Promise<T> {
-    this.depth++
     const p = this.tail.then(task)
-    // Back to the shared IDLE when the last task settles: an idle queue holds no promise of its own.
-    const settled = (): void => {
-      this.depth--
-      if (this.tail === next) this.tail = IDLE
-    }
-    const next: Promise<unknown> = p.then(settled, settled)
-    this.tail = next
+    this.track(p)
     return p
   }
 
@@ -38,14 +31,20 @@ export class SerialQueue {
       return Promise.reject(err)
     }
     if (!(r instanceof Promise)) return r
+    this.track(r)
+    return r
+  }
+
+  /** `p` is the queue's last task until it settles. */
+  private track(p: Promise<unknown>): void {
     this.depth++
+    // Back to the shared IDLE when the last task settles: an idle queue holds no promise of its own.
     const settled = (): void => {
       this.depth--
       if (this.tail === next) this.tail = IDLE
     }
-    const next: Promise<unknown> = r.then(settled, settled)
+    const next: Promise<unknown> = p.then(settled, settled)
     this.tail = next
-    return r
   }
 
   /** Tasks queued or running. */
