@@ -1,4 +1,5 @@
 // npm run bench -- side-by-side [--rounds N] [--warmup W] [--script PATH] [--dir D] [--keep]
+//                                [--results FILE]
 //   (for quiet figures on a shared machine: chrt -r 10 npm run bench -- side-by-side)
 //
 // Issue 17's check against librdkafka's in-memory mock broker: ../shared/bench/run-side-by-side.sh
@@ -18,6 +19,14 @@
 // 15-20 % slower in round 1 of every session-7 run than in rounds 2-3) and the first to run the
 // fetch path's code cold (the first consume of a broker's life was 5-10 % slower than the next,
 // whatever the topic). The "all rounds" column keeps the ratio over every round in view.
+//
+// Noise: both sides move together from round to round (the VM's speed drifts: consume ran
+// 1,380-2,092 MiB/s on Samsa and 1,109-1,446 on the mock over one 9-round run), so each round's
+// Samsa/mock ratio is printed with an interval for the median of those per-round ratios that
+// assumes nothing about their distribution (report.ts, medianInterval: 96 % with 9 rounds, only
+// 75 % with 3). A verdict whose bar lies inside it says "within noise": more rounds, not the code,
+// would settle it. --results FILE reports a results.log kept by --keep again, running nothing
+// (--warmup must be that of its run; the rounds are counted from the file).
 
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -27,7 +36,7 @@ import { fileURLToPath } from 'node:url'
 import { benchArgs } from './scenarios/args.ts'
 import { requireKperf } from './scenarios/kperf.ts'
 import { type Child, startBroker } from './scenarios/processes.ts'
-import { machineLine, median } from './scenarios/report.ts'
+import { machineLine, median, medianInterval } from './scenarios/report.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const args = benchArgs(
@@ -38,6 +47,7 @@ const args = benchArgs(
     script: { type: 'string', default: join(ROOT, '../shared/bench/run-side-by-side.sh') },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    results: { type: 'string' },
   },
   new URL(import.meta.url),
 )
@@ -91,6 +101,10 @@ function runScript(bootstrap: string, out: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (args.results !== undefined) {
+    report(parseResults(readFileSync(args.results, 'utf8')), args.results)
+    return
+  }
   requireKperf()
   if (!existsSync(args.script)) throw new Error(`${args.script} is missing (--script names it)`)
   const dir = mkdtempSync(join(BASE_DIR, 'samsa-sbs-'))
@@ -115,7 +129,10 @@ async function main(): Promise<void> {
   }
 }
 
-function report(rows: Map<string, string>[]): void {
+function report(rows: Map<string, string>[], source: string | null = null): void {
+  // A kept results.log says how many rounds it has; its warm-up count is --warmup's.
+  const last = Math.max(0, ...rows.map((r) => Number(r.get('round'))).filter(Number.isFinite))
+  const counted = source === null ? ROUNDS : last - WARMUP
   const values = (scenario: string, label: string, metric: string, all = false): Map<string, number> => {
     const byRound = new Map<string, number>()
     for (const r of rows) {
@@ -132,22 +149,27 @@ function report(rows: Map<string, string>[]): void {
     return byRound
   }
   console.log(
-    `\nSide by side with librdkafka's mock (${ROUNDS} rounds after ${WARMUP} warm-up, steady state, log dir on ${BASE_DIR})`,
+    source === null
+      ? `\nSide by side with librdkafka's mock (${ROUNDS} rounds after ${WARMUP} warm-up, steady state, log dir on ${BASE_DIR})`
+      : `\nSide by side with librdkafka's mock, reported again from ${source} (${counted} rounds after ${WARMUP} warm-up)`,
   )
   console.log(
-    'scenario        metric        Samsa        mock   ratio  per-round  all rounds  bar      verdict',
+    'scenario        metric        Samsa        mock   ratio  per-round   interval  all rounds  bar      verdict',
   )
   for (const b of BARS) {
     const a = values(b.scenario, 'A', b.metric)
     const m = values(b.scenario, 'B', b.metric)
     const ma = median([...a.values()])
     const mm = median([...m.values()])
-    const perRound = median([...a].filter(([r]) => m.has(r)).map(([r, v]) => v / (m.get(r) as number)))
+    const rounds = [...a].filter(([r]) => m.has(r)).map(([r, v]) => v / (m.get(r) as number))
+    const perRound = median(rounds)
+    const spread = medianInterval(rounds)
     const ratio = ma / mm
     const allRatio =
       median([...values(b.scenario, 'A', b.metric, true).values()]) /
       median([...values(b.scenario, 'B', b.metric, true).values()])
     const bar = b.atLeast !== undefined ? `≥ ${b.atLeast}` : b.atMost !== undefined ? `≤ ${b.atMost}` : '-'
+    const limit = b.atLeast ?? b.atMost
     const verdict = !Number.isFinite(ratio)
       ? 'no data'
       : b.atLeast !== undefined
@@ -159,10 +181,12 @@ function report(rows: Map<string, string>[]): void {
             ? 'met'
             : 'not met'
           : ''
+    const noisy = limit !== undefined && spread !== null && spread.lo <= limit && limit <= spread.hi
+    const interval = spread === null ? '-' : `${spread.lo.toFixed(2)}-${spread.hi.toFixed(2)}`
     console.log(
       `${b.scenario.padEnd(15)} ${b.metric.padEnd(12)} ${fmt(ma).padStart(10)} ${fmt(mm).padStart(11)} ` +
-        `${ratio.toFixed(2).padStart(6)} ${perRound.toFixed(2).padStart(9)} ${allRatio.toFixed(2).padStart(11)}  ` +
-        `${bar.padEnd(8)} ${verdict}`,
+        `${ratio.toFixed(2).padStart(6)} ${perRound.toFixed(2).padStart(9)} ${interval.padStart(10)} ` +
+        `${allRatio.toFixed(2).padStart(11)}  ${bar.padEnd(8)} ${verdict}${noisy ? ' (within noise)' : ''}`,
     )
   }
   const failed = rows.filter((r) => r.get('status') !== 'ok')
@@ -171,10 +195,13 @@ function report(rows: Map<string, string>[]): void {
       `  !! round ${r.get('round')} ${r.get('scenario')} ${r.get('label') === 'A' ? 'Samsa' : 'mock'}: ${r.get('status')}`,
     )
   console.log(
-    `(ratio: of the medians of rounds ${WARMUP + 1}-${WARMUP + ROUNDS}; per-round: median of each of those rounds' Samsa/mock; ` +
-      `all rounds: ratio of the medians with the warm-up rounds in; verdicts on the ratio; e2e-10k, a 500 ms long poll the mock does not wake, is in the raw results only)`,
+    `(ratio: of the medians of rounds ${WARMUP + 1}-${WARMUP + counted}; per-round: median of each of those rounds' Samsa/mock; ` +
+      `interval: holds the median per-round ratio with ${coverageOf(counted)} confidence, whatever the rounds' distribution; ` +
+      `all rounds: ratio of the medians with the warm-up rounds in; verdicts on the ratio, "within noise" when the bar lies in the interval; ` +
+      `e2e-10k, a 500 ms long poll the mock does not wake, is in the raw results only)`,
   )
-  console.log(machineLine())
+  // A kept results.log records neither the commit nor the machine of its run.
+  if (source === null) console.log(machineLine())
 }
 
 /** A flag's value as a whole number ≥ min, else one line naming the flag and exit 2 (as benchArgs). */
@@ -183,6 +210,11 @@ function wholeNumber(flag: 'rounds' | 'warmup', min: number): number {
   if (Number.isInteger(n) && n >= min) return n
   process.stderr.write(`bench: --${flag} must be a whole number ≥ ${min}, not '${args[flag]}'\n`)
   process.exit(2)
+}
+
+function coverageOf(n: number): string {
+  const c = medianInterval(Array.from({ length: n }, (_, i) => i))?.coverage ?? 0
+  return `${Math.floor(c * 100)} %`
 }
 
 function fmt(x: number): string {
