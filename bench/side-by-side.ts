@@ -185,7 +185,7 @@ function report(rows: Map<string, string>[], source: string | null = null): void
     const interval = spread === null ? '-' : `${spread.lo.toFixed(2)}-${spread.hi.toFixed(2)}`
     console.log(
       `${b.scenario.padEnd(15)} ${b.metric.padEnd(12)} ${fmt(ma).padStart(10)} ${fmt(mm).padStart(11)} ` +
-        `${ratio.toFixed(2).padStart(6)} ${perRound.toFixed(2).padStart(9)} ${interval.padStart(10)} ` +
+        `${ratio.toFixed(3).padStart(6)} ${perRound.toFixed(2).padStart(9)} ${interval.padStart(10)} ` +
         `${allRatio.toFixed(2).padStart(11)}  ${bar.padEnd(8)} ${verdict}${noisy ? ' (within noise)' : ''}`,
     )
   }

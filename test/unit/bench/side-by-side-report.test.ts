@@ -90,8 +90,8 @@ describe('side-by-side --results', () => {
       assert.equal(r.status, 0, r.stderr)
       assert.match(r.stdout, /3 rounds after 1 warm-up/)
       const row = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(name)) ?? ''
-      assert.match(row('consume-1k'), /1\.50 +1\.50 +1\.30-1\.60 +1\.40 +≥ 1\.46 +met \(within noise\)$/)
-      assert.match(row('produce-1k '), /0\.80 +0\.80 +0\.80-0\.80 +0\.80 +≥ 0\.64 +met$/)
+      assert.match(row('consume-1k'), /1\.500 +1\.50 +1\.30-1\.60 +1\.40 +≥ 1\.46 +met \(within noise\)$/)
+      assert.match(row('produce-1k '), /0\.800 +0\.80 +0\.80-0\.80 +0\.80 +≥ 0\.64 +met$/)
       assert.match(r.stdout, /75 % confidence/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
