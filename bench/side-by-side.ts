@@ -102,7 +102,12 @@ function runScript(bootstrap: string, out: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (args.results !== undefined) {
-    report(parseResults(readFileSync(args.results, 'utf8')), args.results)
+    const rows = parseResults(readFileSync(args.results, 'utf8'))
+    if (!rows.some((r) => Number(r.get('round')) > WARMUP)) {
+      process.stderr.write(`bench: --results ${args.results} holds no kperf result after round ${WARMUP}\n`)
+      process.exit(2)
+    }
+    report(rows, args.results)
     return
   }
   requireKperf()

@@ -93,6 +93,13 @@ describe('side-by-side --results', () => {
       assert.match(row('consume-1k'), /1\.500 +1\.50 +1\.30-1\.60 +1\.40 +≥ 1\.46 +met \(within noise\)$/)
       assert.match(row('produce-1k '), /0\.800 +0\.80 +0\.80-0\.80 +0\.80 +≥ 0\.64 +met$/)
       assert.match(r.stdout, /75 % confidence/)
+      // A file with no kperf result past the warm-up: one line, exit 2.
+      writeFileSync(file, 'round=1 scenario=consume-1k KPERF mode=consume label=A MiBps=1 status=ok\n')
+      const empty = spawnSync(process.execPath, [RUN, 'side-by-side', '--results', file], {
+        encoding: 'utf8',
+      })
+      assert.equal(empty.status, 2)
+      assert.equal(empty.stderr, `bench: --results ${file} holds no kperf result after round 1\n`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
