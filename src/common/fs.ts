@@ -69,15 +69,30 @@ export function errnoCode(err: unknown): string | undefined {
 
 export const isNotFound = (err: unknown): boolean => errnoCode(err) === 'ENOENT'
 
-/** Reads exactly `length` bytes at `position`, fewer only at end of file. */
-export async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length)
+/**
+ * Reads `length` bytes at `position` into `buf` from `at`, read after read until they are all in or
+ * the file ends (a positional read may return fewer bytes than asked); the count read.
+ */
+export async function readFully(
+  file: FileHandle,
+  buf: Uint8Array,
+  at: number,
+  length: number,
+  position: number,
+): Promise<number> {
   let done = 0
   while (done < length) {
-    const n = await file.read(buf, done, length - done, position + done)
+    const n = await file.read(buf, at + done, length - done, position + done)
     if (n === 0) break
     done += n
   }
+  return done
+}
+
+/** Reads exactly `length` bytes at `position`, fewer only at end of file. */
+export async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length)
+  const done = await readFully(file, buf, 0, length, position)
   return done === length ? buf : buf.subarray(0, done)
 }
 

@@ -2,7 +2,7 @@
 // header of each batch is looked at (sizes, offsets, timestamps, epoch). Reads go through a
 // window buffer, so runs of small batches cost one read per window.
 
-import type { FileHandle } from '../common/fs.ts'
+import { type FileHandle, readFully } from '../common/fs.ts'
 import { BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../records/batch-header.ts'
 
 export interface BatchInfo {
@@ -74,12 +74,7 @@ export class HeaderReader {
     if (position < this.bufStart || position + BATCH_HEADER_SIZE > this.bufStart + this.bufLen) {
       const len = Math.min(this.window, this.limit - position)
       if (this.buf.length < len) this.buf = Buffer.allocUnsafe(Math.max(len, this.window))
-      let got = 0
-      while (got < len) {
-        const n = await this.file.read(this.buf, got, len - got, position + got)
-        if (n === 0) break
-        got += n
-      }
+      const got = await readFully(this.file, this.buf, 0, len, position)
       this.bufStart = position
       this.bufLen = got
       if (got < BATCH_HEADER_SIZE) return null

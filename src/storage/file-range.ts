@@ -2,7 +2,7 @@
 // fetch path either copies them into its response with readRanges (one positional read per
 // range) or reads each range straight into its own buffer.
 
-import type { FileHandle } from '../common/fs.ts'
+import { type FileHandle, readFully } from '../common/fs.ts'
 
 export interface FileRange {
   file: FileHandle
@@ -20,12 +20,8 @@ export async function readRanges(ranges: readonly FileRange[], into?: Buffer, at
   const out = into ?? Buffer.allocUnsafe(total)
   let pos = at
   for (const r of ranges) {
-    let done = 0
-    while (done < r.length) {
-      const n = await r.file.read(out, pos + done, r.length - done, r.position + done)
-      if (n === 0) return out.subarray(at, pos + done)
-      done += n
-    }
+    const done = await readFully(r.file, out, pos, r.length, r.position)
+    if (done < r.length) return out.subarray(at, pos + done)
     pos += r.length
   }
   return out.subarray(at, pos)

@@ -26,7 +26,7 @@
 
 import { join } from 'node:path'
 import type { Clock } from '../common/clock.ts'
-import type { Fs } from '../common/fs.ts'
+import { type Fs, readFully } from '../common/fs.ts'
 import { Attr, BatchHeader } from '../records/batch-header.ts'
 import { buildBatch } from '../records/builder.ts'
 import type { KafkaRecord } from '../records/record.ts'
@@ -66,12 +66,7 @@ export async function forEachBatch(
   while (pos < limit) {
     const want = Math.min(READ_CHUNK, limit - pos)
     let buf = Buffer.allocUnsafe(want)
-    let got = 0
-    while (got < want) {
-      const n = await f.read(buf, got, want - got, pos + got)
-      if (n === 0) break
-      got += n
-    }
+    const got = await readFully(f, buf, 0, want, pos)
     buf = buf.subarray(0, got)
     let { batches, end } = splitBatches(buf)
     if (batches.length === 0) {
@@ -80,12 +75,7 @@ export async function forEachBatch(
       const size = buf.readInt32BE(8) + 12
       if (size <= got || pos + size > limit) return
       const whole = Buffer.allocUnsafe(size)
-      let g = 0
-      while (g < size) {
-        const n = await f.read(whole, g, size - g, pos + g)
-        if (n === 0) return
-        g += n
-      }
+      if ((await readFully(f, whole, 0, size, pos)) < size) return
       buf = whole
       ;({ batches, end } = splitBatches(buf))
       if (batches.length === 0) return

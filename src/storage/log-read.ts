@@ -3,7 +3,7 @@
 // waiting for the writer: the segment list, each segment's committed size and the LEO. A batch
 // counts only once the LEO passed it, so a batch still being written is never returned.
 
-import type { FileHandle } from '../common/fs.ts'
+import { type FileHandle, readFully } from '../common/fs.ts'
 import { sharedBufferPool } from '../protocol/buffer-pool.ts'
 import { BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../records/batch-header.ts'
 import { iterateRecords } from '../records/record-iterator.ts'
@@ -206,7 +206,7 @@ export async function readBatchBytes(
         out = bigger
         cap = out.length
       }
-      got = await readInto(f, out, filled, want, start)
+      got = await readFully(f, out, filled, want, start)
     }
     // Walk the headers in what was read; stop at a partial batch, maxOffset or the budget.
     let p = filled
@@ -236,7 +236,7 @@ export async function readBatchBytes(
         pool.release(out)
         out = whole
         cap = out.length
-        got += await readInto(f, out, filled + got, size - got, start + got)
+        got += await readFully(f, out, filled + got, size - got, start + got)
         if (p + size > filled + got) {
           stop = true
           break
@@ -312,21 +312,4 @@ export async function offsetForTimestamp(
     }
   }
   return null
-}
-
-/** Reads up to `length` bytes at `position` into buf[at..]; returns the count (short at EOF). */
-async function readInto(
-  f: FileHandle,
-  buf: Buffer,
-  at: number,
-  length: number,
-  position: number,
-): Promise<number> {
-  let got = 0
-  while (got < length) {
-    const n = await f.read(buf, at + got, length - got, position + got)
-    if (n === 0) break
-    got += n
-  }
-  return got
 }

@@ -13,7 +13,7 @@
 // segments are matched by identity, so a deleted or replaced segment is never read ahead from.
 // Memory: one read-ahead per log, dropped unused after EXPIRE_MS, and at most MAX_BYTES in all.
 
-import type { FileHandle } from '../common/fs.ts'
+import { type FileHandle, readFully } from '../common/fs.ts'
 import { sharedBufferPool } from '../protocol/buffer-pool.ts'
 import type { LogSegment } from './log-segment.ts'
 
@@ -75,7 +75,7 @@ export class ReadAhead {
       dropped: false,
       timer: null,
     }
-    p.read = fillFrom(file, buf, position).then(
+    p.read = readFully(file, buf, 0, buf.length, position).then(
       (n) => {
         p.settled = true
         if (p.dropped) free(p)
@@ -125,15 +125,4 @@ export class ReadAhead {
 function free(p: Pending): void {
   bytesHeld -= p.buf.length
   pool.release(p.buf)
-}
-
-/** Reads from `position` until buf is full or the file ends; the count. */
-async function fillFrom(file: FileHandle, buf: Buffer, position: number): Promise<number> {
-  let got = 0
-  while (got < buf.length) {
-    const n = await file.read(buf, got, buf.length - got, position + got)
-    if (n === 0) break
-    got += n
-  }
-  return got
 }

@@ -24,7 +24,11 @@ export async function translateOffsetIn(
 ): Promise<BatchInfo | null> {
   await seg.ensureIndexes()
   const reader = new HeaderReader(await seg.handle(), limit)
-  let pos = seg.offsetIndex.lookup(target).position
+  return firstBatchFrom(reader, seg.offsetIndex.lookup(target).position, target)
+}
+
+/** Scans from `pos` for the first batch whose last offset is >= `target`; null if none. */
+async function firstBatchFrom(reader: HeaderReader, pos: number, target: bigint): Promise<BatchInfo | null> {
   for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
     if (b.lastOffset >= target) return b
     pos += b.size
@@ -44,22 +48,15 @@ export async function readRangeIn(
 ): Promise<SegmentRange | null> {
   await seg.ensureIndexes()
   const reader = new HeaderReader(await seg.handle(), limit)
-  let pos = startHint ?? seg.offsetIndex.lookup(fetchOffset).position
-  let first: BatchInfo | null = null
-  for (let b = await reader.at(pos); b !== null; b = await reader.at(pos)) {
-    if (b.lastOffset >= fetchOffset) {
-      first = b
-      break
-    }
-    pos += b.size
-  }
+  const first = await firstBatchFrom(
+    reader,
+    startHint ?? seg.offsetIndex.lookup(fetchOffset).position,
+    fetchOffset,
+  )
   if (first === null) return null
   const start = first.position
-  if (first.lastOffset >= maxOffset)
+  if (first.lastOffset >= maxOffset || (first.size > maxBytes && !minOneBatch))
     return { position: start, length: 0, firstOffset: first.baseOffset, full: true }
-  if (first.size > maxBytes && !minOneBatch) {
-    return { position: start, length: 0, firstOffset: first.baseOffset, full: true }
-  }
   let end = start + first.size
   if (end - start >= maxBytes)
     return { position: start, length: end - start, firstOffset: first.baseOffset, full: true }

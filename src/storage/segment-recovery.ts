@@ -6,7 +6,7 @@
 // from its time index file's last entry. LogSegment keeps this state in its own fields (no object
 // of its own: thousands of idle segments) and its methods of the same purpose call these.
 
-import { isNotFound, readAt } from '../common/fs.ts'
+import { isNotFound, readAt, readFully } from '../common/fs.ts'
 import {
   BATCH_HEADER_SIZE,
   BatchOffsets,
@@ -44,14 +44,8 @@ export async function recoverSegment(
   const load = async (pos: number, want: number): Promise<void> => {
     const len = Math.min(Math.max(want, RECOVERY_CHUNK), fileSize - pos)
     if (chunk.length < len) chunk = Buffer.allocUnsafe(len)
-    let got = 0
-    while (got < len) {
-      const n = await f.read(chunk, got, len - got, pos + got)
-      if (n === 0) break
-      got += n
-    }
     chunkStart = pos
-    chunkLen = got
+    chunkLen = await readFully(f, chunk, 0, len, pos)
   }
   let pos = 0
   let prevLast = seg.baseOffset - 1n

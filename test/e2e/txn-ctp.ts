@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import kafkajs from 'kafkajs'
 import { PY_DIR, PYTHON, pyStep } from '../support/e2e-clients.ts'
+import { seeded } from '../support/seeded.ts'
 
 export interface CtpOptions {
   /** Bootstrap servers, asked again at every start (a cluster's live brokers). */
@@ -32,18 +33,6 @@ export interface CtpOptions {
   /** Runs after the given kill, before the restart (e.g. kill a broker). */
   afterKill?: (kill: number) => Promise<void>
   log?: (line: string) => void
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const kafka = (bootstrap: string) =>
@@ -153,7 +142,7 @@ function startProcessor(o: CtpOptions, ends: Record<number, number>): Run {
  */
 export async function killAndCheck(o: CtpOptions): Promise<{ kills: number; starts: number }> {
   const seed = o.seed ?? Date.now() % 1_000_000
-  const rnd = prng(seed)
+  const rnd = seeded(seed)
   const log = o.log ?? (() => {})
   log(`ctp seed ${seed}`)
   const ends: Record<number, number> = {}

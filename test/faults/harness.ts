@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { createTopic, liveBootstrap, type Stream, startKeyedStream } from '../e2e/replication-helpers.ts'
 import { startCluster, type TestCluster } from '../support/cluster.ts'
 import { kcatConsumeJson, sleep } from '../support/e2e-clients.ts'
+import { seeded } from '../support/seeded.ts'
 import {
   type Ack,
   type LogRecord,
@@ -31,7 +32,6 @@ import {
   needsNet,
   REPLICA_LAG_MS,
   runNemesis,
-  seeded,
   waitFullIsr,
 } from './nemeses.ts'
 import { createNetns, type NetnsNetwork, netnsUnavailable } from './netns.ts'

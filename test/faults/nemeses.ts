@@ -23,18 +23,6 @@ import type { Tmpfs } from './single-broker-disk.ts'
 const ZOMBIE_PROBE_MS = 8000
 let zombies = 0
 
-/** mulberry32: a small seeded generator, enough to replay a schedule. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** The faults that need each broker at its own address. */
 export const NET_NEMESES = ['partition-leader', 'partition-minority', 'one-way', 'slow-net'] as const
 

@@ -21,8 +21,8 @@ import { join } from 'node:path'
 import { type Stream, startKeyedStream, until } from '../e2e/replication-helpers.ts'
 import { type BrokerProcess, startBrokerProcess } from '../support/broker-process.ts'
 import { kcat, python, sleep } from '../support/e2e-clients.ts'
+import { seeded } from '../support/seeded.ts'
 import type { Ack, LogRecord } from './checker.ts'
-import { seeded } from './nemeses.ts'
 import {
   deleteIndexes,
   fillDisk,

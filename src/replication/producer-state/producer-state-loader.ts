@@ -10,7 +10,7 @@
 // unified-log.ts), entries from the snapshot on are dropped and rebuilt from the markers replayed.
 // Open transactions come back from the snapshot's currentTxnFirstOffset and the replay.
 
-import type { Fs } from '../../common/fs.ts'
+import { type Fs, readFully } from '../../common/fs.ts'
 import { Attr, BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../../records/batch-header.ts'
 import { parseControlRecord } from '../../records/control.ts'
 import { iterateRecords } from '../../records/record-iterator.ts'
@@ -103,12 +103,7 @@ export async function scanBatchHeaders(
     while (end - pos >= BATCH_HEADER_SIZE) {
       if (pos < winStart || pos + BATCH_HEADER_SIZE > winStart + winLen) {
         const want = Math.min(lastSize > SCAN_WINDOW / 4 ? BATCH_HEADER_SIZE : SCAN_WINDOW, end - pos)
-        let got = 0
-        while (got < want) {
-          const n = await r.file.read(buf, got, want - got, pos + got)
-          if (n === 0) break
-          got += n
-        }
+        const got = await readFully(r.file, buf, 0, want, pos)
         winStart = pos
         winLen = got
         if (got < BATCH_HEADER_SIZE) break
@@ -118,12 +113,7 @@ export async function scanBatchHeaders(
       if (size < BATCH_HEADER_SIZE || size > end - pos) break
       const control = (buf.readInt16BE(at + BatchOffsets.attributes) & Attr.control) !== 0
       if (control && at + size > winLen && size <= SCAN_WINDOW) {
-        let got = 0
-        while (got < size) {
-          const n = await r.file.read(buf, got, size - got, pos + got)
-          if (n === 0) break
-          got += n
-        }
+        const got = await readFully(r.file, buf, 0, size, pos)
         winStart = pos
         winLen = got
         at = 0

@@ -11,20 +11,9 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { medianInterval } from '../../../bench/scenarios/report.ts'
+import { seeded } from '../../support/seeded.ts'
 
 const RUN = fileURLToPath(new URL('../../../bench/run.ts', import.meta.url))
-
-/** A small deterministic generator (mulberry32), so the simulation is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('medianInterval', () => {
   it('takes the order statistics the binomial coverage allows', () => {
@@ -42,7 +31,7 @@ describe('medianInterval', () => {
   })
 
   it('holds the true median as often as its coverage says (skewed samples)', () => {
-    const next = random(17)
+    const next = seeded(17)
     // Exponential samples, median ln 2: a skewed distribution like a run's throughput drops.
     const median = Math.LN2
     for (const n of [3, 9]) {

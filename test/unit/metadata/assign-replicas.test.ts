@@ -12,6 +12,7 @@ import {
   rackAlternatedBrokers,
 } from '../../../src/metadata/assign-replicas.ts'
 import { ErrorCode } from '../../../src/protocol/generated/error-codes.ts'
+import { seeded } from '../../support/seeded.ts'
 
 const plain = (...ids: number[]): PlacementBroker[] => ids.map((id) => ({ id, rack: null }))
 
@@ -23,18 +24,6 @@ function placed(r: Map<number, number[]> | AssignReplicasError): Map<number, num
 function failed(r: Map<number, number[]> | AssignReplicasError): AssignReplicasError {
   if (r instanceof Map) assert.fail('expected an error')
   return r
-}
-
-/** A seeded generator in [0, 1) (mulberry32), so random placements replay. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const counts = (values: Iterable<number>): Map<number, number> => {

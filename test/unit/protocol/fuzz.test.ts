@@ -25,6 +25,7 @@ import {
 } from '../../../src/protocol/generated/schemas.ts'
 import { Reader } from '../../../src/protocol/primitives/reader.ts'
 import { Writer } from '../../../src/protocol/primitives/writer.ts'
+import { seeded } from '../../support/seeded.ts'
 
 const FIXED_SEED = 0x5eed2024
 const RANDOM_SEED =
@@ -45,17 +46,9 @@ const SLOW_MS = 250
 // --- deterministic randomness ------------------------------------------------------------------
 
 class Rng {
-  private s: number
+  readonly next: () => number
   constructor(seed: number) {
-    this.s = seed >>> 0
-  }
-  /** mulberry32 */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0
-    let t = this.s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+    this.next = seeded(seed)
   }
   int(n: number): number {
     return Math.floor(this.next() * n)

@@ -13,20 +13,14 @@ import type { Log } from '../../../src/storage/log.ts'
 import type { LogConfig } from '../../../src/storage/log-config.ts'
 import { LogManager } from '../../../src/storage/log-manager.ts'
 import { deleteOldSegments } from '../../../src/storage/retention.ts'
+import { seeded } from '../../support/seeded.ts'
 import { recordsOf } from '../../support/storage-helpers.ts'
 
 const SEEDS = 40
 const OPS = 120
 
 function rng(seed: number) {
-  let a = seed >>> 0
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = seeded(seed)
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
