@@ -103,6 +103,21 @@ for (const [name, make] of impls) {
       assert.equal((await readAt(f, 0, 4)).toString(), 'data')
       await f.close()
     })
+
+    it('finishes the reads in flight when closed, and fails later ones with EBADF', async () => {
+      const { fs, root } = await make()
+      await fs.mkdir(root)
+      const f = await fs.open(join(root, 'c'), 'rw')
+      const data = Buffer.alloc(1 << 20, 7)
+      await f.write(data, 0)
+      const bufs = [Buffer.alloc(data.length), Buffer.alloc(data.length)]
+      const reads = bufs.map((b) => f.read(b, 0, b.length, 0))
+      const closing = f.close()
+      assert.deepEqual(await Promise.all(reads), [data.length, data.length])
+      await closing
+      assert.ok(bufs.every((b) => b.equals(data)))
+      await assert.rejects(f.read(Buffer.alloc(4), 0, 4, 0), (err) => errnoCode(err) === 'EBADF')
+    })
   })
 }
 
