@@ -33,6 +33,7 @@ export interface FileHandle {
   /** fsync: the file's data and size are durable when this resolves. */
   sync(): Promise<void>
   size(): Promise<number>
+  /** Once the reads in flight are over (a recycled file must not serve them new bytes); later reads fail (EBADF). */
   close(): Promise<void>
 }
 

@@ -16,7 +16,7 @@
 //   so it cuts the file there. A reused segment's file is cut to its data (LogSegment.trimFile)
 //   when it stops being active and before a clean shutdown, both before their fsync, so a file
 //   that is loaded without recovery never has a stale tail.
-// - A file is offered once its delete delay is over and its handle is closed (Node's FileHandle
+// - A file is offered once its delete delay is over and its handle is closed (the Fs handle's
 //   close waits for the reads in flight on it; later reads through it fail), and a removed
 //   segment refuses to reopen its file (OffsetOutOfRange): no reader of the old segment can see
 //   the new data. Its `.deleted` name is fsynced before it is offered, so a crash cannot bring it
