@@ -38,7 +38,6 @@ class NodeFileHandle implements FileHandle {
     if (fd < 0)
       return Promise.reject(Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'read' }))
     return new Promise((resolve, reject) => {
-      this.reading++
       fdRead(fd, buf, offset, length, position, (err, n) => {
         if (--this.reading === 0 && this.readsOver !== null) {
           const over = this.readsOver
@@ -49,6 +48,8 @@ class NodeFileHandle implements FileHandle {
         if (err) reject(err)
         else resolve(n)
       })
+      // Counted once handed over (arguments out of range throw above, and the promise rejects).
+      this.reading++
     })
   }
 

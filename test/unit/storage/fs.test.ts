@@ -118,6 +118,15 @@ for (const [name, make] of impls) {
       assert.ok(bufs.every((b) => b.equals(data)))
       await assert.rejects(f.read(Buffer.alloc(4), 0, 4, 0), (err) => errnoCode(err) === 'EBADF')
     })
+
+    it('closes after a read refused for its arguments', async () => {
+      const { fs, root } = await make()
+      await fs.mkdir(root)
+      const f = await fs.open(join(root, 'r'), 'rw')
+      await f.write(Buffer.from('abcd'), 0)
+      await assert.rejects(async () => f.read(Buffer.alloc(4), 2, 8, 0))
+      await f.close()
+    })
   })
 }
 
