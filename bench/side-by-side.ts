@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url'
 import { benchArgs } from './scenarios/args.ts'
 import { requireKperf } from './scenarios/kperf.ts'
 import { type Child, startBroker } from './scenarios/processes.ts'
-import { machineLine, median, medianInterval } from './scenarios/report.ts'
+import { machineLine, median, medianInterval, medianRank } from './scenarios/report.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const args = benchArgs(
@@ -218,8 +218,7 @@ function wholeNumber(flag: 'rounds' | 'warmup', min: number): number {
 }
 
 function coverageOf(n: number): string {
-  const c = medianInterval(Array.from({ length: n }, (_, i) => i))?.coverage ?? 0
-  return `${Math.floor(c * 100)} %`
+  return n > 0 ? `${Math.floor(medianRank(n).coverage * 100)} %` : '-'
 }
 
 function fmt(x: number): string {

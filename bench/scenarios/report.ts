@@ -14,11 +14,9 @@ export function median(xs: readonly number[]): number {
 
 /**
  * A confidence interval for the median of `xs` that assumes nothing about their distribution: the
- * order statistics x(k) and x(n+1-k), which hold the median with probability
- * 1 - 2·P(Binomial(n, 1/2) < k). k is the largest giving at least `level`; when even the minimum and
- * maximum (k = 1) give less, they are returned with the coverage they have (75 % for 3 values).
- * Why: the side-by-side ratios move ±10-20 % between rounds on the bench VM, and a verdict whose
- * bar lies inside this interval is the VM's to give, not the code's. Null for no finite value.
+ * order statistics x(k) and x(n+1-k) (k from medianRank). Why: the side-by-side ratios move
+ * ±10-20 % between rounds on the bench VM, and a verdict whose bar lies inside this interval is the
+ * VM's to give, not the code's. Null for no finite value.
  */
 export function medianInterval(
   xs: readonly number[],
@@ -27,7 +25,17 @@ export function medianInterval(
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
   const n = v.length
   if (n === 0) return null
-  // below[k]: P(Binomial(n, 1/2) < k), built from the binomial coefficients.
+  const { k, coverage } = medianRank(n, level)
+  return { lo: v[k - 1], hi: v[n - k], coverage }
+}
+
+/**
+ * For n values, the rank k whose order statistics x(k), x(n+1-k) hold the median with probability
+ * 1 - 2·P(Binomial(n, 1/2) < k): the largest k giving at least `level`; when even the minimum and
+ * maximum (k = 1) give less, k = 1 with the coverage it has (75 % for 3 values).
+ */
+export function medianRank(n: number, level = 0.9): { k: number; coverage: number } {
+  // below: P(Binomial(n, 1/2) < next - 1), built from the binomial coefficients.
   let coef = 1
   let below = 0
   let k = 1
@@ -40,7 +48,7 @@ export function medianInterval(
     k = next
     coverage = c
   }
-  return { lo: v[k - 1], hi: v[n - k], coverage }
+  return { k, coverage }
 }
 
 export function commit(): string {

@@ -23,8 +23,8 @@ class NodeFileHandle implements FileHandle {
   private readonly h: fsp.FileHandle
   /** Reads in flight on the bare descriptor; close() waits for them (the number may be reused). */
   private reading = 0
-  private readsDone: Promise<void> | null = null
-  private readsOver: (() => void) | null = null
+  /** What close() awaits while reads are in flight; settled by the last of them. */
+  private drained: { done: Promise<void>; over: () => void } | null = null
 
   constructor(h: fsp.FileHandle) {
     this.h = h
@@ -39,11 +39,9 @@ class NodeFileHandle implements FileHandle {
       return Promise.reject(Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'read' }))
     return new Promise((resolve, reject) => {
       fdRead(fd, buf, offset, length, position, (err, n) => {
-        if (--this.reading === 0 && this.readsOver !== null) {
-          const over = this.readsOver
-          this.readsOver = null
-          this.readsDone = null
-          over()
+        if (--this.reading === 0 && this.drained !== null) {
+          this.drained.over()
+          this.drained = null
         }
         if (err) reject(err)
         else resolve(n)
@@ -95,10 +93,14 @@ class NodeFileHandle implements FileHandle {
 
   async close(): Promise<void> {
     while (this.reading > 0) {
-      this.readsDone ??= new Promise<void>((r) => {
-        this.readsOver = r
-      })
-      await this.readsDone
+      if (this.drained === null) {
+        let over = () => {}
+        const done = new Promise<void>((r) => {
+          over = r
+        })
+        this.drained = { done, over }
+      }
+      await this.drained.done
     }
     return this.h.close()
   }
