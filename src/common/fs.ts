@@ -26,9 +26,14 @@ export interface FileHandle {
   /**
    * The same write as one blocking call on the calling thread (optional; the result is the same).
    * Into the page cache a write is a memory copy, cheaper here, where the bytes are still in this
-   * core's cache, than through the thread pool (storage/blocking-writes.ts decides when).
+   * core's cache, than through the thread pool (storage/blocking-io.ts decides when).
    */
   writevBlocking?(bufs: readonly Uint8Array[], position: number): void
+  /**
+   * `read` as one blocking call on the calling thread (optional; same result, or the same error
+   * thrown, EBADF once closed). From the page cache a copy; storage/read-ahead.ts decides when.
+   */
+  readBlocking?(buf: Uint8Array, offset: number, length: number, position: number): number
   truncate(length: number): Promise<void>
   /** fsync: the file's data and size are durable when this resolves. */
   sync(): Promise<void>
@@ -84,6 +89,23 @@ export async function readFully(
   let done = 0
   while (done < length) {
     const n = await file.read(buf, at + done, length - done, position + done)
+    if (n === 0) break
+    done += n
+  }
+  return done
+}
+
+/** readFully with blocking reads: the handle must offer readBlocking. */
+export function readFullyBlocking(
+  file: FileHandle,
+  buf: Uint8Array,
+  at: number,
+  length: number,
+  position: number,
+): number {
+  let done = 0
+  while (done < length) {
+    const n = file.readBlocking!(buf, at + done, length - done, position + done)
     if (n === 0) break
     done += n
   }

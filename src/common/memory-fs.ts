@@ -133,11 +133,21 @@ export class MemoryFs implements Fs {
 
   /** Handles offer writevBlocking (as NodeFs's do), so appends take the synchronous path. */
   readonly blockingWrites: boolean
+  /** Handles offer readBlocking (as NodeFs's do), so read-aheads take the synchronous path. */
+  readonly blockingReads: boolean
 
-  constructor(opts: { now?: () => number; syncLatencyMs?: number; blockingWrites?: boolean } = {}) {
+  constructor(
+    opts: {
+      now?: () => number
+      syncLatencyMs?: number
+      blockingWrites?: boolean
+      blockingReads?: boolean
+    } = {},
+  ) {
     this.now = opts.now ?? Date.now
     this.syncLatencyMs = opts.syncLatencyMs ?? 0
     this.blockingWrites = opts.blockingWrites ?? false
+    this.blockingReads = opts.blockingReads ?? false
     this.root = new DirNode(this.now())
   }
 
@@ -368,6 +378,7 @@ class MemoryFileHandle implements FileHandle {
   private readonly writable: boolean
   private closed = false
   readonly writevBlocking?: (bufs: readonly Uint8Array[], position: number) => void
+  readonly readBlocking?: (buf: Uint8Array, offset: number, length: number, position: number) => number
 
   constructor(fs: MemoryFs, node: FileNode, path: string, gen: number, mode: OpenMode) {
     this.fs = fs
@@ -376,6 +387,8 @@ class MemoryFileHandle implements FileHandle {
     this.gen = gen
     this.writable = mode === 'rw'
     if (fs.blockingWrites) this.writevBlocking = (bufs, position) => this.writeNow(bufs, position)
+    if (fs.blockingReads)
+      this.readBlocking = (buf, offset, length, position) => this.readNow(buf, offset, length, position)
   }
 
   private check(op: string, write = false): void {
@@ -385,6 +398,10 @@ class MemoryFileHandle implements FileHandle {
   }
 
   async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.readNow(buf, offset, length, position)
+  }
+
+  private readNow(buf: Uint8Array, offset: number, length: number, position: number): number {
     this.check('read')
     this.fs.fault('read', this.path)
     this.fs.stats.reads++

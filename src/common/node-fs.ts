@@ -9,6 +9,7 @@ import {
   open,
   readdirSync,
   readFileSync,
+  readSync,
   statSync,
   writeSync,
   writevSync,
@@ -49,6 +50,12 @@ class NodeFileHandle implements FileHandle {
       // Counted once handed over (arguments out of range throw above, and the promise rejects).
       this.reading++
     })
+  }
+
+  readBlocking(buf: Uint8Array, offset: number, length: number, position: number): number {
+    const fd = this.h.fd
+    if (fd < 0) throw Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'read' })
+    return readSync(fd, buf, offset, length, position)
   }
 
   async write(buf: Uint8Array, position: number): Promise<void> {

@@ -18,7 +18,7 @@ import type { FileHandle, Fs } from '../common/fs.ts'
 import { errnoCode, readAt } from '../common/fs.ts'
 import { BATCH_HEADER_SIZE, BatchOffsets } from '../records/batch-header.ts'
 import type { BatchInfo } from './batch-scan.ts'
-import { blockingWrites } from './blocking-writes.ts'
+import { blockingWrites } from './blocking-io.ts'
 import { indexFileName, logFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
 import { OffsetIndex } from './offset-index.ts'
 import { createFiles, removeFiles, renameFiles } from './segment-files.ts'
@@ -328,7 +328,7 @@ export class LogSegment {
     indexIntervalBytes: number,
     now: number,
   ): void | Promise<void> {
-    // The hot path: the file is open and may be written on the event loop (blocking-writes.ts),
+    // The hot path: the file is open and may be written on the event loop (blocking-io.ts),
     // so the append completes before this returns, with no promise (one per partition-append
     // adds up when a request carries thousands of partitions).
     const f = this.file

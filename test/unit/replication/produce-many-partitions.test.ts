@@ -13,7 +13,7 @@ import { MemoryFs } from '../../../src/common/memory-fs.ts'
 import { ErrorCode } from '../../../src/protocol/generated/error-codes.ts'
 import type { AppendOutcome } from '../../../src/replication/partition.ts'
 import type { ProduceInput } from '../../../src/replication/produce-request.ts'
-import { blockingWrites as policy } from '../../../src/storage/blocking-writes.ts'
+import { blockingWrites as policy } from '../../../src/storage/blocking-io.ts'
 import { SerialQueue } from '../../../src/storage/serial-queue.ts'
 import { batch, startEnv } from './helpers.ts'
 

@@ -17,7 +17,7 @@ after(async () => {
 })
 
 const impls: [string, () => Promise<{ fs: Fs; root: string }>][] = [
-  ['memory', async () => ({ fs: new MemoryFs(), root: '/root' })],
+  ['memory', async () => ({ fs: new MemoryFs({ blockingReads: true }), root: '/root' })],
   [
     'node',
     async () => {
@@ -117,6 +117,24 @@ for (const [name, make] of impls) {
       await closing
       assert.ok(bufs.every((b) => b.equals(data)))
       await assert.rejects(f.read(Buffer.alloc(4), 0, 4, 0), (err) => errnoCode(err) === 'EBADF')
+    })
+
+    it('reads with a blocking call what a read returns, and fails it with EBADF once closed', async () => {
+      const { fs, root } = await make()
+      await fs.mkdir(root)
+      const f = await fs.open(join(root, 'b'), 'rw')
+      const data = Buffer.from('0123456789')
+      await f.write(data, 0)
+      assert.ok(f.readBlocking !== undefined)
+      const buf = Buffer.alloc(8, 0)
+      assert.equal(f.readBlocking(buf, 1, 6, 3), 6)
+      assert.deepEqual(buf, Buffer.from('\x00345678\x00', 'latin1'))
+      assert.equal(f.readBlocking(buf, 0, 8, 8), 2, 'short at the end of the file')
+      await f.close()
+      assert.throws(
+        () => f.readBlocking!(buf, 0, 4, 0),
+        (err) => errnoCode(err) === 'EBADF',
+      )
     })
 
     it('closes after a read refused for its arguments', async () => {

@@ -1,6 +1,7 @@
-// Segment appends written on the event loop (storage/blocking-writes.ts): the back-off policy after
-// a slow write, and a log on the real file system appending through the blocking path, with the
-// bytes it wrote read back before and after a reopen.
+// Storage I/O on the event loop (storage/blocking-io.ts): the back-off policy after a slow call; a
+// log on the real file system appending through the blocking path, with the bytes it wrote read
+// back before and after a reopen; a sequential reader on the real file system whose read-aheads
+// are read on the event loop.
 
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -9,22 +10,24 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ManualClock } from '../../../src/common/clock.ts'
 import { NodeFs } from '../../../src/common/node-fs.ts'
+import { splitBatches } from '../../../src/storage/batch-scan.ts'
 import {
   BACKOFF_MS,
-  BlockingWrites,
+  BlockingIo,
+  blockingReads,
   blockingWrites,
   SLOW_BASE_MS,
   SLOW_MS_PER_MIB,
   SLOW_WINDOW_MS,
-} from '../../../src/storage/blocking-writes.ts'
+} from '../../../src/storage/blocking-io.ts'
 import { Log } from '../../../src/storage/log.ts'
 import { logConfig } from '../../../src/storage/log-config.ts'
 import { makeBatch, readAll } from '../../support/storage-helpers.ts'
 
-describe('BlockingWrites policy', () => {
+describe('BlockingIo policy', () => {
   it('allows blocking writes while they are fast', () => {
     let now = 1000
-    const p = new BlockingWrites(() => now)
+    const p = new BlockingIo(() => now)
     for (let i = 0; i < 10; i++) {
       assert.equal(p.allowed(), true)
       p.took(0.3, 1 << 20)
@@ -35,7 +38,7 @@ describe('BlockingWrites policy', () => {
   })
 
   it('scales the slow threshold with the write size', () => {
-    const p = new BlockingWrites(() => 0)
+    const p = new BlockingIo(() => 0)
     // 16 MiB may take up to SLOW_BASE_MS + 16 * SLOW_MS_PER_MIB.
     p.took(SLOW_BASE_MS + 15 * SLOW_MS_PER_MIB, 16 << 20)
     assert.equal(p.allowed(), true)
@@ -45,7 +48,7 @@ describe('BlockingWrites policy', () => {
 
   it('one slow write alone keeps the blocking path; two within SLOW_WINDOW_MS back off', () => {
     let now = 5000
-    const p = new BlockingWrites(() => now)
+    const p = new BlockingIo(() => now)
     p.took(50, 4096) // the vCPU descheduled once
     assert.equal(p.slow, 1)
     assert.equal(p.allowed(), true, 'one slow write is not a slow device')
@@ -60,7 +63,7 @@ describe('BlockingWrites policy', () => {
 
   it('after two slow writes, uses the thread pool for BACKOFF_MS, then tries blocking again', () => {
     let now = 5000
-    const p = new BlockingWrites(() => now)
+    const p = new BlockingIo(() => now)
     assert.equal(p.allowed(), true)
     p.took(50, 1 << 20) // writes throttled by the kernel
     now += 10
@@ -111,6 +114,47 @@ describe('blocking segment appends on the real file system', () => {
       const reopened = await open(true, log.logEndOffset)
       assert.deepEqual(await readAll(reopened), all)
       await reopened.close()
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it('reads a sequential reader’s read-aheads on the event loop, the bytes of direct reads', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'samsa-blocking-'))
+    try {
+      const log = await Log.open(
+        {
+          fs: new NodeFs(),
+          clock: new ManualClock(),
+          dir: root,
+          topicPartition: { topic: 't', partition: 0 },
+          config: logConfig({}),
+        },
+        { hadCleanShutdown: false, recoveryPoint: 0n },
+      )
+      for (let i = 0; i < 40; i++) await log.append(makeBatch(20, { valueBytes: 1000, tag: `r${i}` }))
+      log.updateHighWatermark(log.logEndOffset)
+      const before = blockingReads.blocking
+      let offset = 0n
+      let reads = 0
+      while (offset < log.logEndOffset) {
+        const r = await log.readRecords(offset, 128 * 1024)
+        const direct = await log.read(offset, 128 * 1024)
+        const bytes = Buffer.alloc(direct.sizeInBytes)
+        let at = 0
+        for (const g of direct.ranges) at += await g.file.read(bytes, at, g.length, g.position)
+        assert.deepEqual(r.records, bytes, `read at ${offset}`)
+        const { batches } = splitBatches(r.records)
+        offset = batches[batches.length - 1].lastOffset + 1n
+        reads++
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      assert.ok(reads >= 5)
+      // As with writes, a loaded machine may make one read slow enough to back off (the policy).
+      if (blockingReads.slow === 0)
+        assert.ok(blockingReads.blocking - before >= reads - 1, 'read-aheads blocked')
+      else assert.ok(blockingReads.blocking > before, 'the first read-ahead blocked')
+      await log.close()
     } finally {
       await rm(root, { recursive: true, force: true })
     }

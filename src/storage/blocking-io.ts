@@ -1,0 +1,75 @@
+// When the storage layer writes or reads on the event loop instead of through the thread pool.
+//
+// Writes: an append's bytes are a produce request body the event loop has just read from the
+// socket and checksummed, so they sit in this core's cache. Written through the thread pool,
+// another core pulls them over and the loop pays a hand-off and a wake-up per write; into the page
+// cache the write is only a copy: on the 2-core bench VM, writing 1 MiB buffers just filled into
+// tmpfs cost ~0.2 CPU-s per GiB blocking against ~0.3 through the thread pool, and kperf produce
+// 1 KiB went up 6-11 % (docs/performance.md).
+//
+// Reads: a read-ahead (read-ahead.ts) of at most 1 MiB is read after the answer that started it
+// has been written, while the client takes its round trip; from the page cache it is a copy, and
+// through the thread pool the same copy paid a hand-off, a wake-up of the pool thread and another
+// of the loop when it landed, and it landed late: kperf consume went up 5-11 %, the
+// broker's CPU per MiB about the same in all (docs/performance.md, "Side by side, session 11").
+//
+// The risk is I/O that does not go at memory speed: the kernel throttling a writer when dirty
+// pages pile up on a slow disk (balance_dirty_pages sleeps), a full page cache, a read of bytes
+// no longer cached, a network file system. A blocking call then stalls every connection. So each
+// one is timed, and a second one slower than a page-cache copy of its size could be (SLOW_BASE_MS
+// plus SLOW_MS_PER_MIB per MiB) within SLOW_WINDOW_MS of the first sends the following ones
+// through the thread pool for BACKOFF_MS; after that blocking calls are tried again. A slow device
+// thus costs at most two stalls per back-off period, for writes and for reads each (one policy
+// each: cold reads say nothing about the page cache's writes). One slow call alone is not enough:
+// on the bench VM about one small write in 100,000 took over 2 ms (the vCPU descheduled, not the
+// device), and backing off on each kept a request of 1 KiB batches to 1,000 partitions on the
+// thread pool most of the time (87 against 121 MiB/s).
+
+/** A blocking call longer than this plus SLOW_MS_PER_MIB per MiB counts as slow. */
+export const SLOW_BASE_MS = 2
+export const SLOW_MS_PER_MIB = 1
+/** How long calls go through the thread pool after two slow blocking ones. */
+export const BACKOFF_MS = 5000
+/** Two slow calls this close together mean a slow device. */
+export const SLOW_WINDOW_MS = 1000
+
+export class BlockingIo {
+  private readonly now: () => number
+  /** performance.now()-style ms until which calls use the thread pool; 0: blocking allowed. */
+  private asyncUntil = 0
+  /** When the last slow call that did not start a back-off was; -Infinity: none. */
+  private lastSlow = Number.NEGATIVE_INFINITY
+  /** Counters (tests, benchmarks). */
+  blocking = 0
+  slow = 0
+
+  constructor(now: () => number = () => performance.now()) {
+    this.now = now
+  }
+
+  /** May the next call block? */
+  allowed(): boolean {
+    if (this.asyncUntil === 0) return true
+    if (this.now() < this.asyncUntil) return false
+    this.asyncUntil = 0
+    return true
+  }
+
+  /** A blocking call of `bytes` took `ms`. */
+  took(ms: number, bytes: number): void {
+    this.blocking++
+    if (ms <= SLOW_BASE_MS + (SLOW_MS_PER_MIB * bytes) / (1 << 20)) return
+    this.slow++
+    const now = this.now()
+    if (now - this.lastSlow > SLOW_WINDOW_MS) {
+      this.lastSlow = now
+      return
+    }
+    this.lastSlow = Number.NEGATIVE_INFINITY
+    this.asyncUntil = now + BACKOFF_MS
+  }
+}
+
+/** One policy per kind for the process: a slow device slows every log on it. */
+export const blockingWrites = new BlockingIo()
+export const blockingReads = new BlockingIo()
