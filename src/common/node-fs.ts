@@ -20,6 +20,11 @@ import { errnoCode, isNotFound } from './fs.ts'
 
 const RW_CREATE = constants.O_RDWR | constants.O_CREAT
 
+/** What a read through a closed handle fails with (as Node's FileHandle does). */
+function closedError(): Error {
+  return Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'read' })
+}
+
 class NodeFileHandle implements FileHandle {
   private readonly h: fsp.FileHandle
   /** Reads in flight on the bare descriptor; close() waits for them (the number may be reused). */
@@ -36,8 +41,7 @@ class NodeFileHandle implements FileHandle {
   // the socket. The handle's own guard (a close waits for its operations) is kept by `reading`.
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     const fd = this.h.fd
-    if (fd < 0)
-      return Promise.reject(Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'read' }))
+    if (fd < 0) return Promise.reject(closedError())
     return new Promise((resolve, reject) => {
       fdRead(fd, buf, offset, length, position, (err, n) => {
         if (--this.reading === 0 && this.drained !== null) {
@@ -54,7 +58,7 @@ class NodeFileHandle implements FileHandle {
 
   readBlocking(buf: Uint8Array, offset: number, length: number, position: number): number {
     const fd = this.h.fd
-    if (fd < 0) throw Object.assign(new Error('file closed'), { code: 'EBADF', syscall: 'read' })
+    if (fd < 0) throw closedError()
     return readSync(fd, buf, offset, length, position)
   }
 

@@ -81,3 +81,26 @@ export async function readAll(log: Log, maxOffset?: bigint) {
   }
   return out
 }
+
+/** The bytes a log's file ranges hold from `offset` (a direct read, no read-ahead or tail cache). */
+export async function fileBytes(
+  log: Log,
+  offset: bigint,
+  maxBytes: number,
+  maxOffset?: bigint,
+): Promise<Buffer> {
+  const r = await log.read(offset, maxBytes, { maxOffset })
+  const parts: Buffer[] = []
+  for (const range of r.ranges) {
+    const b = Buffer.alloc(range.length)
+    await range.file.read(b, 0, range.length, range.position)
+    parts.push(b)
+  }
+  return Buffer.concat(parts)
+}
+
+/** The offset after the last batch in `records`. */
+export function nextOffset(records: Buffer): bigint {
+  const { batches } = splitBatches(records)
+  return batches[batches.length - 1].lastOffset + 1n
+}

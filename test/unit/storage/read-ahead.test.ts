@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MemoryFs } from '../../../src/common/memory-fs.ts'
-import { splitBatches } from '../../../src/storage/batch-scan.ts'
 import { blockingReads } from '../../../src/storage/blocking-io.ts'
 import type { Log } from '../../../src/storage/log.ts'
 import {
@@ -17,7 +16,7 @@ import {
   BLOCKING_TURN_BYTES,
   readAheadBytesHeld,
 } from '../../../src/storage/read-ahead.ts'
-import { makeBatch, openTestLog } from '../../support/storage-helpers.ts'
+import { fileBytes, makeBatch, nextOffset, openTestLog } from '../../support/storage-helpers.ts'
 
 const LIMIT = 100 * 1024
 
@@ -35,23 +34,6 @@ async function filledLog(o: { blockingReads?: boolean; batches?: number; fs?: Me
   return log
 }
 
-/** What a direct read (file ranges, no read-ahead) returns. */
-async function direct(log: Log, offset: bigint, maxBytes: number, maxOffset?: bigint): Promise<Buffer> {
-  const r = await log.read(offset, maxBytes, { maxOffset })
-  const parts: Buffer[] = []
-  for (const g of r.ranges) {
-    const b = Buffer.alloc(g.length)
-    await g.file.read(b, 0, g.length, g.position)
-    parts.push(b)
-  }
-  return Buffer.concat(parts)
-}
-
-function nextOffset(records: Buffer): bigint {
-  const { batches } = splitBatches(records)
-  return batches[batches.length - 1].lastOffset + 1n
-}
-
 /** Lets a read-ahead's read (and its buffer's return) complete. */
 const settle = () => new Promise((r) => setTimeout(r, 20))
 /** Lets the check phase run (where blocking read-aheads are read). */
@@ -66,7 +48,7 @@ describe('read-ahead', () => {
     while (offset < log.logEndOffset) {
       const r = await log.readRecords(offset, LIMIT)
       assert.ok(r.records.length > 0)
-      assert.deepEqual(r.records, await direct(log, offset, LIMIT), `read at ${offset}`)
+      assert.deepEqual(r.records, await fileBytes(log, offset, LIMIT), `read at ${offset}`)
       offset = nextOffset(r.records)
       if (log.logEndOffset - offset >= 70n) assert.ok(readAheadBytesHeld() > held0, 'a read-ahead is pending')
       reads++
@@ -83,10 +65,10 @@ describe('read-ahead', () => {
     const next = nextOffset(first.records)
     const bound = next + 25n
     const r = await log.readRecords(next, LIMIT, { maxOffset: bound })
-    assert.deepEqual(r.records, await direct(log, next, LIMIT, bound))
+    assert.deepEqual(r.records, await fileBytes(log, next, LIMIT, bound))
     assert.ok(nextOffset(r.records) <= bound)
     const again = await log.readRecords(nextOffset(r.records), 20 * 1024)
-    assert.deepEqual(again.records, await direct(log, nextOffset(r.records), 20 * 1024))
+    assert.deepEqual(again.records, await fileBytes(log, nextOffset(r.records), 20 * 1024))
     await settle()
     assert.equal(readAheadBytesHeld(), held0)
   })
@@ -97,11 +79,11 @@ describe('read-ahead', () => {
     const a = await log.readRecords(0n, LIMIT)
     assert.ok(readAheadBytesHeld() > held0)
     const b = await log.readRecords(200n, LIMIT)
-    assert.deepEqual(b.records, await direct(log, 200n, LIMIT))
+    assert.deepEqual(b.records, await fileBytes(log, 200n, LIMIT))
     await settle()
     assert.equal(readAheadBytesHeld(), held0, 'dropped, not replaced')
     const a2 = await log.readRecords(nextOffset(a.records), LIMIT)
-    assert.deepEqual(a2.records, await direct(log, nextOffset(a.records), LIMIT))
+    assert.deepEqual(a2.records, await fileBytes(log, nextOffset(a.records), LIMIT))
   })
 
   it('truncation drops the read-ahead: rewritten offsets are read from the file', async () => {
@@ -109,14 +91,14 @@ describe('read-ahead', () => {
     const held0 = readAheadBytesHeld()
     const a = await log.readRecords(0n, LIMIT)
     const next = nextOffset(a.records)
-    const old = await direct(log, next, LIMIT)
+    const old = await fileBytes(log, next, LIMIT)
     await log.truncateTo(next)
     await settle()
     assert.equal(readAheadBytesHeld(), held0)
     for (let i = 0; i < 20; i++) await log.append(makeBatch(10, { valueBytes: 1000, ts: 5000 }))
     log.updateHighWatermark(log.logEndOffset)
     const r = await log.readRecords(next, LIMIT)
-    assert.deepEqual(r.records, await direct(log, next, LIMIT))
+    assert.deepEqual(r.records, await fileBytes(log, next, LIMIT))
     assert.notDeepEqual(r.records, old, 'the rewritten batches (other timestamps), not the old ones')
   })
 
@@ -128,7 +110,7 @@ describe('read-ahead', () => {
     while (offset < log.logEndOffset) {
       const before = blockingReads.blocking
       const r = await log.readRecords(offset, LIMIT)
-      assert.deepEqual(r.records, await direct(log, offset, LIMIT), `read at ${offset}`)
+      assert.deepEqual(r.records, await fileBytes(log, offset, LIMIT), `read at ${offset}`)
       offset = nextOffset(r.records)
       if (readAheadBytesHeld() > held0) {
         // Queued, not read yet: the answer goes out first.
@@ -168,7 +150,7 @@ describe('read-ahead', () => {
     assert.equal(blockingReads.blocking, before, 'read through the thread pool')
     const next = nextOffset(first.records)
     const r = await logs[0].readRecords(next, big)
-    assert.deepEqual(r.records, await direct(logs[0], next, big))
+    assert.deepEqual(r.records, await fileBytes(logs[0], next, big))
     // Three logs each starting a 1 MiB read-ahead in one turn: two fit BLOCKING_TURN_BYTES.
     assert.equal(BLOCKING_TURN_BYTES, 2 * BLOCKING_MAX_BYTES)
     await settle()
@@ -179,7 +161,7 @@ describe('read-ahead', () => {
     for (let i = 0; i < 3; i++) {
       const at = nextOffset(reads[i].records)
       const again = await logs[i].readRecords(at, BLOCKING_MAX_BYTES)
-      assert.deepEqual(again.records, await direct(logs[i], at, BLOCKING_MAX_BYTES))
+      assert.deepEqual(again.records, await fileBytes(logs[i], at, BLOCKING_MAX_BYTES))
     }
   })
 
@@ -194,6 +176,6 @@ describe('read-ahead', () => {
     assert.equal(blockingReads.blocking, before, 'the blocking read failed')
     const next = nextOffset(a.records)
     const r = await log.readRecords(next, LIMIT)
-    assert.deepEqual(r.records, await direct(log, next, LIMIT))
+    assert.deepEqual(r.records, await fileBytes(log, next, LIMIT))
   })
 })

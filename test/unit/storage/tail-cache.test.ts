@@ -7,19 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { BufferPool, MIN_CLASS, sharedBufferPool } from '../../../src/protocol/buffer-pool.ts'
 import type { Log } from '../../../src/storage/log.ts'
-import { makeBatch, openTestLog, recordsOf } from '../../support/storage-helpers.ts'
-
-/** The bytes the segment files hold from `offset` (the file read the cache stands in for). */
-async function fileBytes(log: Log, offset: bigint, maxBytes: number, maxOffset?: bigint): Promise<Buffer> {
-  const r = await log.read(offset, maxBytes, { maxOffset })
-  const parts: Buffer[] = []
-  for (const range of r.ranges) {
-    const b = Buffer.alloc(range.length)
-    await range.file.read(b, 0, range.length, range.position)
-    parts.push(b)
-  }
-  return Buffer.concat(parts)
-}
+import { fileBytes, makeBatch, openTestLog, recordsOf } from '../../support/storage-helpers.ts'
 
 /** A produce body as the network hands it over: one pooled buffer holding the batches. */
 function pooledBody(batches: Buffer): Buffer {
