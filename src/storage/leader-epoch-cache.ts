@@ -8,7 +8,9 @@
 //   3 157
 //
 // Mutations are synchronous and mark the cache dirty; the Log persists it (`persist`) before the
-// operation that changed it returns.
+// operation that changed it returns, except a truncation from the start by retention, persisted
+// after the writer queue moved on (a stale file holds entries below the log start, which the
+// loader drops: log-loader.ts).
 
 import { join } from 'node:path'
 import type { Fs } from '../common/fs.ts'
@@ -26,6 +28,8 @@ export interface EpochEntry {
 export class LeaderEpochCache {
   private entries: EpochEntry[] = []
   private dirty = false
+  /** The write in flight (settles, never rejects), or null. */
+  private writing: Promise<void> | null = null
   /** A new log's first write: creates the file in place, durable in a batch (new-files.ts). */
   private firstWrite: ((path: string, data: Buffer) => Promise<void>) | null = null
   private readonly fs: Fs
@@ -152,16 +156,29 @@ export class LeaderEpochCache {
     return this.dirty
   }
 
-  /** Writes the checkpoint when something changed. */
+  /**
+   * Writes the checkpoint when something changed, one write at a time: retention persists a
+   * truncation from the start outside the log's writer queue (Log.deleteSegmentsWhile), so a
+   * write from inside the queue may find one in flight. It waits for it, then writes if its own
+   * change came after that write's snapshot.
+   */
   async persist(): Promise<void> {
+    while (this.writing !== null) await this.writing
     if (!this.dirty) return
     this.dirty = false
     const rows = this.entries.map((e) => [e.epoch, e.startOffset])
     const first = this.firstWrite
     this.firstWrite = null
+    const write = (
+      first !== null
+        ? first(this.path, Buffer.from(formatCheckpoint(rows), 'utf8'))
+        : writeCheckpointFile(this.fs, this.path, rows)
+    ).finally(() => {
+      this.writing = null
+    })
+    this.writing = write.catch(() => {})
     try {
-      if (first !== null) await first(this.path, Buffer.from(formatCheckpoint(rows), 'utf8'))
-      else await writeCheckpointFile(this.fs, this.path, rows)
+      await write
     } catch (err) {
       this.dirty = true
       throw err

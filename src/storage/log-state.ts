@@ -34,6 +34,8 @@ export class LogState {
   unflushedMessages = 0
   lastFlushMs: number
   flushing: Promise<void> | null = null
+  /** Retention's file work for segments already removed (Log.deleteSegmentsWhile); never rejects. */
+  retiring: Promise<void> | null = null
   dirNeedsSync = false
   /**
    * Bumped at the start and at the end of every truncation, so a flush that overlapped one in any

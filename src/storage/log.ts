@@ -446,31 +446,58 @@ export class Log {
    * high watermark, never the last one if it is empty; rolls first when every segment goes.
    * Returns how many were deleted. The LogManager's retention task drives this (retention.ts).
    */
-  deleteSegmentsWhile(
+  async deleteSegmentsWhile(
     shouldDelete: (seg: LogSegment, next: LogSegment | undefined) => Promise<boolean>,
     reason: string,
   ): Promise<number> {
-    return this.queue.run(async () => {
+    const files = await this.queue.run(async () => {
       this.checkWritable()
       const all = this.s.segments.all
       const doomed = await oldestSegmentsWhile(this, all, shouldDelete)
-      if (doomed.length === 0) return 0
+      if (doomed.length === 0) return null
       await this.guarded(async () => {
         if (doomed.length === all.length) await roll(this.s)
-        this.s.segments.remove(doomed)
-        const first = this.s.segments.first.baseOffset
-        if (first > this.s.startOffset) {
-          this.s.startOffset = first
-          if (this.s.hw < first) this.s.hw = first
-          if (this.s.rp < first) this.s.rp = first
-          this.epochCache.truncateFromStart(first)
-          await this.epochCache.persist()
-        }
-        this.s.logger.info(`${this.name}: deleting ${doomed.length} segment(s) (${reason})`)
-        await retireSegments(this.s, doomed, false, true)
       })
-      return doomed.length
+      this.s.segments.remove(doomed)
+      const first = this.s.segments.first.baseOffset
+      if (first > this.s.startOffset) {
+        this.s.startOffset = first
+        if (this.s.hw < first) this.s.hw = first
+        if (this.s.rp < first) this.s.rp = first
+        this.epochCache.truncateFromStart(first)
+      }
+      this.s.logger.info(`${this.name}: deleting ${doomed.length} segment(s) (${reason})`)
+      return { count: doomed.length, done: this.retireLater(doomed) }
     })
+    if (files === null) return 0
+    await files.done
+    return files.count
+  }
+
+  /**
+   * The files of segments retention removed: the epoch cache's truncation written and the
+   * segments renamed `.deleted` (then removed after file.delete.delay.ms), after the writer queue
+   * moved on, so appends never wait for them (Kafka flushes that truncation asynchronously too).
+   * Nothing here needs to be durable: after a crash the loader deletes the segments again below
+   * the checkpointed log start and drops the epoch entries below it. In order with earlier
+   * retirements; closing the log waits for them (LogState.retiring).
+   */
+  private retireLater(doomed: readonly LogSegment[]): Promise<void> {
+    const done = (this.s.retiring ?? Promise.resolve()).then(() =>
+      this.guarded(async () => {
+        await this.epochCache.persist()
+        await retireSegments(this.s, doomed, false, true)
+      }),
+    )
+    const settled: Promise<void> = done.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.s.retiring = settled
+    settled.then(() => {
+      if (this.s.retiring === settled) this.s.retiring = null
+    })
+    return done
   }
 
   /**
@@ -524,6 +551,7 @@ export class Log {
         }
       } finally {
         for (const seg of this.s.segments.all) await seg.close().catch(() => {})
+        await this.s.retiring
         await this.s.retired?.deleteAll()
       }
     })
@@ -535,6 +563,7 @@ export class Log {
     await this.queue.idle()
     this.s.tail.clear()
     for (const seg of this.s.segments.all) await seg.closeHandle().catch(() => {})
+    await this.s.retiring
     await this.s.retired?.closeHandles()
   }
 

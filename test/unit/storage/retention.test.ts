@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MemoryFs } from '../../../src/common/memory-fs.ts'
+import { LeaderEpochCache } from '../../../src/storage/leader-epoch-cache.ts'
 import { deleteOldSegments } from '../../../src/storage/retention.ts'
 import { SPARE_IDLE_MS } from '../../../src/storage/segment-recycler.ts'
 import { isStorageError, StorageErrorCode } from '../../../src/storage/storage-error.ts'
@@ -103,6 +104,153 @@ describe('retention', () => {
     assert.ok(!(await fs.readdir(dir)).some((n) => n.endsWith('.deleted') && !n.endsWith('.log.deleted')))
     await clock.advanceAsync(SPARE_IDLE_MS)
     assert.ok(!(await fs.readdir(dir)).some((n) => n.endsWith('.deleted')))
+  })
+})
+
+describe("retention's file work is off the writer queue", () => {
+  /** `fs` with renames to `match` held until the returned release() (a slow device). */
+  function holdRenames(fs: MemoryFs, match: (to: string) => boolean) {
+    let release = (): void => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const rename = fs.rename.bind(fs)
+    const held = { count: 0, release }
+    fs.rename = async (from: string, to: string) => {
+      if (match(to)) {
+        held.count++
+        await gate
+      }
+      return rename(from, to)
+    }
+    return held
+  }
+  const ticks = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
+  }
+
+  async function retainedLog(fs = new MemoryFs()) {
+    const t = await openTestLog({
+      fs,
+      config: { segmentBytes: 500, retentionBytes: 1200, fileDeleteDelayMs: 0 },
+    })
+    for (let i = 0; i < 30; i++) await t.log.append(makeBatch(2), { leaderEpoch: i < 10 ? 1 : 2 })
+    t.log.updateHighWatermark(t.log.logEndOffset)
+    return t
+  }
+
+  it('appends go on while the removed segments are renamed and the epoch cache written', async () => {
+    const { fs, log, clock, dir } = await retainedLog()
+    const first = log.segmentList[0].baseOffset
+    const held = holdRenames(fs, (to) => to.endsWith('.log.deleted'))
+    const retention = deleteOldSegments(log, clock.now())
+    for (let i = 0; i < 50 && held.count === 0; i++) await ticks(1)
+    assert.equal(held.count, 1, 'a rename of a removed segment is held')
+    // The log already moved on: its start is past the removed segments, appends are answered.
+    assert.ok(log.logStartOffset > first)
+    const leo = log.logEndOffset
+    const r = await log.append(makeBatch(3), { leaderEpoch: 2 })
+    assert.equal(r.firstOffset, leo)
+    assert.ok((await fs.readdir(dir)).includes(`${String(first).padStart(20, '0')}.log`))
+    held.release()
+    const deleted = await retention
+    assert.ok(deleted > 0)
+    assert.equal(log.logEndOffset, leo + 3n)
+    const names = await fs.readdir(dir)
+    assert.ok(!names.includes(`${String(first).padStart(20, '0')}.log`))
+    assert.equal((await readAll(log))[0].offset, log.logStartOffset)
+  })
+
+  it('an epoch written from the writer queue waits for the one retention is writing, and wins', async () => {
+    const { fs, log, clock, dir } = await retainedLog()
+    const held = holdRenames(fs, (to) => to.endsWith('leader-epoch-checkpoint'))
+    const retention = deleteOldSegments(log, clock.now())
+    for (let i = 0; i < 50 && held.count === 0; i++) await ticks(1)
+    assert.equal(held.count, 1)
+    // A new leader epoch: its append persists the cache while retention's write is in flight.
+    const append = log.append(makeBatch(1), { leaderEpoch: 5 })
+    await ticks(20)
+    assert.equal(held.count, 1, 'the second write waits for the first')
+    held.release()
+    await append
+    await retention
+    const text = (await fs.readFile(`${dir}/leader-epoch-checkpoint`)).toString()
+    const rows = text.trim().split('\n').slice(2)
+    assert.deepEqual(
+      rows,
+      log.epochCache.all().map((e) => `${e.epoch} ${e.startOffset}`),
+    )
+    assert.equal(log.epochCache.latestEpoch, 5)
+  })
+
+  it('the epoch cache writes its checkpoint one write at a time, the last state last', async () => {
+    const fs = new MemoryFs()
+    await fs.mkdir('/p')
+    const cache = new LeaderEpochCache(fs, '/p')
+    cache.assign(1, 0n)
+    await cache.persist()
+    const held = holdRenames(fs, (to) => to.endsWith('leader-epoch-checkpoint'))
+    cache.truncateFromStart(5n)
+    const first = cache.persist()
+    for (let i = 0; i < 50 && held.count === 0; i++) await ticks(1)
+    cache.assign(2, 9n)
+    const second = cache.persist()
+    const third = cache.persist()
+    await ticks(20)
+    assert.equal(held.count, 1, 'no second write while the first is in flight')
+    held.release()
+    await Promise.all([first, second, third])
+    assert.equal(held.count, 2, 'the two waiting writes became one')
+    const again = new LeaderEpochCache(fs, '/p')
+    await again.load()
+    assert.deepEqual(again.all(), [
+      { epoch: 1, startOffset: 5n },
+      { epoch: 2, startOffset: 9n },
+    ])
+  })
+
+  it('closing the log waits for a retirement in flight and leaves none of its files', async () => {
+    const { fs, log, clock, dir } = await retainedLog()
+    const held = holdRenames(fs, (to) => to.endsWith('.deleted'))
+    const retention = deleteOldSegments(log, clock.now())
+    for (let i = 0; i < 50 && held.count === 0; i++) await ticks(1)
+    let closed = false
+    const close = log.close().then(() => {
+      closed = true
+    })
+    await ticks(20)
+    assert.equal(closed, false, 'close waits for the renames')
+    held.release()
+    await close
+    // Its last rule (retention.ms) finds the log closed.
+    await retention.catch((err) => assert.ok(isStorageError(err, StorageErrorCode.LogClosed), String(err)))
+    const live = log.segmentList.map((s) => String(s.baseOffset).padStart(20, '0'))
+    for (const n of await fs.readdir(dir)) {
+      if (!/^\d{20}\./.test(n)) continue
+      assert.ok(live.includes(n.slice(0, 20)), `${n} is left of a removed segment`)
+    }
+  })
+
+  it('a crash before the renames loses nothing the log still holds', async () => {
+    const fs = new MemoryFs()
+    await fs.mkdir('/data')
+    await fs.syncDir('/')
+    await fs.syncDir('/data')
+    const { log, clock, dir } = await retainedLog(fs)
+    await fs.syncDir('/data')
+    await log.flush()
+    const leo = log.logEndOffset
+    holdRenames(fs, (to) => to.endsWith('.deleted'))
+    void deleteOldSegments(log, clock.now())
+    await ticks(10)
+    const start = log.logStartOffset
+    assert.ok(start > 0n)
+    fs.crash()
+    const again = await openTestLog({ fs, dir, state: { recoveryPoint: leo, logStartOffset: start } })
+    assert.equal(again.log.logEndOffset, leo)
+    assert.equal(again.log.logStartOffset, start)
+    assert.equal((await readAll(again.log))[0].offset, start)
+    assert.ok(again.log.epochCache.all().every((e) => e.startOffset >= start))
   })
 })
 
