@@ -13,7 +13,10 @@ export async function roll(s: LogState, expected?: bigint): Promise<void> {
   if (old.baseOffset === newBase && old.size === 0) return
   await old.ensureIndexes()
   old.onBecomeInactive()
-  await old.trimFile()
+  // The old file's cut (a reused file, see LogSegment.trimFile) may run beside the new segment's
+  // files, unless the old segment must be durable before the new one exists.
+  const trimBeside = old.size > 0 && s.rp < newBase
+  if (!trimBeside) await old.trimFile()
   if (old.size === 0) {
     // An empty active segment below an offset gap: replace it.
     s.segments.remove([old])
@@ -24,7 +27,16 @@ export async function roll(s: LogState, expected?: bigint): Promise<void> {
     await old.flush(true)
   }
   const reuse = s.retired?.takeSpare() ?? undefined
-  const seg = await LogSegment.create(s.fs, s.dir, newBase, segmentOptions(s), '', false, reuse)
+  const creating = LogSegment.create(s.fs, s.dir, newBase, segmentOptions(s), '', false, reuse)
+  const [made, trimmed] = await Promise.allSettled([creating, trimBeside ? old.trimFile() : undefined])
+  if (made.status === 'rejected') throw made.reason
+  const seg = made.value
+  if (trimmed.status === 'rejected') {
+    // The new segment's files exist but the log does not hold it: they are left for the next
+    // roll at this base to cut (as a crash would leave them).
+    await seg.closeHandle().catch(() => {})
+    throw trimmed.reason
+  }
   s.segments.add(seg)
   s.dirNeedsSync = true
   if (s.rp < newBase) {

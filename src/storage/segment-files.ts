@@ -17,28 +17,35 @@ export async function createFiles(
   inEmptyDir: boolean,
   reuse?: string,
 ): Promise<void> {
-  // A transaction index left at this name (a segment recreated at the same base) is stale.
-  if (!inEmptyDir) await seg.txnIndex.delete()
-  const paths = [seg.indexPath(), seg.timeIndexPath()]
-  if (reuse !== undefined) {
+  const create = async (p: string) => {
+    const h = await fs.open(p, 'rw')
     try {
-      await fs.rename(reuse, seg.logPath)
-      seg.recycled = true
-    } catch {
-      paths.push(seg.logPath)
-      await fs.unlink(reuse).catch(() => {})
+      if (!inEmptyDir) await h.truncate(0)
+    } finally {
+      await h.close()
     }
-  } else paths.push(seg.logPath)
-  await Promise.all(
-    paths.map(async (p) => {
-      const h = await fs.open(p, 'rw')
-      try {
-        if (!inEmptyDir) await h.truncate(0)
-      } finally {
-        await h.close()
-      }
-    }),
-  )
+  }
+  // Independent files, made side by side: a roll waits for one round of file operations (it
+  // holds the log's appends), not for each in turn.
+  const work = [create(seg.indexPath()), create(seg.timeIndexPath())]
+  // A transaction index left at this name (a segment recreated at the same base) is stale.
+  if (!inEmptyDir) work.push(seg.txnIndex.delete())
+  if (reuse !== undefined) {
+    work.push(
+      fs.rename(reuse, seg.logPath).then(
+        () => {
+          seg.recycled = true
+        },
+        async () => {
+          await fs.unlink(reuse).catch(() => {})
+          await create(seg.logPath)
+        },
+      ),
+    )
+  } else work.push(create(seg.logPath))
+  // Every operation has ended before this returns, failed or not.
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
 }
 
 /** LogSegment.changeSuffix. */

@@ -2,7 +2,8 @@
 // .log files as spares, the next rolls write into them, a reused file is cut to its data when its
 // segment stops being active and on close, a crash leaves a stale tail that recovery cuts, spares
 // not reused go after SPARE_IDLE_MS, truncated segments are never reused, and a reader of a
-// removed segment is told its offsets are gone instead of reading another segment's bytes.
+// removed segment is told its offsets are gone instead of reading another segment's bytes. A roll
+// makes the new files and cuts the old reused one side by side.
 
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
@@ -92,6 +93,63 @@ describe('segment file reuse', () => {
     assert.deepEqual(await readAll(reopened), all)
     for (const s of reopened.segmentList) assert.equal(await fileSize(fs, s.logPath), s.size)
     await reopened.close()
+  })
+
+  it("a roll makes the new segment's files side by side, and cuts the old reused file beside them", async () => {
+    const { fs, clock, log } = await openTestLog({ config: CONFIG })
+    await fill(log, 8, 'a')
+    await retain(log, clock)
+    await fill(log, log.segmentList.length + 1, 'b') // the active segment is now a reused file
+    await log.append(makeBatch(1, { valueBytes: 50, tag: 'b' }))
+    assert.ok(log.spareFiles > 0, 'a spare waits for the next roll')
+    const old = log.segmentList[log.segmentList.length - 1]
+    assert.ok((await fileSize(fs, old.logPath)) > old.size, 'the active segment holds a stale tail')
+    const seen: string[] = []
+    let release = (): void => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const rename = fs.rename.bind(fs)
+    fs.rename = async (from: string, to: string) => {
+      if (from.endsWith('.log.deleted')) {
+        seen.push('reuse held')
+        await gate
+      }
+      return rename(from, to)
+    }
+    const open = fs.open.bind(fs)
+    fs.open = (path, mode) => {
+      seen.push(`open ${path.slice(path.lastIndexOf('/') + 1)}`)
+      return open(path, mode)
+    }
+    const rolling = log.rollNow()
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
+    const base = String(log.logEndOffset).padStart(20, '0')
+    assert.ok(seen.includes('reuse held'), seen.join(', '))
+    assert.ok(seen.includes(`open ${base}.index`) && seen.includes(`open ${base}.timeindex`), seen.join(', '))
+    assert.equal(await fileSize(fs, old.logPath), old.size, 'the old file is cut meanwhile')
+    release()
+    await rolling
+    const active = log.segmentList[log.segmentList.length - 1]
+    assert.equal(active.baseOffset, log.logEndOffset)
+    assert.ok((await fileSize(fs, active.logPath)) > 0, 'the new segment took the spare')
+    await log.append(makeBatch(2, { valueBytes: 50, tag: 'c' }))
+    log.updateHighWatermark(log.logEndOffset)
+    assert.equal((await readAll(log)).at(-1)?.offset, log.logEndOffset - 1n)
+  })
+
+  it('a roll whose old file cannot be cut fails and leaves the log as it was', async () => {
+    const { fs, clock, log } = await openTestLog({ config: CONFIG })
+    await fill(log, 5, 'a')
+    await retain(log, clock)
+    await fill(log, log.segmentList.length + 1, 'b')
+    const segments = log.segmentList.map((s) => s.baseOffset)
+    fs.failNext({ op: 'truncate', path: `${String(segments[segments.length - 1]).padStart(20, '0')}.log` })
+    await assert.rejects(log.rollNow())
+    assert.deepEqual(
+      log.segmentList.map((s) => s.baseOffset),
+      segments,
+    )
   })
 
   it('a crash leaves the reused active segment with a stale tail, which recovery cuts', async () => {
