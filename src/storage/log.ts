@@ -485,8 +485,9 @@ export class Log {
   private retireLater(doomed: readonly LogSegment[]): Promise<void> {
     const done = (this.s.retiring ?? Promise.resolve()).then(() =>
       this.guarded(async () => {
-        await this.epochCache.persist()
-        await retireSegments(this.s, doomed, false, true)
+        const work = [this.epochCache.persist(), retireSegments(this.s, doomed, false, true)]
+        const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
+        if (failed !== undefined) throw failed.reason
       }),
     )
     const settled: Promise<void> = done.then(

@@ -58,7 +58,11 @@ export class RetiredSegments {
    */
   async retire(segs: readonly LogSegment[], durable: boolean, recycle = false): Promise<void> {
     const h = this.host
-    for (const s of segs) await s.changeSuffix(DELETED_SUFFIX)
+    // Segment by segment side by side: retention retires several at a time, and on a busy event
+    // loop each round trip waits for a turn of it.
+    const renamed = await Promise.allSettled(segs.map((s) => s.changeSuffix(DELETED_SUFFIX)))
+    const failed = renamed.find((r) => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
     if (durable) await h.fs.syncDir(h.dir)
     for (const s of segs) {
       const timer = h.clock.setTimeout(() => {

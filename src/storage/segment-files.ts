@@ -43,7 +43,11 @@ export async function createFiles(
       ),
     )
   } else work.push(create(seg.logPath))
-  // Every operation has ended before this returns, failed or not.
+  await allEnded(work)
+}
+
+/** Waits for every one of `work` to end, failed or not, then throws the first failure. */
+async function allEnded(work: Promise<unknown>[]): Promise<void> {
   const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
   if (failed !== undefined) throw failed.reason
 }
@@ -71,7 +75,7 @@ export async function renameFiles(seg: LogSegment, suffix: string): Promise<void
       if (seg.ti !== null) seg.ti.path = p
     },
   ])
-  for (const [a, b, set] of moves) {
+  const move = async ([a, b, set]: (typeof moves)[number]) => {
     try {
       await seg.fs.rename(a, b)
     } catch (err) {
@@ -79,7 +83,13 @@ export async function renameFiles(seg: LogSegment, suffix: string): Promise<void
     }
     set(b)
   }
-  await txnIndex.rename(join(seg.dir, txnIndexFileName(seg.baseOffset) + suffix))
+  // The .log file first (a crash between leaves index files the loader can tell apart: without a
+  // .log file of their name they are strays), then the others side by side.
+  await move(moves[0])
+  await allEnded([
+    ...moves.slice(1).map(move),
+    txnIndex.rename(join(seg.dir, txnIndexFileName(seg.baseOffset) + suffix)),
+  ])
 }
 
 /** The removal of LogSegment.deleteFiles, once the segment is marked deleted. */
@@ -87,12 +97,12 @@ export async function removeFiles(seg: LogSegment, keepLog: boolean): Promise<vo
   await seg.closeHandle()
   const paths = [seg.indexPath(), seg.timeIndexPath()]
   if (!keepLog) paths.push(seg.logPath)
-  for (const p of paths) {
+  const unlink = async (p: string) => {
     try {
       await seg.fs.unlink(p)
     } catch (err) {
       if (!isNotFound(err)) throw err
     }
   }
-  await seg.txnIndex.delete()
+  await allEnded([...paths.map(unlink), seg.txnIndex.delete()])
 }
