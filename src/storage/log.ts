@@ -478,9 +478,9 @@ export class Log {
    * The files of segments retention removed: the epoch cache's truncation written and the
    * segments renamed `.deleted` (then removed after file.delete.delay.ms), after the writer queue
    * moved on, so appends never wait for them (Kafka flushes that truncation asynchronously too).
-   * Nothing here needs to be durable: after a crash the loader deletes the segments again below
-   * the checkpointed log start and drops the epoch entries below it. In order with earlier
-   * retirements; closing the log waits for them (LogState.retiring).
+   * Nothing here needs to be durable: after a crash the segments come back and retention deletes
+   * them again, and the loader drops the epoch entries below the checkpointed log start. In order
+   * with earlier retirements; closing the log waits for them (LogState.retiring).
    */
   private retireLater(doomed: readonly LogSegment[]): Promise<void> {
     const done = (this.s.retiring ?? Promise.resolve()).then(() =>
