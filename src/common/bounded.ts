@@ -21,6 +21,15 @@ export async function forEachBounded<T>(
 }
 
 /**
+ * Waits for every one of `work` to end, failed or not, then rejects with the first failure: a
+ * caller that gives up at the first failure would leave the others running behind its back.
+ */
+export async function allEnded(work: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+}
+
+/**
  * Runs a task one at a time, and lets callers that arrive while a run is still queued (not yet
  * started) share it: the run reads the state when it starts, so it covers every change its callers
  * made before calling. Thousands of callers then cost one run, not thousands (directory fsyncs,

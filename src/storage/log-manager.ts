@@ -11,7 +11,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { Coalescer, forEachBounded } from '../common/bounded.ts'
+import { allEnded, Coalescer, forEachBounded } from '../common/bounded.ts'
 import type { Clock, Timer } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import { writeFileAtomic } from '../common/fs.ts'
@@ -379,8 +379,7 @@ export class LogManager {
         writes.push(write(LOG_START_OFFSET_CHECKPOINT, (l) => l.logStartOffset))
       }
       if (hw) writes.push(write(HIGH_WATERMARK_CHECKPOINT, (l) => l.highWatermark))
-      const results = await Promise.allSettled(writes)
-      for (const r of results) if (r.status === 'rejected') throw r.reason
+      await allEnded(writes)
     })
   }
 

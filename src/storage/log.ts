@@ -55,7 +55,7 @@ import { truncateEnd, truncateFully } from './log-truncation.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
 import { writePartitionMetadata } from './partition-metadata.ts'
 import { oldestSegmentsWhile } from './retention.ts'
-import { retireSegments } from './retired-segments.ts'
+import { retireLater, retireSegments } from './retired-segments.ts'
 import { SerialQueue } from './serial-queue.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
 
@@ -467,38 +467,11 @@ export class Log {
         this.epochCache.truncateFromStart(first)
       }
       this.s.logger.info(`${this.name}: deleting ${doomed.length} segment(s) (${reason})`)
-      return { count: doomed.length, done: this.retireLater(doomed) }
+      return { count: doomed.length, done: retireLater(this.s, doomed, (fn) => this.guarded(fn)) }
     })
     if (files === null) return 0
     await files.done
     return files.count
-  }
-
-  /**
-   * The files of segments retention removed: the epoch cache's truncation written and the
-   * segments renamed `.deleted` (then removed after file.delete.delay.ms), after the writer queue
-   * moved on, so appends never wait for them (Kafka flushes that truncation asynchronously too).
-   * Nothing here needs to be durable: after a crash the segments come back and retention deletes
-   * them again, and the loader drops the epoch entries below the checkpointed log start. In order
-   * with earlier retirements; closing the log waits for them (LogState.retiring).
-   */
-  private retireLater(doomed: readonly LogSegment[]): Promise<void> {
-    const done = (this.s.retiring ?? Promise.resolve()).then(() =>
-      this.guarded(async () => {
-        const work = [this.epochCache.persist(), retireSegments(this.s, doomed, false, true)]
-        const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
-        if (failed !== undefined) throw failed.reason
-      }),
-    )
-    const settled: Promise<void> = done.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.s.retiring = settled
-    settled.then(() => {
-      if (this.s.retiring === settled) this.s.retiring = null
-    })
-    return done
   }
 
   /**

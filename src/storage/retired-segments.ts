@@ -4,11 +4,13 @@
 // the start of the log may be kept for the next roll (segment-recycler.ts). A log makes its
 // RetiredSegments on the first retirement: an idle log carries none.
 
+import { allEnded } from '../common/bounded.ts'
 import type { Clock } from '../common/clock.ts'
 import type { Fs } from '../common/fs.ts'
 import { DELETED_SUFFIX } from './file-names.ts'
 import type { LogConfig } from './log-config.ts'
 import type { LogSegment } from './log-segment.ts'
+import type { LogState } from './log-state.ts'
 import type { StorageLogger } from './logger.ts'
 import { SegmentRecycler } from './segment-recycler.ts'
 
@@ -60,9 +62,7 @@ export class RetiredSegments {
     const h = this.host
     // Segment by segment side by side: retention retires several at a time, and on a busy event
     // loop each round trip waits for a turn of it.
-    const renamed = await Promise.allSettled(segs.map((s) => s.changeSuffix(DELETED_SUFFIX)))
-    const failed = renamed.find((r) => r.status === 'rejected')
-    if (failed !== undefined) throw failed.reason
+    await allEnded(segs.map((s) => s.changeSuffix(DELETED_SUFFIX)))
     if (durable) await h.fs.syncDir(h.dir)
     for (const s of segs) {
       const timer = h.clock.setTimeout(() => {
@@ -124,4 +124,32 @@ export function retireSegments(
 ): Promise<void> {
   log.retired ??= new RetiredSegments(log)
   return log.retired.retire(segs, durable, recycle)
+}
+
+/**
+ * The files of segments retention removed (Log.deleteSegmentsWhile): the epoch cache's truncation
+ * written and the segments renamed `.deleted` (then removed after file.delete.delay.ms), after
+ * the writer queue moved on, so appends never wait for them (Kafka flushes that truncation
+ * asynchronously too). Nothing here needs to be durable: after a crash the segments come back and
+ * retention deletes them again, and the loader drops the epoch entries below the checkpointed log
+ * start. In order with earlier retirements; closing the log waits for them (LogState.retiring).
+ * `guard`: the log's handling of a failed change (it goes offline).
+ */
+export function retireLater(
+  s: LogState,
+  doomed: readonly LogSegment[],
+  guard: (fn: () => Promise<void>) => void | Promise<void>,
+): Promise<void> {
+  const done = (s.retiring ?? Promise.resolve()).then(() =>
+    guard(() => allEnded([s.epochCache.persist(), retireSegments(s, doomed, false, true)])),
+  )
+  const settled: Promise<void> = done.then(
+    () => undefined,
+    () => undefined,
+  )
+  s.retiring = settled
+  settled.then(() => {
+    if (s.retiring === settled) s.retiring = null
+  })
+  return done
 }

@@ -5,6 +5,7 @@
 // no file work of its own here: it takes its path from the segment when it is made.
 
 import { join } from 'node:path'
+import { allEnded } from '../common/bounded.ts'
 import type { Fs } from '../common/fs.ts'
 import { isNotFound } from '../common/fs.ts'
 import { indexFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
@@ -44,12 +45,6 @@ export async function createFiles(
     )
   } else work.push(create(seg.logPath))
   await allEnded(work)
-}
-
-/** Waits for every one of `work` to end, failed or not, then throws the first failure. */
-async function allEnded(work: Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
-  if (failed !== undefined) throw failed.reason
 }
 
 /** LogSegment.changeSuffix. */
