@@ -27,6 +27,7 @@ import type { MetadataStore } from '../metadata/store.ts'
 import type { ZkMetadataStore } from '../metadata/zk/zk-store.ts'
 import { SocketServer } from '../network/listener.ts'
 import type { Observability } from '../observability/observability.ts'
+import { crc32cImplementation } from '../protocol/primitives/crc32c.ts'
 import type { Authorizer } from '../security/authorizer.ts'
 import { TlsConfigError } from '../security/tls-config.ts'
 import { Dispatcher } from '../server/dispatcher.ts'
@@ -327,6 +328,12 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   log.info(
     `Samsa ${SAMSA_VERSION} started: node.id=${nodeId} cluster.id=${image.clusterId} listeners=${listenerText} log.dirs=${config.logDirs.join(',')}${obs === null ? '' : ` http=${obs.url}`}`,
   )
+  if (crc32cImplementation !== 'addon') {
+    const used = crc32cImplementation === 'js' ? 'the pure-JS code' : '@node-rs/crc32'
+    log.info(
+      `CRC-32C checks run on ${used}, slower than the addon native/build/crc32c.node, which is not loaded (\`npm run build:native\` builds it)`,
+    )
+  }
 
   let stopping: Promise<void> | null = null
   const running: RunningBroker = {

@@ -38,6 +38,8 @@ export interface StartOptions {
   timeoutMs?: number
   /** A command that runs the broker where it should live and execs it, e.g. ip netns exec NS. */
   wrap?: readonly string[]
+  /** Extra environment variables for the broker process. */
+  env?: Record<string, string>
 }
 
 export async function startBrokerProcess(opts: StartOptions = {}): Promise<BrokerProcess> {
@@ -63,7 +65,7 @@ export async function startBrokerProcess(opts: StartOptions = {}): Promise<Broke
   const child = spawn(cmd, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...brokerNodeEnv(), SAMSA_LOG_LEVEL: process.env.SAMSA_LOG_LEVEL ?? 'info' },
+    env: { ...brokerNodeEnv(), SAMSA_LOG_LEVEL: process.env.SAMSA_LOG_LEVEL ?? 'info', ...opts.env },
   })
   let out = ''
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))

@@ -4,10 +4,12 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import {
   crc32c,
+  crc32cAddon,
   crc32cImplementation,
   crc32cJs,
   crc32cJsPortable,
   crc32cNative,
+  crc32cNodeRs,
 } from '../../../src/protocol/primitives/crc32c.ts'
 
 const CHECK = Buffer.from('123456789')
@@ -30,10 +32,20 @@ test('standard check value of "123456789" is 0xE3069283', () => {
   if (crc32cNative !== null) assert.equal(crc32cNative(CHECK), 0xe3069283)
 })
 
-test('native is the default unless SAMSA_CRC32C=js', () => {
-  const forcedJs = process.env.SAMSA_CRC32C === 'js'
-  assert.equal(crc32cImplementation, forcedJs ? 'js' : 'native')
-  assert.equal(crc32cNative === null, forcedJs)
+test('the addon is the default, then @node-rs/crc32, unless SAMSA_CRC32C picks one', () => {
+  const choice = process.env.SAMSA_CRC32C
+  const expected =
+    choice === 'js'
+      ? 'js'
+      : choice === 'node-rs' || crc32cAddon === null
+        ? crc32cNodeRs === null
+          ? 'js'
+          : 'node-rs'
+        : 'addon'
+  assert.equal(crc32cImplementation, expected)
+  assert.equal(crc32cNative === null, expected === 'js')
+  // @node-rs/crc32 is a dependency: it always loads.
+  assert.notEqual(crc32cNodeRs, null)
 })
 
 test('JS equals the bitwise reference and native on random ranges of a shared buffer', () => {
