@@ -16,6 +16,7 @@
 // implementation) and software(view, start, end), the byte-by-byte path, for tests.
 
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -155,10 +156,11 @@ static napi_value call(napi_env env, napi_callback_info info, crc_fn fn) {
     napi_throw_range_error(env, NULL, "crc32c(view, start, end): 0 <= start <= end <= length");
     return NULL;
   }
-  const uint8_t *p = (const uint8_t *)data + (size_t)start;
   size_t n = (size_t)end - (size_t)start;
+  // An empty range (data may be NULL then) has CRC 0.
+  uint32_t crc = n == 0 ? 0 : ~fn(0xffffffffu, (const uint8_t *)data + (size_t)start, n);
   napi_value result;
-  if (napi_create_uint32(env, ~fn(0xffffffffu, p, n), &result) != napi_ok) return NULL;
+  if (napi_create_uint32(env, crc, &result) != napi_ok) return NULL;
   return result;
 }
 
@@ -170,11 +172,18 @@ static napi_value software_call(napi_env env, napi_callback_info info) {
   return call(env, info, crc_software);
 }
 
-NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+// The tables are process-wide: made once, even when worker threads load the addon at once.
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void make_tables(void) {
   make_byte_table();
   make_shift_table(shift_long, LONG_BLOCK);
   make_shift_table(shift_short, SHORT_BLOCK);
   have_hardware = detect_hardware();
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  pthread_once(&tables_once, make_tables);
   napi_value fn, soft, flag;
   if (napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, crc32c_call, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "crc32c", fn) != napi_ok ||

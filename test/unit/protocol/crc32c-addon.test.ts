@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { Worker } from 'node:worker_threads'
 import { crc32cImplementation, crc32cJs } from '../../../src/protocol/primitives/crc32c.ts'
 
 type Crc = (buf: unknown, start?: unknown, end?: unknown) => number
@@ -91,6 +92,28 @@ if (!built) {
         assert.equal(addon.crc32c(view, 0, view.length), crc32cJs(view))
         assert.equal(addon.crc32c(big, off, big.length), crc32cJs(view))
       }
+    })
+
+    test('loads in worker threads at once and agrees with the main thread', async () => {
+      const data = randomBytes(100_000)
+      const code = `
+        const { parentPort, workerData } = require('node:worker_threads')
+        const addon = require(workerData.path)
+        parentPort.postMessage(addon.crc32c(workerData.data, 0, workerData.data.length))`
+      const answers = await Promise.all(
+        [0, 1, 2].map(
+          () =>
+            new Promise<number>((resolve, reject) => {
+              const w = new Worker(code, { eval: true, workerData: { path: addonPath, data } })
+              w.once('message', resolve)
+              w.once('error', reject)
+            }),
+        ),
+      )
+      assert.deepEqual(
+        answers,
+        [0, 1, 2].map(() => crc32cJs(data)),
+      )
     })
 
     test('a failed build removes the old addon and says why, in one line', () => {
