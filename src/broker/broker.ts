@@ -323,17 +323,18 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     throw err
   }
 
-  const first = network.bound[0]
-  const listenerText = network.bound.map((b) => `${b.name}://${b.host || '0.0.0.0'}:${b.port}`).join(',')
-  log.info(
-    `Samsa ${SAMSA_VERSION} started: node.id=${nodeId} cluster.id=${image.clusterId} listeners=${listenerText} log.dirs=${config.logDirs.join(',')}${obs === null ? '' : ` http=${obs.url}`}`,
-  )
+  // Before the started line, which tests and tools wait for.
   if (crc32cImplementation !== 'addon') {
     const used = crc32cImplementation === 'js' ? 'the pure-JS code' : '@node-rs/crc32'
     log.info(
       `CRC-32C checks run on ${used}, slower than the addon native/build/crc32c.node, which is not loaded (\`npm run build:native\` builds it)`,
     )
   }
+  const first = network.bound[0]
+  const listenerText = network.bound.map((b) => `${b.name}://${b.host || '0.0.0.0'}:${b.port}`).join(',')
+  log.info(
+    `Samsa ${SAMSA_VERSION} started: node.id=${nodeId} cluster.id=${image.clusterId} listeners=${listenerText} log.dirs=${config.logDirs.join(',')}${obs === null ? '' : ` http=${obs.url}`}`,
+  )
 
   let stopping: Promise<void> | null = null
   const running: RunningBroker = {
