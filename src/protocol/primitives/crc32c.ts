@@ -1,6 +1,6 @@
 // CRC-32C (Castagnoli), the checksum of record batches v2. Three implementations, the first that
 // loads is used:
-// - the project's addon (native/crc32c.c, built at install by scripts/build-native.ts): the CPU's
+// - the project's addon (native/crc32c.c, built at install by scripts/build-native.mjs): the CPU's
 //   crc32 instruction over three interleaved streams, ~4x @node-rs/crc32 on large batches;
 // - @node-rs/crc32 (prebuilt, hardware-accelerated, one dependent instruction after another);
 // - a pure-JS table implementation, also exported so tests and benchmarks can compare.
@@ -178,9 +178,7 @@ export const crc32cNative: RangeCrc | null =
 export const crc32cImplementation: 'addon' | 'node-rs' | 'js' =
   crc32cNative === null ? 'js' : crc32cNative === crc32cAddon ? 'addon' : 'node-rs'
 
-const nativeCrc = crc32cNative
-
 /** CRC-32C of buf[start, end). */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  return nativeCrc === null ? crc32cJs(buf, start, end) : nativeCrc(buf, start, end)
+  return crc32cNative === null ? crc32cJs(buf, start, end) : crc32cNative(buf, start, end)
 }
