@@ -14,6 +14,7 @@ import { ReadHints } from './log-read.ts'
 import type { LogSegments } from './log-segments.ts'
 import type { StorageLogger } from './logger.ts'
 import type { RetiredSegments } from './retired-segments.ts'
+import type { SerialQueue } from './serial-queue.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
 import { TailCache } from './tail-cache.ts'
 
@@ -34,8 +35,8 @@ export class LogState {
   unflushedMessages = 0
   lastFlushMs: number
   flushing: Promise<void> | null = null
-  /** Retention's file work for segments already removed (Log.deleteSegmentsWhile); never rejects. */
-  retiring: Promise<void> | null = null
+  /** Retention's file work for segments already removed, in order (retireLater); made on first use. */
+  retiring: SerialQueue | null = null
   dirNeedsSync = false
   /**
    * Bumped at the start and at the end of every truncation, so a flush that overlapped one in any

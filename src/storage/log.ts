@@ -525,7 +525,7 @@ export class Log {
         }
       } finally {
         for (const seg of this.s.segments.all) await seg.close().catch(() => {})
-        await this.s.retiring
+        await this.s.retiring?.idle()
         await this.s.retired?.deleteAll()
       }
     })
@@ -537,7 +537,7 @@ export class Log {
     await this.queue.idle()
     this.s.tail.clear()
     for (const seg of this.s.segments.all) await seg.closeHandle().catch(() => {})
-    await this.s.retiring
+    await this.s.retiring?.idle()
     await this.s.retired?.closeHandles()
   }
 

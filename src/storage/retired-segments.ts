@@ -13,6 +13,7 @@ import type { LogSegment } from './log-segment.ts'
 import type { LogState } from './log-state.ts'
 import type { StorageLogger } from './logger.ts'
 import { SegmentRecycler } from './segment-recycler.ts'
+import { SerialQueue } from './serial-queue.ts'
 
 /** The log, as its retired segments see it. */
 export interface RetireHost {
@@ -140,16 +141,8 @@ export function retireLater(
   doomed: readonly LogSegment[],
   guard: (fn: () => Promise<void>) => void | Promise<void>,
 ): Promise<void> {
-  const done = (s.retiring ?? Promise.resolve()).then(() =>
-    guard(() => allEnded([s.epochCache.persist(), retireSegments(s, doomed, false, true)])),
-  )
-  const settled: Promise<void> = done.then(
-    () => undefined,
-    () => undefined,
-  )
-  s.retiring = settled
-  settled.then(() => {
-    if (s.retiring === settled) s.retiring = null
+  s.retiring ??= new SerialQueue()
+  return s.retiring.run(async () => {
+    await guard(() => allEnded([s.epochCache.persist(), retireSegments(s, doomed, false, true)]))
   })
-  return done
 }
