@@ -124,6 +124,12 @@ ranges, and the same error messages. A \`server.properties\` written for Kafka l
 - Without \`zookeeper.connect\` (one broker), \`offsets.topic.replication.factor\`,
   \`transaction.state.log.replication.factor\` and \`transaction.state.log.min.isr\` default to 1
   unless set (Kafka's default of 3 could never be met; Kafka's quickstart config sets 1).
+- The process's own options: where Kafka's scripts pass the JVM \`KAFKA_HEAP_OPTS\`, ours pass Node
+  \`SAMSA_NODE_OPTS\`, by default \`--max-semi-space-size=4 --heap-growing-percent=200\` (a small V8
+  young generation, which V8 would otherwise size from the machine's memory, and an old generation
+  allowed to grow to 3× its live size between full GCs, so that they come seldom;
+  docs/performance.md "Major GCs behind the replication e2e tail"). Setting \`SAMSA_NODE_OPTS\` replaces the default;
+  \`KAFKA_HEAP_OPTS\` is not read (its JVM options mean nothing to Node).
 
 ## Broker configs
 

@@ -4,6 +4,7 @@
 // .hours; log.roll.ms > .hours; log.roll.jitter.ms > .hours; log.flush.interval.ms >
 // log.flush.scheduler.interval.ms; log.dirs > log.dir).
 
+import { DEFAULT_MAX_OPEN_SEGMENT_FILES } from '../storage/open-files.ts'
 import {
   atLeast,
   between,
@@ -14,6 +15,9 @@ import {
   oneOf,
 } from './config-def.ts'
 import { LEGACY_MESSAGE_FORMAT_VERSION, messageFormatVersion } from './legacy-configs.ts'
+
+/** Samsa's bound on open segment files (storage/open-files.ts). */
+export const MAX_OPEN_SEGMENT_FILES_KEY = 'samsa.log.max.open.segment.files'
 
 /** A record batch header is at least this big; Kafka's lower bound for segment sizes. */
 const MIN_SEGMENT_BYTES = 14
@@ -228,6 +232,16 @@ export const LOG_DEFS: readonly ConfigDefinition[] = [
     },
   ),
   define(
+    MAX_OPEN_SEGMENT_FILES_KEY,
+    'int',
+    DEFAULT_MAX_OPEN_SEGMENT_FILES,
+    'Samsa extension: segment files (.log) the broker keeps open at most, over all partitions. Past it, ' +
+      'files unused for 5-10 s are closed, least recently used first, and opened again on their next ' +
+      'read or append; files in use stay open even past it. 0: no cap (Kafka keeps every segment open). ' +
+      'Read at startup only.',
+    { validator: atLeast(0), importance: 'low' },
+  ),
+  define(
     'log.preallocate',
     'boolean',
     false,
@@ -326,12 +340,12 @@ export const LOG_DEFS: readonly ConfigDefinition[] = [
     'num.recovery.threads.per.data.dir',
     'int',
     1,
-    'Threads per log dir for recovery at startup in Kafka. Accepted, no effect in Samsa.',
+    'Threads per log dir that load and recover logs at startup. In Samsa each loads 32 logs at a time ' +
+      '(a load is a chain of small asynchronous file operations, not a thread).',
     {
       validator: atLeast(1),
       importance: 'high',
       updateMode: 'cluster-wide',
-      support: 'ignored',
     },
   ),
 

@@ -4,6 +4,7 @@
 
 import type { CleanupPolicy, LogConfig, LogManagerConfig } from '../storage/log-config.ts'
 import type { BrokerConfig } from './broker-config.ts'
+import { MAX_OPEN_SEGMENT_FILES_KEY } from './broker-defs-log.ts'
 import type { TopicConfig } from './topic-config.ts'
 
 function cleanupPolicy(list: readonly string[]): CleanupPolicy {
@@ -52,5 +53,6 @@ export function toLogManagerConfig(b: BrokerConfig): LogManagerConfig {
     cleanerEnable: b.logCleanerEnable,
     cleanerBackoffMs: b.logCleanerBackoffMs,
     recoveryThreadsPerDataDir: num('num.recovery.threads.per.data.dir'),
+    maxOpenSegmentFiles: num(MAX_OPEN_SEGMENT_FILES_KEY),
   }
 }

@@ -56,7 +56,15 @@ const READ_CHUNK = 4 << 20
 const WRITE_CHUNK = 1 << 20
 
 /** Calls `fn` for every batch of the segment (whole bytes), in order. */
-export async function forEachBatch(
+export function forEachBatch(
+  seg: LogSegment,
+  fn: (bytes: Buffer, info: BatchInfo) => void | Promise<void>,
+): Promise<void> {
+  // The pass holds the handle across many reads: kept open meanwhile (open-files.ts).
+  return seg.pinned(() => eachBatch(seg, fn))
+}
+
+async function eachBatch(
   seg: LogSegment,
   fn: (bytes: Buffer, info: BatchInfo) => void | Promise<void>,
 ): Promise<void> {

@@ -3,6 +3,8 @@
 // never parses strings. Kafka's Long.MAX_VALUE "never" is any value >= 2^53 here (it arrives as a
 // JS number and compares as larger than every real count or duration).
 
+import { DEFAULT_MAX_OPEN_SEGMENT_FILES } from './open-files.ts'
+
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete'
 export type TimestampType = 'CreateTime' | 'LogAppendTime'
 
@@ -162,6 +164,8 @@ export interface LogManagerConfig {
   cleanerBackoffMs: number
   /** num.recovery.threads.per.data.dir: logs loaded concurrently per directory. */
   recoveryThreadsPerDataDir: number
+  /** samsa.log.max.open.segment.files: the process's cap on open .log files (open-files.ts; 0: none). */
+  maxOpenSegmentFiles: number
 }
 
 export const DEFAULT_LOG_MANAGER_CONFIG: Readonly<Omit<LogManagerConfig, 'logDirs'>> = Object.freeze({
@@ -173,4 +177,5 @@ export const DEFAULT_LOG_MANAGER_CONFIG: Readonly<Omit<LogManagerConfig, 'logDir
   cleanerEnable: true,
   cleanerBackoffMs: 15000,
   recoveryThreadsPerDataDir: 1,
+  maxOpenSegmentFiles: DEFAULT_MAX_OPEN_SEGMENT_FILES,
 })

@@ -41,6 +41,7 @@ import {
 } from './log-config.ts'
 import { type StorageLogger, silentLogger } from './logger.ts'
 import { NewFileBatch } from './new-files.ts'
+import { openSegmentFiles } from './open-files.ts'
 import { formatPartitionMetadata } from './partition-metadata.ts'
 import { deleteOldSegments } from './retention.ts'
 
@@ -145,6 +146,8 @@ export class LogManager {
   async startup(): Promise<void> {
     if (this.started) return
     this.started = true
+    // One cap for the process (one descriptor limit); the last manager started sets it.
+    openSegmentFiles.cap = this.config.maxOpenSegmentFiles
     const load = async () => {
       for (const dir of this.config.logDirs) await this.loadDir(dir)
     }

@@ -21,6 +21,7 @@ import type { BatchInfo } from './batch-scan.ts'
 import { blockingWrites } from './blocking-io.ts'
 import { indexFileName, logFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
 import { OffsetIndex } from './offset-index.ts'
+import { type OpenFile, openSegmentFiles } from './open-files.ts'
 import { createFiles, removeFiles, renameFiles } from './segment-files.ts'
 import { findBatchByTimestampIn, readRangeIn, type SegmentRange, translateOffsetIn } from './segment-read.ts'
 import {
@@ -53,7 +54,7 @@ export interface SegmentOptions {
 // Members without `private` that callers have no use for (fs, oi, ti, recycled, the largest
 // timestamp, the index bookkeeping and their helpers) are the segment's own state shared with its
 // parts: segment-recovery.ts and segment-files.ts work on them; nothing else reads or writes them.
-export class LogSegment {
+export class LogSegment implements OpenFile {
   readonly baseOffset: bigint
   readonly dir: string
   readonly fs: Fs
@@ -82,6 +83,9 @@ export class LogSegment {
   dirty = false
   private file: FileHandle | null = null
   private opening: Promise<FileHandle> | null = null
+  /** open-files.ts: the sweep counter at the handle's last use, and users holding it across calls. */
+  usedAt = 0
+  pins = 0
   private indexLoading: Promise<void> | null = null
   bytesSinceLastIndexEntry = 0
   maxTs = -1n
@@ -205,7 +209,10 @@ export class LogSegment {
 
   /** The .log file, opened on first use. */
   handle(): Promise<FileHandle> {
-    if (this.file !== null) return Promise.resolve(this.file)
+    if (this.file !== null) {
+      this.usedAt = openSegmentFiles.stamp
+      return Promise.resolve(this.file)
+    }
     // A reader that took this segment before retention removed it: its data is gone (and its
     // file may be another segment's by now), as for a fetch below the log start.
     if (this.deleted) {
@@ -216,9 +223,40 @@ export class LogSegment {
     this.opening ??= this.fs.open(this.logPath, 'rw').then((f) => {
       this.file = f
       this.opening = null
+      this.usedAt = openSegmentFiles.stamp
+      openSegmentFiles.opened(this)
       return f
     })
     return this.opening
+  }
+
+  /** Closes an idle handle for open-files.ts; the next use opens the file again. */
+  closeIdle(): void {
+    const f = this.file
+    if (f === null) return
+    this.file = null
+    // Calls in flight on it finish first (fs.ts); nothing is lost: written bytes are the file's.
+    f.close().catch(() => {})
+  }
+
+  /** pinned() for every segment of `segs` at once (a scan over a log's read ranges). */
+  static async pinnedAll<T>(segs: readonly LogSegment[], fn: () => Promise<T>): Promise<T> {
+    for (const s of segs) s.pins++
+    try {
+      return await fn()
+    } finally {
+      for (const s of segs) s.pins--
+    }
+  }
+
+  /** Runs `fn`, which holds this segment's handle across many calls, with the handle kept open. */
+  async pinned<T>(fn: () => Promise<T>): Promise<T> {
+    this.pins++
+    try {
+      return await fn()
+    } finally {
+      this.pins--
+    }
   }
 
   /** The open handle, if any (read ranges refer to it). */
@@ -262,7 +300,7 @@ export class LogSegment {
       if (this.timeIndex.loaded) {
         this.adoptTimeIndexMax()
       } else {
-        await readTimeIndexMax(this)
+        await this.pinned(() => readTimeIndexMax(this))
         if (!this.maxTsKnown) await this.ensureIndexes()
       }
     }
@@ -479,7 +517,7 @@ export class LogSegment {
     // descriptor (the next read or append opens it again).
     const wasOpen = this.file !== null || this.opening !== null
     try {
-      return await scanToEnd(this, start)
+      return await this.pinned(() => scanToEnd(this, start))
     } finally {
       if (!wasOpen) await this.closeHandle()
     }
@@ -495,7 +533,7 @@ export class LogSegment {
     indexIntervalBytes: number,
     onBatch?: (b: BatchInfo) => void,
   ): Promise<{ truncatedBytes: number; nextOffset: bigint }> {
-    return recoverSegment(this, indexIntervalBytes, onBatch)
+    return this.pinned(() => recoverSegment(this, indexIntervalBytes, onBatch))
   }
 
   /**
@@ -504,7 +542,7 @@ export class LogSegment {
    * when none is left), which is what a reload would find.
    */
   truncateTo(offset: bigint): Promise<{ removed: number; nextOffset: bigint }> {
-    return truncateSegment(this, offset)
+    return this.pinned(() => truncateSegment(this, offset))
   }
 
   /** Drops transaction index entries whose marker is at or after `offset` (file written, not synced). */
@@ -577,6 +615,7 @@ export class LogSegment {
   async closeHandle(): Promise<void> {
     const f = this.file ?? (this.opening !== null ? await this.opening.catch(() => null) : null)
     this.file = null
+    if (f !== null) openSegmentFiles.closed(this)
     await f?.close()
   }
 

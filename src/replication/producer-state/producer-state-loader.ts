@@ -17,6 +17,7 @@ import { iterateRecords } from '../../records/record-iterator.ts'
 import { appendAbortedTxns, truncateTxnIndexes } from '../../storage/aborted-txns.ts'
 import type { FileRange } from '../../storage/file-range.ts'
 import type { Log } from '../../storage/log.ts'
+import { LogSegment } from '../../storage/log-segment.ts'
 import type { AbortedTxn } from '../../storage/transaction-index.ts'
 import { decrementSequence, ProducerEntry } from './producer-entry.ts'
 import type { MarkerInfo, ProducerStateManager } from './producer-state-manager.ts'
@@ -208,14 +209,17 @@ export async function loadProducerState(
   await truncateTxnIndexes(log.segmentList, from)
   const aborted: AbortedTxn[] = []
   if (from < leo) {
-    const r = await log.read(from, Number.MAX_SAFE_INTEGER, { minOneBatch: true })
-    await scanBatchHeaders(r.ranges, (buf, pos) => {
-      // The first range may start at a batch holding `from` that the snapshot already covers.
-      const last = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta))
-      if (last >= from) {
-        const e = replayHeader(m, buf, pos, now)
-        if (e !== null) aborted.push(e)
-      }
+    // The ranges' handles are used for the whole scan: kept open meanwhile (open-files.ts).
+    await LogSegment.pinnedAll(log.segmentList, async () => {
+      const r = await log.read(from, Number.MAX_SAFE_INTEGER, { minOneBatch: true })
+      await scanBatchHeaders(r.ranges, (buf, pos) => {
+        // The first range may start at a batch holding `from` that the snapshot already covers.
+        const last = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + BatchOffsets.lastOffsetDelta))
+        if (last >= from) {
+          const e = replayHeader(m, buf, pos, now)
+          if (e !== null) aborted.push(e)
+        }
+      })
     })
   }
   if (aborted.length > 0) await appendAbortedTxns(log.segmentList, aborted)
