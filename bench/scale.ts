@@ -2,7 +2,8 @@
 //
 // Partition-count scaling of the standalone broker (issue 17): one CreateTopics with N partitions
 // (default 10,000), the idle memory and file descriptors they cost, a Metadata request for all of
-// them, SIGTERM, a restart after that clean shutdown, and a restart after SIGKILL. Each figure is
+// them, SIGTERM, a restart after that clean shutdown, a restart after SIGKILL, then one batch written
+// to every partition and the segment files still open once they are idle (the cap). Each figure is
 // printed next to its target with a verdict; it reports and never fails on a timing.
 //
 // The broker is the real process (src/broker/main.ts) on port 0, its log dir on /dev/shm (tmpfs)
@@ -12,11 +13,13 @@
 // process, written at exit; the SIGKILLed one writes none).
 
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
+import { DEFAULT_MAX_OPEN_SEGMENT_FILES } from '../src/storage/open-files.ts'
 import { benchArgs } from './scenarios/args.ts'
+import { fillerBatch, produceErrors, produceFrame } from './scenarios/load.ts'
 import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
 import { createTopic, deleteTopic, WireConnection } from './scenarios/wire.ts'
 
@@ -50,6 +53,40 @@ function fdCount(b: Child): number {
   } catch {
     return Number.NaN
   }
+}
+
+/** The broker's descriptors open on segment (.log) files. */
+function logFdCount(b: Child): number {
+  let n = 0
+  try {
+    for (const fd of readdirSync(`/proc/${b.proc.pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${b.proc.pid}/fd/${fd}`).endsWith('.log')) n++
+      } catch {}
+    }
+  } catch {
+    return Number.NaN
+  }
+  return n
+}
+
+/** One small batch to every partition, 1,000 partitions per Produce request (acks=1). */
+async function writeEveryPartition(b: Child, topic: string, n: number): Promise<number> {
+  const c = await WireConnection.open(b.host, b.port)
+  const { batch } = fillerBatch(100, 200)
+  let errors = 0
+  try {
+    for (let from = 0; from < n; from += 1000) {
+      const parts = Array.from({ length: Math.min(1000, n - from) }, (_, i) => from + i)
+      const body = await new Promise<Buffer>((r) => c.sendRaw(produceFrame(topic, parts, batch, 1), r))
+      if (body.length === 0) throw c.error ?? new Error('no Produce response')
+      errors += produceErrors(body)
+    }
+  } finally {
+    c.close()
+  }
+  if (errors > 0) throw new Error(`Produce failed in ${errors} partitions`)
+  return n
 }
 
 /** RSS in KB once it stops moving (a GC or a timer may still be settling right after work). */
@@ -153,6 +190,23 @@ async function main(): Promise<void> {
     log(`unclean restart: ${killMs.toFixed(0)} ms`)
     const md3 = await metadataMs(b)
     if (md3.partitions !== N) throw new Error(`after SIGKILL Metadata listed ${md3.partitions} partitions`)
+    // Descriptors once every partition has been written: each write opens its segment's .log
+    // file; past samsa.log.max.open.segment.files (default 4,096) the idle ones are closed.
+    const written = await writeEveryPartition(b, 'scale', N)
+    const logFdsWritten = logFdCount(b)
+    t0 = performance.now()
+    while (logFdCount(b) > DEFAULT_MAX_OPEN_SEGMENT_FILES && performance.now() - t0 < 60_000) await sleep(250)
+    const logFdsIdle = logFdCount(b)
+    log(
+      `wrote one batch to each of ${written} partitions: ${logFdsWritten} .log files open, ` +
+        `${logFdsIdle} after ${((performance.now() - t0) / 1000).toFixed(1)} s idle`,
+    )
+    results.push({
+      what: `segment files open once all ${N} partitions were written and left idle`,
+      figure: logFdsIdle,
+      unit: 'files',
+      target: DEFAULT_MAX_OPEN_SEGMENT_FILES,
+    })
     // No target: DeleteTopics is answered once the metadata change is durable, as in Kafka; the
     // logs go in the background (batched renames, one checkpoint write), before the SIGTERM below.
     const c2 = await WireConnection.open(b.host, b.port)
