@@ -189,7 +189,13 @@ export async function runFaults(o: FaultOptions): Promise<FaultResult> {
       brokers: BROKERS.length,
       chroot: '/samsa',
       // Committed offsets must survive a broker's death: __consumer_offsets gets RF 3 too.
-      config: { 'replica.lag.time.max.ms': REPLICA_LAG_MS, 'offsets.topic.replication.factor': 3 },
+      // A cap on open segment files below what the brokers use (__consumer_offsets alone has 50
+      // partitions): idle files are closed and reopened throughout the faults (storage/open-files.ts).
+      config: {
+        'replica.lag.time.max.ms': REPLICA_LAG_MS,
+        'offsets.topic.replication.factor': 3,
+        'samsa.log.max.open.segment.files': 8,
+      },
       ...(network === undefined ? {} : { network }),
       ...(disks === undefined ? {} : { logDirOf: (id: number) => mounted.get(id)!.dir }),
     })

@@ -74,6 +74,9 @@ export async function runSingleBrokerFaults(
     'num.partitions': PARTITIONS.length,
     'log.segment.bytes': 32768,
     'log.index.interval.bytes': 512,
+    // Far fewer open segment files than the run makes (32 KiB segments): idle ones are closed
+    // every sweep and reopened on use, under the same kills and disk faults (storage/open-files.ts).
+    'samsa.log.max.open.segment.files': 4,
   }
   const streams: Stream[] = []
   let b: BrokerProcess | undefined
