@@ -250,13 +250,8 @@ export class LogSegment implements OpenFile {
   }
 
   /** Runs `fn`, which holds this segment's handle across many calls, with the handle kept open. */
-  async pinned<T>(fn: () => Promise<T>): Promise<T> {
-    this.pins++
-    try {
-      return await fn()
-    } finally {
-      this.pins--
-    }
+  pinned<T>(fn: () => Promise<T>): Promise<T> {
+    return LogSegment.pinnedAll([this], fn)
   }
 
   /** The open handle, if any (read ranges refer to it). */
