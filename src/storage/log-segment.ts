@@ -21,14 +21,14 @@ import type { BatchInfo } from './batch-scan.ts'
 import { blockingWrites } from './blocking-io.ts'
 import { indexFileName, logFileName, timeIndexFileName, txnIndexFileName } from './file-names.ts'
 import { OffsetIndex } from './offset-index.ts'
-import { type OpenFile, openSegmentFiles } from './open-files.ts'
+import { type OpenFile, openSegmentFiles, pinnedAll } from './open-files.ts'
 import { createFiles, removeFiles, renameFiles } from './segment-files.ts'
 import { findBatchByTimestampIn, readRangeIn, type SegmentRange, translateOffsetIn } from './segment-read.ts'
 import {
   MAX_RELATIVE_OFFSET,
+  readNextOffsetOf,
   readTimeIndexMax,
   recoverSegment,
-  scanToEnd,
   truncateSegment,
 } from './segment-recovery.ts'
 import { StorageError, StorageErrorCode } from './storage-error.ts'
@@ -230,28 +230,16 @@ export class LogSegment implements OpenFile {
     return this.opening
   }
 
-  /** Closes an idle handle for open-files.ts; the next use opens the file again. */
+  /** For open-files.ts: closes the handle (calls in flight finish first, fs.ts); next use reopens. */
   closeIdle(): void {
     const f = this.file
-    if (f === null) return
     this.file = null
-    // Calls in flight on it finish first (fs.ts); nothing is lost: written bytes are the file's.
-    f.close().catch(() => {})
-  }
-
-  /** pinned() for every segment of `segs` at once (a scan over a log's read ranges). */
-  static async pinnedAll<T>(segs: readonly LogSegment[], fn: () => Promise<T>): Promise<T> {
-    for (const s of segs) s.pins++
-    try {
-      return await fn()
-    } finally {
-      for (const s of segs) s.pins--
-    }
+    f?.close().catch(() => {})
   }
 
   /** Runs `fn`, which holds this segment's handle across many calls, with the handle kept open. */
   pinned<T>(fn: () => Promise<T>): Promise<T> {
-    return LogSegment.pinnedAll([this], fn)
+    return pinnedAll([this], fn)
   }
 
   /** The open handle, if any (read ranges refer to it). */
@@ -499,23 +487,8 @@ export class LogSegment implements OpenFile {
    * After a clean shutdown: the offset after the last batch, found by scanning from the last
    * offset index entry. null when the tail does not parse (the caller then recovers).
    */
-  async readNextOffset(): Promise<bigint | null> {
-    if (!this.offsetIndex.loaded || !this.timeIndex.loaded) {
-      const ok1 = await this.offsetIndex.load(this.fs, this.size)
-      const ok2 = await this.timeIndex.load(this.fs, this.size)
-      if (!ok1 || !ok2) return null
-      this.adoptTimeIndexMax()
-    }
-    if (this.size === 0) return this.baseOffset
-    const start = this.offsetIndex.lastEntry?.position ?? 0
-    // The handle opened for this scan closes after it: a log loaded and left idle holds no
-    // descriptor (the next read or append opens it again).
-    const wasOpen = this.file !== null || this.opening !== null
-    try {
-      return await this.pinned(() => scanToEnd(this, start))
-    } finally {
-      if (!wasOpen) await this.closeHandle()
-    }
+  readNextOffset(): Promise<bigint | null> {
+    return readNextOffsetOf(this, this.file !== null || this.opening !== null)
   }
 
   /**

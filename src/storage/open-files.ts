@@ -26,6 +26,16 @@ export interface OpenFile {
   closeIdle(): void
 }
 
+/** Runs `fn` with every file of `files` pinned (kept open by the sweep) until it settles. */
+export async function pinnedAll<T>(files: readonly OpenFile[], fn: () => Promise<T>): Promise<T> {
+  for (const f of files) f.pins++
+  try {
+    return await fn()
+  } finally {
+    for (const f of files) f.pins--
+  }
+}
+
 /** How often the sweep runs while over the cap; a file idle one full period may be closed. */
 export const SWEEP_MS = 5000
 /** Default cap (samsa.log.max.open.segment.files). */

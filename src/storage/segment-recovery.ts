@@ -78,6 +78,25 @@ export async function recoverSegment(
   return { truncatedBytes, nextOffset: prevLast + 1n }
 }
 
+/** LogSegment.readNextOffset; `wasOpen`: whether the segment's file was open before. */
+export async function readNextOffsetOf(seg: LogSegment, wasOpen: boolean): Promise<bigint | null> {
+  if (!seg.offsetIndex.loaded || !seg.timeIndex.loaded) {
+    const ok1 = await seg.offsetIndex.load(seg.fs, seg.size)
+    const ok2 = await seg.timeIndex.load(seg.fs, seg.size)
+    if (!ok1 || !ok2) return null
+    seg.adoptTimeIndexMax()
+  }
+  if (seg.size === 0) return seg.baseOffset
+  const start = seg.offsetIndex.lastEntry?.position ?? 0
+  // The handle opened for this scan closes after it: a log loaded and left idle holds no
+  // descriptor (the next read or append opens it again).
+  try {
+    return await seg.pinned(() => scanToEnd(seg, start))
+  } finally {
+    if (!wasOpen) await seg.closeHandle()
+  }
+}
+
 /**
  * The offset after the last batch, scanning from `start` (the last offset index entry's
  * position) to the end; null when the tail does not parse. Part of LogSegment.readNextOffset.

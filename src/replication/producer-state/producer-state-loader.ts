@@ -17,7 +17,7 @@ import { iterateRecords } from '../../records/record-iterator.ts'
 import { appendAbortedTxns, truncateTxnIndexes } from '../../storage/aborted-txns.ts'
 import type { FileRange } from '../../storage/file-range.ts'
 import type { Log } from '../../storage/log.ts'
-import { LogSegment } from '../../storage/log-segment.ts'
+import { pinnedAll } from '../../storage/open-files.ts'
 import type { AbortedTxn } from '../../storage/transaction-index.ts'
 import { decrementSequence, ProducerEntry } from './producer-entry.ts'
 import type { MarkerInfo, ProducerStateManager } from './producer-state-manager.ts'
@@ -210,7 +210,7 @@ export async function loadProducerState(
   const aborted: AbortedTxn[] = []
   if (from < leo) {
     // The ranges' handles are used for the whole scan: kept open meanwhile (open-files.ts).
-    await LogSegment.pinnedAll(log.segmentList, async () => {
+    await pinnedAll(log.segmentList, async () => {
       const r = await log.read(from, Number.MAX_SAFE_INTEGER, { minOneBatch: true })
       await scanBatchHeaders(r.ranges, (buf, pos) => {
         // The first range may start at a batch holding `from` that the snapshot already covers.
