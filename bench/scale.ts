@@ -47,31 +47,27 @@ const results: Result[] = []
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function fdCount(b: Child): number {
+/** What the broker's descriptors are open on; null once it has exited. */
+function fdTargets(b: Child): string[] | null {
   try {
-    return readdirSync(`/proc/${b.proc.pid}/fd`).length
+    return readdirSync(`/proc/${b.proc.pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${b.proc.pid}/fd/${fd}`)
+      } catch {
+        return '' // closed since the listing
+      }
+    })
   } catch {
-    return Number.NaN
+    return null
   }
 }
 
+const fdCount = (b: Child): number => fdTargets(b)?.length ?? Number.NaN
 /** The broker's descriptors open on segment (.log) files. */
-function logFdCount(b: Child): number {
-  let n = 0
-  try {
-    for (const fd of readdirSync(`/proc/${b.proc.pid}/fd`)) {
-      try {
-        if (readlinkSync(`/proc/${b.proc.pid}/fd/${fd}`).endsWith('.log')) n++
-      } catch {}
-    }
-  } catch {
-    return Number.NaN
-  }
-  return n
-}
+const logFdCount = (b: Child): number => fdTargets(b)?.filter((p) => p.endsWith('.log')).length ?? Number.NaN
 
 /** One small batch to every partition, 1,000 partitions per Produce request (acks=1). */
-async function writeEveryPartition(b: Child, topic: string, n: number): Promise<number> {
+async function writeEveryPartition(b: Child, topic: string, n: number): Promise<void> {
   const c = await WireConnection.open(b.host, b.port)
   const { batch } = fillerBatch(100, 200)
   let errors = 0
@@ -86,7 +82,6 @@ async function writeEveryPartition(b: Child, topic: string, n: number): Promise<
     c.close()
   }
   if (errors > 0) throw new Error(`Produce failed in ${errors} partitions`)
-  return n
 }
 
 /** RSS in KB once it stops moving (a GC or a timer may still be settling right after work). */
@@ -192,13 +187,13 @@ async function main(): Promise<void> {
     if (md3.partitions !== N) throw new Error(`after SIGKILL Metadata listed ${md3.partitions} partitions`)
     // Descriptors once every partition has been written: each write opens its segment's .log
     // file; past samsa.log.max.open.segment.files (default 4,096) the idle ones are closed.
-    const written = await writeEveryPartition(b, 'scale', N)
+    await writeEveryPartition(b, 'scale', N)
     const logFdsWritten = logFdCount(b)
     t0 = performance.now()
     while (logFdCount(b) > DEFAULT_MAX_OPEN_SEGMENT_FILES && performance.now() - t0 < 60_000) await sleep(250)
     const logFdsIdle = logFdCount(b)
     log(
-      `wrote one batch to each of ${written} partitions: ${logFdsWritten} .log files open, ` +
+      `wrote one batch to each of ${N} partitions: ${logFdsWritten} .log files open, ` +
         `${logFdsIdle} after ${((performance.now() - t0) / 1000).toFixed(1)} s idle`,
     )
     results.push({

@@ -4,27 +4,14 @@
 // reopened files, kafkajs writes to every partition again, and kcat reads all 80.
 
 import assert from 'node:assert/strict'
-import { readdirSync, readlinkSync } from 'node:fs'
 import { after, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import { type BrokerProcess, startBrokerProcess } from '../support/broker-process.ts'
-import { kcatConsumeJson, sleep } from '../support/e2e-clients.ts'
+import { kcatConsumeJson, openLogFiles as logFds, sleep } from '../support/e2e-clients.ts'
 
 const { Kafka, logLevel } = kafkajs
 const PARTITIONS = 40
 const CAP = 10
-
-/** The process's descriptors open on .log files under its log dir. */
-function logFds(pid: number, logDir: string): number {
-  let n = 0
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const p = readlinkSync(`/proc/${pid}/fd/${fd}`)
-      if (p.startsWith(logDir) && p.endsWith('.log')) n++
-    } catch {}
-  }
-  return n
-}
 
 describe('open segment files under a cap (broker process, kafkajs and kcat)', () => {
   let b: BrokerProcess | undefined

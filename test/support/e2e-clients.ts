@@ -3,7 +3,7 @@
 // broker-process.ts, and read back what the broker stored on disk.
 
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { BATCH_HEADER_SIZE, type BatchHeader } from '../../src/records/batch-header.ts'
 import { readBatches } from '../../src/records/record-iterator.ts'
@@ -133,6 +133,18 @@ export function vmRssKb(pid: number): number {
 /** Open file descriptors of a process (Linux). */
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length
+}
+
+/** Descriptors of a process open on segment files (`.log`) under `dir` (Linux). */
+export function openLogFiles(pid: number, dir: string): number {
+  let n = 0
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const p = readlinkSync(`/proc/${pid}/fd/${fd}`)
+      if (p.startsWith(dir) && p.endsWith('.log')) n++
+    } catch {} // closed since the listing
+  }
+  return n
 }
 
 /** Header fields of every batch stored on disk for one partition, in offset order. */

@@ -6,7 +6,6 @@
 // recovery-length scan) keeps its file past the cap.
 
 import assert from 'node:assert/strict'
-import { readdirSync, readlinkSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +16,7 @@ import { readRanges } from '../../../src/storage/file-range.ts'
 import { Log } from '../../../src/storage/log.ts'
 import { logConfig } from '../../../src/storage/log-config.ts'
 import { type OpenFile, OpenFiles, openSegmentFiles } from '../../../src/storage/open-files.ts'
+import { openLogFiles } from '../../support/e2e-clients.ts'
 import { makeBatch, readAll } from '../../support/storage-helpers.ts'
 
 function fake(name: string, closed: string[]): OpenFile & { name: string } {
@@ -85,17 +85,7 @@ describe('OpenFiles sweep', () => {
   })
 })
 
-/** The process's descriptors open on .log files under `dir`. */
-function logFds(dir: string): number {
-  let n = 0
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const p = readlinkSync(`/proc/self/fd/${fd}`)
-      if (p.startsWith(dir) && p.endsWith('.log')) n++
-    } catch {}
-  }
-  return n
-}
+const logFds = (dir: string) => openLogFiles(process.pid, dir)
 
 describe('segments over the cap, on the real file system (Linux: counts /proc/self/fd)', () => {
   let root: string
