@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ManualClock } from '../../../src/common/clock.ts'
-import type { MemoryFs } from '../../../src/common/memory-fs.ts'
+import { MemoryFs } from '../../../src/common/memory-fs.ts'
 import { NodeFs } from '../../../src/common/node-fs.ts'
 import { type Log, Log as LogClass } from '../../../src/storage/log.ts'
 import { logConfig } from '../../../src/storage/log-config.ts'
 import { deleteOldSegments } from '../../../src/storage/retention.ts'
-import { SPARE_IDLE_MS } from '../../../src/storage/segment-recycler.ts'
+import { MAX_SPARES, SegmentRecycler, SPARE_IDLE_MS } from '../../../src/storage/segment-recycler.ts'
 import { isStorageError, StorageErrorCode } from '../../../src/storage/storage-error.ts'
 import { makeBatch, openTestLog, readAll } from '../../support/storage-helpers.ts'
 
@@ -188,6 +188,28 @@ describe('segment file reuse', () => {
     await clock.advanceAsync(SPARE_IDLE_MS)
     assert.deepEqual(await spares(fs, dir), [])
     await log.close()
+  })
+
+  it('keeps at most MAX_SPARES spares, oldest taken first, and removes the files offered past them', async () => {
+    const fs = new MemoryFs()
+    const clock = new ManualClock()
+    await fs.mkdir('/d')
+    const paths: string[] = []
+    for (let i = 0; i < MAX_SPARES + 2; i++) {
+      const path = `/d/${String(i).padStart(20, '0')}.log.deleted`
+      await (await fs.open(path, 'rw')).close()
+      paths.push(path)
+    }
+    const recycler = new SegmentRecycler(fs, clock)
+    for (const p of paths) await recycler.offer(p)
+    assert.deepEqual(recycler.sparePaths, paths.slice(0, MAX_SPARES))
+    assert.deepEqual((await fs.readdir('/d')).map((n) => `/d/${n}`).sort(), paths.slice(0, MAX_SPARES))
+    assert.equal(recycler.take(), paths[0])
+    await recycler.offer(paths[0])
+    assert.equal(recycler.sparePaths.length, MAX_SPARES, 'a taken spare makes room for one more')
+    await clock.advanceAsync(SPARE_IDLE_MS)
+    assert.deepEqual(await fs.readdir('/d'), [], 'unused spares go after SPARE_IDLE_MS')
+    assert.equal(recycler.take(), null)
   })
 
   it('never reuses the files of truncated segments', async () => {
