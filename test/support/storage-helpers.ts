@@ -104,3 +104,12 @@ export function nextOffset(records: Buffer): bigint {
   const { batches } = splitBatches(records)
   return batches[batches.length - 1].lastOffset + 1n
 }
+
+/**
+ * The log config of the SIGKILL crash test (crash.test.ts and its child): small segments, and with
+ * `retain` a retention of 4 of them whose removed files go at once (so rolls reuse them).
+ */
+export function crashLogConfig(retain: boolean): Partial<LogConfig> {
+  const base = { segmentBytes: 48 * 1024, indexIntervalBytes: 512 }
+  return retain ? { ...base, retentionBytes: 4 * base.segmentBytes, fileDeleteDelayMs: 0 } : base
+}
