@@ -13,11 +13,12 @@
 // process, written at exit; the SIGKILLed one writes none).
 
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { metadataRequestCodec, metadataResponseCodec } from '../src/protocol/generated/messages/metadata.ts'
 import { DEFAULT_MAX_OPEN_SEGMENT_FILES } from '../src/storage/open-files.ts'
+import { openFds, openLogFiles } from '../test/support/e2e-clients.ts'
 import { benchArgs } from './scenarios/args.ts'
 import { fillerBatch, produceErrors, produceFrame } from './scenarios/load.ts'
 import { type Child, profileBrokersInto, startBroker } from './scenarios/processes.ts'
@@ -47,24 +48,17 @@ const results: Result[] = []
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** What the broker's descriptors are open on; null once it has exited. */
-function fdTargets(b: Child): string[] | null {
+/** `count` of the broker's descriptors; NaN once it has exited. */
+function fds(b: Child, count: (pid: number) => number): number {
   try {
-    return readdirSync(`/proc/${b.proc.pid}/fd`).map((fd) => {
-      try {
-        return readlinkSync(`/proc/${b.proc.pid}/fd/${fd}`)
-      } catch {
-        return '' // closed since the listing
-      }
-    })
+    return count(b.proc.pid!)
   } catch {
-    return null
+    return Number.NaN
   }
 }
-
-const fdCount = (b: Child): number => fdTargets(b)?.length ?? Number.NaN
-/** The broker's descriptors open on segment (.log) files. */
-const logFdCount = (b: Child): number => fdTargets(b)?.filter((p) => p.endsWith('.log')).length ?? Number.NaN
+const fdCount = (b: Child): number => fds(b, openFds)
+/** The broker's descriptors open on segment (.log) files under its log dir. */
+const logFdCount = (b: Child, dir: string): number => fds(b, (pid) => openLogFiles(pid, dir))
 
 /** One small batch to every partition, 1,000 partitions per Produce request (acks=1). */
 async function writeEveryPartition(b: Child, topic: string, n: number): Promise<void> {
@@ -188,10 +182,11 @@ async function main(): Promise<void> {
     // Descriptors once every partition has been written: each write opens its segment's .log
     // file; past samsa.log.max.open.segment.files (default 4,096) the idle ones are closed.
     await writeEveryPartition(b, 'scale', N)
-    const logFdsWritten = logFdCount(b)
+    const logFdsWritten = logFdCount(b, dir)
     t0 = performance.now()
-    while (logFdCount(b) > DEFAULT_MAX_OPEN_SEGMENT_FILES && performance.now() - t0 < 60_000) await sleep(250)
-    const logFdsIdle = logFdCount(b)
+    while (logFdCount(b, dir) > DEFAULT_MAX_OPEN_SEGMENT_FILES && performance.now() - t0 < 60_000)
+      await sleep(250)
+    const logFdsIdle = logFdCount(b, dir)
     log(
       `wrote one batch to each of ${N} partitions: ${logFdsWritten} .log files open, ` +
         `${logFdsIdle} after ${((performance.now() - t0) / 1000).toFixed(1)} s idle`,

@@ -29,7 +29,7 @@
 //   15 % of its rolls, and as many spares were deleted for want of room; with 16, at 1 roll in 232
 //   (docs/performance.md, "Side by side, session 15"). What they hold on disk is files retention
 //   already removed, which Kafka itself keeps for file.delete.delay.ms (60 s by default): at most
-//   16 segments per log for SPARE_IDLE_MS more.
+//   MAX_SPARES segments per log for SPARE_IDLE_MS more.
 
 import type { Clock, Timer } from '../common/clock.ts'
 import { type Fs, isNotFound } from '../common/fs.ts'
