@@ -12,6 +12,9 @@
 // through the thread pool the same copy paid a hand-off, a wake-up of the pool thread and another
 // of the loop when it landed, and it landed late: kperf consume went up 5-11 %, the
 // broker's CPU per MiB about the same in all (docs/performance.md, "Side by side, session 11").
+// So is a read of at most 64 KiB, a caught-up reader's (log-read.ts, BLOCKING_READ_MAX), which
+// waits for nothing else: through the pool its hand-off and two wake-ups were on the fetch's
+// critical path (docs/performance.md, "Side by side, session 16").
 //
 // The risk is I/O that does not go at memory speed: the kernel throttling a writer when dirty
 // pages pile up on a slow disk (balance_dirty_pages sleeps), a full page cache, a read of bytes

@@ -3,10 +3,11 @@
 // waiting for the writer: the segment list, each segment's committed size and the LEO. A batch
 // counts only once the LEO passed it, so a batch still being written is never returned.
 
-import { type FileHandle, readFully } from '../common/fs.ts'
+import { type FileHandle, readFully, readFullyBlocking } from '../common/fs.ts'
 import { sharedBufferPool } from '../protocol/buffer-pool.ts'
 import { BATCH_HEADER_SIZE, BatchOffsets, LOG_OVERHEAD } from '../records/batch-header.ts'
 import { iterateRecords } from '../records/record-iterator.ts'
+import { blockingReads } from './blocking-io.ts'
 import type { FileRange } from './file-range.ts'
 import type { LeaderEpochCache } from './leader-epoch-cache.ts'
 import type { LogSegment } from './log-segment.ts'
@@ -206,7 +207,7 @@ export async function readBatchBytes(
         out = bigger
         cap = out.length
       }
-      got = await readFully(f, out, filled, want, start)
+      got = readSmallNow(f, out, filled, want, start) ?? (await readFully(f, out, filled, want, start))
     }
     // Walk the headers in what was read; stop at a partial batch, maxOffset or the budget.
     let p = filled
@@ -265,6 +266,55 @@ export async function readBatchBytes(
     return { ...result, records: NO_RECORDS }
   }
   return { ...result, records: out.subarray(0, filled) }
+}
+
+/**
+ * Reads of at most this many bytes are made on the event loop (blocking-io.ts decides whether it
+ * may block): a caught-up reader asks for what was appended moments ago, in the page cache, where
+ * the read is a copy of a few KiB (microseconds), while through the thread pool it paid a hand-off,
+ * a pool thread's wake-up and the loop's when it landed, on the fetch's critical path (e2e at
+ * fetch wait 1 ms, docs/performance.md "Side by side, session 16"). Larger reads are a reader that
+ * is behind, whose next reads are read ahead (read-ahead.ts).
+ */
+export const BLOCKING_READ_MAX = READ_AHEAD_MIN_BYTES
+/**
+ * Blocking small reads stop for the rest of a loop turn once they took this long in it: a fetch
+ * of thousands of partitions whose bytes are no longer cached would otherwise stall every
+ * connection for all of them (each such read can be under the policy's "slow" mark).
+ */
+export const BLOCKING_READ_TURN_MS = 1
+let turnMs = 0
+let turnEndQueued = false
+const endTurn = () => {
+  turnMs = 0
+  turnEndQueued = false
+}
+
+/** The read made at once when it is small and blocking reads are allowed, else null. */
+function readSmallNow(
+  f: FileHandle,
+  out: Buffer,
+  at: number,
+  length: number,
+  position: number,
+): number | null {
+  if (length > BLOCKING_READ_MAX || f.readBlocking === undefined || turnMs >= BLOCKING_READ_TURN_MS)
+    return null
+  if (!blockingReads.allowed()) return null
+  const t0 = performance.now()
+  let n = -1
+  try {
+    n = readFullyBlocking(f, out, at, length, position)
+  } finally {
+    const ms = performance.now() - t0
+    turnMs += ms
+    if (!turnEndQueued) {
+      turnEndQueued = true
+      setImmediate(endTurn)
+    }
+    if (n >= 0) blockingReads.took(ms, n)
+  }
+  return n
 }
 
 export async function offsetForTimestamp(
