@@ -59,7 +59,7 @@ try {
   why = err instanceof Error ? err.message : String(err)
 }
 const where = relative(process.cwd(), out) || out
-if (why === null) console.log(`samsa: built ${where} (CRC-32C with the CPU's crc32 instruction)`)
+if (why === null) console.log(`samsa: built ${where} (CRC-32C with the CPU's own instructions)`)
 else {
   try {
     rmSync(out, { force: true })

@@ -1,5 +1,6 @@
 // The broker's CRC-32C check with each implementation it can run (SAMSA_CRC32C): kcat's batches
-// (1 KiB records, batches of tens of KiB: the addon's three-stream path) are taken and read back;
+// (1 KiB records, batches of tens of KiB: the addon's folding path, or its three streams where the
+// CPU lacks VPCLMULQDQ) are taken and read back;
 // a batch with one byte flipped after the CRC field is refused with CORRUPT_MESSAGE and leaves the
 // log as it was; the broker says at startup when it runs without the addon.
 
