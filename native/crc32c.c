@@ -210,16 +210,7 @@ crc_fold(uint32_t reg, const uint8_t *p, size_t n) {
   // zero register is the register after everything so far.
   uint64_t c = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(x));
   c = _mm_crc32_u64(c, (uint64_t)_mm_extract_epi64(x, 1));
-  while (n >= 8) {
-    c = _mm_crc32_u64(c, load64(p));
-    p += 8;
-    n -= 8;
-  }
-  while (n > 0) {
-    c = _mm_crc32_u8((uint32_t)c, *p++);
-    n--;
-  }
-  return (uint32_t)c;
+  return crc_hardware((uint32_t)c, p, n);
 }
 
 static uint32_t crc_fastest(uint32_t reg, const uint8_t *p, size_t n) {
