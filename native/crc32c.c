@@ -173,8 +173,9 @@ crc_fold(uint32_t reg, const uint8_t *p, size_t n) {
   const __m512i far = _mm512_broadcast_i32x4(_mm_set_epi64x((long long)k2048.high, (long long)k2048.low));
   const __m512i near = _mm512_broadcast_i32x4(_mm_set_epi64x((long long)k512.high, (long long)k512.low));
   // The register's 32 bits are XORed into the first four bytes: crc(reg, data) = crc(0, data').
-  __m512i z0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)p),
-                                _mm512_castsi128_si512(_mm_cvtsi32_si128((int)reg)));
+  // (inserted into zeros: a cast from 128 to 512 bits would leave the upper bits undefined)
+  const __m512i first = _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi32_si128((int)reg), 0);
+  __m512i z0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)p), first);
   __m512i z1 = _mm512_loadu_si512((const void *)(p + 64));
   __m512i z2 = _mm512_loadu_si512((const void *)(p + 128));
   __m512i z3 = _mm512_loadu_si512((const void *)(p + 192));
