@@ -164,17 +164,20 @@ static fold_k fold_constants(unsigned distance) {
   _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(z, k, 0x00),                          \
                             _mm512_clmulepi64_epi128(z, k, 0x11), next, 0x96)
 #define FOLD128(x, k, next)                                                                 \
-  _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), \
-                next)
+  _mm_xor_si128(                                                                            \
+      _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next)
 
 // n >= FOLD_MIN. Unaligned loads throughout (batches start anywhere in a request).
 __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.2"))) static uint32_t
 crc_fold(uint32_t reg, const uint8_t *p, size_t n) {
-  const __m512i far = _mm512_broadcast_i32x4(_mm_set_epi64x((long long)k2048.high, (long long)k2048.low));
-  const __m512i near = _mm512_broadcast_i32x4(_mm_set_epi64x((long long)k512.high, (long long)k512.low));
+  const __m512i far =
+      _mm512_broadcast_i32x4(_mm_set_epi64x((long long)k2048.high, (long long)k2048.low));
+  const __m512i near =
+      _mm512_broadcast_i32x4(_mm_set_epi64x((long long)k512.high, (long long)k512.low));
   // The register's 32 bits are XORed into the first four bytes: crc(reg, data) = crc(0, data').
   // (inserted into zeros: a cast from 128 to 512 bits would leave the upper bits undefined)
-  const __m512i first = _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi32_si128((int)reg), 0);
+  const __m512i first =
+      _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi32_si128((int)reg), 0);
   __m512i z0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)p), first);
   __m512i z1 = _mm512_loadu_si512((const void *)(p + 64));
   __m512i z2 = _mm512_loadu_si512((const void *)(p + 128));
@@ -221,8 +224,9 @@ static uint32_t crc_fastest(uint32_t reg, const uint8_t *p, size_t n) {
 static int detect_fold(void) {
   unsigned int a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-  const unsigned int pclmul = 1u << 1, sse42 = 1u << 20, osxsave = 1u << 27;
-  if ((c & pclmul) == 0 || (c & sse42) == 0 || (c & osxsave) == 0) return 0;
+  // SSE4.2 (the crc32 instruction that finishes a fold) is have_hardware's, checked by the caller.
+  const unsigned int pclmul = 1u << 1, osxsave = 1u << 27;
+  if ((c & pclmul) == 0 || (c & osxsave) == 0) return 0;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
   const unsigned int avx512f = 1u << 16, avx512vl = 1u << 31, vpclmulqdq = 1u << 10;
   if ((b & avx512f) == 0 || (b & avx512vl) == 0 || (c & vpclmulqdq) == 0) return 0;
@@ -289,15 +293,15 @@ static napi_value call(napi_env env, napi_callback_info info, crc_fn fn) {
   return result;
 }
 
+static napi_value streams_call(napi_env env, napi_callback_info info) {
+  return call(env, info, have_hardware ? crc_hardware : crc_software);
+}
+
 static napi_value crc32c_call(napi_env env, napi_callback_info info) {
 #ifdef HAVE_FOLD_CODE
   if (have_fold) return call(env, info, crc_fastest);
 #endif
-  return call(env, info, have_hardware ? crc_hardware : crc_software);
-}
-
-static napi_value streams_call(napi_env env, napi_callback_info info) {
-  return call(env, info, have_hardware ? crc_hardware : crc_software);
+  return streams_call(env, info);
 }
 
 static napi_value software_call(napi_env env, napi_callback_info info) {
