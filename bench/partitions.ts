@@ -5,7 +5,11 @@
 // single-partition throughput", on the standalone broker. One broker; per run a fresh topic of 1 or
 // P (1,000) partitions; K (4) kperf producers at once, each with -p -1 (librdkafka's partitioner,
 // sticky for keyless records) on both, so only the partition count differs. 1 KiB records, M MiB
-// (512) per run in all, kperf's producer defaults (acks=1, librdkafka's linger.ms and batch.size).
+// (2,048) per run in all, kperf's producer defaults (acks=1, librdkafka's linger.ms and batch.size).
+// Runs of 2 GiB (~3 s): in runs of 512 MiB (~0.7 s) what each run pays once at 1,000 partitions
+// (each producer's first, small requests while its queues fill: ~150-290 ms of broker CPU for an
+// 8 MiB run against ~30 at one partition) made the broker's CPU per MiB look 1.2-1.5x that of one
+// partition; in 2 GiB runs it is 0.9-1.0x (docs/performance.md, "Partition count").
 // The two alternate within each round (the order flips every round). Printed: medians, the ratio
 // of the medians and the median of the per-round ratios (adjacent runs share the machine's state),
 // with its verdict; and the broker's and the producers' CPU time per MiB, which the load of a
@@ -18,7 +22,8 @@
 // done; creating and first writes are bench/scale.ts's business). Retention-based recycling within a run does not fit here: with
 // librdkafka's 1 MB batches a segment must hold ~1 MiB, so 1,000 partitions would keep 1.3-2.5 GB
 // of tmpfs while the shared machine had ~1.5 GB free; deleting whole topics bounds the memory to
-// one run's bytes. 64 MiB segments on both (the 1-partition topic rolls ~8 times a run).
+// one run's bytes (2 GiB, plus up to ~3 GB for the one-client run below: --mib 512 on a machine
+// with less free memory). 64 MiB segments on both (the 1-partition topic rolls ~32 times a run).
 // Also printed, without a target: the broker's and producers' CPU per MiB; each round, one client
 // (load.ts) sending ~1 MB requests that hold a 1 KiB batch for each of the P partitions (the
 // Java client's shape: one request carries every partition with data) against 1 MB batches to one
@@ -40,7 +45,7 @@ const args = benchArgs(
   process.argv.slice(2).filter((a) => a !== 'partitions'),
   {
     rounds: { type: 'string', default: '3' },
-    mib: { type: 'string', default: '512' },
+    mib: { type: 'string', default: '2048' },
     partitions: { type: 'string', default: '1000' },
     producers: { type: 'string', default: '4' },
     dir: { type: 'string', default: '/dev/shm' },

@@ -103,7 +103,7 @@ describe('small reads on the event loop', () => {
   })
 
   // Last: the policy is process-wide, and its back-off lasts BACKOFF_MS.
-  it('after two slow blocking reads, small reads go through the pool', async () => {
+  it('after slow blocking reads used up the stall budget, small reads go through the pool', async () => {
     const fs = new MemoryFs({ blockingReads: true })
     const log = await filledLog(fs)
     blockingReads.took(SLOW_BASE_MS + 50, 4096)
