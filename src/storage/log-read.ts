@@ -45,38 +45,63 @@ export const ListOffsetsTimestamp = {
   earliestLocal: -4n,
 } as const
 
+/** How many recent batch starts a log remembers. */
+const HINTS = 32
+
 /**
  * Where recent batches start, keyed by base offset: the ends of recent reads and the starts of
  * recent appends. A sequential reader's next fetch starts exactly at one, so it costs no index
  * lookup. The log clears it on truncation; an entry for a segment no longer in the list is
  * never used (segments are compared by identity). It also holds the log's read-ahead
  * (read-ahead.ts), which the same clearing drops.
+ *
+ * A ring of the last HINTS starts, searched newest first: every append adds one, and a Map keyed
+ * by bigint (hash, delete, insert, evict per append) was ~5 % of the broker's main thread for a
+ * request carrying a 1 KiB batch for each of 1,000 partitions (docs/performance.md, session 18).
  */
 export class ReadHints {
   /** Made on the first hint: an idle log carries none. */
-  private map: Map<bigint, { seg: LogSegment; position: number }> | null = null
+  private offsets: bigint[] | null = null
+  private segs: LogSegment[] = []
+  private positions: number[] = []
+  /** Slot of the next hint; hints filled so far (at most HINTS). */
+  private next = 0
+  private count = 0
   private aheadSlot: ReadAhead | null = null
 
-  /** Made on the first read that uses it, like the map. */
+  /** Made on the first read that uses it, like the hints. */
   get ahead(): ReadAhead {
     this.aheadSlot ??= new ReadAhead()
     return this.aheadSlot
   }
 
   get(offset: bigint): { seg: LogSegment; position: number } | undefined {
-    return this.map?.get(offset)
+    const offsets = this.offsets
+    if (offsets === null) return undefined
+    for (let i = 1, k = this.next; i <= this.count; i++) {
+      k = k === 0 ? HINTS - 1 : k - 1
+      if (offsets[k] === offset) return { seg: this.segs[k], position: this.positions[k] }
+    }
+    return undefined
   }
 
   set(offset: bigint, seg: LogSegment, position: number): void {
-    this.map ??= new Map()
-    const map = this.map
-    map.delete(offset)
-    map.set(offset, { seg, position })
-    if (map.size > 32) map.delete(map.keys().next().value as bigint)
+    if (this.offsets === null) {
+      this.offsets = new Array(HINTS).fill(-1n)
+      this.positions = new Array(HINTS).fill(0)
+    }
+    const k = this.next
+    this.offsets[k] = offset
+    this.segs[k] = seg
+    this.positions[k] = position
+    this.next = k === HINTS - 1 ? 0 : k + 1
+    if (this.count < HINTS) this.count++
   }
 
   clear(): void {
-    this.map?.clear()
+    this.next = 0
+    this.count = 0
+    this.segs = []
     this.aheadSlot?.drop()
   }
 }
