@@ -86,10 +86,9 @@ export class ReadHints {
   }
 
   set(offset: bigint, seg: LogSegment, position: number): void {
-    if (this.offsets === null) {
-      this.offsets = new Array(HINTS).fill(-1n)
-      this.positions = new Array(HINTS).fill(0)
-    }
+    // The arrays grow slot by slot up to HINTS (filled in order, so they stay packed): a log
+    // written once keeps one hint, not 32 slots.
+    this.offsets ??= []
     const k = this.next
     this.offsets[k] = offset
     this.segs[k] = seg
@@ -101,7 +100,9 @@ export class ReadHints {
   clear(): void {
     this.next = 0
     this.count = 0
+    this.offsets = null
     this.segs = []
+    this.positions = []
     this.aheadSlot?.drop()
   }
 }
