@@ -60,11 +60,9 @@ const HINTS = 32
  * request carrying a 1 KiB batch for each of 1,000 partitions (docs/performance.md, session 18).
  */
 export class ReadHints {
-  /** Made on the first hint: an idle log carries none. */
-  private offsets: bigint[] | null = null
-  private segs: LogSegment[] = []
-  private positions: number[] = []
-  /** Slot of the next hint; hints filled so far (at most HINTS). */
+  /** Hints in slots 0..count-1; null until the first (an idle log carries none). */
+  private slots: { offsets: bigint[]; segs: LogSegment[]; positions: number[] } | null = null
+  /** Slot of the next hint; hints held (at most HINTS). */
   private next = 0
   private count = 0
   private aheadSlot: ReadAhead | null = null
@@ -76,11 +74,11 @@ export class ReadHints {
   }
 
   get(offset: bigint): { seg: LogSegment; position: number } | undefined {
-    const offsets = this.offsets
-    if (offsets === null) return undefined
+    const s = this.slots
+    if (s === null) return undefined
     for (let i = 1, k = this.next; i <= this.count; i++) {
       k = k === 0 ? HINTS - 1 : k - 1
-      if (offsets[k] === offset) return { seg: this.segs[k], position: this.positions[k] }
+      if (s.offsets[k] === offset) return { seg: s.segs[k], position: s.positions[k] }
     }
     return undefined
   }
@@ -88,21 +86,20 @@ export class ReadHints {
   set(offset: bigint, seg: LogSegment, position: number): void {
     // The arrays grow slot by slot up to HINTS (filled in order, so they stay packed): a log
     // written once keeps one hint, not 32 slots.
-    this.offsets ??= []
+    this.slots ??= { offsets: [], segs: [], positions: [] }
+    const s = this.slots
     const k = this.next
-    this.offsets[k] = offset
-    this.segs[k] = seg
-    this.positions[k] = position
+    s.offsets[k] = offset
+    s.segs[k] = seg
+    s.positions[k] = position
     this.next = k === HINTS - 1 ? 0 : k + 1
     if (this.count < HINTS) this.count++
   }
 
   clear(): void {
+    this.slots = null
     this.next = 0
     this.count = 0
-    this.offsets = null
-    this.segs = []
-    this.positions = []
     this.aheadSlot?.drop()
   }
 }
