@@ -71,6 +71,25 @@ export function errorOutcome(errorCode: number, errorMessage: string | null = nu
   return { errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage }
 }
 
+/** The buffers of a group's appends that passed the producer checks (no outcome yet, no duplicate). */
+function acceptedBuffers(group: PendingAppend[]): Buffer[] {
+  const bufs: Buffer[] = []
+  for (const p of group) if (p.outcome === null && p.duplicate === null) bufs.push(p.buf)
+  return bufs
+}
+
+/** Tells the producer state where the staged batches of a written group went. */
+function recordPlacement(group: PendingAppend[]): void {
+  for (const p of group) {
+    if (p.marker?.staged != null) p.marker.staged.lastOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
+    if (p.meta === null) continue
+    const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
+    p.meta.firstOffset = base
+    p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
+    p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
+  }
+}
+
 /** The empty append queue of every idle partition (frozen: nothing may push to it). */
 const NO_APPENDS: PendingAppend[] = Object.freeze([]) as unknown as PendingAppend[]
 
@@ -126,8 +145,7 @@ export class AppendQueue {
   /** Queues one client batch that the partition accepted (Partition.append). */
   append(buf: Buffer, sink: AppendSink, slot: number, origin: AppendOrigin, guard?: object | null): void {
     const noPid = buf.readInt32BE(BatchOffsets.producerId) === -1 && buf.readInt32BE(47) === -1
-    if (this.queue === NO_APPENDS) this.queue = []
-    this.queue.push({
+    const p: PendingAppend = {
       buf,
       producerId: noPid ? -1n : buf.readBigInt64BE(BatchOffsets.producerId),
       sink,
@@ -137,7 +155,10 @@ export class AppendQueue {
       outcome: null,
       origin,
       guard,
-    })
+    }
+    // A one-element array for the usual lone append (push onto [] reserves 17 slots).
+    if (this.queue === NO_APPENDS) this.queue = [p]
+    else this.queue.push(p)
     this.schedule()
   }
 
@@ -168,8 +189,7 @@ export class AppendQueue {
             markerOffset: o.errorCode === ErrorCode.NONE ? o.baseOffset : -1n,
           }),
       }
-      if (this.queue === NO_APPENDS) this.queue = []
-      this.queue.push({
+      const p: PendingAppend = {
         buf,
         producerId,
         sink,
@@ -178,7 +198,9 @@ export class AppendQueue {
         duplicate: null,
         outcome: null,
         marker: { epoch: producerEpoch, coordinatorEpoch, commit, staged: null },
-      })
+      }
+      if (this.queue === NO_APPENDS) this.queue = [p]
+      else this.queue.push(p)
       this.schedule()
     })
   }
@@ -236,7 +258,8 @@ export class AppendQueue {
       return
     }
     const update = this.ulog.beginProducerUpdate()
-    const bufs: Buffer[] = []
+    let accepted = 0
+    let staged = false
     for (const p of group) {
       if (p.marker !== undefined) {
         const m = p.marker
@@ -246,6 +269,7 @@ export class AppendQueue {
           continue
         }
         m.staged = c.marker
+        staged = true
       } else if (p.producerId >= 0n) {
         const b = p.buf
         const c = update.check(
@@ -266,24 +290,21 @@ export class AppendQueue {
           continue
         }
         p.meta = c.meta
+        staged = true
       }
-      bufs.push(p.buf)
+      accepted++
     }
-    if (bufs.length === 0) {
+    if (accepted === 0) {
       this.answer(group, null, -1n)
       return
     }
-    const res = this.ulog.appendAsLeader(bufs, this.host.leaderEpoch, update, () => {
-      for (const p of group) {
-        if (p.marker?.staged != null)
-          p.marker.staged.lastOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-        if (p.meta === null) continue
-        const base = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
-        p.meta.firstOffset = base
-        p.meta.lastOffset = base + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta))
-        p.meta.timestamp = p.buf.readBigInt64BE(BatchOffsets.maxTimestamp)
-      }
-    })
+    // Only batches staged in the producer state need to learn where they went.
+    const res = this.ulog.appendAsLeader(
+      accepted === 1 && group.length === 1 ? [group[0].buf] : acceptedBuffers(group),
+      this.host.leaderEpoch,
+      update,
+      staged ? () => recordPlacement(group) : null,
+    )
     if (res instanceof Promise)
       return res.then(
         (r) => this.written(group, r),

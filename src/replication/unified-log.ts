@@ -104,19 +104,19 @@ export class UnifiedLog {
   }
 
   /**
-   * Writes client batches as leader; once written, `written` runs (the caller fills in where its
-   * batches went) and the staged producer update is committed. A failed write commits nothing.
-   * The result comes without a promise when nothing else was running and the write was done at
+   * Writes client batches as leader; once written, `written` runs if given (the caller fills in
+   * where its batches went) and the staged producer update is committed. A failed write commits
+   * nothing. The result comes without a promise when nothing else was running and the write was done at
    * once (Log.appendNow): the produce path's usual case, paid per partition of a request.
    */
   appendAsLeader(
     bufs: Buffer[],
     leaderEpoch: number,
     update: ProducerStateUpdate,
-    written: (res: AppendResult) => void,
+    written: ((res: AppendResult) => void) | null,
   ): AppendResult | Promise<AppendResult> {
     return this.ops.runNow(() => {
-      const res = this.log.appendNow(bufs, { leaderEpoch })
+      const res = this.log.appendNow(bufs, leaderEpoch)
       return res instanceof Promise
         ? res.then((r) => this.leaderWritten(r, update, written))
         : this.leaderWritten(res, update, written)
@@ -126,9 +126,9 @@ export class UnifiedLog {
   private leaderWritten(
     res: AppendResult,
     update: ProducerStateUpdate,
-    written: (res: AppendResult) => void,
+    written: ((res: AppendResult) => void) | null,
   ): AppendResult | Promise<AppendResult> {
-    written(res)
+    if (written !== null) written(res)
     if (update.abortMarkers.length > 0) return this.commitWithAborts(res, update)
     update.commit(this.log.logEndOffset)
     this.afterWrite()

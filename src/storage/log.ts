@@ -244,7 +244,7 @@ export class Log {
    * validated batches. Resolves once the write completed (and, under flush.messages, was fsynced).
    */
   append(records: Buffer | readonly Buffer[], opts: { leaderEpoch?: number } = {}): Promise<AppendResult> {
-    const r = this.appendNow(records, opts)
+    const r = this.appendNow(records, opts.leaderEpoch ?? -1)
     return r instanceof Promise ? r : Promise.resolve(r)
   }
 
@@ -252,11 +252,7 @@ export class Log {
    * append, whose result comes back without a promise when the writer queue was idle and the
    * write was done at once (log-append.ts writeBatches): the produce path's usual case.
    */
-  appendNow(
-    records: Buffer | readonly Buffer[],
-    opts: { leaderEpoch?: number } = {},
-  ): AppendResult | Promise<AppendResult> {
-    const epoch = opts.leaderEpoch ?? -1
+  appendNow(records: Buffer | readonly Buffer[], epoch = -1): AppendResult | Promise<AppendResult> {
     const result = this.queue.runNow(() => {
       this.checkWritable()
       const batches = parseIncoming(Array.isArray(records) ? records : [records as Buffer], false)
@@ -265,7 +261,18 @@ export class Log {
       const now = this.s.clock.now()
       const appendTime = this.s.config.messageTimestampType === 'LogAppendTime' ? BigInt(now) : -1n
       assignLeaderOffsets(batches, this.s.leo, epoch, appendTime)
-      return this.guarded(() => writeBatches(this.s, batches, appendTime, now, true))
+      // guarded() without its closure (one per partition-append of a request).
+      let r: AppendResult | Promise<AppendResult>
+      try {
+        r = writeBatches(this.s, batches, appendTime, now, true)
+      } catch (err) {
+        throw this.failure(err)
+      }
+      return r instanceof Promise
+        ? r.catch((err) => {
+            throw this.failure(err)
+          })
+        : r
     })
     if (result instanceof Promise)
       return result.then(async (r) => {

@@ -72,8 +72,10 @@ export class TailCache {
       return
     }
     pool.retain(bytes)
-    if (this.entries === NONE) this.entries = []
-    this.entries.push({ base, last, bytes, seg, position })
+    const e: Entry = { base, last, bytes, seg, position }
+    // A one-element array for a log's first entry (push onto [] reserves 17 slots).
+    if (this.entries === NONE) this.entries = [e]
+    else this.entries.push(e)
     this.bytes += bytes.length
     totalBytes += bytes.length
   }
