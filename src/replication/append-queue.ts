@@ -320,6 +320,12 @@ export class AppendQueue {
       this.answer(group, this.failureOf(err), res.logAppendTime)
       return
     }
+    if (group.length === 1 && group[0].outcome === null && group[0].duplicate === null) {
+      // The usual lone append: its offsets are the write's (no reading them back from the buffer).
+      const p = group[0]
+      p.sink.complete(p.slot, this.success(res.firstOffset, res.lastOffset + 1n, res.logAppendTime))
+      return
+    }
     this.answer(group, null, res.logAppendTime)
   }
 
@@ -340,24 +346,22 @@ export class AppendQueue {
       const d = p.duplicate
       if (d.firstOffset < 0n) return failure ?? errorOutcome(ErrorCode.UNKNOWN_SERVER_ERROR)
       const logAppendTime = this.log.config.messageTimestampType === 'LogAppendTime'
-      return {
-        errorCode: ErrorCode.NONE,
-        baseOffset: d.firstOffset,
-        logAppendTimeMs: logAppendTime ? d.timestamp : -1n,
-        logStartOffset: this.log.logStartOffset,
-        errorMessage: null,
-        nextOffset: d.lastOffset + 1n,
-      }
+      return this.success(d.firstOffset, d.lastOffset + 1n, logAppendTime ? d.timestamp : -1n)
     }
     if (failure !== null) return failure
     const baseOffset = p.buf.readBigInt64BE(BatchOffsets.baseOffset)
+    const next = baseOffset + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta)) + 1n
+    return this.success(baseOffset, next, appendTime)
+  }
+
+  private success(baseOffset: bigint, nextOffset: bigint, logAppendTimeMs: bigint): AppendOutcome {
     return {
       errorCode: ErrorCode.NONE,
       baseOffset,
-      logAppendTimeMs: appendTime,
+      logAppendTimeMs,
       logStartOffset: this.log.logStartOffset,
       errorMessage: null,
-      nextOffset: baseOffset + BigInt(p.buf.readInt32BE(BatchOffsets.lastOffsetDelta)) + 1n,
+      nextOffset,
     }
   }
 }

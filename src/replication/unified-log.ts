@@ -115,12 +115,26 @@ export class UnifiedLog {
     update: ProducerStateUpdate,
     written: ((res: AppendResult) => void) | null,
   ): AppendResult | Promise<AppendResult> {
-    return this.ops.runNow(() => {
-      const res = this.log.appendNow(bufs, leaderEpoch)
-      return res instanceof Promise
-        ? res.then((r) => this.leaderWritten(r, update, written))
-        : this.leaderWritten(res, update, written)
-    })
+    // The queue idle (the usual case): runNow's work without a closure per partition-append.
+    if (this.ops.size > 0)
+      return this.ops.run(async () => this.leaderAppend(bufs, leaderEpoch, update, written))
+    try {
+      return this.ops.adopt(this.leaderAppend(bufs, leaderEpoch, update, written))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  private leaderAppend(
+    bufs: Buffer[],
+    leaderEpoch: number,
+    update: ProducerStateUpdate,
+    written: ((res: AppendResult) => void) | null,
+  ): AppendResult | Promise<AppendResult> {
+    const res = this.log.appendNow(bufs, leaderEpoch)
+    return res instanceof Promise
+      ? res.then((r) => this.leaderWritten(r, update, written))
+      : this.leaderWritten(res, update, written)
   }
 
   private leaderWritten(

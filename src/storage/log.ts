@@ -253,27 +253,16 @@ export class Log {
    * write was done at once (log-append.ts writeBatches): the produce path's usual case.
    */
   appendNow(records: Buffer | readonly Buffer[], epoch = -1): AppendResult | Promise<AppendResult> {
-    const result = this.queue.runNow(() => {
-      this.checkWritable()
-      const batches = parseIncoming(Array.isArray(records) ? records : [records as Buffer], false)
-      if (batches.length === 0) return emptyAppendResult(this.s.startOffset)
-      checkLeaderBatches(batches, this.s.config, this.name)
-      const now = this.s.clock.now()
-      const appendTime = this.s.config.messageTimestampType === 'LogAppendTime' ? BigInt(now) : -1n
-      assignLeaderOffsets(batches, this.s.leo, epoch, appendTime)
-      // guarded() without its closure (one per partition-append of a request).
-      let r: AppendResult | Promise<AppendResult>
+    let result: AppendResult | Promise<AppendResult>
+    // The queue idle (the usual case): runNow's work without a closure per partition-append.
+    if (this.queue.size > 0) result = this.queue.run(async () => this.appendLeaderBatches(records, epoch))
+    else {
       try {
-        r = writeBatches(this.s, batches, appendTime, now, true)
+        result = this.queue.adopt(this.appendLeaderBatches(records, epoch))
       } catch (err) {
-        throw this.failure(err)
+        result = Promise.reject(err)
       }
-      return r instanceof Promise
-        ? r.catch((err) => {
-            throw this.failure(err)
-          })
-        : r
-    })
+    }
     if (result instanceof Promise)
       return result.then(async (r) => {
         await this.maybeFlushAfterAppend()
@@ -281,6 +270,32 @@ export class Log {
       })
     if (this.flushDue()) return this.flush().then(() => result)
     return result
+  }
+
+  /** appendNow's task under the writer queue. */
+  private appendLeaderBatches(
+    records: Buffer | readonly Buffer[],
+    epoch: number,
+  ): AppendResult | Promise<AppendResult> {
+    this.checkWritable()
+    const batches = parseIncoming(Array.isArray(records) ? records : [records as Buffer], false)
+    if (batches.length === 0) return emptyAppendResult(this.s.startOffset)
+    checkLeaderBatches(batches, this.s.config, this.name)
+    const now = this.s.clock.now()
+    const appendTime = this.s.config.messageTimestampType === 'LogAppendTime' ? BigInt(now) : -1n
+    assignLeaderOffsets(batches, this.s.leo, epoch, appendTime)
+    // guarded() without its closure.
+    let r: AppendResult | Promise<AppendResult>
+    try {
+      r = writeBatches(this.s, batches, appendTime, now, true)
+    } catch (err) {
+      throw this.failure(err)
+    }
+    return r instanceof Promise
+      ? r.catch((err) => {
+          throw this.failure(err)
+        })
+      : r
   }
 
   /**

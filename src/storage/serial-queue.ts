@@ -2,7 +2,8 @@
 // rolls, truncation, retention, segment swaps) and the writer of a directory's checkpoints.
 // A failed task rejects its own promise only; the queue carries on.
 // runNow is for the append hot path: an idle queue runs the task at once, and a task that finishes
-// synchronously costs no promise (thousands of partitions appended to by one request).
+// synchronously costs no promise (thousands of partitions appended to by one request); adopt is the
+// same without the task's closure.
 
 /** Shared starting point: one promise per queue adds up over thousands of idle logs. */
 const IDLE: Promise<unknown> = Promise.resolve()
@@ -30,8 +31,16 @@ export class SerialQueue {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (!(r instanceof Promise)) return r
-    this.track(r)
+    return this.adopt(r)
+  }
+
+  /**
+   * For a hot path that runs its task itself when the queue is idle (`size` 0) instead of handing
+   * runNow a closure: a promise the task returned becomes the queue's last task, as under runNow.
+   * The caller turns a synchronous throw into a rejected promise, as runNow does.
+   */
+  adopt<T>(r: T | Promise<T>): T | Promise<T> {
+    if (r instanceof Promise) this.track(r)
     return r
   }
 
