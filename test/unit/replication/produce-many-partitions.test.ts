@@ -196,7 +196,7 @@ for (const blockingWrites of [true, false]) {
   })
 }
 
-describe('SerialQueue.runNow', () => {
+describe('SerialQueue.runNow and adopt', () => {
   it('runs at once when idle, returning a plain value; queues behind running work', async () => {
     const q = new SerialQueue()
     const order: string[] = []
@@ -247,5 +247,31 @@ describe('SerialQueue.runNow', () => {
       q.runNow(() => 5),
       5,
     )
+  })
+
+  it('adopt: a promise from a task run by hand holds later work back, a plain value does not', async () => {
+    const q = new SerialQueue()
+    assert.equal(q.adopt(7), 7)
+    assert.equal(q.size, 0)
+    const order: string[] = []
+    let release!: () => void
+    const pending = q.adopt(
+      new Promise<void>((r) => {
+        release = r
+      }).then(() => {
+        order.push('adopted')
+      }),
+    )
+    assert.equal(q.size, 1)
+    const later = q.run(async () => {
+      order.push('later')
+    })
+    await new Promise((r) => setImmediate(r))
+    assert.deepEqual(order, [])
+    release()
+    await Promise.all([pending, later])
+    assert.deepEqual(order, ['adopted', 'later'])
+    await q.idle()
+    assert.equal(q.size, 0)
   })
 })
