@@ -106,8 +106,8 @@ export class UnifiedLog {
   /**
    * Writes client batches as leader; once written, `written` runs if given (the caller fills in
    * where its batches went) and the staged producer update is committed. A failed write commits
-   * nothing. The result comes without a promise when nothing else was running and the write was done at
-   * once (Log.appendNow): the produce path's usual case, paid per partition of a request.
+   * nothing. The result comes without a promise when nothing else was running and the write was
+   * done at once (Log.appendNow): the produce path's usual case, paid per partition of a request.
    */
   appendAsLeader(
     bufs: Buffer[],
