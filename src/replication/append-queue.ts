@@ -73,9 +73,15 @@ export function errorOutcome(errorCode: number, errorMessage: string | null = nu
 
 /** The buffers of a group's appends that passed the producer checks (no outcome yet, no duplicate). */
 function acceptedBuffers(group: PendingAppend[]): Buffer[] {
+  // The usual group of one: a one-element array (push onto [] reserves 17 slots).
+  if (group.length === 1) return isAccepted(group[0]) ? [group[0].buf] : []
   const bufs: Buffer[] = []
-  for (const p of group) if (p.outcome === null && p.duplicate === null) bufs.push(p.buf)
+  for (const p of group) if (isAccepted(p)) bufs.push(p.buf)
   return bufs
+}
+
+function isAccepted(p: PendingAppend): boolean {
+  return p.outcome === null && p.duplicate === null
 }
 
 /** Tells the producer state where the staged batches of a written group went. */
@@ -258,7 +264,6 @@ export class AppendQueue {
       return
     }
     const update = this.ulog.beginProducerUpdate()
-    let accepted = 0
     let staged = false
     for (const p of group) {
       if (p.marker !== undefined) {
@@ -292,15 +297,15 @@ export class AppendQueue {
         p.meta = c.meta
         staged = true
       }
-      accepted++
     }
-    if (accepted === 0) {
+    const bufs = acceptedBuffers(group)
+    if (bufs.length === 0) {
       this.answer(group, null, -1n)
       return
     }
     // Only batches staged in the producer state need to learn where they went.
     const res = this.ulog.appendAsLeader(
-      accepted === 1 && group.length === 1 ? [group[0].buf] : acceptedBuffers(group),
+      bufs,
       this.host.leaderEpoch,
       update,
       staged ? () => recordPlacement(group) : null,
@@ -320,7 +325,7 @@ export class AppendQueue {
       this.answer(group, this.failureOf(err), res.logAppendTime)
       return
     }
-    if (group.length === 1 && group[0].outcome === null && group[0].duplicate === null) {
+    if (group.length === 1 && isAccepted(group[0])) {
       // The usual lone append: its offsets are the write's (no reading them back from the buffer).
       const p = group[0]
       p.sink.complete(p.slot, this.success(res.firstOffset, res.lastOffset + 1n, res.logAppendTime))

@@ -291,11 +291,7 @@ export class Log {
     } catch (err) {
       throw this.failure(err)
     }
-    return r instanceof Promise
-      ? r.catch((err) => {
-          throw this.failure(err)
-        })
-      : r
+    return this.guardedResult(r)
   }
 
   /**
@@ -578,6 +574,11 @@ export class Log {
     } catch (err) {
       return Promise.reject(this.failure(err))
     }
+    return this.guardedResult(r)
+  }
+
+  /** guarded's part for a change that returned a promise. */
+  private guardedResult<T>(r: T | Promise<T>): T | Promise<T> {
     return r instanceof Promise
       ? r.catch((err) => {
           throw this.failure(err)
